@@ -1,0 +1,278 @@
+//! One error family for the whole library.
+//!
+//! Every error carries a stable machine-readable [`ErrorCode`] (see
+//! [`Error::code`]), a JSON-pointer-like `path` saying where the problem is
+//! (`/items/3/options`, `/answers/9`, `row 17 / item 9`, …) and, where it is
+//! about an item, the item number. Bindings render these natively (Python
+//! exception classes, JS `Error` objects, Kotlin/Swift exceptions) keyed on
+//! [`Error::category`] and [`Error::code`]. Codes never change meaning once
+//! published; new ones are only added.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $code:literal ),+ $(,)?) => {
+        /// The closed set of stable error codes. `as_str()` gives the wire form.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (for documentation and binding tests).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )+ ];
+
+            /// The stable wire form, e.g. `"score.unknown_option"`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )+ }
+            }
+
+            /// Parse the wire form back (used by golden-vector replay).
+            pub fn parse(s: &str) -> Option<ErrorCode> {
+                match s { $( $code => Some(ErrorCode::$variant), )+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The JSON text could not be parsed or does not have the documented shape.
+    SpecParse => "spec.parse",
+    /// `format` is not a supported instrument format version.
+    SpecUnsupportedFormat => "spec.unsupported_format",
+    /// Two items, options, scales, bands, flags, rules or settings share an id or number.
+    SpecDuplicateId => "spec.duplicate_id",
+    /// A reference to an item number or item id that the spec does not define.
+    SpecUnknownItem => "spec.unknown_item",
+    /// A reference to a scale id that the spec does not define (or defines later).
+    SpecUnknownScale => "spec.unknown_scale",
+    /// A reference to a flag id that is not defined before it.
+    SpecUnknownFlag => "spec.unknown_flag",
+    /// An item's option set is empty, or codes are outside 0..=127.
+    SpecBadOptions => "spec.bad_options",
+    /// A reverse key or explicit code→value map names a code outside the option set.
+    SpecReverseOutsideOptions => "spec.reverse_outside_options",
+    /// Two bands of one scale overlap.
+    SpecBandOverlap => "spec.band_overlap",
+    /// The bands of one scale leave a gap, or do not cover the scale's range.
+    SpecBandGap => "spec.band_gap",
+    /// Band ordinal indices are not 0..n-1 without repeats.
+    SpecBandIndex => "spec.band_index",
+    /// A norm table is not monotonic (a higher raw score maps to a lower standard score).
+    SpecNormsNotMonotonic => "spec.norms_not_monotonic",
+    /// A norm table does not cover the raw range, or norms sit on a non-integer scale.
+    SpecNormsIncomplete => "spec.norms_incomplete",
+    /// A numeric value in the spec is malformed or out of its allowed range.
+    SpecInvalidValue => "spec.invalid_value",
+    /// A scale definition is inconsistent (empty, cyclic, mixing kinds, too large).
+    SpecBadScale => "spec.bad_scale",
+    /// A setting name or option is unknown, or its patch does not apply.
+    SpecUnknownSetting => "spec.unknown_setting",
+
+    /// The response JSON could not be parsed.
+    ResponseParse => "score.parse",
+    /// An answer names an item the instrument does not have.
+    ScoreUnknownItem => "score.unknown_item",
+    /// An answer code is not among the item's options.
+    ScoreUnknownOption => "score.unknown_option",
+    /// A positional answer list has the wrong length.
+    ScoreWrongItemCount => "score.wrong_item_count",
+    /// An item is answered twice.
+    ScoreDuplicateAnswer => "score.duplicate_answer",
+    /// The instrument has norms but no norm group matches the respondent's group keys.
+    ScoreNormGroupNotFound => "score.norm_group_not_found",
+    /// A start/finish time is malformed or finish precedes start.
+    ScoreInvalidTime => "score.invalid_time",
+
+    /// Batch buffers do not have the declared shape.
+    BatchShape => "batch.shape",
+    /// A code in a batch buffer is not among the item's options (names row and item).
+    BatchUnknownOption => "batch.unknown_option",
+    /// A group index in a batch points outside the group list.
+    BatchUnknownGroup => "batch.unknown_group",
+
+    /// No instrument with this id in the catalog.
+    CatalogUnknownInstrument => "catalog.unknown_instrument",
+
+    /// FHIR JSON could not be parsed or is not the expected resource type.
+    FhirParse => "fhir.parse",
+    /// A FHIR construct this importer does not support.
+    FhirUnsupported => "fhir.unsupported",
+    /// A QuestionnaireResponse answers a linkId the instrument does not have.
+    FhirUnknownLinkId => "fhir.unknown_link_id",
+    /// A QuestionnaireResponse answer coding is not among the item's options.
+    FhirUnknownAnswer => "fhir.unknown_answer",
+
+    /// The alert policy JSON could not be parsed.
+    PolicyParse => "policy.parse",
+    /// The alert policy failed lint (unknown ids, unreachable tiers, missing deadlines…).
+    PolicyLint => "policy.lint",
+    /// Evidence given to the alert engine is malformed or inconsistent.
+    EvidenceInvalid => "evidence.invalid",
+    /// A timestamp or ISO-8601 duration is malformed.
+    InvalidTime => "time.invalid",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ErrorCode::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown error code {s}")))
+    }
+}
+
+/// The broad family of an error, used by bindings to pick an exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCategory {
+    /// An instrument spec is malformed or fails lint.
+    Spec,
+    /// A response set is malformed or does not fit the instrument.
+    Score,
+    /// Batch buffers are malformed.
+    Batch,
+    /// Catalog lookups.
+    Catalog,
+    /// FHIR import/export.
+    Fhir,
+    /// Alert policy documents.
+    Policy,
+    /// Alert evidence.
+    Evidence,
+    /// Times and durations.
+    Time,
+}
+
+impl ErrorCode {
+    /// The family this code belongs to (the part before the dot).
+    pub fn category(self) -> ErrorCategory {
+        let s = self.as_str();
+        match s.split('.').next().unwrap_or("") {
+            "spec" => ErrorCategory::Spec,
+            "score" => ErrorCategory::Score,
+            "batch" => ErrorCategory::Batch,
+            "catalog" => ErrorCategory::Catalog,
+            "fhir" => ErrorCategory::Fhir,
+            "policy" => ErrorCategory::Policy,
+            "evidence" => ErrorCategory::Evidence,
+            _ => ErrorCategory::Time,
+        }
+    }
+}
+
+/// The library's single error type.
+///
+/// ```
+/// use changkaixin_core::{Catalog, ErrorCode, Response, Answer};
+/// let phq9 = Catalog::builtin().instrument("phq9").unwrap();
+/// let mut r = Response::default();
+/// r.answers.insert("1".into(), Answer::Code(7)); // 7 is not a PHQ-9 option
+/// let err = phq9.score(&r).unwrap_err();
+/// assert_eq!(err.code(), "score.unknown_option");
+/// assert_eq!(err.item(), Some(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message} (at {path})")]
+pub struct Error {
+    code: ErrorCode,
+    path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    item: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    row: Option<u64>,
+    message: String,
+}
+
+impl Error {
+    /// A new error with a code, a path and a message saying what was expected and found.
+    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error { code, path: path.into(), item: None, row: None, message: message.into() }
+    }
+    /// Attach the item number the error is about.
+    pub fn with_item(mut self, item: u32) -> Self {
+        self.item = Some(item);
+        self
+    }
+    /// Attach the batch row the error is about.
+    pub fn with_row(mut self, row: u64) -> Self {
+        self.row = Some(row);
+        self
+    }
+    /// The stable wire code, e.g. `"spec.band_gap"`.
+    pub fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+    /// The code as an enum.
+    pub fn error_code(&self) -> ErrorCode {
+        self.code
+    }
+    /// The family of the error.
+    pub fn category(&self) -> ErrorCategory {
+        self.code.category()
+    }
+    /// Where the problem is: a JSON pointer into the input, or a row/item locator.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The item number, when the error is about one item.
+    pub fn item(&self) -> Option<u32> {
+        self.item
+    }
+    /// The batch row, when the error is about one batch row.
+    pub fn row(&self) -> Option<u64> {
+        self.row
+    }
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Prefix the path (used when a nested document is checked inside a larger one).
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.path = format!("{prefix}{}", self.path);
+        self
+    }
+
+    /// Map a serde_json error onto a parse error with a best-effort location.
+    pub(crate) fn from_json(code: ErrorCode, e: &serde_json::Error) -> Self {
+        Error::new(code, format!("line {} column {}", e.line(), e.column()), e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
+            assert!(c.as_str().contains('.'));
+        }
+    }
+
+    #[test]
+    fn display_names_code_and_path() {
+        let e = Error::new(ErrorCode::SpecBandGap, "/scales/0/bands", "gap between 4 and 6").with_item(3);
+        assert_eq!(e.to_string(), "spec.band_gap: gap between 4 and 6 (at /scales/0/bands)");
+        assert_eq!(e.category(), ErrorCategory::Spec);
+        assert_eq!(e.item(), Some(3));
+    }
+}

@@ -1,0 +1,34 @@
+//! # changkaixin-core
+//!
+//! The embeddable core of the 青果·常开心 student mental-health platform:
+//! screening-instrument **scoring rules** as data, exact scoring (one response and
+//! columnar batches), and later alert tiers, compliance checks and archive schemas.
+//!
+//! Pure Rust, no I/O, no clock: time is always an input. Every score is exact
+//! (integers and fractions; `rust_decimal` where a non-integer is reported);
+//! decimals cross every boundary as strings. Same input, same bytes.
+//!
+//! ```
+//! use changkaixin_core::{Catalog, Response};
+//! let phq9 = Catalog::builtin().instrument("phq9").unwrap();
+//! let r = Response::from_codes(&[Some(1), Some(2), Some(1), Some(2), Some(1), Some(1), Some(1), Some(2), Some(1), None]);
+//! let report = phq9.score(&r).unwrap();
+//! assert_eq!(report.scale("total").unwrap().raw.unwrap().to_string(), "12");
+//! assert_eq!(report.scale("total").unwrap().band.as_ref().unwrap().id, "moderate");
+//! assert!(report.has_flag("item9_self_harm"));
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod decimal;
+pub mod error;
+pub mod instrument;
+pub mod scoring;
+
+pub use decimal::{Dec, Ratio, Rounding};
+pub use error::{Error, ErrorCategory, ErrorCode, Result};
+pub use instrument::catalog::Catalog;
+pub use instrument::spec::InstrumentSpec;
+pub use instrument::Instrument;
+pub use scoring::batch::{BatchColumns, BatchInput, ScaleColumns};
+pub use scoring::report::{Answer, Response, ScoreReport, ValidityStatus};
