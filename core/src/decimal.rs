@@ -30,7 +30,8 @@ impl Dec {
         let den = 10i64.checked_pow(scale).unwrap_or(i64::MAX);
         Ratio::new(num, den)
     }
-    /// Normalised string form (no trailing zeros): `"2.5"`, `"10"`.
+    /// Normalised string form (no trailing zeros): `"2.5"`, `"10"`. `Display` and serde keep the
+    /// scale instead (`"2.50"` stays `"2.50"`), so reported values show their stated precision.
     pub fn to_plain_string(self) -> String {
         self.0.normalize().to_string()
     }
@@ -38,7 +39,7 @@ impl Dec {
 
 impl fmt::Display for Dec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.normalize())
+        write!(f, "{}", self.0)
     }
 }
 
@@ -55,7 +56,7 @@ impl FromStr for Dec {
 
 impl Serialize for Dec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_plain_string())
+        s.serialize_str(&self.0.to_string())
     }
 }
 
@@ -249,7 +250,7 @@ mod tests {
     fn dec_refuses_floats_and_exponents() {
         assert!(serde_json::from_str::<Dec>("2.5").is_err());
         assert!(serde_json::from_str::<Dec>("\"1e3\"").is_err());
-        assert_eq!(serde_json::from_str::<Dec>("\"2.50\"").map(|d| d.to_string()).ok(), Some("2.5".into()));
+        assert_eq!(serde_json::from_str::<Dec>("\"2.50\"").map(|d| d.to_string()).ok(), Some("2.50".into()));
         assert_eq!(serde_json::to_string(&Dec::from_i64(7)).ok(), Some("\"7\"".into()));
         assert_eq!(Dec::from_str("2.5").map(Dec::to_ratio).ok(), Some(Ratio::new(5, 2)));
     }

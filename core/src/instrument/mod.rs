@@ -8,6 +8,8 @@
 pub mod catalog;
 pub mod compile;
 pub mod spec;
+#[cfg(test)]
+mod tests;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::scoring::plan::Plan;
