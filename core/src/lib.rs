@@ -22,6 +22,7 @@
 
 pub mod decimal;
 pub mod error;
+pub mod fhir;
 pub mod instrument;
 pub mod scoring;
 
