@@ -24,7 +24,11 @@ pub fn repo_root() -> PathBuf {
 pub fn vector_files(sub: &str) -> Vec<PathBuf> {
     let dir = repo_root().join("tests/vectors").join(sub);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -47,12 +51,21 @@ pub fn normalise(v: &Value) -> String {
 
 /// The instrument a vector file (or case) targets, with the case's settings.
 pub fn instrument_for(file: &Value, case: &Value) -> Result<Instrument, String> {
-    let settings: BTreeMap<String, String> = case.get("settings").cloned().map(serde_json::from_value).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
+    let settings: BTreeMap<String, String> = case
+        .get("settings")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     if let Some(spec_file) = file.get("spec_file").and_then(Value::as_str) {
         let text = std::fs::read_to_string(repo_root().join(spec_file)).map_err(|e| format!("{spec_file}: {e}"))?;
         return Instrument::from_json_with(&text, &settings).map_err(|e| e.to_string());
     }
-    let id = file.get("instrument").and_then(Value::as_str).ok_or("vector file names no instrument or spec_file")?;
+    let id = file
+        .get("instrument")
+        .and_then(Value::as_str)
+        .ok_or("vector file names no instrument or spec_file")?;
     Catalog::builtin().instrument_with(id, &settings).map_err(|e| e.to_string())
 }
 

@@ -51,9 +51,11 @@ fn scoring_vectors_replay() {
                     } else {
                         match case.get("report") {
                             None => failures.push(format!("{name}: no stored report (run with UPDATE_VECTORS=1 once the expectations pass)")),
-                            Some(want) if normalise(want) != normalise(&got) => {
-                                failures.push(format!("{name}: report differs from stored vector\n  want {}\n  got  {}", normalise(want), normalise(&got)))
-                            }
+                            Some(want) if normalise(want) != normalise(&got) => failures.push(format!(
+                                "{name}: report differs from stored vector\n  want {}\n  got  {}",
+                                normalise(want),
+                                normalise(&got)
+                            )),
                             _ => {}
                         }
                     }

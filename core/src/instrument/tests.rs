@@ -166,7 +166,11 @@ fn bad_input_is_a_typed_error_naming_the_item() {
     r.answers.insert("c".into(), Answer::Code(1));
     assert_eq!(i.score(&r).unwrap_err().code(), "score.duplicate_answer");
     assert_eq!(i.score_answers(&[Answer::Code(0)]).unwrap_err().code(), "score.wrong_item_count");
-    let r = Response { started_at: Some("yesterday".into()), finished_at: Some("2026-01-01T00:00:00Z".into()), ..Response::default() };
+    let r = Response {
+        started_at: Some("yesterday".into()),
+        finished_at: Some("2026-01-01T00:00:00Z".into()),
+        ..Response::default()
+    };
     assert_eq!(i.score(&r).unwrap_err().code(), "score.invalid_time");
 }
 
@@ -203,16 +207,25 @@ fn lint_rejects_each_kind_of_broken_spec() {
     assert_eq!(lint_code(|v| v["items"][1]["number"] = json!(7)), "spec.invalid_value");
     assert_eq!(lint_code(|v| v["scales"][0]["aggregate"]["items"] = json!([1, 6])), "spec.unknown_item");
     assert_eq!(lint_code(|v| v["scales"][0]["aggregate"]["items"] = json!([1, 5])), "spec.bad_scale");
-    assert_eq!(lint_code(|v| v["flags"][0]["when"] = json!({"item": {"item": 42, "op": ">=", "value": 1}})), "spec.unknown_item");
+    assert_eq!(
+        lint_code(|v| v["flags"][0]["when"] = json!({"item": {"item": 42, "op": ">=", "value": 1}})),
+        "spec.unknown_item"
+    );
     assert_eq!(lint_code(|v| v["flags"][0]["when"] = json!({"flag": "combo"})), "spec.unknown_flag");
-    assert_eq!(lint_code(|v| v["flags"][0]["when"] = json!({"scale": {"scale": "nope", "op": ">=", "value": 1}})), "spec.unknown_scale");
+    assert_eq!(
+        lint_code(|v| v["flags"][0]["when"] = json!({"scale": {"scale": "nope", "op": ">=", "value": 1}})),
+        "spec.unknown_scale"
+    );
     assert_eq!(lint_code(|v| v["scales"][0]["bands"][1]["min"] = json!(4)), "spec.band_overlap");
     assert_eq!(lint_code(|v| v["scales"][0]["bands"][1]["min"] = json!(6)), "spec.band_gap");
     assert_eq!(lint_code(|v| v["scales"][0]["bands"][2]["max"] = json!(11)), "spec.band_gap");
     assert_eq!(lint_code(|v| v["scales"][1]["bands"][0]["max_inclusive"] = json!(true)), "spec.band_overlap");
     assert_eq!(lint_code(|v| v["scales"][1]["bands"][1]["min_inclusive"] = json!(false)), "spec.band_gap");
     assert_eq!(lint_code(|v| v["scales"][0]["bands"][2]["index"] = json!(1)), "spec.band_index");
-    assert_eq!(lint_code(|v| v["items"][2]["values"] = json!({"0": 3, "1": 2, "2": 1, "3": 0})), "spec.invalid_value");
+    assert_eq!(
+        lint_code(|v| v["items"][2]["values"] = json!({"0": 3, "1": 2, "2": 1, "3": 0})),
+        "spec.invalid_value"
+    );
     assert_eq!(
         lint_code(|v| {
             v["items"][2]["reverse"] = json!(false);
@@ -235,7 +248,10 @@ fn lint_rejects_each_kind_of_broken_spec() {
         "spec.band_gap"
     );
     assert_eq!(lint_code(|v| v["license"]["item_texts"] = json!(false)), "spec.invalid_value");
-    assert_eq!(lint_code(|v| v["scales"][0]["missing"] = json!({"rule": "mean_of_answered", "min_answered": 2})), "spec.bad_scale");
+    assert_eq!(
+        lint_code(|v| v["scales"][0]["missing"] = json!({"rule": "mean_of_answered", "min_answered": 2})),
+        "spec.bad_scale"
+    );
     assert_eq!(lint_code(|v| v["scales"][0]["bands"][0]["min"] = json!(2.5)), "spec.parse");
     assert_eq!(lint_code(|v| v["flags"][0]["source"] = json!("")), "spec.invalid_value");
     assert_eq!(lint_code(|_| {}), "accepted");
@@ -288,9 +304,13 @@ fn batch_matches_single() {
     let flat: Vec<i16> = rows.iter().flatten().copied().collect();
     let out = i.score_batch(&crate::BatchInput::new(&flat, 5, -1)).unwrap();
     for (r, row) in rows.iter().enumerate() {
-        let rep = i.score(&codes(&row.iter().map(|&c| (c >= 0).then_some(i64::from(c))).collect::<Vec<_>>())).unwrap();
+        let rep = i
+            .score(&codes(&row.iter().map(|&c| (c >= 0).then_some(i64::from(c))).collect::<Vec<_>>()))
+            .unwrap();
         for (s, col) in rep.scales.iter().zip(&out.scales) {
-            let mant = s.raw.map_or(crate::scoring::batch::UNSCORED, |d| d.0.mantissa() as i64 * 10i64.pow(col.raw_decimals - d.0.scale()));
+            let mant = s.raw.map_or(crate::scoring::batch::UNSCORED, |d| {
+                d.0.mantissa() as i64 * 10i64.pow(col.raw_decimals - d.0.scale())
+            });
             assert_eq!(mant, col.raw[r], "row {r} scale {}", s.id);
             assert_eq!(s.band.as_ref().map_or(-1, |b| b.index as i8), col.band[r]);
         }
