@@ -1,0 +1,63 @@
+// End-to-end test in real headless Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core): opens the demo page from a plain static server, answers the PHQ-9
+// with item 9 = "several days" and checks what the page shows.
+// Usage: DEMO_URL=http://127.0.0.1:PORT/ node --test e2e/demo.test.mjs
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const url = process.env.DEMO_URL;
+const phq9Spec = JSON.parse(readFileSync(path.resolve(here, "../../core/catalog/phq9.json"), "utf8"));
+
+export async function launch() {
+  const profile = mkdtempSync(path.join(tmpdir(), "ckx-chromium-"));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`],
+  });
+  return { browser, cleanup: async () => { await browser.close(); rmSync(profile, { recursive: true, force: true }); } };
+}
+
+test("demo page scores the PHQ-9 and shows total, band, self-harm flag and tier slot", { timeout: 120_000 }, async () => {
+  assert.ok(url, "DEMO_URL must point at the served wasm/www");
+  const { browser, cleanup } = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="status"][data-ready="true"]', { timeout: 30_000 });
+    // Chinese item texts come from the catalog.
+    const legend9 = await page.textContent('[data-testid="phq9-form"] fieldset[data-item="9"] legend');
+    assert.ok(legend9.includes(phq9Spec.items[8].text.zh), legend9);
+    // Items 1–8: 1,2,1,2,1,1,1,2 (sum 11); item 9 = 1 "several days" (好几天) → total 12; item 10 = 1.
+    const answers = [1, 2, 1, 2, 1, 1, 1, 2, 1, 1];
+    for (const [i, code] of answers.entries()) await page.click(`[data-testid="phq9-q${i + 1}-o${code}"]`);
+    const label9 = await page.textContent('[data-testid="phq9-form"] fieldset[data-item="9"] label:has([data-testid="phq9-q9-o1"])');
+    assert.ok(label9.includes("好几天"), label9);
+    const total = await page.textContent('[data-testid="phq9-scale-total"]');
+    assert.ok(total.startsWith("12"), total);
+    const band = page.locator('[data-testid="phq9-band-total"]');
+    assert.equal(await band.getAttribute("data-band-id"), "moderate");
+    const moderate = phq9Spec.scales[0].bands.find((b) => b.id === "moderate");
+    assert.equal((await band.textContent()).trim(), moderate.label.zh);
+    const flag = page.locator('[data-testid="phq9-flags"] [data-flag-id="item9_self_harm"]');
+    assert.equal(await flag.count(), 1, "self-harm flag shown");
+    assert.equal(await flag.getAttribute("data-level"), "critical");
+    assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-positive"), "true");
+    const tier = page.locator('[data-testid="phq9-tier"]');
+    assert.equal(await tier.count(), 1, "tier slot present");
+    // ASQ: a "yes" to item 1 is a positive screen.
+    await page.click('[data-testid="asq-q1-o1"]');
+    assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-positive"), "true");
+    assert.deepEqual(errors, []);
+    if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+  } finally {
+    await cleanup();
+  }
+});

@@ -1,0 +1,140 @@
+// Node tests of the assembled npm package (the release, size-optimised build in pkg/node):
+// the golden vectors again (so wasm-opt and the release profile are covered too), the
+// error contract, typed-array batches and the declarations.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+const require = createRequire(import.meta.url);
+const pkgDir = path.join(repo, "wasm/pkg");
+const ckx = require(path.join(pkgDir, "node/changkaixin_wasm.js"));
+const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored } = ckx;
+
+/** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
+function normalise(v) {
+  const sort = (x) =>
+    Array.isArray(x) ? x.map(sort) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort(x[k])])) : x;
+  return JSON.stringify(sort(v));
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  assert.fail("expected a throw");
+}
+
+test("every scoring golden vector matches Rust byte for byte", () => {
+  const dir = path.join(repo, "tests/vectors/scoring");
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    for (const c of file.cases) {
+      n++;
+      const name = `${f} / ${c.name}`;
+      let report, err;
+      try {
+        const inst = file.spec_file
+          ? Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
+          : Instrument.fromCatalog(file.instrument, c.settings);
+        report = inst.score(c.response);
+      } catch (e) {
+        err = e;
+      }
+      if (c.expect_error) {
+        if (!err) { failures.push(`${name}: expected ${c.expect_error.code}, got a report`); continue; }
+        if (!(err instanceof Error) || err.name !== "ChangkaixinError") { failures.push(`${name}: thrown value is not a ChangkaixinError: ${err}`); continue; }
+        if (err.code !== c.expect_error.code) failures.push(`${name}: expected ${c.expect_error.code}, got ${err.code}`);
+        if (c.expect_error.item !== undefined && err.item !== c.expect_error.item) failures.push(`${name}: expected item ${c.expect_error.item}, got ${err.item}`);
+        if (c.error) {
+          const got = { code: err.code, path: err.path, message: err.message };
+          if (err.item !== undefined) got.item = err.item;
+          if (err.row !== undefined) got.row = err.row;
+          if (normalise(got) !== normalise(c.error)) failures.push(`${name}: error differs\n  want ${normalise(c.error)}\n  got  ${normalise(got)}`);
+        }
+      } else if (err) {
+        failures.push(`${name}: unexpected error ${err.code ?? err}: ${err.message}`);
+      } else if (normalise(report) !== normalise(c.report)) {
+        failures.push(`${name}: report differs\n  want ${normalise(c.report)}\n  got  ${normalise(report)}`);
+      }
+    }
+  }
+  assert.ok(n > 300, `only ${n} cases`);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} cases failed`);
+  console.log(`# ${n} scoring vector cases matched Rust`);
+});
+
+test("thrown values are ChangkaixinError objects, never strings", () => {
+  const phq9 = Instrument.fromCatalog("phq9");
+  const e = thrown(() => phq9.score({ answers: { 9: 7 } }));
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "ChangkaixinError");
+  assert.equal(e.code, "score.unknown_option");
+  assert.equal(e.category, "score");
+  assert.equal(e.path, "/answers/9");
+  assert.equal(e.item, 9);
+  assert.ok(isChangkaixinError(e));
+  assert.ok(!isChangkaixinError(new Error("x")));
+  assert.ok(typeof e.stack === "string");
+  const u = thrown(() => Instrument.fromCatalog("nope"));
+  assert.equal(u.code, "catalog.unknown_instrument");
+  const s = thrown(() => Instrument.fromCatalog("phq9", { nope: "x" }));
+  assert.equal(s.code, "spec.unknown_setting");
+  const f = thrown(() => Instrument.fromSpec({ format: "changkaixin.instrument/1", id: "x", version: "1", name: {}, citation: "", license: { id: "synthetic", text: "" }, items: [], scales: [{ id: "t", name: { en: "t" }, aggregate: { method: "sum", items: [1] }, bands: [{ id: "a", label: { en: "a" }, index: 0, severity: "none", min: 0.5 }] }] }));
+  assert.equal(f.code, "spec.parse", "a float decimal is refused, as in Rust");
+});
+
+test("batch over Int8/Uint8/Int16/Int32 arrays equals single scoring", () => {
+  const phq9 = Instrument.fromCatalog("phq9");
+  const rows = [
+    [1, 2, 1, 2, 1, 1, 1, 2, 1, -1],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [3, 3, 3, 3, 3, 3, 3, 3, 3, -1],
+    [2, 2, 2, 2, 2, 2, 2, 2, -1, -1],
+  ];
+  const flat = rows.flat();
+  const cases = [
+    [Int8Array.from(flat), -1],
+    [Uint8Array.from(flat.map((c) => (c < 0 ? 255 : c))), 255],
+    [Int16Array.from(flat), -1],
+    [Int32Array.from(flat), -1],
+  ];
+  for (const [buf, missing] of cases) {
+    const cols = phq9.scoreBatch(buf, { missing });
+    assert.equal(cols.n_rows, rows.length);
+    const total = cols.scales.find((s) => s.id === "total");
+    assert.ok(total.raw instanceof BigInt64Array && total.band instanceof Int8Array);
+    rows.forEach((row, r) => {
+      const rep = phq9.scoreAnswers(row.map((c) => (c < 0 ? null : c)));
+      const t = rep.scales[0];
+      assert.equal(t.scored ? String(total.raw[r]) : total.raw[r], t.scored ? t.raw : unscored());
+      assert.equal(total.band[r], t.band ? t.band.index : -1);
+      for (const id of cols.flag_ids) assert.equal(cols.flag_columns[id][r] === 1, rep.flags.some((f) => f.id === id), `${buf.constructor.name} row ${r} flag ${id}`);
+      assert.equal(cols.screen_positive[r], rep.screen_positive.positive ? 1 : 0);
+      assert.equal(cols.validity[r], ["valid", "incomplete", "invalid"].indexOf(rep.validity.status));
+    });
+  }
+  const e = thrown(() => phq9.scoreBatch(Int8Array.from([0, 0, 0, 0, 5, 0, 0, 0, 0, 0]), { missing: -1 }));
+  assert.deepEqual([e.code, e.row, e.item], ["batch.unknown_option", 0, 5]);
+  assert.equal(thrown(() => phq9.scoreBatch(new Float32Array(10), { missing: -1 })).code, "batch.shape");
+  assert.equal(thrown(() => phq9.scoreBatch(new Uint8Array(10), { missing: -1 })).code, "batch.shape");
+  assert.equal(thrown(() => phq9.scoreBatch(new Int8Array(10), {})).code, "batch.shape");
+});
+
+test("catalog specs carry Chinese texts; declarations list exactly the core's error codes and no any", () => {
+  assert.equal(catalogIds().length, 16);
+  const asq = catalogSpec("asq");
+  assert.ok(asq.items.every((i) => i.text && i.text.zh));
+  const dts = readFileSync(path.join(pkgDir, "node/changkaixin_wasm.d.ts"), "utf8");
+  const union = dts.slice(dts.indexOf("export type ErrorCode ="), dts.indexOf(";", dts.indexOf("export type ErrorCode =")));
+  const declared = [...union.matchAll(/"([a-z_]+\.[a-z_]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(declared, errorCodes());
+});

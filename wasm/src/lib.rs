@@ -1,0 +1,31 @@
+//! # changkaixin-wasm
+//!
+//! The WebAssembly binding of [`changkaixin_core`] for the 青果·常开心 web frontend.
+//! A thin translation: JS values in, the core called, JS values out. No scoring
+//! rule lives here; every number, band, flag and error code comes from the core.
+//!
+//! * Data crosses as the core's own JSON shapes (so reports are byte-for-byte the
+//!   Rust ones), typed in the generated `.d.ts` by `src/types.d.ts`.
+//! * Batches cross as typed arrays (`Int8Array`, `Uint8Array`, `Int16Array`,
+//!   `Int32Array` in; typed-array columns out).
+//! * Every failure is thrown as a real `Error` named `ChangkaixinError` carrying the
+//!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod batch;
+mod error;
+mod fhir;
+mod instrument;
+mod json;
+mod types;
+
+pub use error::{error_codes, is_changkaixin_error};
+pub use fhir::import_questionnaire;
+pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, Instrument};
+
+#[cfg(feature = "dev")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+fn start() {
+    // Development builds only: log Rust panics (which trap as `RuntimeError: unreachable`) to the console.
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,522 @@
+// ---- changkaixin-core data shapes (hand-written; checked by wasm/run-tests.sh) ----
+//
+// These interfaces describe the core's serde JSON shapes exactly: the test script
+// type-checks every golden-vector report and every built-in spec against them
+// with `tsc --strict` (excess properties and missing required ones are errors).
+// Decimals are always strings ("2.50", "17"); fractions are "17/6" strings.
+
+/** An exact decimal as a string, e.g. `"12"`, `"2.50"`. Never a float. */
+export type Decimal = string;
+
+/** Text in the platform's locales. */
+export interface Localized {
+  /** Simplified Chinese. */
+  zh?: string;
+  /** English. */
+  en?: string;
+}
+
+/** Setting choices: setting id → option id. */
+export type Settings = Record<string, string>;
+
+/** One answer: an option code, `null` (missing), `"missing"` or `"refused"`. */
+export type Answer = number | null | "refused" | "missing";
+
+/** A respondent's answers to one instrument (keys: item number `"9"` or item id `"phq9_9"`). */
+export interface Response {
+  answers?: Record<string, Answer>;
+  /** RFC 3339 start time (only for completion-time validity rules). */
+  started_at?: string;
+  /** RFC 3339 finish time. */
+  finished_at?: string;
+  /** Norm group keys, e.g. `{ grade: "7", sex: "F" }`. */
+  group?: Record<string, string>;
+}
+
+// ---- report ----
+
+export type ValidityStatus = "valid" | "incomplete" | "invalid";
+export type ValidityVerdict = "note" | "incomplete" | "invalid";
+export type Severity = "none" | "mild" | "moderate" | "high" | "severe";
+export type FlagLevel = "info" | "warning" | "critical";
+
+/** The result of scoring one response. */
+export interface ScoreReport {
+  instrument: InstrumentRef;
+  validity: Validity;
+  items: ItemCounts;
+  /** Completion time in whole seconds, when both times were given. */
+  duration_seconds?: number;
+  /** Every scale, in spec order. */
+  scales: ScaleResult[];
+  /** Flags that fired, in spec order. */
+  flags: FlagResult[];
+  /** Present when the instrument defines a screen-positive rule. */
+  screen_positive?: ScreenPositiveResult;
+}
+
+export interface InstrumentRef {
+  id: string;
+  version: string;
+  settings?: Settings;
+}
+
+export interface Validity {
+  status: ValidityStatus;
+  reasons: ValidityReason[];
+}
+
+export interface ValidityReason {
+  rule: string;
+  verdict: ValidityVerdict;
+  message: Localized;
+  source?: string;
+}
+
+export interface ItemCounts {
+  answered: number;
+  missing: number;
+  refused: number;
+}
+
+export interface ScaleResult {
+  id: string;
+  scored: boolean;
+  /** Raw value rounded to the scale's report decimals (absent if unscored). */
+  raw?: Decimal;
+  /** Exact fraction such as `"17/6"` when `raw` is a rounded display of it. */
+  raw_exact?: string;
+  /** Standard score after norms (equals `raw` without norms). */
+  score?: Decimal;
+  answered: number;
+  of: number;
+  prorated: boolean;
+  band?: BandResult;
+  unscored_reason?: string;
+}
+
+export interface BandResult {
+  id: string;
+  label: Localized;
+  /** Ordinal index, 0 = least severe. */
+  index: number;
+  severity: Severity;
+  /** `<instrument>/<scale>/bands/<band>` */
+  rule: string;
+  /** e.g. `"10 <= raw <= 14"` */
+  evidence: string;
+  source?: string;
+}
+
+export interface FlagResult {
+  id: string;
+  level: FlagLevel;
+  label: Localized;
+  reason: Localized;
+  /** Items whose answers made the flag fire. */
+  items: number[];
+  /** The conditions that held, in words. */
+  evidence: string[];
+  source: string;
+}
+
+export interface ScreenPositiveResult {
+  positive: boolean;
+  reason: Localized;
+  evidence: string[];
+  source: string;
+}
+
+// ---- instrument spec (format "changkaixin.instrument/1") ----
+
+export interface InstrumentSpec {
+  format: string;
+  id: string;
+  version: string;
+  name: Localized;
+  citation: string;
+  license: License;
+  age_range?: AgeRange;
+  recall_period?: string;
+  notes?: string[];
+  fhir?: FhirInstrumentLink;
+  option_sets?: Record<string, OptionSpec[]>;
+  items: ItemSpec[];
+  scales: ScaleSpec[];
+  flags?: FlagSpec[];
+  screen_positive?: ScreenPositiveSpec;
+  validity?: ValidityRuleSpec[];
+  norm_group_keys?: string[];
+  norms?: NormTableSpec[];
+  settings?: SettingSpec[];
+}
+
+export interface License {
+  id: string;
+  text: string;
+  item_texts?: boolean;
+}
+
+export interface AgeRange {
+  min_years?: number;
+  max_years?: number;
+}
+
+export interface FhirInstrumentLink {
+  questionnaire?: string;
+  observation_codes?: Record<string, Coding>;
+  calculated_link_ids?: string[];
+}
+
+export interface Coding {
+  system?: string;
+  code: string;
+  display?: string;
+}
+
+export interface OptionSpec {
+  code: number;
+  value: number;
+  label?: Localized;
+  fhir?: Coding;
+}
+
+export interface ItemSpec {
+  number: number;
+  id: string;
+  text?: Localized;
+  /** The name of an entry of `option_sets`, or inline options. */
+  options: string | OptionSpec[];
+  reverse?: boolean;
+  /** Explicit code → value map (keys are codes as strings). */
+  values?: Record<string, number>;
+  scored?: boolean;
+  fhir?: FhirItemLink;
+}
+
+export interface FhirItemLink {
+  link_id: string;
+  code?: Coding;
+}
+
+/** An item number, or an inclusive range written `"1-90"`. */
+export type ItemRef = number | string;
+
+export type ScaleKind = "total" | "subscale" | "factor" | "validity" | "index";
+export type Rounding = "half_up" | "half_even" | "floor" | "ceil" | "truncate";
+export type BandBasis = "raw" | "score";
+export type BandCoverage = "full" | "partial";
+export type CmpOp = "<" | "<=" | ">" | ">=" | "==" | "!=";
+
+export interface ScaleSpec {
+  id: string;
+  name: Localized;
+  kind?: ScaleKind;
+  aggregate: Aggregate;
+  missing?: MissingPolicy;
+  report_decimals?: number;
+  report_rounding?: Rounding;
+  bands_on?: BandBasis;
+  band_coverage?: BandCoverage;
+  bands?: BandSpec[];
+  source?: string;
+}
+
+export type Aggregate =
+  | { method: "sum"; items: ItemRef[] }
+  | { method: "mean"; items: ItemRef[] }
+  | { method: "count"; items: ItemRef[]; where: ValueTest }
+  | { method: "sum_of_scales"; scales: string[] };
+
+export interface ValueTest {
+  op: CmpOp;
+  value: Decimal;
+}
+
+export type MissingPolicy =
+  | { rule: "require_all" }
+  | { rule: "prorate"; min_answered: number; rounding: Rounding; decimals?: number }
+  | { rule: "sum_answered"; max_missing: number }
+  | { rule: "mean_of_answered"; min_answered: number };
+
+export interface BandSpec {
+  id: string;
+  label: Localized;
+  index: number;
+  severity: Severity;
+  min?: Decimal;
+  min_inclusive?: boolean;
+  max?: Decimal;
+  max_inclusive?: boolean;
+  source?: string;
+}
+
+/** A condition tree over items, scales, flags and timing (externally tagged). */
+export type Condition =
+  | { any: Condition[] }
+  | { all: Condition[] }
+  | { not: Condition }
+  | { item: ItemTest }
+  | { item_state: ItemStateTest }
+  | { scale: ScaleTest }
+  | { scale_unscored: string }
+  | { band: BandTest }
+  | { count_of: CountOfTest }
+  | { answered: AnsweredTest }
+  | { straight_line: StraightLineTest }
+  | { duration_seconds: ValueTest }
+  | { flag: string };
+
+export interface ItemTest {
+  item: number;
+  op: CmpOp;
+  value: Decimal;
+  on?: "value" | "code";
+}
+
+export interface ItemStateTest {
+  item: number;
+  state: "answered" | "missing" | "refused" | "unanswered";
+}
+
+export interface ScaleTest {
+  scale: string;
+  op: CmpOp;
+  value: Decimal;
+  on?: BandBasis;
+}
+
+export interface BandTest {
+  scale: string;
+  op: CmpOp;
+  index: number;
+}
+
+export interface CountOfTest {
+  of: Condition[];
+  op: CmpOp;
+  value: number;
+}
+
+export interface AnsweredTest {
+  items: ItemRef[];
+  op: CmpOp;
+  value: number;
+}
+
+export interface StraightLineTest {
+  items: ItemRef[];
+  min_answered: number;
+}
+
+export interface FlagSpec {
+  id: string;
+  label: Localized;
+  level: FlagLevel;
+  when: Condition;
+  reason: Localized;
+  source: string;
+}
+
+export interface ScreenPositiveSpec {
+  when: Condition;
+  reason: Localized;
+  source: string;
+}
+
+export interface ValidityRuleSpec {
+  id: string;
+  when: Condition;
+  verdict: ValidityVerdict;
+  reason: Localized;
+  source: string;
+}
+
+export interface NormTableSpec {
+  scale: string;
+  group: Record<string, string>;
+  rows: NormRow[];
+  source?: string;
+}
+
+export interface NormRow {
+  raw_min: number;
+  raw_max: number;
+  score: Decimal;
+}
+
+export interface SettingSpec {
+  id: string;
+  description: string;
+  default: string;
+  default_rationale: string;
+  options: SettingOption[];
+}
+
+export interface SettingOption {
+  id: string;
+  description: string;
+  patch?: SpecPatch;
+}
+
+export interface SpecPatch {
+  items?: ItemSpec[];
+  scales?: Record<string, ScalePatch>;
+  flags?: Record<string, FlagPatch>;
+  screen_positive?: ScreenPositiveSpec;
+}
+
+export interface ScalePatch {
+  bands?: BandSpec[];
+  band_coverage?: BandCoverage;
+  missing?: MissingPolicy;
+  bands_on?: BandBasis;
+  aggregate?: Aggregate;
+}
+
+export interface FlagPatch {
+  when?: Condition;
+  reason?: Localized;
+  source?: string;
+}
+
+// ---- batch ----
+
+/** Integer code buffers the batch API accepts (row-major, `n_rows × n_items`). */
+export type CodeBuffer = Int8Array | Uint8Array | Int16Array | Int32Array;
+
+export interface BatchGroups {
+  /** Group index of each row into `groups`. */
+  row_group: Uint32Array;
+  /** The distinct norm groups, e.g. `{ grade: "7", sex: "F" }`. */
+  groups: Record<string, string>[];
+}
+
+export interface BatchOptions {
+  /** The code meaning "missing" (must not be an option code; e.g. -1, or 255 for Uint8Array). */
+  missing: number;
+  /** The code meaning "refused", if the buffer distinguishes it. */
+  refused?: number;
+  /** Norm groups (required when the instrument has norms). */
+  groups?: BatchGroups;
+  /** Completion time per row in whole seconds (negative = unknown). */
+  durations?: Int32Array | BigInt64Array;
+}
+
+/** Columns for one scale. Values are exact mantissas: value = mantissa / 10^decimals. */
+export interface ScaleColumns {
+  id: string;
+  raw_decimals: number;
+  /** Raw mantissas; `unscored()` (i64 minimum) where the scale is not scored. */
+  raw: BigInt64Array;
+  score_decimals: number;
+  /** Standard-score mantissas (equal to `raw` without norms). */
+  score: BigInt64Array;
+  /** Band ordinal index, or -1 for no band. */
+  band: Int8Array;
+  /** Band ids by ordinal index. */
+  band_ids: string[];
+  /** Items (or component scales) answered. */
+  answered: Uint16Array;
+  /** 1 where the value was prorated. */
+  prorated: Uint8Array;
+}
+
+/** The result of a batch, one entry per row in every column. */
+export interface BatchColumns {
+  n_rows: number;
+  /** One entry per scale, in spec order. */
+  scales: ScaleColumns[];
+  /** Flag ids; flag `i` is bit `i` of each `flags` word. */
+  flag_ids: string[];
+  /** Flag bitset per row. */
+  flags: BigUint64Array;
+  /** Each flag as a 0/1 column, keyed by flag id. */
+  flag_columns: Record<string, Uint8Array>;
+  /** 0 valid, 1 incomplete, 2 invalid. */
+  validity: Uint8Array;
+  /** 1 positive, 0 negative, -1 the instrument defines no screen-positive rule. */
+  screen_positive: Int8Array;
+}
+
+// ---- FHIR ----
+
+/** A FHIR R4 resource as JSON (`Questionnaire`, `QuestionnaireResponse`, …). */
+export interface FhirResource {
+  resourceType: string;
+  [key: string]: unknown;
+}
+
+/** A FHIR `Observation` exported for one scored scale. */
+export interface FhirObservation {
+  resourceType: "Observation";
+  status: "final";
+  category: { coding: Coding[] }[];
+  code: { coding: Coding[] };
+  subject: { reference: string };
+  effectiveDateTime: string;
+  /** Integer-valued scales. */
+  valueInteger?: number;
+  /** Non-integer scales (FHIR decimals are JSON numbers). */
+  valueQuantity?: { value: number; unit: string; system: string; code: string };
+  interpretation?: { coding: Coding[]; text?: string }[];
+  method: { text: string };
+}
+
+// ---- errors ----
+
+export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time";
+
+/** The core's stable error codes (the test script checks this list against `errorCodes()`). */
+export type ErrorCode =
+  | "spec.parse"
+  | "spec.unsupported_format"
+  | "spec.duplicate_id"
+  | "spec.unknown_item"
+  | "spec.unknown_scale"
+  | "spec.unknown_flag"
+  | "spec.bad_options"
+  | "spec.reverse_outside_options"
+  | "spec.band_overlap"
+  | "spec.band_gap"
+  | "spec.band_index"
+  | "spec.norms_not_monotonic"
+  | "spec.norms_incomplete"
+  | "spec.invalid_value"
+  | "spec.bad_scale"
+  | "spec.unknown_setting"
+  | "score.parse"
+  | "score.unknown_item"
+  | "score.unknown_option"
+  | "score.wrong_item_count"
+  | "score.duplicate_answer"
+  | "score.norm_group_not_found"
+  | "score.invalid_time"
+  | "batch.shape"
+  | "batch.unknown_option"
+  | "batch.unknown_group"
+  | "catalog.unknown_instrument"
+  | "fhir.parse"
+  | "fhir.unsupported"
+  | "fhir.unknown_link_id"
+  | "fhir.unknown_answer"
+  | "policy.parse"
+  | "policy.lint"
+  | "evidence.invalid"
+  | "time.invalid";
+
+/**
+ * What every function of this package throws: a real `Error` with the core's
+ * stable `code`, its `category`, and where the problem is.
+ */
+export interface ChangkaixinError extends Error {
+  name: "ChangkaixinError";
+  code: ErrorCode;
+  category: ErrorCategory;
+  /** JSON pointer into the input, or a `row r / item i` locator. */
+  path: string;
+  /** The item number, when the error is about one item. */
+  item?: number;
+  /** The batch row, when the error is about one row. */
+  row?: number;
+}

@@ -1,0 +1,232 @@
+//! wasm-bindgen tests, run inside WebAssembly under Node (`wasm-bindgen-test-runner`):
+//! every golden vector through the JS-facing API, compared with the stored Rust result
+//! after JSON normalisation, plus the API's error and batch contracts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use changkaixin_tests::normalise;
+use changkaixin_wasm::*;
+use js_sys::{Reflect, JSON};
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_files.rs"));
+
+fn js_of(v: &Value) -> JsValue {
+    JSON::parse(&v.to_string()).unwrap()
+}
+
+fn value_of(v: &JsValue) -> Value {
+    serde_json::from_str(&JSON::stringify(v).unwrap().as_string().unwrap()).unwrap()
+}
+
+fn err<T>(r: Result<T, JsValue>) -> JsValue {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
+fn prop(v: &JsValue, k: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(k)).unwrap()
+}
+
+/// The error a vector stores, rebuilt from the thrown JS error's properties.
+fn error_fields(e: &JsValue) -> Value {
+    assert!(e.is_instance_of::<js_sys::Error>(), "thrown value is not an Error: {e:?}");
+    assert_eq!(prop(e, "name").as_string().as_deref(), Some("ChangkaixinError"));
+    assert!(is_changkaixin_error(e));
+    let mut m = serde_json::Map::new();
+    m.insert("code".into(), Value::String(prop(e, "code").as_string().unwrap()));
+    m.insert("path".into(), Value::String(prop(e, "path").as_string().unwrap()));
+    if let Some(i) = prop(e, "item").as_f64() {
+        m.insert("item".into(), Value::from(i as u64));
+    }
+    if let Some(r) = prop(e, "row").as_f64() {
+        m.insert("row".into(), Value::from(r as u64));
+    }
+    m.insert("message".into(), Value::String(prop(e, "message").as_string().unwrap()));
+    Value::Object(m)
+}
+
+fn instrument_for(file: &Value, case: &Value) -> Result<Instrument, JsValue> {
+    let settings = case.get("settings").map(|s| js_of(s).unchecked_into());
+    match file.get("spec_file").and_then(Value::as_str) {
+        Some(path) => {
+            let (_, text) = FIXTURE_FILES
+                .iter()
+                .chain(VECTOR_FILES)
+                .find(|(p, _)| *p == path)
+                .unwrap_or_else(|| panic!("spec file {path} not embedded"));
+            Instrument::from_spec(JsValue::from_str(text).unchecked_into(), settings)
+        }
+        None => Instrument::from_catalog(file["instrument"].as_str().unwrap(), settings),
+    }
+}
+
+#[wasm_bindgen_test]
+fn scoring_vectors_match_rust() {
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (path, text) in VECTOR_FILES.iter().filter(|(p, _)| p.starts_with("tests/vectors/scoring/")) {
+        let file: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(file["kind"], "score", "{path}");
+        for case in file["cases"].as_array().unwrap() {
+            n += 1;
+            let name = format!("{path} / {}", case["name"].as_str().unwrap_or("?"));
+            let result = instrument_for(&file, case).and_then(|inst| inst.score(js_of(&case["response"]).unchecked_into()).map(JsValue::from));
+            match (result, case.get("expect_error")) {
+                (Ok(report), None) => {
+                    let got = normalise(&value_of(&report));
+                    let want = normalise(&case["report"]);
+                    if got != want {
+                        failures.push(format!("{name}: report differs\n  want {want}\n  got  {got}"));
+                    }
+                }
+                (Err(e), Some(want)) => {
+                    let got = error_fields(&e);
+                    if got["code"] != want["code"] {
+                        failures.push(format!("{name}: expected {}, got {}", want["code"], got["code"]));
+                    }
+                    if let Some(item) = want.get("item") {
+                        if &got["item"] != item {
+                            failures.push(format!("{name}: expected item {item}, got {}", got["item"]));
+                        }
+                    }
+                    if let Some(stored) = case.get("error") {
+                        if normalise(stored) != normalise(&got) {
+                            failures.push(format!("{name}: error differs\n  want {}\n  got  {}", normalise(stored), normalise(&got)));
+                        }
+                    }
+                }
+                (Ok(_), Some(want)) => failures.push(format!("{name}: expected error {want}, got a report")),
+                (Err(e), None) => failures.push(format!("{name}: unexpected error {}", error_fields(&e))),
+            }
+        }
+    }
+    assert!(n > 300, "only {n} cases found");
+    assert!(failures.is_empty(), "{} of {n} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn catalog_lists_every_builtin_spec_with_chinese_texts() {
+    let ids: Vec<String> = catalog_ids().iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(ids.len(), 16);
+    for id in &ids {
+        let spec = value_of(&catalog_spec(id).unwrap());
+        assert_eq!(spec["id"], Value::String(id.clone()));
+    }
+    let phq9 = value_of(&catalog_spec("phq9").unwrap());
+    assert!(phq9["items"][8]["text"]["zh"].as_str().is_some_and(|s| !s.is_empty()));
+    let e = err(catalog_spec("nope"));
+    assert_eq!(error_fields(&e)["code"], "catalog.unknown_instrument");
+}
+
+#[wasm_bindgen_test]
+fn errors_are_real_errors_with_code_path_and_item() {
+    let phq9 = Instrument::from_catalog("phq9", None).unwrap();
+    let e = err(phq9.score(js_of(&serde_json::json!({"answers": {"1": 7}})).unchecked_into()));
+    let f = error_fields(&e);
+    assert_eq!(f["code"], "score.unknown_option");
+    assert_eq!(f["item"], 1);
+    assert_eq!(f["path"], "/answers/1");
+    assert_eq!(prop(&e, "category").as_string().as_deref(), Some("score"));
+    // A float where a decimal belongs is refused exactly as in Rust.
+    let e = err(Instrument::from_spec(JsValue::from_str("{\"format\": 1}").unchecked_into(), None));
+    assert_eq!(error_fields(&e)["code"], "spec.parse");
+    // Unknown fields in a response are refused (the core's deny_unknown_fields).
+    let e = err(phq9.score(js_of(&serde_json::json!({"answer": {}})).unchecked_into()));
+    assert_eq!(error_fields(&e)["code"], "score.parse");
+    // A BigInt cannot be written as JSON: an error, not a trap.
+    let big = js_sys::Object::new();
+    Reflect::set(&big, &"answers".into(), &js_sys::BigInt::from(1u32).into()).unwrap();
+    let e = err(phq9.score(JsValue::from(big).unchecked_into()));
+    assert_eq!(error_fields(&e)["code"], "score.parse");
+    let codes: Vec<String> = error_codes().iter().map(|v| v.as_string().unwrap()).collect();
+    assert!(codes.contains(&"batch.unknown_option".to_owned()));
+}
+
+#[wasm_bindgen_test]
+fn batch_over_every_buffer_type_equals_single_scoring() {
+    let phq9 = Instrument::from_catalog("phq9", None).unwrap();
+    let rows: [[i32; 10]; 3] = [[1, 2, 1, 2, 1, 1, 1, 2, 1, -1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [3, 3, 3, 3, 3, 3, 3, 3, 3, -1]];
+    let flat: Vec<i32> = rows.iter().flatten().copied().collect();
+    let opts = |missing: i32| {
+        let o = js_sys::Object::new();
+        Reflect::set(&o, &"missing".into(), &missing.into()).unwrap();
+        JsValue::from(o).unchecked_into()
+    };
+    let i8s: Vec<i8> = flat.iter().map(|&c| c as i8).collect();
+    let u8s: Vec<u8> = flat.iter().map(|&c| if c < 0 { 255 } else { c as u8 }).collect();
+    let i16s: Vec<i16> = flat.iter().map(|&c| c as i16).collect();
+    let buffers: Vec<(JsValue, i32)> = vec![
+        (js_sys::Int8Array::from(&i8s[..]).into(), -1),
+        (js_sys::Uint8Array::from(&u8s[..]).into(), 255),
+        (js_sys::Int16Array::from(&i16s[..]).into(), -1),
+        (js_sys::Int32Array::from(&flat[..]).into(), -1),
+    ];
+    for (buf, missing) in buffers {
+        let cols: JsValue = phq9.score_batch(buf.unchecked_into(), opts(missing)).unwrap().into();
+        assert_eq!(prop(&cols, "n_rows").as_f64(), Some(3.0));
+        let total = js_sys::Array::from(&prop(&cols, "scales")).get(0);
+        let raw = prop(&total, "raw").dyn_into::<js_sys::BigInt64Array>().unwrap().to_vec();
+        let band = prop(&total, "band").dyn_into::<js_sys::Int8Array>().unwrap().to_vec();
+        let self_harm = prop(&prop(&cols, "flag_columns"), "item9_self_harm")
+            .dyn_into::<js_sys::Uint8Array>()
+            .unwrap()
+            .to_vec();
+        for (r, row) in rows.iter().enumerate() {
+            let answers: Value = row.iter().map(|&c| if c < 0 { Value::Null } else { Value::from(c) }).collect();
+            let report = value_of(&phq9.score_answers(js_of(&answers).unchecked_into()).unwrap().into());
+            let total = &report["scales"][0];
+            assert_eq!(raw[r].to_string(), total["raw"].as_str().unwrap());
+            assert_eq!(i64::from(band[r]), total["band"]["index"].as_i64().unwrap());
+            let fired = report["flags"].as_array().unwrap().iter().any(|f| f["id"] == "item9_self_harm");
+            assert_eq!(self_harm[r] == 1, fired);
+        }
+    }
+    // Bad shapes and codes are errors naming row and item.
+    let bad = js_sys::Int8Array::from(&[0i8, 0, 0, 0, 0, 0, 0, 0, 9, 0][..]);
+    let e = err(phq9.score_batch(JsValue::from(bad).unchecked_into(), opts(-1)));
+    let f = error_fields(&e);
+    assert_eq!(f["code"], "batch.unknown_option");
+    assert_eq!((f["row"].as_u64(), f["item"].as_u64()), (Some(0), Some(9)));
+    let short = js_sys::Int8Array::from(&[0i8; 7][..]);
+    assert_eq!(
+        error_fields(&err(phq9.score_batch(JsValue::from(short).unchecked_into(), opts(-1))))["code"],
+        "batch.shape"
+    );
+    let floats = js_sys::Float64Array::new_with_length(10);
+    assert_eq!(
+        error_fields(&err(phq9.score_batch(JsValue::from(floats).unchecked_into(), opts(-1))))["code"],
+        "batch.shape"
+    );
+    let u8buf = js_sys::Uint8Array::new_with_length(10);
+    assert_eq!(
+        error_fields(&err(phq9.score_batch(JsValue::from(u8buf).unchecked_into(), opts(-1))))["code"],
+        "batch.shape"
+    );
+}
+
+#[wasm_bindgen_test]
+fn fhir_round_trip() {
+    let (_, q) = FIXTURE_FILES
+        .iter()
+        .find(|(p, _)| p.ends_with("phq9_loinc_44249-1_lhncbc_lforms-fhir-app.json"))
+        .unwrap();
+    let spec = value_of(&import_questionnaire(JsValue::from_str(q).unchecked_into()).unwrap());
+    assert_eq!(spec["items"].as_array().unwrap().len(), 10);
+    let phq9 = Instrument::from_catalog("phq9", None).unwrap();
+    let (_, qr) = FIXTURE_FILES.iter().find(|(p, _)| p.ends_with("phq9_response_synthetic.json")).unwrap();
+    let report = phq9.score_questionnaire_response(JSON::parse(qr).unwrap().unchecked_into()).unwrap();
+    let obs = value_of(
+        &phq9
+            .export_observation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(obs["resourceType"], "Observation");
+    assert!(obs["valueInteger"].is_i64());
+    let e = err(import_questionnaire(JsValue::from_str("{\"resourceType\": \"Patient\"}").unchecked_into()));
+    assert_eq!(error_fields(&e)["code"], "fhir.parse");
+}

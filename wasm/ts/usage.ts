@@ -1,0 +1,66 @@
+// A small TypeScript program against the generated declarations (bundler build).
+// `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
+// loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
+import {
+  Instrument,
+  catalogIds,
+  catalogSpec,
+  errorCodes,
+  importQuestionnaire,
+  isChangkaixinError,
+  unscored,
+  type BatchColumns,
+  type ChangkaixinError,
+  type Decimal,
+  type ErrorCode,
+  type InstrumentSpec,
+  type Response,
+  type ScoreReport,
+} from "../pkg/bundler/changkaixin_wasm.js";
+
+const ids: string[] = catalogIds();
+const spec: InstrumentSpec = catalogSpec("phq9");
+const firstItemText: string | undefined = spec.items[0]?.text?.zh;
+
+const phq9 = Instrument.fromCatalog("phq9");
+const response: Response = { answers: { "1": 1, "2": 2, "9": 1, "10": null, phq9_3: "refused" } };
+const report: ScoreReport = phq9.score(response);
+const total = report.scales.find((s) => s.id === "total");
+const raw: Decimal | undefined = total?.raw; // decimals are strings
+const bandIndex: number | undefined = total?.band?.index;
+const selfHarm: boolean = report.flags.some((f) => f.id === "item9_self_harm" && f.level === "critical");
+const positive: boolean | undefined = report.screen_positive?.positive;
+
+// @ts-expect-error: a decimal is a string, never a number
+const wrong: number = total?.raw ?? 0;
+
+const positional: ScoreReport = phq9.scoreAnswers([1, 2, 1, 2, 1, 1, 1, 2, 1, null]);
+
+const batch: BatchColumns = phq9.scoreBatch(new Int8Array(20).fill(-1), { missing: -1 });
+const rawColumn: BigInt64Array = batch.scales[0]!.raw;
+const notScored: boolean = rawColumn[0] === unscored();
+const flags: Uint8Array | undefined = batch.flag_columns["item9_self_harm"];
+const u8batch: BatchColumns = phq9.scoreBatch(new Uint8Array(10).fill(255), { missing: 255, durations: new Int32Array([60]) });
+
+// @ts-expect-error: Float64Array is not a code buffer
+phq9.scoreBatch(new Float64Array(10), { missing: -1 });
+
+try {
+  phq9.score({ answers: { "1": 7 } });
+} catch (e: unknown) {
+  if (isChangkaixinError(e)) {
+    const err: ChangkaixinError = e;
+    const code: ErrorCode = err.code;
+    const path: string = err.path;
+    const item: number | undefined = err.item;
+    const isError: Error = err;
+    console.log(code, path, item, isError.message);
+  }
+}
+const codes: ErrorCode[] = errorCodes();
+const imported: InstrumentSpec = importQuestionnaire({ resourceType: "Questionnaire", item: [] });
+const custom = Instrument.fromSpec(spec, { bands: "default" });
+const obs = phq9.exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
+const v: number | undefined = obs.valueInteger;
+
+console.log(ids, firstItemText, raw, bandIndex, selfHarm, positive, wrong, positional, notScored, flags, u8batch, codes, imported, custom.id, v);

@@ -1,0 +1,95 @@
+// Demo page: renders the PHQ-9 and the ASQ from the built-in catalog (Chinese item
+// texts and option labels come from the catalog JSON), scores on every answer with
+// the WebAssembly package and shows score, band, flags and the screen verdict.
+// No rule is written here: every number and label comes from the package.
+import init, { Instrument, catalogSpec, isChangkaixinError } from "./pkg/changkaixin_wasm.js";
+
+const zh = (t) => (t && (t.zh || t.en)) || "";
+
+function optionsOf(spec, item) {
+  return typeof item.options === "string" ? spec.option_sets[item.options] : item.options;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function renderForm(section, id) {
+  const spec = catalogSpec(id);
+  const instrument = Instrument.fromCatalog(id);
+  const form = el("form", { "data-testid": `${id}-form` });
+  section.append(el("h2", {}, zh(spec.name)));
+  if (spec.recall_period) section.append(el("p", { class: "note" }, `回忆期：${spec.recall_period}`));
+  for (const item of spec.items) {
+    const fs = el("fieldset", { "data-item": String(item.number) });
+    fs.append(el("legend", {}, `${item.number}. ${zh(item.text) || `第 ${item.number} 题`}`));
+    for (const opt of optionsOf(spec, item)) {
+      const input = el("input", { type: "radio", name: `${id}-${item.number}`, value: String(opt.code), "data-testid": `${id}-q${item.number}-o${opt.code}` });
+      fs.append(el("label", {}, input, " ", zh(opt.label) || String(opt.code)));
+    }
+    form.append(fs);
+  }
+  section.append(form);
+  const result = el("div", { class: "result", "data-testid": `${id}-result` });
+  section.append(result);
+  const update = () => {
+    const answers = {};
+    for (const item of spec.items) {
+      const checked = form.querySelector(`input[name="${id}-${item.number}"]:checked`);
+      if (checked) answers[String(item.number)] = Number(checked.value);
+    }
+    try {
+      renderReport(result, id, instrument.score({ answers }));
+    } catch (e) {
+      result.replaceChildren(el("p", { class: "error" }, isChangkaixinError(e) ? `${e.code}: ${e.message}` : String(e)));
+    }
+  };
+  form.addEventListener("change", update);
+  update();
+}
+
+function renderReport(box, id, report) {
+  const dl = el("dl");
+  for (const s of report.scales) {
+    const name = s.id;
+    dl.append(el("dt", {}, name === "total" ? "总分" : name));
+    dl.append(el("dd", { "data-testid": `${id}-scale-${name}` }, s.scored ? `${s.raw}（已答 ${s.answered}/${s.of}）` : `未计分：${s.unscored_reason || ""}`));
+    if (s.band) {
+      dl.append(el("dt", {}, "分级"));
+      dl.append(el("dd", { "data-testid": `${id}-band-${name}`, "data-band-id": s.band.id }, zh(s.band.label)));
+    }
+  }
+  dl.append(el("dt", {}, "有效性"));
+  dl.append(el("dd", { "data-testid": `${id}-validity`, "data-status": report.validity.status }, report.validity.status));
+  if (report.screen_positive) {
+    dl.append(el("dt", {}, "筛查结果"));
+    const sp = report.screen_positive.positive;
+    dl.append(el("dd", { "data-testid": `${id}-screen`, "data-positive": String(sp) }, sp ? `阳性 — ${zh(report.screen_positive.reason)}` : "阴性"));
+  }
+  dl.append(el("dt", {}, "提示"));
+  const flags = el("dd", { "data-testid": `${id}-flags` });
+  if (report.flags.length === 0) flags.append("无");
+  for (const f of report.flags) {
+    flags.append(el("div", { class: `flag-${f.level}`, "data-flag-id": f.id, "data-level": f.level }, `${zh(f.label)}：${zh(f.reason)}`));
+  }
+  dl.append(flags);
+  // Alert tier: shown by the core's alert engine once it is part of the package (issue 3).
+  dl.append(el("dt", {}, "预警分级"));
+  dl.append(el("dd", { "data-testid": `${id}-tier`, "data-status": "pending", class: "tier-pending" }, "待接入：预警分级引擎（alert API）合并后在此显示建议分级及理由"));
+  box.replaceChildren(dl);
+}
+
+try {
+  await init();
+  for (const section of document.querySelectorAll("section.instrument")) renderForm(section, section.dataset.instrument);
+  const status = document.getElementById("status");
+  status.textContent = "计分引擎已就绪";
+  status.dataset.ready = "true";
+} catch (e) {
+  const status = document.getElementById("status");
+  status.textContent = `加载失败：${e && e.message ? e.message : e}`;
+  status.className = "error";
+}
