@@ -68,12 +68,24 @@ echo '{ "type": "commonjs" }' > "$PKG/node/package.json"
 # wasm-opt from npm `binaryen` (a registry package; no download of its own).
 # Rust's wasm32 target emits these post-MVP features by default.
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
-for f in "$PKG"/*/changkaixin_wasm_bg.wasm; do
+# The three targets emit the same .wasm (only the JS glue differs): optimise once, copy.
+if cmp -s "$PKG/bundler/changkaixin_wasm_bg.wasm" "$PKG/node/changkaixin_wasm_bg.wasm" \
+   && cmp -s "$PKG/bundler/changkaixin_wasm_bg.wasm" "$PKG/web/changkaixin_wasm_bg.wasm"; then
+  TARGETS=(bundler)
+else
+  TARGETS=(bundler node web)
+fi
+for t in "${TARGETS[@]}"; do
+  f="$PKG/$t/changkaixin_wasm_bg.wasm"
   before=$(stat -c %s "$f")
-  "$HERE/node_modules/.bin/wasm-opt" -Oz "${WASM_OPT_FEATURES[@]}" "$f" -o "$f.opt"
+  "$HERE/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers "${WASM_OPT_FEATURES[@]}" "$f" -o "$f.opt"
   mv "$f.opt" "$f"
-  echo "wasm-opt -Oz $(basename "$(dirname "$f")"): $before -> $(stat -c %s "$f") bytes"
+  echo "wasm-opt -Oz ($t): $before -> $(stat -c %s "$f") bytes"
 done
+if [ "${#TARGETS[@]}" -eq 1 ]; then
+  cp "$PKG/bundler/changkaixin_wasm_bg.wasm" "$PKG/node/changkaixin_wasm_bg.wasm"
+  cp "$PKG/bundler/changkaixin_wasm_bg.wasm" "$PKG/web/changkaixin_wasm_bg.wasm"
+fi
 cp "$HERE/npm/package.json" "$PKG/package.json"
 cp "$HERE/README.md" "$PKG/README.md"
 cp -r "$PKG/web" "$HERE/www/pkg"

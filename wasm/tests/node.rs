@@ -1,6 +1,7 @@
 //! wasm-bindgen tests, run inside WebAssembly under Node (`wasm-bindgen-test-runner`):
 //! every golden vector through the JS-facing API, compared with the stored Rust result
 //! after JSON normalisation, plus the API's error and batch contracts.
+#![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use changkaixin_tests::normalise;

@@ -1,0 +1,50 @@
+// Benchmark (not a test): `node bench/run.mjs` after `bash run-tests.sh` has built pkg/
+// and www/pkg. Runs the same body in Node and in headless Chromium and prints a table.
+import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runBench } from "./core.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const wasmDir = path.resolve(here, "..");
+const require = createRequire(import.meta.url);
+
+const results = {};
+results.node = runBench(require(path.join(wasmDir, "pkg/node/changkaixin_wasm.js")));
+console.error("node:", JSON.stringify(results.node));
+
+if (!process.argv.includes("--node-only")) {
+  const { chromium } = await import("playwright-core");
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const server = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", wasmDir], { stdio: "ignore" });
+  const profile = mkdtempSync(path.join(tmpdir(), "ckx-bench-"));
+  try {
+    await new Promise((r) => setTimeout(r, 800));
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`],
+    });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/bench/browser.html`);
+    await page.waitForFunction(() => window.__results, null, { timeout: 300_000 });
+    results.chromium = await page.evaluate(() => window.__results);
+    results.chromium_version = browser.version();
+    console.error("chromium:", JSON.stringify(results.chromium));
+    await browser.close();
+  } finally {
+    server.kill();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const f = (x, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log("| runtime | batch 1M PHQ-9 (Int8Array) | plain-JS loop | batch ÷ JS | single `score()` | single `scoreAnswers()` | mismatches |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const [name, r] of Object.entries(results)) {
+  if (typeof r !== "object" || r.error) continue;
+  console.log(`| ${name} | ${f(r.batch_ms)} ms (${f(r.batch_rows_per_s / 1e6)} M rows/s) | ${f(r.plain_js_ms)} ms | ${f(r.batch_ms / r.plain_js_ms, 2)}× | ${f(r.single_score_us, 2)} µs | ${f(r.single_score_answers_us, 2)} µs | ${r.mismatches} |`);
+}
+if (results.chromium_version) console.log(`\nChromium ${results.chromium_version}, Node ${process.version}`);
