@@ -23,17 +23,18 @@ if (!process.argv.includes("--node-only")) {
   const profile = mkdtempSync(path.join(tmpdir(), "ckx-bench-"));
   try {
     await new Promise((r) => setTimeout(r, 800));
-    const browser = await chromium.launch({
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`],
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     });
-    const page = await browser.newPage();
+    const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/bench/browser.html`);
     await page.waitForFunction(() => window.__results, null, { timeout: 300_000 });
     results.chromium = await page.evaluate(() => window.__results);
-    results.chromium_version = browser.version();
+    results.chromium_version = context.browser()?.version() ?? "";
     console.error("chromium:", JSON.stringify(results.chromium));
-    await browser.close();
+    await context.close();
   } finally {
     server.kill();
     rmSync(profile, { recursive: true, force: true });

@@ -16,18 +16,20 @@ const phq9Spec = JSON.parse(readFileSync(path.resolve(here, "../../core/catalog/
 
 export async function launch() {
   const profile = mkdtempSync(path.join(tmpdir(), "ckx-chromium-"));
-  const browser = await chromium.launch({
+  // A fresh user-data-dir per run (playwright takes it as the persistent-context directory).
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`],
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
-  return { browser, cleanup: async () => { await browser.close(); rmSync(profile, { recursive: true, force: true }); } };
+  return { context, cleanup: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
 test("demo page scores the PHQ-9 and shows total, band, self-harm flag and tier slot", { timeout: 120_000 }, async () => {
   assert.ok(url, "DEMO_URL must point at the served wasm/www");
-  const { browser, cleanup } = await launch();
+  const { context, cleanup } = await launch();
   try {
-    const page = await browser.newPage();
+    const page = await context.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(url);

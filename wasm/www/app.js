@@ -42,7 +42,7 @@ function renderForm(section, id) {
       if (checked) answers[String(item.number)] = Number(checked.value);
     }
     try {
-      renderReport(result, id, instrument.score({ answers }));
+      renderReport(result, id, spec, instrument.score({ answers }));
     } catch (e) {
       result.replaceChildren(el("p", { class: "error" }, isChangkaixinError(e) ? `${e.code}: ${e.message}` : String(e)));
     }
@@ -51,11 +51,12 @@ function renderForm(section, id) {
   update();
 }
 
-function renderReport(box, id, report) {
+function renderReport(box, id, spec, report) {
+  const scaleName = (sid) => zh((spec.scales.find((x) => x.id === sid) || {}).name) || sid;
   const dl = el("dl");
   for (const s of report.scales) {
     const name = s.id;
-    dl.append(el("dt", {}, name === "total" ? "总分" : name));
+    dl.append(el("dt", {}, scaleName(name)));
     dl.append(el("dd", { "data-testid": `${id}-scale-${name}` }, s.scored ? `${s.raw}（已答 ${s.answered}/${s.of}）` : `未计分：${s.unscored_reason || ""}`));
     if (s.band) {
       dl.append(el("dt", {}, "分级"));
