@@ -60,8 +60,8 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
         self.flag_ids = list(native["flag_ids"])
         flags = native["flags"]
         self["flags"] = flags
-        for i, fid in enumerate(self.flag_ids):
-            self[f"flag.{fid}"] = (flags & np.uint64(1 << i)) != 0
+        for fid, col in zip(self.flag_ids, native["flag_columns"]):
+            self[f"flag.{fid}"] = col
         self["validity"] = native["validity"]
         self["screen_positive"] = native["screen_positive"]
 

@@ -14,8 +14,8 @@ fn shape_err(py: Python<'_>, path: &str, msg: String) -> PyErr {
     crate::error::to_py(py, &Error::new(ErrorCode::BatchShape, path, msg))
 }
 
-/// A Python sentinel (i64) as the buffer's element type, or a `batch.shape` error.
-fn sentinel<T: Code + TryFrom<i64>>(py: Python<'_>, name: &str, v: i64, dtype: &str) -> PyResult<T> {
+/// A Python sentinel (any int up to u64) as the buffer's element type, or a `batch.shape` error.
+fn sentinel<T: Code + TryFrom<i128>>(py: Python<'_>, name: &str, v: i128, dtype: &str) -> PyResult<T> {
     T::try_from(v).map_err(|_| {
         shape_err(
             py,
@@ -26,13 +26,13 @@ fn sentinel<T: Code + TryFrom<i64>>(py: Python<'_>, name: &str, v: i64, dtype: &
 }
 
 struct Extras<'a> {
-    missing: i64,
-    refused: Option<i64>,
+    missing: i128,
+    refused: Option<i128>,
     groups: Option<BatchGroups<'a>>,
     durations: Option<&'a [i64]>,
 }
 
-fn run<T: Code + TryFrom<i64> + numpy::Element>(
+fn run<T: Code + TryFrom<i128> + numpy::Element>(
     py: Python<'_>,
     inst: &NativeInstrument,
     codes: &PyReadonlyArray2<'_, T>,
@@ -66,8 +66,8 @@ pub fn score_batch<'py>(
     py: Python<'py>,
     instrument: &NativeInstrument,
     codes: &Bound<'py, PyAny>,
-    missing: i64,
-    refused: Option<i64>,
+    missing: i128,
+    refused: Option<i128>,
     row_group: Option<PyReadonlyArray1<'py, u32>>,
     groups: Option<Vec<BTreeMap<String, String>>>,
     durations: Option<PyReadonlyArray1<'py, i64>>,
@@ -105,11 +105,11 @@ pub fn score_batch<'py>(
 }
 
 /// Move the core's columns into numpy arrays without copying.
-fn columns(py: Python<'_>, out: BatchColumns) -> PyResult<Bound<'_, PyDict>> {
+fn columns(py: Python<'_>, mut out: BatchColumns) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("n_rows", out.n_rows)?;
     let scales = pyo3::types::PyList::empty(py);
-    for s in out.scales {
+    for s in std::mem::take(&mut out.scales) {
         let sd = PyDict::new(py);
         sd.set_item("id", s.id)?;
         sd.set_item("raw_decimals", s.raw_decimals)?;
@@ -123,6 +123,11 @@ fn columns(py: Python<'_>, out: BatchColumns) -> PyResult<Bound<'_, PyDict>> {
         scales.append(sd)?;
     }
     d.set_item("scales", scales)?;
+    let flag_columns = pyo3::types::PyList::empty(py);
+    for id in &out.flag_ids {
+        flag_columns.append(PyArray1::from_vec(py, out.flag_column(id).unwrap_or_default()))?;
+    }
+    d.set_item("flag_columns", flag_columns)?;
     d.set_item("flag_ids", out.flag_ids)?;
     d.set_item("flags", PyArray1::from_vec(py, out.flags))?;
     d.set_item("validity", PyArray1::from_vec(py, out.validity))?;
