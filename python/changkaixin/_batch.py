@@ -85,7 +85,7 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
         return out
 
     def decimal(self, column: str, row: int) -> Optional[Decimal]:
-        """One cell of a ``<scale>.raw`` / ``<scale>.score`` column as an exact :class:`~decimal.Decimal` (``None`` if unscored)."""
+        """One cell of a ``<scale>.raw`` / ``<scale>.score`` column as an exact Decimal (``None`` if unscored)."""
         if column not in self.decimals:
             raise KeyError(f"{column!r} is not a decimal column (decimal columns: {', '.join(self.decimals)})")
         m = int(self[column][row])

@@ -4,6 +4,17 @@ from typing import Any, Optional, final
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "NativeCatalog",
+    "NativeInstrument",
+    "core_version",
+    "error_codes",
+    "export_observation",
+    "import_questionnaire",
+    "score_batch",
+    "score_questionnaire_response",
+]
+
 @final
 class NativeInstrument:
     @staticmethod

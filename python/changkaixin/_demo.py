@@ -78,7 +78,9 @@ def run(n_students: int = 20_000, seed: int = 20260901) -> None:
             row += [np.count_nonzero(res[f"flag.{f}"][m]) for f in res.flag_ids]
             row += [np.count_nonzero(res["validity"][m] == v) for v in (1, 2)]
             per_grade.append(row)
-        _table(f"{inst.id}: screen-positive, flags and validity by grade", list(GRADES), cols, np.array(per_grade), False)
+        _table(
+            f"{inst.id}: screen-positive, flags and validity by grade", list(GRADES), cols, np.array(per_grade), False
+        )
     print("\nFlags such as phq9 item9_self_harm ask for same-day follow-up by a professional (see each flag's reason).")
 
 

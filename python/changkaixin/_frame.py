@@ -19,8 +19,7 @@ __all__ = ["score_frame"]
 
 def _codes(frame: pd.DataFrame, missing: int) -> np.ndarray[Any, Any]:
     """DataFrame columns → one 2-D int array; NaN / NA become the missing sentinel."""
-    kinds = {dt.kind for dt in frame.dtypes}
-    if kinds <= {"i", "u"}:
+    if all(isinstance(dt, np.dtype) and dt.kind in "iu" for dt in frame.dtypes):
         return np.ascontiguousarray(frame.to_numpy())
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     nan = np.isnan(values)
@@ -28,7 +27,9 @@ def _codes(frame: pd.DataFrame, missing: int) -> np.ndarray[Any, Any]:
     bad = filled != np.round(filled)
     if bad.any():
         r, c = (int(x[0]) for x in np.nonzero(bad))
-        raise ValueError(f"column {frame.columns[c]!r} row {frame.index[r]!r} holds {values[r, c]!r}, not an integer code")
+        raise ValueError(
+            f"column {frame.columns[c]!r} row {frame.index[r]!r} holds {values[r, c]!r}, not an integer code"
+        )
     out = filled.astype(np.int64)
     out[nan] = missing
     return out
@@ -85,13 +86,16 @@ def score_frame(
                     [None if v == UNSCORED else Decimal(v).scaleb(-dec) for v in m.tolist()], dtype=object
                 )
         cats = res.band_ids[s]
-        out[f"{s}_band"] = pd.Categorical.from_codes(res[f"{s}.band"].astype(np.int64), categories=cats, ordered=True) \
-            if cats else pd.Categorical([None] * res.n_rows)
+        out[f"{s}_band"] = (
+            pd.Categorical.from_codes(res[f"{s}.band"].astype(np.int64), categories=pd.Index(cats), ordered=True)
+            if cats
+            else pd.Categorical([None] * res.n_rows)
+        )
         out[f"{s}_answered"] = res[f"{s}.answered"]
         out[f"{s}_prorated"] = res[f"{s}.prorated"]
     for f in res.flag_ids:
         out[f"flag_{f}"] = res[f"flag.{f}"]
-    out["validity"] = pd.Categorical.from_codes(res["validity"].astype(np.int64), categories=list(VALIDITY_NAMES))
+    out["validity"] = pd.Categorical.from_codes(res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES)))
     sp = res["screen_positive"]
     out["screen_positive"] = pd.array(sp == 1, dtype="boolean")
     out["screen_positive"][sp < 0] = pd.NA

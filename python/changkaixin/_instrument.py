@@ -170,13 +170,17 @@ class Instrument:
             arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
         row_group, group_list = _groups(groups, arr.shape[0])
         dur = None if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
-        native = _core.score_batch(self._native, arr, int(missing), None if refused is None else int(refused),
-                                   row_group, group_list, dur)
+        native = _core.score_batch(
+            self._native, arr, int(missing), None if refused is None else int(refused), row_group, group_list, dur
+        )
         return BatchResult(native)
 
     def __eq__(self, other: object) -> bool:
         """Same resolved spec and settings."""
-        return isinstance(other, Instrument) and (self.spec_json(), self.settings) == (other.spec_json(), other.settings)
+        return isinstance(other, Instrument) and (self.spec_json(), self.settings) == (
+            other.spec_json(),
+            other.settings,
+        )
 
     def __hash__(self) -> int:
         """Hash of id, version and settings."""
@@ -195,10 +199,10 @@ def _groups(
     if groups is None:
         return None, None
     if isinstance(groups, tuple):
-        idx, dicts = groups
+        idx, given = groups
         return (
             np.ascontiguousarray(idx, dtype=np.uint32),
-            [{str(k): str(v) for k, v in d.items()} for d in dicts],
+            [{str(k): str(v) for k, v in g.items()} for g in given],
         )
     keys = list(groups)
     if not keys:

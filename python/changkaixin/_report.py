@@ -255,7 +255,13 @@ def _scale(s: dict[str, Any]) -> ScaleResult:
         None
         if b is None
         else Band(
-            b["id"], Localized._of(b["label"]), b["index"], Severity(b["severity"]), b["rule"], b["evidence"], b.get("source")
+            b["id"],
+            Localized._of(b["label"]),
+            b["index"],
+            Severity(b["severity"]),
+            b["rule"],
+            b["evidence"],
+            b.get("source"),
         )
     )
     exact = s.get("raw_exact")

@@ -173,7 +173,7 @@ def test_empty_batch() -> None:
 
 
 def test_input_is_not_copied() -> None:
-    """A C-contiguous int64 array is read in place: tracemalloc (which sees numpy allocations) stays far below its size."""
+    """A C-contiguous int64 array is read in place: tracemalloc (sees numpy allocations) stays far below its size."""
     inst = ck.catalog().instrument("phq9")
     arr = np.zeros((400_000, 10), dtype=np.int64)  # 32 MB
     tracemalloc.start()
