@@ -64,7 +64,7 @@ impl Cohort {
             c.school.push(u16::from(d) * 40 + g.below(40) as u16);
             c.grade.push(4 + g.below(9) as u8);
             c.sex.push(g.below(2) as u8);
-            let burden = match g.below(100) {
+            let burden: u32 = match g.below(100) {
                 0..=59 => 0,
                 60..=84 => 1,
                 85..=95 => 2,
