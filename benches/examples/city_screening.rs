@@ -83,7 +83,10 @@ fn flag_table(title: &str, out: &BatchColumns, flags: &[&str], grades: &[u8], ex
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    println!("changkaixin city_screening — synthetic cohort, {n} students, {} districts, grades 4–12", DISTRICTS.len());
+    println!(
+        "changkaixin city_screening — synthetic cohort, {n} students, {} districts, grades 4–12",
+        DISTRICTS.len()
+    );
     println!("(all data synthetic; the MHT-shaped instrument uses a made-up key and norms)\n");
 
     let t = Instant::now();
@@ -113,7 +116,10 @@ fn main() {
         .collect();
     let row_group: Vec<u32> = c.grade.iter().zip(&c.sex).map(|(g, s)| u32::from(g - 4) * 2 + u32::from(*s)).collect();
     let mut input = BatchInput::new(&c.mht, 100, -1);
-    input.groups = Some(BatchGroups { row_group: &row_group, groups: &groups });
+    input.groups = Some(BatchGroups {
+        row_group: &row_group,
+        groups: &groups,
+    });
     let mht_out = mht.score_batch(&input).unwrap();
     println!("{}  score MHT-shaped fixture (100 items, norms by grade × sex)", ms(t));
 
@@ -123,7 +129,13 @@ fn main() {
     flag_table("PHQ-9 critical item", &phq9_out, &["item9_self_harm", "item9_unanswered"], &c.grade, None);
     flag_table("ASQ", &asq_out, &["positive", "acute_positive", "non_acute_positive"], &c.grade, None);
     let invalid: Vec<bool> = mht_out.validity.iter().map(|v| *v == 2).collect();
-    flag_table("MHT-shaped", &mht_out, &["total_high", "syn_a_high"], &c.grade, Some(("invalid (lie >= 7)", invalid)));
+    flag_table(
+        "MHT-shaped",
+        &mht_out,
+        &["total_high", "syn_a_high"],
+        &c.grade,
+        Some(("invalid (lie >= 7)", invalid)),
+    );
     let positive = phq9_out.screen_positive.iter().filter(|v| **v == 1).count();
     println!("\nPHQ-9 screen-positive (total >= 10): {positive} of {n}");
     println!("\n{}  build tables", ms(t));
