@@ -202,7 +202,13 @@ pub struct Error {
 impl Error {
     /// A new error with a code, a path and a message saying what was expected and found.
     pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { code, path: path.into(), item: None, row: None, message: message.into() }
+        Error {
+            code,
+            path: path.into(),
+            item: None,
+            row: None,
+            message: message.into(),
+        }
     }
     /// Attach the item number the error is about.
     pub fn with_item(mut self, item: u32) -> Self {

@@ -12,9 +12,7 @@ fn err(code: ErrorCode, path: impl Into<String>, msg: impl Into<String>) -> Erro
 }
 
 fn valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Lint the settings block itself (ids, defaults, options).
@@ -23,15 +21,27 @@ pub(crate) fn lint_settings(spec: &InstrumentSpec) -> Result<()> {
     for (si, s) in spec.settings.iter().enumerate() {
         let p = format!("/settings/{si}");
         if !valid_id(&s.id) {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/id"), format!("setting id {:?} must match [a-z0-9_]+", s.id)));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/id"),
+                format!("setting id {:?} must match [a-z0-9_]+", s.id),
+            ));
         }
         if !ids.insert(s.id.as_str()) {
-            return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/id"), format!("setting {:?} is defined twice", s.id)));
+            return Err(err(
+                ErrorCode::SpecDuplicateId,
+                format!("{p}/id"),
+                format!("setting {:?} is defined twice", s.id),
+            ));
         }
         let mut opts = BTreeSet::new();
         for (oi, o) in s.options.iter().enumerate() {
             if !opts.insert(o.id.as_str()) {
-                return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/options/{oi}/id"), format!("option {:?} is defined twice", o.id)));
+                return Err(err(
+                    ErrorCode::SpecDuplicateId,
+                    format!("{p}/options/{oi}/id"),
+                    format!("option {:?} is defined twice", o.id),
+                ));
             }
         }
         if s.options.is_empty() || !opts.contains(s.default.as_str()) {
@@ -42,7 +52,11 @@ pub(crate) fn lint_settings(spec: &InstrumentSpec) -> Result<()> {
             ));
         }
         if s.default_rationale.trim().is_empty() {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/default_rationale"), "a setting must say why its default was chosen"));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/default_rationale"),
+                "a setting must say why its default was chosen",
+            ));
         }
     }
     Ok(())
@@ -61,7 +75,11 @@ struct Ctx<'a> {
 /// Lint and compile a resolved spec.
 pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
     if !valid_id(&spec.id) {
-        return Err(err(ErrorCode::SpecInvalidValue, "/id", format!("instrument id {:?} must match [a-z0-9_]{{1,64}}", spec.id)));
+        return Err(err(
+            ErrorCode::SpecInvalidValue,
+            "/id",
+            format!("instrument id {:?} must match [a-z0-9_]{{1,64}}", spec.id),
+        ));
     }
     if spec.version.trim().is_empty() {
         return Err(err(ErrorCode::SpecInvalidValue, "/version", "version must not be empty"));
@@ -103,14 +121,22 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
         }
     }
     if spec.flags.len() > 64 {
-        return Err(err(ErrorCode::SpecInvalidValue, "/flags", format!("at most 64 flags (batch flag bitsets are 64-bit words); found {}", spec.flags.len())));
+        return Err(err(
+            ErrorCode::SpecInvalidValue,
+            "/flags",
+            format!("at most 64 flags (batch flag bitsets are 64-bit words); found {}", spec.flags.len()),
+        ));
     }
     let mut flags = Vec::with_capacity(spec.flags.len());
     let mut flag_ids = BTreeSet::new();
     for (fi, f) in spec.flags.iter().enumerate() {
         let p = format!("/flags/{fi}");
         if !valid_id(&f.id) {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/id"), format!("flag id {:?} must match [a-z0-9_]+", f.id)));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/id"),
+                format!("flag id {:?} must match [a-z0-9_]+", f.id),
+            ));
         }
         if !flag_ids.insert(f.id.as_str()) {
             return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/id"), format!("flag {:?} is defined twice", f.id)));
@@ -133,7 +159,11 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
         None => None,
         Some(s) => {
             if s.source.trim().is_empty() {
-                return Err(err(ErrorCode::SpecInvalidValue, "/screen_positive/source", "the screen-positive rule must cite its source"));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    "/screen_positive/source",
+                    "the screen-positive rule must cite its source",
+                ));
             }
             Some(ScreenPlan {
                 reason: s.reason.clone(),
@@ -147,10 +177,18 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
     for (vi, v) in spec.validity.iter().enumerate() {
         let p = format!("/validity/{vi}");
         if !valid_id(&v.id) {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/id"), format!("validity rule id {:?} must match [a-z0-9_]+", v.id)));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/id"),
+                format!("validity rule id {:?} must match [a-z0-9_]+", v.id),
+            ));
         }
         if !vids.insert(v.id.as_str()) {
-            return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/id"), format!("validity rule {:?} is defined twice", v.id)));
+            return Err(err(
+                ErrorCode::SpecDuplicateId,
+                format!("{p}/id"),
+                format!("validity rule {:?} is defined twice", v.id),
+            ));
         }
         validity.push(ValidityPlan {
             id: v.id.clone(),
@@ -191,11 +229,20 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
             } else {
                 ErrorCode::SpecInvalidValue
             };
-            return Err(err(code, format!("{p}/number"), format!("items must be numbered 1..n in printed order; position {} has number {}", i + 1, it.number))
-                .with_item(it.number));
+            return Err(err(
+                code,
+                format!("{p}/number"),
+                format!("items must be numbered 1..n in printed order; position {} has number {}", i + 1, it.number),
+            )
+            .with_item(it.number));
         }
         if !valid_id(&it.id) {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/id"), format!("item id {:?} must match [a-z0-9_]+", it.id)).with_item(it.number));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/id"),
+                format!("item id {:?} must match [a-z0-9_]+", it.id),
+            )
+            .with_item(it.number));
         }
         if !ids.insert(it.id.as_str()) {
             return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/id"), format!("item id {:?} is used twice", it.id)).with_item(it.number));
@@ -214,17 +261,32 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 v
             }
             OptionsRef::Named(n) => spec.option_sets.get(n).map(Vec::as_slice).ok_or_else(|| {
-                err(ErrorCode::SpecBadOptions, format!("{p}/options"), format!("option set {n:?} is not defined in option_sets")).with_item(it.number)
+                err(
+                    ErrorCode::SpecBadOptions,
+                    format!("{p}/options"),
+                    format!("option set {n:?} is not defined in option_sets"),
+                )
+                .with_item(it.number)
             })?,
         };
         let mut lut = Box::new([NOT_AN_OPTION; CODE_SLOTS]);
         if let Some(map) = &it.values {
             if it.reverse {
-                return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/values"), "give either `reverse` or an explicit `values` map, not both").with_item(it.number));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    format!("{p}/values"),
+                    "give either `reverse` or an explicit `values` map, not both",
+                )
+                .with_item(it.number));
             }
             for (k, v) in map {
                 let code: i64 = k.parse().map_err(|_| {
-                    err(ErrorCode::SpecReverseOutsideOptions, format!("{p}/values/{k}"), format!("{k:?} is not an integer code")).with_item(it.number)
+                    err(
+                        ErrorCode::SpecReverseOutsideOptions,
+                        format!("{p}/values/{k}"),
+                        format!("{k:?} is not an integer code"),
+                    )
+                    .with_item(it.number)
                 })?;
                 if !opts.iter().any(|o| o.code == code) {
                     return Err(err(
@@ -255,7 +317,12 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 lut[o.code as usize] = v as i16;
             }
         }
-        out.push(ItemPlan { number: it.number, id: it.id.clone(), scored: it.scored, lut });
+        out.push(ItemPlan {
+            number: it.number,
+            id: it.id.clone(),
+            scored: it.scored,
+            lut,
+        });
     }
     Ok(out)
 }
@@ -266,7 +333,11 @@ fn codes_list(opts: &[OptionSpec]) -> String {
 
 fn check_value(v: i32, path: &str) -> Result<()> {
     if !(-1000..=1000).contains(&v) {
-        return Err(err(ErrorCode::SpecInvalidValue, path, format!("item values must lie in -1000..=1000, found {v}")));
+        return Err(err(
+            ErrorCode::SpecInvalidValue,
+            path,
+            format!("item values must lie in -1000..=1000, found {v}"),
+        ));
     }
     Ok(())
 }
@@ -278,10 +349,18 @@ fn check_options(opts: &[OptionSpec], path: &str) -> Result<()> {
     let mut seen = BTreeSet::new();
     for (oi, o) in opts.iter().enumerate() {
         if !(0..CODE_SLOTS as i64).contains(&o.code) {
-            return Err(err(ErrorCode::SpecBadOptions, format!("{path}/{oi}/code"), format!("option codes must lie in 0..=127, found {}", o.code)));
+            return Err(err(
+                ErrorCode::SpecBadOptions,
+                format!("{path}/{oi}/code"),
+                format!("option codes must lie in 0..=127, found {}", o.code),
+            ));
         }
         if !seen.insert(o.code) {
-            return Err(err(ErrorCode::SpecDuplicateId, format!("{path}/{oi}/code"), format!("option code {} appears twice", o.code)));
+            return Err(err(
+                ErrorCode::SpecDuplicateId,
+                format!("{path}/{oi}/code"),
+                format!("option code {} appears twice", o.code),
+            ));
         }
         check_value(o.value, &format!("{path}/{oi}/value"))?;
     }
@@ -294,18 +373,29 @@ fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
         let (a, b) = match r {
             ItemRef::One(n) => (*n, *n),
             ItemRef::Range(s) => {
-                let parsed = s.split_once('-').and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)));
+                let parsed = s
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)));
                 match parsed {
                     Some((a, b)) if a <= b => (a, b),
                     _ => {
-                        return Err(err(ErrorCode::SpecInvalidValue, format!("{path}/{ri}"), format!("item range {s:?} must look like \"1-90\" with start <= end")));
+                        return Err(err(
+                            ErrorCode::SpecInvalidValue,
+                            format!("{path}/{ri}"),
+                            format!("item range {s:?} must look like \"1-90\" with start <= end"),
+                        ));
                     }
                 }
             }
         };
         for n in a..=b {
             let idx = *ctx.item_by_number.get(&n).ok_or_else(|| {
-                err(ErrorCode::SpecUnknownItem, format!("{path}/{ri}"), format!("item {n} is not defined (the instrument has {} items)", ctx.spec.items.len())).with_item(n)
+                err(
+                    ErrorCode::SpecUnknownItem,
+                    format!("{path}/{ri}"),
+                    format!("item {n} is not defined (the instrument has {} items)", ctx.spec.items.len()),
+                )
+                .with_item(n)
             })?;
             if out.contains(&idx) {
                 return Err(err(ErrorCode::SpecDuplicateId, format!("{path}/{ri}"), format!("item {n} is listed twice")).with_item(n));
@@ -329,7 +419,11 @@ fn item_range(items: &[ItemPlan], idx: usize) -> (i64, i64) {
 fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usize, s: &ScaleSpec) -> Result<ScalePlan> {
     let p = format!("/scales/{si}");
     if !valid_id(&s.id) {
-        return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/id"), format!("scale id {:?} must match [a-z0-9_]+", s.id)));
+        return Err(err(
+            ErrorCode::SpecInvalidValue,
+            format!("{p}/id"),
+            format!("scale id {:?} must match [a-z0-9_]+", s.id),
+        ));
     }
     if ctx.scale_by_id.contains_key(s.id.as_str()) {
         return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/id"), format!("scale {:?} is defined twice", s.id)));
@@ -337,8 +431,12 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
     let check_scored = |idxs: &[usize], path: &str| -> Result<()> {
         for &i in idxs {
             if !items[i].scored {
-                return Err(err(ErrorCode::SpecBadScale, path.to_owned(), format!("item {} is unscored and cannot be part of a scale", items[i].number))
-                    .with_item(items[i].number));
+                return Err(err(
+                    ErrorCode::SpecBadScale,
+                    path.to_owned(),
+                    format!("item {} is unscored and cannot be part of a scale", items[i].number),
+                )
+                .with_item(items[i].number));
             }
         }
         if idxs.is_empty() {
@@ -382,7 +480,11 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
                     return Err(err(ErrorCode::SpecUnknownScale, cp, format!("scale {c:?} is not defined before {:?}", s.id)));
                 };
                 if !ctx.scale_integer[j] || done[j].norms.is_some() {
-                    return Err(err(ErrorCode::SpecBadScale, cp, format!("component {c:?} is not integer-valued; only integer scales can be summed exactly")));
+                    return Err(err(
+                        ErrorCode::SpecBadScale,
+                        cp,
+                        format!("component {c:?} is not integer-valued; only integer scales can be summed exactly"),
+                    ));
                 }
                 if idx.contains(&j) {
                     return Err(err(ErrorCode::SpecDuplicateId, cp, format!("component {c:?} is listed twice")));
@@ -392,7 +494,11 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
                 hi += done[j].sum_max;
             }
             if idx.is_empty() {
-                return Err(err(ErrorCode::SpecBadScale, format!("{p}/aggregate/scales"), "a composite scale needs at least one component"));
+                return Err(err(
+                    ErrorCode::SpecBadScale,
+                    format!("{p}/aggregate/scales"),
+                    "a composite scale needs at least one component",
+                ));
             }
             let n = idx.len() as u32;
             (AggPlan::SumOfScales(idx), n, 1, lo, hi)
@@ -400,21 +506,44 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
     };
     let missing = match (&s.missing, &agg) {
         (MissingPolicy::RequireAll, _) => MissingPlan::RequireAll,
-        (MissingPolicy::Prorate { min_answered, rounding, decimals }, AggPlan::Sum(_)) => {
+        (
+            MissingPolicy::Prorate {
+                min_answered,
+                rounding,
+                decimals,
+            },
+            AggPlan::Sum(_),
+        ) => {
             if *min_answered == 0 || *min_answered > n || *decimals > 6 {
-                return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/missing"), format!("prorate needs 1 <= min_answered <= {n} and decimals <= 6")));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    format!("{p}/missing"),
+                    format!("prorate needs 1 <= min_answered <= {n} and decimals <= 6"),
+                ));
             }
-            MissingPlan::Prorate { min_answered: *min_answered, rounding: *rounding, decimals: *decimals }
+            MissingPlan::Prorate {
+                min_answered: *min_answered,
+                rounding: *rounding,
+                decimals: *decimals,
+            }
         }
         (MissingPolicy::SumAnswered { max_missing }, AggPlan::Sum(_) | AggPlan::Count(..)) => {
             if *max_missing >= n {
-                return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/missing"), format!("max_missing must be below the item count {n}")));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    format!("{p}/missing"),
+                    format!("max_missing must be below the item count {n}"),
+                ));
             }
             MissingPlan::SumAnswered { max_missing: *max_missing }
         }
         (MissingPolicy::MeanOfAnswered { min_answered }, AggPlan::Mean(_)) => {
             if *min_answered == 0 || *min_answered > n {
-                return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/missing"), format!("mean_of_answered needs 1 <= min_answered <= {n}")));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    format!("{p}/missing"),
+                    format!("mean_of_answered needs 1 <= min_answered <= {n}"),
+                ));
             }
             MissingPlan::MeanOfAnswered { min_answered: *min_answered }
         }
@@ -429,7 +558,13 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
     // A prorated value with decimals > 0 is not an integer.
     let integer_valued = den == 1 && !matches!(missing, MissingPlan::Prorate { decimals, .. } if decimals > 0);
     let decimals = match s.report_decimals {
-        Some(d) if d > 6 => return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/report_decimals"), "report_decimals must be at most 6")),
+        Some(d) if d > 6 => {
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{p}/report_decimals"),
+                "report_decimals must be at most 6",
+            ))
+        }
         Some(d) => d,
         None if integer_valued => match missing {
             MissingPlan::Prorate { decimals, .. } => decimals,
@@ -510,7 +645,11 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
     for (bi, b) in s.bands.iter().enumerate() {
         let bp = format!("{p}/bands/{bi}");
         if !valid_id(&b.id) {
-            return Err(err(ErrorCode::SpecInvalidValue, format!("{bp}/id"), format!("band id {:?} must match [a-z0-9_]+", b.id)));
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                format!("{bp}/id"),
+                format!("band id {:?} must match [a-z0-9_]+", b.id),
+            ));
         }
         if !ids.insert(b.id.as_str()) {
             return Err(err(ErrorCode::SpecDuplicateId, format!("{bp}/id"), format!("band {:?} is defined twice", b.id)));
@@ -522,12 +661,22 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
         let hi = b.max.map(|d| (d.to_ratio(), b.max_inclusive));
         if let (Some((l, li)), Some((h, hi_inc))) = (lo, hi) {
             if l > h || (l == h && !(li && hi_inc)) {
-                return Err(err(ErrorCode::SpecInvalidValue, bp, format!("band {:?} is empty (min {} max {})", b.id, bound_str(l), bound_str(h))));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    bp,
+                    format!("band {:?} is empty (min {} max {})", b.id, bound_str(l), bound_str(h)),
+                ));
             }
         }
         let basis = if s.bands_on == BandBasis::Raw { "raw" } else { "score" };
         let evidence = match (lo, hi) {
-            (Some((l, li)), Some((h, hc))) => format!("{} {} {basis} {} {}", bound_str(l), if li { "<=" } else { "<" }, if hc { "<=" } else { "<" }, bound_str(h)),
+            (Some((l, li)), Some((h, hc))) => format!(
+                "{} {} {basis} {} {}",
+                bound_str(l),
+                if li { "<=" } else { "<" },
+                if hc { "<=" } else { "<" },
+                bound_str(h)
+            ),
             (Some((l, li)), None) => format!("{basis} {} {}", if li { ">=" } else { ">" }, bound_str(l)),
             (None, Some((h, hc))) => format!("{basis} {} {}", if hc { "<=" } else { "<" }, bound_str(h)),
             (None, None) => format!("any {basis}"),
@@ -553,7 +702,11 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
     let mut idx: Vec<u32> = bands.iter().map(|b| b.index).collect();
     idx.sort_unstable();
     if idx.iter().enumerate().any(|(i, v)| *v as usize != i) {
-        return Err(err(ErrorCode::SpecBandIndex, format!("{p}/bands"), format!("band indices must be 0..{} without repeats, found {idx:?}", bands.len() - 1)));
+        return Err(err(
+            ErrorCode::SpecBandIndex,
+            format!("{p}/bands"),
+            format!("band indices must be 0..{} without repeats, found {idx:?}", bands.len() - 1),
+        ));
     }
     // Sort by lower bound for overlap/gap checks (unbounded below first).
     let mut order: Vec<usize> = (0..bands.len()).collect();
@@ -567,10 +720,18 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
         let (a, b) = (&bands[w[0]], &bands[w[1]]);
         let path = format!("{p}/bands/{}", w[1]);
         let (Some((ah, ahi)), Some((bl, bli))) = (a.hi, b.lo) else {
-            return Err(err(ErrorCode::SpecBandOverlap, path, format!("bands {:?} and {:?} overlap (one is unbounded)", a.id, b.id)));
+            return Err(err(
+                ErrorCode::SpecBandOverlap,
+                path,
+                format!("bands {:?} and {:?} overlap (one is unbounded)", a.id, b.id),
+            ));
         };
         if ah > bl || (ah == bl && ahi && bli) {
-            return Err(err(ErrorCode::SpecBandOverlap, path, format!("bands {:?} ({}) and {:?} ({}) overlap", a.id, a.evidence, b.id, b.evidence)));
+            return Err(err(
+                ErrorCode::SpecBandOverlap,
+                path,
+                format!("bands {:?} ({}) and {:?} ({}) overlap", a.id, a.evidence, b.id, b.evidence),
+            ));
         }
         let contiguous = if discrete {
             let (_, a_last) = int_span(a.lo, a.hi);
@@ -580,7 +741,11 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
             ah == bl && (ahi != bli)
         };
         if !contiguous {
-            return Err(err(ErrorCode::SpecBandGap, path, format!("gap between band {:?} ({}) and band {:?} ({})", a.id, a.evidence, b.id, b.evidence)));
+            return Err(err(
+                ErrorCode::SpecBandGap,
+                path,
+                format!("gap between band {:?} ({}) and band {:?} ({})", a.id, a.evidence, b.id, b.evidence),
+            ));
         }
     }
     if s.band_coverage == BandCoverage::Full && s.bands_on == BandBasis::Raw {
@@ -612,11 +777,19 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
     for (ni, t) in ctx.spec.norms.iter().enumerate() {
         let p = format!("/norms/{ni}");
         let Some(&si) = ctx.scale_by_id.get(t.scale.as_str()) else {
-            return Err(err(ErrorCode::SpecUnknownScale, format!("{p}/scale"), format!("norm table for unknown scale {:?}", t.scale)));
+            return Err(err(
+                ErrorCode::SpecUnknownScale,
+                format!("{p}/scale"),
+                format!("norm table for unknown scale {:?}", t.scale),
+            ));
         };
         let sc = &mut scales[si];
         if sc.den != 1 {
-            return Err(err(ErrorCode::SpecNormsIncomplete, format!("{p}/scale"), format!("norms need an integer-valued scale; {:?} is not", t.scale)));
+            return Err(err(
+                ErrorCode::SpecNormsIncomplete,
+                format!("{p}/scale"),
+                format!("norms need an integer-valued scale; {:?} is not", t.scale),
+            ));
         }
         let gk: BTreeSet<&str> = t.group.keys().map(String::as_str).collect();
         if gk != keys {
@@ -634,7 +807,10 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
                 return Err(err(
                     ErrorCode::SpecNormsIncomplete,
                     rp,
-                    format!("row {}..{} is empty or outside the raw range {}..{}", r.raw_min, r.raw_max, sc.sum_min, sc.sum_max),
+                    format!(
+                        "row {}..{} is empty or outside the raw range {}..{}",
+                        r.raw_min, r.raw_max, sc.sum_min, sc.sum_max
+                    ),
                 ));
             }
             for raw in r.raw_min..=r.raw_max {
@@ -648,14 +824,24 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
         let mut table = Vec::with_capacity(len);
         for (i, s) in scores.into_iter().enumerate() {
             let Some(s) = s else {
-                return Err(err(ErrorCode::SpecNormsIncomplete, format!("{p}/rows"), format!("raw score {} has no standard score", sc.sum_min + i as i64)));
+                return Err(err(
+                    ErrorCode::SpecNormsIncomplete,
+                    format!("{p}/rows"),
+                    format!("raw score {} has no standard score", sc.sum_min + i as i64),
+                ));
             };
             if let Some(prev) = table.last() {
                 if s < *prev {
                     return Err(err(
                         ErrorCode::SpecNormsNotMonotonic,
                         format!("{p}/rows"),
-                        format!("raw {} maps to {} but raw {} maps to {}: a higher raw score must not get a lower standard score", sc.sum_min + i as i64 - 1, prev, sc.sum_min + i as i64, s),
+                        format!(
+                            "raw {} maps to {} but raw {} maps to {}: a higher raw score must not get a lower standard score",
+                            sc.sum_min + i as i64 - 1,
+                            prev,
+                            sc.sum_min + i as i64,
+                            s
+                        ),
                     ));
                 }
             }
@@ -666,11 +852,22 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
         } else {
             Vec::new()
         };
-        let norms = sc.norms.get_or_insert_with(|| NormPlan { raw_min: sc.sum_min, groups: Vec::new() });
+        let norms = sc.norms.get_or_insert_with(|| NormPlan {
+            raw_min: sc.sum_min,
+            groups: Vec::new(),
+        });
         if norms.groups.iter().any(|g| g.key == t.group) {
-            return Err(err(ErrorCode::SpecDuplicateId, format!("{p}/group"), format!("two norm tables for scale {:?} and group {:?}", t.scale, t.group)));
+            return Err(err(
+                ErrorCode::SpecDuplicateId,
+                format!("{p}/group"),
+                format!("two norm tables for scale {:?} and group {:?}", t.scale, t.group),
+            ));
         }
-        norms.groups.push(NormGroup { key: t.group.clone(), scores: table, band_by_raw });
+        norms.groups.push(NormGroup {
+            key: t.group.clone(),
+            scores: table,
+            band_by_raw,
+        });
     }
     Ok(())
 }
@@ -683,39 +880,85 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
             .ok_or_else(|| err(ErrorCode::SpecUnknownItem, path.to_owned(), format!("item {n} is not defined")).with_item(n))
     };
     let scale = |id: &str, path: &str| -> Result<usize> {
-        ctx.scale_by_id.get(id).copied().ok_or_else(|| err(ErrorCode::SpecUnknownScale, path.to_owned(), format!("scale {id:?} is not defined")))
+        ctx.scale_by_id
+            .get(id)
+            .copied()
+            .ok_or_else(|| err(ErrorCode::SpecUnknownScale, path.to_owned(), format!("scale {id:?} is not defined")))
     };
     Ok(match c {
-        Condition::Any(v) => CondPlan::Any(v.iter().enumerate().map(|(i, c)| compile_cond(ctx, c, &format!("{p}/any/{i}"))).collect::<Result<_>>()?),
-        Condition::All(v) => CondPlan::All(v.iter().enumerate().map(|(i, c)| compile_cond(ctx, c, &format!("{p}/all/{i}"))).collect::<Result<_>>()?),
+        Condition::Any(v) => CondPlan::Any(
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| compile_cond(ctx, c, &format!("{p}/any/{i}")))
+                .collect::<Result<_>>()?,
+        ),
+        Condition::All(v) => CondPlan::All(
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| compile_cond(ctx, c, &format!("{p}/all/{i}")))
+                .collect::<Result<_>>()?,
+        ),
         Condition::Not(c) => CondPlan::Not(Box::new(compile_cond(ctx, c, &format!("{p}/not"))?)),
-        Condition::Item(t) => CondPlan::Item { idx: item(t.item, &format!("{p}/item/item"))?, op: t.op, value: t.value.to_ratio(), on: t.on },
-        Condition::ItemState(t) => CondPlan::ItemState { idx: item(t.item, &format!("{p}/item_state/item"))?, state: t.state },
+        Condition::Item(t) => CondPlan::Item {
+            idx: item(t.item, &format!("{p}/item/item"))?,
+            op: t.op,
+            value: t.value.to_ratio(),
+            on: t.on,
+        },
+        Condition::ItemState(t) => CondPlan::ItemState {
+            idx: item(t.item, &format!("{p}/item_state/item"))?,
+            state: t.state,
+        },
         Condition::Scale(t) => {
             let idx = scale(&t.scale, &format!("{p}/scale/scale"))?;
-            CondPlan::Scale { idx, op: t.op, value: t.value.to_ratio(), basis: t.on.unwrap_or(ctx.spec.scales[idx].bands_on) }
+            CondPlan::Scale {
+                idx,
+                op: t.op,
+                value: t.value.to_ratio(),
+                basis: t.on.unwrap_or(ctx.spec.scales[idx].bands_on),
+            }
         }
         Condition::ScaleUnscored(s) => CondPlan::ScaleUnscored(scale(s, &format!("{p}/scale_unscored"))?),
         Condition::Band(t) => {
             let idx = scale(&t.scale, &format!("{p}/band/scale"))?;
             if ctx.scale_bands[idx] == 0 || t.index >= ctx.scale_bands[idx] {
-                return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/band/index"), format!("scale {:?} has no band with index {}", t.scale, t.index)));
+                return Err(err(
+                    ErrorCode::SpecInvalidValue,
+                    format!("{p}/band/index"),
+                    format!("scale {:?} has no band with index {}", t.scale, t.index),
+                ));
             }
             CondPlan::Band { idx, op: t.op, index: t.index }
         }
         Condition::CountOf(t) => CondPlan::CountOf {
-            of: t.of.iter().enumerate().map(|(i, c)| compile_cond(ctx, c, &format!("{p}/count_of/of/{i}"))).collect::<Result<_>>()?,
+            of: t
+                .of
+                .iter()
+                .enumerate()
+                .map(|(i, c)| compile_cond(ctx, c, &format!("{p}/count_of/of/{i}")))
+                .collect::<Result<_>>()?,
             op: t.op,
             value: t.value,
         },
-        Condition::Answered(t) => CondPlan::Answered { items: expand_items(ctx, &t.items, &format!("{p}/answered/items"))?, op: t.op, value: t.value },
-        Condition::StraightLine(t) => {
-            CondPlan::StraightLine { items: expand_items(ctx, &t.items, &format!("{p}/straight_line/items"))?, min_answered: t.min_answered.max(2) }
-        }
-        Condition::DurationSeconds(t) => CondPlan::Duration { op: t.op, value: t.value.to_ratio() },
+        Condition::Answered(t) => CondPlan::Answered {
+            items: expand_items(ctx, &t.items, &format!("{p}/answered/items"))?,
+            op: t.op,
+            value: t.value,
+        },
+        Condition::StraightLine(t) => CondPlan::StraightLine {
+            items: expand_items(ctx, &t.items, &format!("{p}/straight_line/items"))?,
+            min_answered: t.min_answered.max(2),
+        },
+        Condition::DurationSeconds(t) => CondPlan::Duration {
+            op: t.op,
+            value: t.value.to_ratio(),
+        },
         Condition::Flag(id) => CondPlan::Flag(ctx.flag_by_id.get(id.as_str()).copied().ok_or_else(|| {
-            err(ErrorCode::SpecUnknownFlag, format!("{p}/flag"), format!("flag {id:?} is not defined before this point"))
+            err(
+                ErrorCode::SpecUnknownFlag,
+                format!("{p}/flag"),
+                format!("flag {id:?} is not defined before this point"),
+            )
         })?),
     })
 }
-

@@ -82,11 +82,17 @@ impl Instrument {
                 let mut alt = chosen.clone();
                 alt.insert(s.id.clone(), o.id.clone());
                 let (alt_spec, _) = apply_settings(&spec, &alt)?;
-                compile::compile(&alt_spec)
-                    .map_err(|e| e.prefixed(&format!("/settings/{si}/options/{oi}/patch (applied) ")))?;
+                compile::compile(&alt_spec).map_err(|e| e.prefixed(&format!("/settings/{si}/options/{oi}/patch (applied) ")))?;
             }
         }
-        Ok(Instrument { inner: Arc::new(Inner { source: spec, resolved, settings: chosen, plan }) })
+        Ok(Instrument {
+            inner: Arc::new(Inner {
+                source: spec,
+                resolved,
+                settings: chosen,
+                plan,
+            }),
+        })
     }
 
     /// The same instrument with other setting options.
@@ -131,10 +137,7 @@ pub fn parse_spec(json: &str) -> Result<InstrumentSpec> {
 }
 
 /// Apply setting choices (defaults for those not chosen) and return the resolved spec.
-fn apply_settings(
-    spec: &InstrumentSpec,
-    choices: &BTreeMap<String, String>,
-) -> Result<(InstrumentSpec, BTreeMap<String, String>)> {
+fn apply_settings(spec: &InstrumentSpec, choices: &BTreeMap<String, String>) -> Result<(InstrumentSpec, BTreeMap<String, String>)> {
     for key in choices.keys() {
         if !spec.settings.iter().any(|s| &s.id == key) {
             return Err(Error::new(

@@ -26,7 +26,10 @@ pub struct Localized {
 impl Localized {
     /// Both locales.
     pub fn new(zh: &str, en: &str) -> Localized {
-        Localized { zh: Some(zh.to_owned()), en: Some(en.to_owned()) }
+        Localized {
+            zh: Some(zh.to_owned()),
+            en: Some(en.to_owned()),
+        }
     }
     /// Whether neither locale is present.
     pub fn is_empty(&self) -> bool {

@@ -76,7 +76,14 @@ pub struct BatchInput<'a, T: Code> {
 impl<'a, T: Code> BatchInput<'a, T> {
     /// A batch with a missing sentinel and nothing else.
     pub fn new(codes: &'a [T], n_items: usize, missing: T) -> Self {
-        BatchInput { codes, n_items, missing, refused: None, groups: None, durations: None }
+        BatchInput {
+            codes,
+            n_items,
+            missing,
+            refused: None,
+            groups: None,
+            durations: None,
+        }
     }
 }
 
@@ -148,15 +155,27 @@ impl Instrument {
         let plan = self.plan();
         let n_items = plan.items.len();
         if input.n_items != n_items {
-            return Err(Error::new(ErrorCode::BatchShape, "n_items", format!("instrument {} has {n_items} items, the batch declares {}", plan.id, input.n_items)));
+            return Err(Error::new(
+                ErrorCode::BatchShape,
+                "n_items",
+                format!("instrument {} has {n_items} items, the batch declares {}", plan.id, input.n_items),
+            ));
         }
         if input.codes.len() % n_items != 0 {
-            return Err(Error::new(ErrorCode::BatchShape, "codes", format!("{} codes is not a multiple of {n_items} items", input.codes.len())));
+            return Err(Error::new(
+                ErrorCode::BatchShape,
+                "codes",
+                format!("{} codes is not a multiple of {n_items} items", input.codes.len()),
+            ));
         }
         let n_rows = input.codes.len() / n_items;
         if let Some(d) = input.durations {
             if d.len() != n_rows {
-                return Err(Error::new(ErrorCode::BatchShape, "durations", format!("{} durations for {n_rows} rows", d.len())));
+                return Err(Error::new(
+                    ErrorCode::BatchShape,
+                    "durations",
+                    format!("{} durations for {n_rows} rows", d.len()),
+                ));
             }
         }
         if input.refused == Some(input.missing) {
@@ -167,15 +186,27 @@ impl Instrument {
         let mut group_table: Vec<Vec<Option<usize>>> = Vec::new();
         if has_norms {
             let Some(g) = input.groups else {
-                return Err(Error::new(ErrorCode::ScoreNormGroupNotFound, "groups", format!("instrument {} has norms; the batch must give norm groups", plan.id)));
+                return Err(Error::new(
+                    ErrorCode::ScoreNormGroupNotFound,
+                    "groups",
+                    format!("instrument {} has norms; the batch must give norm groups", plan.id),
+                ));
             };
             if g.row_group.len() != n_rows {
-                return Err(Error::new(ErrorCode::BatchShape, "groups.row_group", format!("{} group indices for {n_rows} rows", g.row_group.len())));
+                return Err(Error::new(
+                    ErrorCode::BatchShape,
+                    "groups.row_group",
+                    format!("{} group indices for {n_rows} rows", g.row_group.len()),
+                ));
             }
             for (gi, key) in g.groups.iter().enumerate() {
                 let mut v = vec![None; plan.scales.len()];
                 crate::scoring::resolve_groups(plan, key, &mut v).map_err(|s| {
-                    Error::new(ErrorCode::ScoreNormGroupNotFound, format!("groups.groups[{gi}]"), format!("no norm table of scale {s:?} matches group {key:?}"))
+                    Error::new(
+                        ErrorCode::ScoreNormGroupNotFound,
+                        format!("groups.groups[{gi}]"),
+                        format!("no norm table of scale {s:?} matches group {key:?}"),
+                    )
                 })?;
                 group_table.push(v);
             }
@@ -210,8 +241,12 @@ impl Instrument {
             if has_norms {
                 let gi = input.groups.map_or(0, |g| g.row_group[r]) as usize;
                 let Some(gs) = group_table.get(gi) else {
-                    return Err(Error::new(ErrorCode::BatchUnknownGroup, format!("row {r}"), format!("group index {gi} is outside the {} groups", group_table.len()))
-                        .with_row(r as u64));
+                    return Err(Error::new(
+                        ErrorCode::BatchUnknownGroup,
+                        format!("row {r}"),
+                        format!("group index {gi} is outside the {} groups", group_table.len()),
+                    )
+                    .with_row(r as u64));
                 };
                 st.group.copy_from_slice(gs);
             }
@@ -272,7 +307,11 @@ fn write_row(plan: &Plan, st: &RowState, out: &mut BatchColumns, r: usize) {
         } else {
             col.raw[r]
         };
-        col.band[r] = if st.band[si] == NO_BAND { -1 } else { sc.bands[st.band[si] as usize].index as i8 };
+        col.band[r] = if st.band[si] == NO_BAND {
+            -1
+        } else {
+            sc.bands[st.band[si] as usize].index as i8
+        };
         col.answered[r] = u16::try_from(st.answered[si]).unwrap_or(u16::MAX);
         col.prorated[r] = st.prorated[si];
     }

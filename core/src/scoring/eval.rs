@@ -2,8 +2,8 @@
 //! every scale, band, flag and validity verdict, so the two cannot disagree.
 
 use crate::decimal::Ratio;
-use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 use crate::instrument::compile::band_pos;
+use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 use crate::scoring::plan::*;
 
 pub(crate) const ANSWERED: u8 = 0;
@@ -145,7 +145,11 @@ fn scale_value(sc: &ScalePlan, st: &RowState) -> (Option<Ratio>, u32, bool) {
                     answered += 1;
                 }
             }
-            return if answered == sc.n { (Some(Ratio::int(sum)), answered, false) } else { (None, answered, false) };
+            return if answered == sc.n {
+                (Some(Ratio::int(sum)), answered, false)
+            } else {
+                (None, answered, false)
+            };
         }
     };
     let n = sc.n;
@@ -157,7 +161,11 @@ fn scale_value(sc: &ScalePlan, st: &RowState) -> (Option<Ratio>, u32, bool) {
     }
     match sc.missing {
         MissingPlan::RequireAll => (None, answered, false),
-        MissingPlan::Prorate { min_answered, rounding, decimals } => {
+        MissingPlan::Prorate {
+            min_answered,
+            rounding,
+            decimals,
+        } => {
             if answered >= min_answered {
                 let exact = Ratio::new(sum * i64::from(n), i64::from(answered));
                 let m = exact.round_mantissa(decimals, rounding);

@@ -30,7 +30,11 @@ impl Instrument {
                 let e = Error::new(
                     ErrorCode::ScoreUnknownItem,
                     path.clone(),
-                    format!("instrument {} has no item {key:?} (items are numbered 1..{} or named by id)", plan.id, plan.items.len()),
+                    format!(
+                        "instrument {} has no item {key:?} (items are numbered 1..{} or named by id)",
+                        plan.id,
+                        plan.items.len()
+                    ),
                 );
                 match key.parse::<u32>() {
                     Ok(n) => e.with_item(n),
@@ -38,8 +42,12 @@ impl Instrument {
                 }
             })?;
             if seen[idx] {
-                return Err(Error::new(ErrorCode::ScoreDuplicateAnswer, path, format!("item {} is answered twice (by number and by id)", plan.items[idx].number))
-                    .with_item(plan.items[idx].number));
+                return Err(Error::new(
+                    ErrorCode::ScoreDuplicateAnswer,
+                    path,
+                    format!("item {} is answered twice (by number and by id)", plan.items[idx].number),
+                )
+                .with_item(plan.items[idx].number));
             }
             seen[idx] = true;
             set_answer(plan, &mut st, idx, *ans, &path)?;
@@ -76,7 +84,10 @@ impl Instrument {
             Error::new(
                 ErrorCode::ScoreNormGroupNotFound,
                 "/group",
-                format!("scale {missing:?} needs norms, but no norm table matches group {:?} (keys: {:?})", response.group, plan.norm_group_keys),
+                format!(
+                    "scale {missing:?} needs norms, but no norm table matches group {:?} (keys: {:?})",
+                    response.group, plan.norm_group_keys
+                ),
             )
         })?;
         eval::evaluate(plan, &mut st);
@@ -99,7 +110,10 @@ fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: Answer, path: &st
         Answer::Code(c) => {
             let item = &plan.items[idx];
             let Some(v) = item.value_of(c) else {
-                let codes: Vec<String> = (0..plan::CODE_SLOTS as i64).filter(|k| item.value_of(*k).is_some()).map(|k| k.to_string()).collect();
+                let codes: Vec<String> = (0..plan::CODE_SLOTS as i64)
+                    .filter(|k| item.value_of(*k).is_some())
+                    .map(|k| k.to_string())
+                    .collect();
                 return Err(Error::new(
                     ErrorCode::ScoreUnknownOption,
                     path.to_owned(),
@@ -134,7 +148,8 @@ fn duration_seconds(r: &Response) -> Result<Option<i64>> {
     use time::format_description::well_known::Rfc3339;
     use time::OffsetDateTime;
     let parse = |s: &str, path: &str| {
-        OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::new(ErrorCode::ScoreInvalidTime, path.to_owned(), format!("{s:?} is not an RFC 3339 timestamp: {e}")))
+        OffsetDateTime::parse(s, &Rfc3339)
+            .map_err(|e| Error::new(ErrorCode::ScoreInvalidTime, path.to_owned(), format!("{s:?} is not an RFC 3339 timestamp: {e}")))
     };
     match (&r.started_at, &r.finished_at) {
         (Some(a), Some(b)) => {
@@ -157,7 +172,11 @@ fn ratio_dec(v: Ratio, decimals: u32, sc: &plan::ScalePlan) -> Dec {
 }
 
 fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
-    let mut counts = ItemCounts { answered: 0, missing: 0, refused: 0 };
+    let mut counts = ItemCounts {
+        answered: 0,
+        missing: 0,
+        refused: 0,
+    };
     for s in &st.state {
         match *s {
             ANSWERED => counts.answered += 1,
@@ -187,14 +206,21 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
             }
         });
         let unscored_reason = (st.unscored[si] == Unscored::Missing).then(|| {
-            let what = if matches!(sc.agg, plan::AggPlan::SumOfScales(_)) { "component scales" } else { "items" };
+            let what = if matches!(sc.agg, plan::AggPlan::SumOfScales(_)) {
+                "component scales"
+            } else {
+                "items"
+            };
             format!("{} of {} {what} answered; the missing-data rule does not allow scoring", st.answered[si], sc.n)
         });
         if let Some(why) = &unscored_reason {
             reasons.push(ValidityReason {
                 rule: format!("{}/{}/missing", plan.id, sc.id),
                 verdict: ValidityVerdict::Incomplete,
-                message: Localized { zh: Some(format!("量表 {} 无法计分：{why}", sc.id)), en: Some(format!("scale {} not scored: {why}", sc.id)) },
+                message: Localized {
+                    zh: Some(format!("量表 {} 无法计分：{why}", sc.id)),
+                    en: Some(format!("scale {} not scored: {why}", sc.id)),
+                },
                 source: None,
             });
         }
@@ -213,7 +239,12 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
     }
     for v in &plan.validity {
         if eval::cond(&v.cond, plan, st) {
-            reasons.push(ValidityReason { rule: format!("{}/validity/{}", plan.id, v.id), verdict: v.verdict, message: v.reason.clone(), source: Some(v.source.clone()) });
+            reasons.push(ValidityReason {
+                rule: format!("{}/validity/{}", plan.id, v.id),
+                verdict: v.verdict,
+                message: v.reason.clone(),
+                source: Some(v.source.clone()),
+            });
         }
     }
     let status = match eval::validity_code(plan, st) {
@@ -247,10 +278,19 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
             let mut items = Vec::new();
             explain(&s.cond, plan, st, &mut ev, &mut items);
         }
-        ScreenPositiveResult { positive, reason: s.reason.clone(), evidence: ev, source: s.source.clone() }
+        ScreenPositiveResult {
+            positive,
+            reason: s.reason.clone(),
+            evidence: ev,
+            source: s.source.clone(),
+        }
     });
     ScoreReport {
-        instrument: InstrumentRef { id: inst.id().to_owned(), version: inst.version().to_owned(), settings: inst.settings().clone() },
+        instrument: InstrumentRef {
+            id: inst.id().to_owned(),
+            version: inst.version().to_owned(),
+            settings: inst.settings().clone(),
+        },
         validity: Validity { status, reasons },
         items: counts,
         duration_seconds: st.duration,

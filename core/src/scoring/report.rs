@@ -92,7 +92,10 @@ impl Response {
             .enumerate()
             .map(|(i, c)| ((i + 1).to_string(), c.map_or(Answer::Missing, Answer::Code)))
             .collect();
-        Response { answers, ..Response::default() }
+        Response {
+            answers,
+            ..Response::default()
+        }
     }
     /// Parse the JSON form.
     pub fn from_json(json: &str) -> crate::Result<Response> {
