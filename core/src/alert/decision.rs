@@ -58,6 +58,9 @@ pub struct AlertDecision {
     pub actions: Vec<ActionDue>,
     /// Notifications, sorted by due time then role.
     pub notifications: Vec<NotificationDue>,
+    /// Notifications a fired rule withholds (e.g. the guardian when the guardian may be the source of harm).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld_notifications: Vec<WithheldNotification>,
     /// When the tier must next be reviewed (absent for the lowest tier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_review_at: Option<Timestamp>,
@@ -303,6 +306,18 @@ pub struct NotificationDue {
     pub done_at: Option<Timestamp>,
     /// Not done and `due_at` is before the evaluation time.
     pub overdue: bool,
+}
+
+/// A notification withheld by rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithheldNotification {
+    /// Role not told automatically.
+    pub who: String,
+    /// Its label.
+    pub who_label: Localized,
+    /// The fired rules that withhold it.
+    pub by_rules: Vec<String>,
 }
 
 /// Plain-language summary.

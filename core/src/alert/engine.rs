@@ -437,8 +437,12 @@ impl<'p> Evaluator<'p> {
     /// Every obligation: (what, role, due), deduplicated to the earliest due per id.
     fn obligations(&self, o: &TierOutcome, tier_since: i64) -> Vec<(Obligation<'p>, u16, i64)> {
         let cp: &'p CompiledPolicy = self.policy;
+        let withheld = self.withheld_mask(o);
         let mut out: Vec<(Obligation<'p>, u16, i64)> = Vec::new();
         let mut add = |ob: Obligation<'p>, role: u16, due: i64| {
+            if matches!(ob, Obligation::Notify(..)) && withheld >> role & 1 == 1 {
+                return;
+            }
             if let Some(e) = out.iter_mut().find(|(x, _, _)| x.same(&ob)) {
                 if due < e.2 {
                     *e = (ob, role, due);
@@ -474,6 +478,11 @@ impl<'p> Evaluator<'p> {
             }
         }
         out
+    }
+
+    /// Roles whose notifications a fired rule withholds.
+    fn withheld_mask(&self, o: &TierOutcome) -> u64 {
+        o.rules.iter().filter_map(|i| self.policy.rules.get(i)).fold(0, |m, r| m | r.withhold)
     }
 
     // --- explanations ---------------------------------------------------------------------
@@ -791,6 +800,33 @@ impl<'p> Evaluator<'p> {
         actions.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.id.cmp(&b.id)));
         notifications.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.who.cmp(&b.who)));
 
+        let withheld = self.withheld_mask(lean);
+        let mut withheld_notifications: Vec<WithheldNotification> = Vec::new();
+        if withheld != 0 {
+            let would_notify = |role: u16| {
+                ctier.is_some_and(|t| t.notifications.iter().any(|n| n.role == role))
+                    || lean
+                        .rules
+                        .iter()
+                        .filter_map(|i| cp.rules.get(i))
+                        .any(|r| r.notifications.iter().any(|n| n.role == role))
+            };
+            for (k, role) in cp.roles.iter().enumerate() {
+                if withheld >> k & 1 == 1 && would_notify(k as u16) {
+                    withheld_notifications.push(WithheldNotification {
+                        who: role.id.clone(),
+                        who_label: role.label.clone(),
+                        by_rules: lean
+                            .rules
+                            .iter()
+                            .filter_map(|i| cp.rules.get(i))
+                            .filter(|r| r.withhold >> k & 1 == 1)
+                            .map(|r| r.id.clone())
+                            .collect(),
+                    });
+                }
+            }
+        }
         let held_by = lean.held_by.map(|reason| HeldBy {
             reason,
             message: self.hold_message(reason, lean),
@@ -826,6 +862,7 @@ impl<'p> Evaluator<'p> {
             special_periods_active,
             actions,
             notifications,
+            withheld_notifications,
             next_review_at: o.next_review.map(ts),
             summary: Summary {
                 zh: String::new(),
@@ -935,9 +972,9 @@ fn role_words(roles: &[RoleRef]) -> (String, String) {
 
 fn level_words(l: Option<HandlingLevel>) -> (&'static str, &'static str) {
     match l {
-        Some(HandlingLevel::Class) => ("班级（一级预警）", "class level"),
-        Some(HandlingLevel::School) => ("学校（二级预警）", "school level"),
-        Some(HandlingLevel::Society) => ("社会（三级预警）", "society level"),
+        Some(HandlingLevel::Class) => ("班级层面", "class level"),
+        Some(HandlingLevel::School) => ("学校层面", "school level"),
+        Some(HandlingLevel::Society) => ("社会层面", "society level"),
         None => ("无需预警", "no warning level"),
     }
 }
@@ -952,7 +989,7 @@ fn summarise(d: &AlertDecision) -> Summary {
         .map(|p| (loc_zh(&p.tier.label, &p.tier.id), loc_en(&p.tier.label, &p.tier.id)));
     let (cz, ce) = match (d.change, &prev) {
         (Change::Raised, Some((pz, pe))) => (format!("由“{pz}”上调"), format!("raised from {pe}")),
-        (Change::Raised, None) => ("新提示".to_owned(), "new".to_owned()),
+        (Change::Raised, None) => ("新提示".to_owned(), "newly raised".to_owned()),
         (Change::Unchanged, Some(_)) => ("维持不变".to_owned(), "unchanged".to_owned()),
         (Change::Unchanged, None) => ("无变化".to_owned(), "no change".to_owned()),
         (Change::Held, _) => ("暂维持（未经有效复评不下调）".to_owned(), "held (no valid review to lower it)".to_owned()),
@@ -995,10 +1032,25 @@ fn summarise(d: &AlertDecision) -> Summary {
     }
     let tell: Vec<&NotificationDue> = d.notifications.iter().filter(|n| n.done_at.is_none()).collect();
     if !tell.is_empty() {
-        let nz: Vec<String> = tell.iter().map(|n| format!("{}（{} 前）", loc_zh(&n.who_label, &n.who), n.due_at)).collect();
-        let ne: Vec<String> = tell.iter().map(|n| format!("{} (by {})", loc_en(&n.who_label, &n.who), n.due_at)).collect();
+        let nz: Vec<String> = tell
+            .iter()
+            .map(|n| format!("{}（{} 前{}）", loc_zh(&n.who_label, &n.who), n.due_at, if n.overdue { "，已逾期" } else { "" }))
+            .collect();
+        let ne: Vec<String> = tell
+            .iter()
+            .map(|n| format!("{} (by {}{})", loc_en(&n.who_label, &n.who), n.due_at, if n.overdue { ", overdue" } else { "" }))
+            .collect();
         zh.push_str(&format!("须告知：{}。", nz.join("；")));
         en.push_str(&format!(" Tell: {}.", ne.join("; ")));
+    }
+    if !d.withheld_notifications.is_empty() {
+        let wz: Vec<String> = d.withheld_notifications.iter().map(|w| loc_zh(&w.who_label, &w.who)).collect();
+        let we: Vec<String> = d.withheld_notifications.iter().map(|w| loc_en(&w.who_label, &w.who)).collect();
+        zh.push_str(&format!("暂不自动告知：{}（已触发的规则要求由负责人先行判断）。", wz.join("、")));
+        en.push_str(&format!(
+            " Not told automatically: {} (a fired rule withholds it; the responsible person decides).",
+            we.join(", ")
+        ));
     }
     if let Some(n) = d.next_review_at {
         zh.push_str(&format!("下次复评：{n} 前。"));

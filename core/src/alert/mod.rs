@@ -42,7 +42,7 @@ pub use batch::{evaluate_batch, evaluate_batch_with, BatchDecisions, BatchError,
 pub use datetime::{IsoDuration, Timestamp};
 pub use decision::{
     ActionDue, AlertDecision, Change, Confirmation, DecisionRef, EvidenceKind, EvidenceUsed, FiredRule, HeldBy, HoldReason, NotificationDue, Override,
-    PolicyRef, PreviousTierRef, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, ALERT_DECISION_FORMAT,
+    PolicyRef, PreviousTierRef, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, WithheldNotification, ALERT_DECISION_FORMAT,
 };
 pub use engine::{evaluate, evaluate_tier_only, Evaluator, RuleSet, TierOutcome};
 pub use evidence::{

@@ -291,6 +291,10 @@ pub struct RuleSpec {
     /// Extra notifications.
     #[serde(default)]
     pub notifications: Vec<NotificationSpec>,
+    /// Roles that must NOT be notified automatically while this rule fires (e.g. the
+    /// guardian when the guardian may be the source of harm); decisions list them as withheld.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withhold_notifications: Vec<String>,
 }
 
 /// A condition over the evidence. Without `not`, every condition is monotone:
@@ -578,6 +582,8 @@ pub(crate) struct CRule {
     pub root: u32,
     pub actions: Vec<u16>,
     pub notifications: Vec<CNotification>,
+    /// Bit per role index: notifications withheld while the rule fires.
+    pub withhold: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -1037,7 +1043,13 @@ impl<'a> Compiler<'a> {
             let root = self.condition(&r.when, &format!("{path}/when"), 0);
             let actions = self.action_refs(&r.actions, &format!("{path}/actions"));
             let notifications = self.notifications(&r.notifications, &format!("{path}/notifications"));
+            let mut withhold = 0u64;
+            for (k, w) in r.withhold_notifications.iter().enumerate() {
+                let role = self.role_ref(w, &format!("{path}/withhold_notifications/{k}"));
+                withhold |= 1u64.checked_shl(u32::from(role)).unwrap_or(0);
+            }
             self.out.rules.push(CRule {
+                withhold,
                 id: r.id.clone(),
                 tier,
                 label: r.label.clone(),
