@@ -308,7 +308,7 @@ proptest! {
         prop_assert_eq!(lean_rules, full_rules);
         let batch = evaluate_batch(policy(), std::slice::from_ref(&e), at());
         prop_assert_eq!(batch.rows[0], Some(lean));
-        let overdue: Vec<String> = batch.overdue.iter().filter(|o| !o.id.starts_with("review:")).map(|o| o.id.clone()).collect();
+        let overdue: Vec<String> = batch.overdue.iter().map(|o| batch.obligation(o).unwrap().id.clone()).filter(|id| !id.starts_with("review:")).collect();
         let from_decision: Vec<String> = full.overdue_at(at()).into_iter().map(|(id, _)| id).collect();
         let mut a = overdue.clone();
         a.sort();

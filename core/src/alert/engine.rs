@@ -10,9 +10,10 @@
 
 use crate::alert::datetime::Timestamp;
 use crate::alert::decision::*;
-use crate::alert::evidence::{Prepared, StudentEvidence, NO_BAND};
+use crate::alert::evidence::{Prepared, PreparedEvidence, StudentEvidence, NO_BAND};
 use crate::alert::policy::{CompiledPolicy, HandlingLevel, Node, ScreeningLeaf, ANY_INSTRUMENT, MAX_RULES};
 use crate::error::Result;
+use crate::error::{Error, ErrorCode};
 use crate::instrument::spec::Localized;
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +43,21 @@ impl RuleSet {
         self.0 == [0; 4]
     }
     /// Rule indices, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_RULES).filter(|i| self.contains(*i))
+    pub fn iter(&self) -> impl Iterator<Item = usize> {
+        let mut words = self.0;
+        let mut word = 0usize;
+        std::iter::from_fn(move || {
+            while let Some(w) = words.get_mut(word) {
+                if *w == 0 {
+                    word += 1;
+                    continue;
+                }
+                let bit = w.trailing_zeros() as usize;
+                *w &= *w - 1;
+                return Some(word * 64 + bit);
+            }
+            None
+        })
     }
 }
 
@@ -107,6 +121,10 @@ pub struct Evaluator<'p> {
     policy: &'p CompiledPolicy,
     prep: Prepared,
     since: Vec<i64>,
+    /// The outcome of the last evaluation (the batch reads obligations from it).
+    last: Option<Outcome>,
+    /// Scratch for obligations.
+    obligations: Vec<(Obligation<'p>, u16, i64)>,
 }
 
 /// Evaluate one student's evidence at `at` into a full, explained decision.
@@ -141,6 +159,8 @@ impl<'p> Evaluator<'p> {
             policy,
             prep: Prepared::default(),
             since: vec![0; policy.rules.len()],
+            last: None,
+            obligations: Vec::new(),
         }
     }
 
@@ -151,42 +171,81 @@ impl<'p> Evaluator<'p> {
 
     /// Tier indices and fired rules only.
     pub fn tier_only(&mut self, evidence: &StudentEvidence, at: Timestamp) -> Result<TierOutcome> {
-        self.prep.fill(self.policy, evidence, at)?;
-        Ok(self.outcome().lean)
+        self.last = None;
+        self.prep.fill(self.policy, evidence)?;
+        self.prep.at_time(self.policy, at)?;
+        let o = self.outcome();
+        self.last = Some(o);
+        Ok(o.lean)
+    }
+
+    /// Check evidence against the policy and reduce it once, for evaluation at any time
+    /// with [`Evaluator::tier_only_prepared`] (no re-parsing per evaluation).
+    pub fn prepare(&self, evidence: &StudentEvidence) -> Result<PreparedEvidence> {
+        let mut prep = Prepared::default();
+        prep.fill(self.policy, evidence)?;
+        Ok(PreparedEvidence {
+            student: evidence.student.clone(),
+            policy: self.policy.fingerprint,
+            prep,
+        })
+    }
+
+    /// Tier indices and fired rules of prepared evidence at `at`. Evidence prepared for
+    /// another policy, or dated after `at` beyond the policy's tolerance, is `evidence.invalid`.
+    pub fn tier_only_prepared(&mut self, evidence: &PreparedEvidence, at: Timestamp) -> Result<TierOutcome> {
+        self.last = None;
+        if evidence.policy != self.policy.fingerprint {
+            return Err(Error::new(
+                ErrorCode::EvidenceInvalid,
+                "",
+                "this evidence was prepared for another policy (or policy version); prepare it again",
+            ));
+        }
+        self.prep.clone_from(&evidence.prep);
+        self.prep.at_time(self.policy, at)?;
+        let o = self.outcome();
+        self.last = Some(o);
+        Ok(o.lean)
     }
 
     /// The full decision with explanations.
     pub fn decide(&mut self, evidence: &StudentEvidence, at: Timestamp) -> Result<AlertDecision> {
-        self.prep.fill(self.policy, evidence, at)?;
+        self.last = None;
+        self.prep.fill(self.policy, evidence)?;
+        self.prep.at_time(self.policy, at)?;
         let o = self.outcome();
+        self.last = Some(o);
         Ok(self.build(evidence, at, &o))
     }
 
-    /// After `tier_only`: the overdue obligations of the evaluated student at `date`,
-    /// as (action id or `notify:<role>`, role id, due). Used by the batch.
-    pub(crate) fn overdue_into(&self, o: &TierOutcome, date: i64, mut sink: impl FnMut(&'p str, &'p str, i64)) {
-        let cp = self.policy;
-        let since = self.tier_since(o);
-        for (key, role, due) in self.obligations(o, since) {
-            let done = match key {
-                Obligation::Action(a, anchor) => self.prep.done_actions.iter().any(|(x, t)| *x == a && *t >= anchor),
-                Obligation::Notify(r, anchor, _) => self.prep.done_notifications.iter().any(|(x, t)| *x == r && *t >= anchor),
+    /// After `tier_only`: the overdue obligations of the last student at `date`, as
+    /// (obligation index, due). Obligation indices: actions, then notifications by role,
+    /// then reviews by tier (see `batch::obligation_legend`). Used by the batch.
+    pub(crate) fn overdue_into(&mut self, date: i64, mut sink: impl FnMut(u32, i64)) {
+        let Some(o) = self.last else { return };
+        let (n_actions, n_roles) = (self.policy.actions.len() as u32, self.policy.roles.len() as u32);
+        let mut buf = std::mem::take(&mut self.obligations);
+        self.obligations_into(&o.lean, o.tier_since, &mut buf);
+        for &(key, _, due) in &buf {
+            if due >= date {
+                continue;
+            }
+            let (done, index) = match key {
+                Obligation::Action(a, anchor) => (self.prep.done_actions.iter().any(|(x, t)| *x == a && *t >= anchor), u32::from(a)),
+                Obligation::Notify(r, anchor, _) => (
+                    self.prep.done_notifications.iter().any(|(x, t)| *x == r && *t >= anchor),
+                    n_actions + u32::from(r),
+                ),
             };
-            if !done && due < date {
-                let id = match key {
-                    Obligation::Action(a, _) => cp.actions.get(usize::from(a)).map_or("", |x| x.id.as_str()),
-                    Obligation::Notify(r, _, _) => cp.roles.get(usize::from(r)).map_or("", |x| x.notify_key.as_str()),
-                };
-                let role = cp.roles.get(usize::from(role)).map_or("", |x| x.id.as_str());
-                sink(id, role, due);
+            if !done {
+                sink(index, due);
             }
         }
-    }
-
-    /// After `tier_only`: the next review time of the evaluated student.
-    pub(crate) fn next_review_for(&self, o: &TierOutcome) -> Option<i64> {
-        let since = self.tier_since(o);
-        self.next_review(o, since)
+        self.obligations = buf;
+        if let Some(next) = o.next_review.filter(|n| *n < date) {
+            sink(n_actions + n_roles + u32::from(o.lean.tier), next);
+        }
     }
 
     // --- condition evaluation -------------------------------------------------------------
@@ -343,7 +402,11 @@ impl<'p> Evaluator<'p> {
         if self.since.len() != cp.rules.len() {
             self.since = vec![0; cp.rules.len()];
         }
+        let channels = self.prep.channels;
         for (i, r) in cp.rules.iter().enumerate() {
+            if r.relevant & channels == 0 {
+                continue;
+            }
             if let Some(t) = self.eval(r.root) {
                 rules.insert(i);
                 if let Some(slot) = self.since.get_mut(i) {
@@ -436,9 +499,15 @@ impl<'p> Evaluator<'p> {
 
     /// Every obligation: (what, role, due), deduplicated to the earliest due per id.
     fn obligations(&self, o: &TierOutcome, tier_since: i64) -> Vec<(Obligation<'p>, u16, i64)> {
+        let mut out = Vec::new();
+        self.obligations_into(o, tier_since, &mut out);
+        out
+    }
+
+    fn obligations_into(&self, o: &TierOutcome, tier_since: i64, out: &mut Vec<(Obligation<'p>, u16, i64)>) {
+        out.clear();
         let cp: &'p CompiledPolicy = self.policy;
         let withheld = self.withheld_mask(o);
-        let mut out: Vec<(Obligation<'p>, u16, i64)> = Vec::new();
         let mut add = |ob: Obligation<'p>, role: u16, due: i64| {
             if matches!(ob, Obligation::Notify(..)) && withheld >> role & 1 == 1 {
                 return;
@@ -477,7 +546,6 @@ impl<'p> Evaluator<'p> {
                 add(Obligation::Notify(n.role, anchor, &n.within_text), n.role, anchor.saturating_add(n.within));
             }
         }
-        out
     }
 
     /// Roles whose notifications a fired rule withholds.

@@ -12,7 +12,10 @@
 //! the evidence document (`/observations/2/at`).
 
 use crate::alert::datetime::Timestamp;
-use crate::alert::policy::{CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT};
+use crate::alert::policy::{
+    instrument_channel, CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT, CH_AGENCY, CH_ANY_SCREENING, CH_CLINICAL, CH_LIFE_EVENT, CH_OBSERVATION,
+    CH_PERIOD, CH_PREVIOUS,
+};
 use crate::decimal::Ratio;
 use crate::error::{Error, ErrorCode, Result};
 use crate::scoring::report::ScoreReport;
@@ -242,6 +245,8 @@ pub(crate) struct PReview {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Prepared {
     pub at: i64,
+    /// Evidence channels present (see `policy::relevance`).
+    pub channels: u64,
     pub screenings: Vec<PScreening>,
     pub slot_band: Vec<u32>,
     pub slot_score: Vec<Option<Ratio>>,
@@ -249,8 +254,12 @@ pub(crate) struct Prepared {
     pub events: Vec<(u8, i64)>,
     pub clinical: Vec<(u8, i64)>,
     pub agency: Vec<(u8, u8, i64)>,
-    /// Active special periods: (kind, start, index in evidence).
+    /// Active special periods at `at`: (kind, start, index in evidence).
     pub periods: Vec<(u8, i64, usize)>,
+    /// Every special period: (kind, start, end, index in evidence).
+    pub all_periods: Vec<(u8, i64, i64, usize)>,
+    /// The latest dated item (time, where), for the future-tolerance check at evaluation time.
+    pub latest: Option<(i64, Dated)>,
     pub period_mask: u64,
     pub previous: Option<(u8, i64)>,
     pub reviews: Vec<PReview>,
@@ -286,6 +295,7 @@ fn parse_ratio(s: &str) -> Option<Ratio> {
 
 impl Prepared {
     fn clear(&mut self) {
+        self.channels = 0;
         self.screenings.clear();
         self.slot_band.clear();
         self.slot_score.clear();
@@ -294,6 +304,8 @@ impl Prepared {
         self.clinical.clear();
         self.agency.clear();
         self.periods.clear();
+        self.all_periods.clear();
+        self.latest = None;
         self.period_mask = 0;
         self.previous = None;
         self.reviews.clear();
@@ -301,21 +313,15 @@ impl Prepared {
         self.done_notifications.clear();
     }
 
-    /// Check `ev` against the policy and reduce it into these buffers.
-    pub(crate) fn fill(&mut self, cp: &CompiledPolicy, ev: &StudentEvidence, at: Timestamp) -> Result<()> {
+    /// Check `ev` against the policy and reduce it into these buffers. Nothing here depends
+    /// on the evaluation time; [`Prepared::at_time`] does the rest.
+    pub(crate) fn fill(&mut self, cp: &CompiledPolicy, ev: &StudentEvidence) -> Result<()> {
         self.clear();
-        self.at = at.unix();
-        let latest = self.at.saturating_add(cp.future_tolerance);
-        let time = |s: &str, path: &dyn Fn() -> String| -> Result<i64> {
-            let t = Timestamp::parse(s).map_err(|e| bad(path(), e.message().to_owned()))?.unix();
-            if t > latest {
-                return Err(bad(
-                    path(),
-                    format!(
-                        "{s} is after the evaluation time {at} by more than the policy's future tolerance {}; evaluate at a later time or correct the date",
-                        cp.source.future_tolerance
-                    ),
-                ));
+        let mut latest: Option<(i64, Dated)> = None;
+        let mut time = |s: &str, at: Dated| -> Result<i64> {
+            let t = Timestamp::parse(s).map_err(|e| bad(at.path(), e.message().to_owned()))?.unix();
+            if latest.is_none_or(|(l, _)| t > l) {
+                latest = Some((t, at));
             }
             Ok(t)
         };
@@ -340,7 +346,7 @@ impl Prepared {
         };
 
         for (i, s) in ev.screenings.iter().enumerate() {
-            let t = time(&s.at, &|| format!("/screenings/{i}/at"))?;
+            let t = time(&s.at, Dated::Screening(i))?;
             let r = &s.report;
             let inst = cp.instrument_index(&r.instrument.id);
             let mut p = PScreening {
@@ -371,11 +377,15 @@ impl Prepared {
                 for cs in &ci.scales {
                     let found = r.scales.iter().find(|x| x.id == cs.id && x.scored);
                     self.slot_band.push(found.and_then(|x| x.band.as_ref()).map_or(NO_BAND, |b| b.index));
-                    self.slot_score.push(found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
-                        (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
-                        (_, _, Some(score)) => Some(score.to_ratio()),
-                        _ => None,
-                    }));
+                    self.slot_score.push(if cs.needs_score {
+                        found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
+                            (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
+                            (_, _, Some(score)) => Some(score.to_ratio()),
+                            _ => None,
+                        })
+                    } else {
+                        None
+                    });
                 }
             }
             self.screenings.push(p);
@@ -388,7 +398,7 @@ impl Prepared {
                 "observation category",
             )?;
             role(&o.observed_by.role, &|| format!("/observations/{i}/observed_by/role"))?;
-            let t = time(&o.at, &|| format!("/observations/{i}/at"))?;
+            let t = time(&o.at, Dated::Observation(i))?;
             self.observations.push((c, t));
         }
         for (i, e) in ev.life_events.iter().enumerate() {
@@ -396,17 +406,17 @@ impl Prepared {
             if let Some(p) = &e.reported_by {
                 role(&p.role, &|| format!("/life_events/{i}/reported_by/role"))?;
             }
-            let t = time(&e.at, &|| format!("/life_events/{i}/at"))?;
+            let t = time(&e.at, Dated::LifeEvent(i))?;
             self.events.push((k, t));
         }
         for (i, c) in ev.clinical.iter().enumerate() {
             let k = vocab(&cp.clinical_kinds, &c.kind, || format!("/clinical/{i}/kind"), "clinical notice kind")?;
-            let t = time(&c.at, &|| format!("/clinical/{i}/at"))?;
+            let t = time(&c.at, Dated::Clinical(i))?;
             self.clinical.push((k, t));
         }
         for (i, a) in ev.agency_notices.iter().enumerate() {
             let k = vocab(&cp.agencies, &a.agency, || format!("/agency_notices/{i}/agency"), "agency")?;
-            let t = time(&a.at, &|| format!("/agency_notices/{i}/at"))?;
+            let t = time(&a.at, Dated::Agency(i))?;
             self.agency.push((k, a.severity as u8, t));
         }
         for (i, sp) in ev.special_periods.iter().enumerate() {
@@ -424,9 +434,23 @@ impl Prepared {
                     format!("the period ends ({}) before or when it starts ({})", sp.to, sp.from),
                 ));
             }
-            if from <= self.at && self.at < to {
-                self.periods.push((k, from, i));
-                self.period_mask |= 1u64 << k;
+            self.all_periods.push((k, from, to, i));
+        }
+        self.channels |= if self.screenings.is_empty() { 0 } else { CH_ANY_SCREENING };
+        for s in &self.screenings {
+            if s.inst != ANY_INSTRUMENT {
+                self.channels |= instrument_channel(s.inst);
+            }
+        }
+        for (present, ch) in [
+            (!self.observations.is_empty(), CH_OBSERVATION),
+            (!self.events.is_empty(), CH_LIFE_EVENT),
+            (!self.clinical.is_empty(), CH_CLINICAL),
+            (!self.agency.is_empty(), CH_AGENCY),
+            (ev.previous.is_some(), CH_PREVIOUS),
+        ] {
+            if present {
+                self.channels |= ch;
             }
         }
         if let Some(p) = &ev.previous {
@@ -434,7 +458,7 @@ impl Prepared {
             if let Some(by) = &p.confirmed_by {
                 role(&by.role, &|| "/previous/confirmed_by/role".to_owned())?;
             }
-            let since = time(&p.since, &|| "/previous/since".to_owned())?;
+            let since = time(&p.since, Dated::Previous)?;
             self.previous = Some((k, since));
         }
         for (i, r) in ev.reviews.iter().enumerate() {
@@ -465,7 +489,7 @@ impl Prepared {
                 return Err(bad(format!("/reviews/{i}/reason"), "a review must give its reason".to_owned()));
             }
             let rl = role(&r.by.role, &|| format!("/reviews/{i}/by/role"))?;
-            let t = time(&r.at, &|| format!("/reviews/{i}/at"))?;
+            let t = time(&r.at, Dated::Review(i))?;
             self.reviews.push(PReview {
                 index: i,
                 role: rl,
@@ -475,7 +499,7 @@ impl Prepared {
             });
         }
         for (i, c) in ev.completed_actions.iter().enumerate() {
-            let t = time(&c.done_at, &|| format!("/completed_actions/{i}/done_at"))?;
+            let t = time(&c.done_at, Dated::Completed(i))?;
             if let Some(by) = &c.by {
                 role(&by.role, &|| format!("/completed_actions/{i}/by/role"))?;
             }
@@ -486,6 +510,92 @@ impl Prepared {
                 self.done_notifications.push((k as u16, t));
             }
         }
+        self.latest = latest;
         Ok(())
+    }
+
+    /// Fix the evaluation time: refuse evidence dated after it (beyond the policy's
+    /// tolerance) and find the active special periods.
+    pub(crate) fn at_time(&mut self, cp: &CompiledPolicy, at: Timestamp) -> Result<()> {
+        self.at = at.unix();
+        if let Some((t, what)) = self.latest {
+            if t > self.at.saturating_add(cp.future_tolerance) {
+                return Err(bad(
+                    what.path(),
+                    format!(
+                        "{} is after the evaluation time {at} by more than the policy's future tolerance {}; evaluate at a later time or correct the date",
+                        Timestamp::from_unix(t),
+                        cp.source.future_tolerance
+                    ),
+                ));
+            }
+        }
+        self.periods.clear();
+        self.period_mask = 0;
+        self.channels &= !CH_PERIOD;
+        for &(k, from, to, i) in &self.all_periods {
+            if from <= self.at && self.at < to {
+                self.periods.push((k, from, i));
+                self.period_mask |= 1u64 << k;
+                self.channels |= CH_PERIOD;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a dated item sits in the evidence document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dated {
+    Screening(usize),
+    Observation(usize),
+    LifeEvent(usize),
+    Clinical(usize),
+    Agency(usize),
+    Previous,
+    Review(usize),
+    Completed(usize),
+}
+
+impl Dated {
+    fn path(self) -> String {
+        match self {
+            Dated::Screening(i) => format!("/screenings/{i}/at"),
+            Dated::Observation(i) => format!("/observations/{i}/at"),
+            Dated::LifeEvent(i) => format!("/life_events/{i}/at"),
+            Dated::Clinical(i) => format!("/clinical/{i}/at"),
+            Dated::Agency(i) => format!("/agency_notices/{i}/at"),
+            Dated::Previous => "/previous/since".to_owned(),
+            Dated::Review(i) => format!("/reviews/{i}/at"),
+            Dated::Completed(i) => format!("/completed_actions/{i}/done_at"),
+        }
+    }
+}
+
+/// Evidence checked against one compiled policy and reduced to indices and seconds:
+/// prepare once (when evidence changes), evaluate at any time without re-parsing.
+///
+/// ```
+/// # use changkaixin_core::alert::*;
+/// # fn demo(policy: &CompiledPolicy, evidence: &StudentEvidence) -> changkaixin_core::Result<()> {
+/// let mut ev = Evaluator::new(policy);
+/// let prepared = ev.prepare(evidence)?;
+/// for day in ["2024-03-04T08:00:00Z", "2024-03-05T08:00:00Z"] {
+///     let outcome = ev.tier_only_prepared(&prepared, Timestamp::parse(day)?)?;
+///     let _ = outcome.tier;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PreparedEvidence {
+    pub(crate) student: String,
+    pub(crate) policy: u64,
+    pub(crate) prep: Prepared,
+}
+
+impl PreparedEvidence {
+    /// The student's id.
+    pub fn student(&self) -> &str {
+        &self.student
     }
 }

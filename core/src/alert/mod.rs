@@ -38,7 +38,10 @@ pub mod policy;
 #[cfg(test)]
 mod tests;
 
-pub use batch::{evaluate_batch, evaluate_batch_with, BatchDecisions, BatchError, BatchOptions, DecisionFilter, ObligationKind, OverdueItem, TierCount};
+pub use batch::{
+    evaluate_batch, evaluate_batch_with, evaluate_prepared_batch, BatchDecisions, BatchError, BatchOptions, DecisionFilter, ObligationInfo, ObligationKind,
+    OverdueItem, TierCount,
+};
 pub use datetime::{IsoDuration, Timestamp};
 pub use decision::{
     ActionDue, AlertDecision, Change, Confirmation, DecisionRef, EvidenceKind, EvidenceUsed, FiredRule, HeldBy, HoldReason, NotificationDue, Override,
@@ -46,6 +49,7 @@ pub use decision::{
 };
 pub use engine::{evaluate, evaluate_tier_only, Evaluator, RuleSet, TierOutcome};
 pub use evidence::{
-    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreviousTier, Review, Screening, SpecialPeriod, StudentEvidence,
+    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, Review, Screening, SpecialPeriod,
+    StudentEvidence,
 };
 pub use policy::{AlertPolicy, Basis, CompiledPolicy, HandlingLevel, NoticeSeverity, Reliability, RuleCondition, ALERT_POLICY_FORMAT, CHANGZHOU_DEFAULT_JSON};

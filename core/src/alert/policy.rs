@@ -500,6 +500,57 @@ impl AlertPolicy {
 /// Sentinel: "any instrument" in a screening leaf, or "instrument not named by the policy" in evidence.
 pub(crate) const ANY_INSTRUMENT: u16 = u16::MAX;
 
+// Evidence channels: a rule is only evaluated for a student who has evidence on one of
+// its channels (rules indexed by instrument and evidence kind). Instruments with an
+// index below `INSTRUMENT_CHANNELS` get a bit of their own; the rest share `CH_ANY_SCREENING`.
+pub(crate) const INSTRUMENT_CHANNELS: u16 = 56;
+pub(crate) const CH_ANY_SCREENING: u64 = 1 << 63;
+pub(crate) const CH_OBSERVATION: u64 = 1 << 62;
+pub(crate) const CH_LIFE_EVENT: u64 = 1 << 61;
+pub(crate) const CH_CLINICAL: u64 = 1 << 60;
+pub(crate) const CH_AGENCY: u64 = 1 << 59;
+pub(crate) const CH_PERIOD: u64 = 1 << 58;
+pub(crate) const CH_PREVIOUS: u64 = 1 << 57;
+
+/// The channel bit of a screening of this (compiled) instrument.
+pub(crate) fn instrument_channel(inst: u16) -> u64 {
+    if inst < INSTRUMENT_CHANNELS {
+        1u64 << inst
+    } else {
+        CH_ANY_SCREENING
+    }
+}
+
+/// Channels at least one of which must carry evidence for the node to hold
+/// (all channels for `not`, which holds on no evidence).
+fn relevance(nodes: &[Node], children: &[u32], n: u32, depth: usize) -> u64 {
+    let kids = |s: &u32, e: &u32| children.get(*s as usize..*e as usize).unwrap_or(&[]);
+    match nodes.get(n as usize) {
+        _ if depth > MAX_CONDITION_DEPTH + 1 => u64::MAX,
+        None | Some(Node::Not(_)) => u64::MAX,
+        Some(Node::Any(s, e)) => kids(s, e).iter().fold(0, |m, c| m | relevance(nodes, children, *c, depth + 1)),
+        // Every child must hold, so any one child's channels are necessary: keep the narrowest.
+        Some(Node::All(s, e)) => kids(s, e)
+            .iter()
+            .map(|c| relevance(nodes, children, *c, depth + 1))
+            .min_by_key(|m| m.count_ones())
+            .unwrap_or(u64::MAX),
+        Some(Node::Screening(l)) => {
+            if l.inst == ANY_INSTRUMENT {
+                CH_ANY_SCREENING
+            } else {
+                instrument_channel(l.inst)
+            }
+        }
+        Some(Node::Observation { .. }) => CH_OBSERVATION,
+        Some(Node::LifeEvent { .. }) => CH_LIFE_EVENT,
+        Some(Node::Clinical { .. }) => CH_CLINICAL,
+        Some(Node::Agency { .. }) => CH_AGENCY,
+        Some(Node::SpecialPeriod { .. }) => CH_PERIOD,
+        Some(Node::PreviousTierAtLeast(_)) => CH_PREVIOUS,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct CInstrument {
     pub id: String,
@@ -514,6 +565,8 @@ pub(crate) struct CInstrument {
 pub(crate) struct CScale {
     pub id: String,
     pub bands: Vec<(u32, String)>,
+    /// Whether a rule compares this scale's score (otherwise only its band is read).
+    pub needs_score: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -584,6 +637,8 @@ pub(crate) struct CRule {
     pub notifications: Vec<CNotification>,
     /// Bit per role index: notifications withheld while the rule fires.
     pub withhold: u64,
+    /// Evidence channels the rule needs (see [`relevance`]).
+    pub relevant: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -613,6 +668,8 @@ pub struct CompiledPolicy {
     pub(crate) agencies: Vec<VocabEntry>,
     pub(crate) special_periods: Vec<VocabEntry>,
     pub(crate) future_tolerance: i64,
+    /// FNV-1a hash of the policy's canonical JSON: ties prepared evidence to its policy.
+    pub(crate) fingerprint: u64,
 }
 
 static CHANGZHOU: OnceLock<Result<CompiledPolicy>> = OnceLock::new();
@@ -664,9 +721,10 @@ impl CompiledPolicy {
         self.rules.len()
     }
     pub(crate) fn instrument_index(&self, id: &str) -> u16 {
+        // A policy names a handful of instruments: an equality scan (length first) beats a binary search.
         self.instruments
-            .binary_search_by(|i| i.id.as_str().cmp(id))
-            .ok()
+            .iter()
+            .position(|i| i.id == id)
             .and_then(|i| u16::try_from(i).ok())
             .unwrap_or(ANY_INSTRUMENT)
     }
@@ -712,6 +770,10 @@ fn empty_compiled(p: &AlertPolicy) -> CompiledPolicy {
         agencies: Vec::new(),
         special_periods: Vec::new(),
         future_tolerance: 0,
+        fingerprint: p
+            .to_json()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)),
     }
 }
 
@@ -1048,7 +1110,9 @@ impl<'a> Compiler<'a> {
                 let role = self.role_ref(w, &format!("{path}/withhold_notifications/{k}"));
                 withhold |= 1u64.checked_shl(u32::from(role)).unwrap_or(0);
             }
+            let relevant = relevance(&self.out.nodes, &self.out.children, root, 0);
             self.out.rules.push(CRule {
+                relevant,
                 withhold,
                 id: r.id.clone(),
                 tier,
@@ -1359,6 +1423,7 @@ impl<'a> Compiler<'a> {
                     inst.scales.push(CScale {
                         id: scale.to_owned(),
                         bands: bands.clone(),
+                        needs_score: false,
                     });
                     inst.scales.len() - 1
                 }
@@ -1389,6 +1454,9 @@ impl<'a> Compiler<'a> {
         if let Some(s) = &t.scale_at_least {
             if let Some((slot, _)) = scale_slot(self, &s.scale, &format!("{path}/scale_at_least/scale")) {
                 leaf.scale = Some((slot, s.value.to_ratio(), s.value));
+                if let Some(cs) = self.out.instruments.get_mut(ci).and_then(|i| i.scales.get_mut(usize::from(slot))) {
+                    cs.needs_score = true;
+                }
             }
         }
         if let Some(f) = &t.flag {

@@ -385,8 +385,8 @@ fn completed_actions_are_not_overdue() {
     let b = evaluate_batch(policy(), &[e.clone(), student()], ts(AT));
     assert_eq!(b.tier_counts.iter().map(|c| c.count).collect::<Vec<_>>(), [1, 1, 0, 0]);
     assert_eq!(
-        b.overdue.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
-        ["archive_entry", "guardian_contact"]
+        b.overdue.iter().map(|o| b.obligation(o).unwrap().id.as_str()).collect::<Vec<_>>(),
+        ["guardian_contact", "archive_entry"]
     );
 }
 
@@ -424,7 +424,10 @@ fn batch_matches_single_evaluation_and_reports_errors() {
     assert_eq!(lean, evaluate_tier_only(policy(), &crisis, ts(AT)).unwrap());
     assert!(lean.rules.iter().any(|i| policy().rule_ids().nth(i) == Some("crisis.cssrs_high_risk")));
     // Overdue at the later date includes the tier review (7 days after 2024-03-04T07:00).
-    assert!(b.overdue.iter().any(|o| o.kind == ObligationKind::Review && o.id == "review:crisis"));
+    assert!(b
+        .overdue
+        .iter()
+        .any(|o| b.obligation(o).is_some_and(|x| x.kind == ObligationKind::Review && x.id == "review:crisis") && o.row == 1));
     let json = serde_json::to_string(&b).unwrap();
     assert!(json.contains("\"tier_counts\""));
 }
@@ -636,6 +639,80 @@ fn every_default_rule_can_fire() {
     for r in &d.fired_rules {
         assert!(!r.evidence.is_empty(), "{} fired without evidence", r.rule);
     }
+}
+
+#[test]
+fn prepared_evidence_evaluates_like_fresh_evidence() {
+    let mut e = student();
+    e.screenings
+        .push(screening("2024-03-01T08:00:00Z", "phq9", &some(&[2, 1, 1, 1, 1, 2, 1, 1, 1])));
+    e.special_periods.push(SpecialPeriod {
+        kind: "exam".into(),
+        from: "2024-03-05T00:00:00Z".into(),
+        to: "2024-03-20T00:00:00Z".into(),
+    });
+    e.previous = Some(PreviousTier {
+        tier: "key".into(),
+        since: "2024-01-01T00:00:00Z".into(),
+        confirmed_by: None,
+    });
+    let mut ev = Evaluator::new(policy());
+    let prepared = ev.prepare(&e).unwrap();
+    assert_eq!(prepared.student(), "s-001");
+    for day in ["2024-03-04T08:00:00Z", "2024-03-06T08:00:00Z", "2024-04-30T08:00:00Z"] {
+        let fresh = evaluate_tier_only(policy(), &e, ts(day)).unwrap();
+        assert_eq!(ev.tier_only_prepared(&prepared, ts(day)).unwrap(), fresh, "{day}");
+    }
+    // Evidence dated after the evaluation time is refused at evaluation, with its path.
+    let err = ev.tier_only_prepared(&prepared, ts("2024-02-01T00:00:00Z")).unwrap_err();
+    assert_eq!((err.code(), err.path()), ("evidence.invalid", "/screenings/0/at"));
+    // Prepared for another policy version.
+    let mut other = AlertPolicy::changzhou_default().unwrap();
+    other.version = "1.0.1".into();
+    let other = other.compile(catalog()).unwrap();
+    assert_eq!(
+        Evaluator::new(&other).tier_only_prepared(&prepared, ts(AT)).unwrap_err().code(),
+        "evidence.invalid"
+    );
+    let b = evaluate_prepared_batch(policy(), std::slice::from_ref(&prepared), ts(AT), BatchOptions::default());
+    assert_eq!(b.rows[0], Some(evaluate_tier_only(policy(), &e, ts(AT)).unwrap()));
+    assert_eq!(b, evaluate_batch(policy(), std::slice::from_ref(&e), ts(AT)));
+}
+
+#[test]
+fn scale_thresholds_compare_exactly() {
+    // A city rule on the PHQ-9 total (e.g. Richardson et al.'s 11 for adolescents) compares exactly.
+    let mut v: serde_json::Value = serde_json::from_str(CHANGZHOU_DEFAULT_JSON).unwrap();
+    v["rules"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": "city.phq9_over_12_5", "tier": "key", "label": {"en": "PHQ-9 total above 12.5"}, "sources": ["no_national_thresholds"],
+        "basis": "configurable_default", "when": {"screening": {"instrument": "phq9", "scale_at_least": {"scale": "total", "value": "12.5"}}}
+    }));
+    let p = AlertPolicy::from_json(&v.to_string()).unwrap().compile(catalog()).unwrap();
+    let eval = |codes: &[i64]| {
+        let mut e = student();
+        e.screenings.push(screening("2024-03-01T08:00:00Z", "phq9", &some(codes)));
+        evaluate(&p, &e, ts(AT)).unwrap()
+    };
+    let d = eval(&[2, 2, 2, 1, 1, 2, 1, 2, 0]);
+    assert!(d.fired_rules.iter().any(|r| r.rule == "city.phq9_over_12_5"), "13 >= 12.5");
+    assert!(d.fired_rules.iter().find(|r| r.rule == "city.phq9_over_12_5").unwrap().evidence[0]
+        .detail
+        .contains("total score 13 >= 12.5"));
+    assert!(
+        !eval(&[2, 2, 1, 1, 1, 2, 1, 1, 0]).fired_rules.iter().any(|r| r.rule == "city.phq9_over_12_5"),
+        "12 < 12.5"
+    );
+}
+
+#[test]
+fn rule_set_iterates_set_bits() {
+    let mut r = RuleSet::EMPTY;
+    for i in [0, 5, 63, 64, 130, 255, 256] {
+        r.insert(i);
+    }
+    assert_eq!(r.iter().collect::<Vec<_>>(), [0, 5, 63, 64, 130, 255]);
+    assert_eq!(r.len(), 6);
+    assert!(r.contains(130) && !r.contains(131) && !r.contains(256));
 }
 
 impl AlertDecision {
