@@ -25,7 +25,7 @@ export async function launch() {
   return { context, cleanup: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
-test("demo page scores the PHQ-9 and shows total, band, self-harm flag and tier slot", { timeout: 120_000 }, async () => {
+test("demo page scores the PHQ-9 and shows total, band, self-harm flag and proposed tier", { timeout: 120_000 }, async () => {
   assert.ok(url, "DEMO_URL must point at the served wasm/www");
   const { context, cleanup } = await launch();
   try {
@@ -52,8 +52,11 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and tier 
     assert.equal(await flag.count(), 1, "self-harm flag shown");
     assert.equal(await flag.getAttribute("data-level"), "critical");
     assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-positive"), "true");
+    // The proposed tier: PHQ-9 item 9 > 0 alone makes the Changzhou default policy propose "key" (重点关注).
     const tier = page.locator('[data-testid="phq9-tier"]');
-    assert.equal(await tier.count(), 1, "tier slot present");
+    assert.equal(await tier.getAttribute("data-tier-id"), "key");
+    const reasons = await page.$$eval('[data-testid="phq9-tier-reasons"] li', (lis) => lis.map((li) => li.dataset.rule));
+    assert.ok(reasons.includes("key.phq_item9"), JSON.stringify(reasons));
     // ASQ: a "yes" to item 1 is a positive screen.
     await page.click('[data-testid="asq-q1-o1"]');
     assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-positive"), "true");

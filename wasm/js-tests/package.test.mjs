@@ -13,7 +13,7 @@ const repo = path.resolve(here, "../..");
 const require = createRequire(import.meta.url);
 const pkgDir = path.join(repo, "wasm/pkg");
 const ckx = require(path.join(pkgDir, "node/changkaixin_wasm.js"));
-const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored } = ckx;
+const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
 function normalise(v) {
@@ -137,4 +137,43 @@ test("catalog specs carry Chinese texts; declarations list exactly the core's er
   const union = dts.slice(dts.indexOf("export type ErrorCode ="), dts.indexOf(";", dts.indexOf("export type ErrorCode =")));
   const declared = [...union.matchAll(/"([a-z_]+\.[a-z_]+)"/g)].map((m) => m[1]);
   assert.deepEqual(declared, errorCodes());
+});
+
+test("every alert golden vector matches Rust byte for byte", () => {
+  const dir = path.join(repo, "tests/vectors/alert");
+  const policy = AlertPolicy.changzhouDefault();
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.policy, "builtin:changzhou_default");
+    for (const c of file.cases) {
+      n++;
+      const name = `${f} / ${c.name}`;
+      let decision, err;
+      try {
+        decision = policy.evaluate(c.evidence, c.at);
+      } catch (e) {
+        err = e;
+      }
+      if (c.expect_error) {
+        if (!err || !(err instanceof Error) || err.code !== c.expect_error.code || (c.expect_error.path !== undefined && err.path !== c.expect_error.path)) {
+          failures.push(`${name}: expected ${JSON.stringify(c.expect_error)}, got ${err ? `${err.code} ${err.path}` : "a decision"}`);
+        }
+      } else if (err) {
+        failures.push(`${name}: unexpected error ${err.code ?? err}: ${err.message}`);
+      } else if (normalise(decision) !== normalise(c.decision)) {
+        failures.push(`${name}: decision differs\n  want ${normalise(c.decision)}\n  got  ${normalise(decision)}`);
+      }
+    }
+  }
+  assert.ok(n > 0);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} alert cases failed`);
+  console.log(`# ${n} alert vector cases matched Rust`);
+  const batch = policy.evaluateBatch([{ student: "s-1" }, { student: "s-2" }], "2026-01-05T08:00:00Z");
+  assert.equal(batch.rows.length, 2);
+  assert.deepEqual(AlertPolicy.lint(policy.document()), []);
+  const bad = thrown(() => policy.evaluate({ student: "s-1", nope: 1 }, "2026-01-05T08:00:00Z"));
+  assert.ok(bad instanceof Error && bad.name === "ChangkaixinError");
+  assert.equal(thrown(() => policy.evaluate({ student: "s-1" }, "yesterday")).code, "time.invalid");
 });

@@ -8,10 +8,12 @@
 //!   Rust ones), typed in the generated `.d.ts` by `src/types.d.ts`.
 //! * Batches cross as typed arrays (`Int8Array`, `Uint8Array`, `Int16Array`,
 //!   `Int32Array` in; typed-array columns out).
+//! * Alert tiers: [`AlertPolicy`] evaluates a student's evidence into a decision.
 //! * Every failure is thrown as a real `Error` named `ChangkaixinError` carrying the
 //!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod alert;
 mod batch;
 mod error;
 mod fhir;
@@ -19,6 +21,7 @@ mod instrument;
 mod json;
 mod types;
 
+pub use alert::AlertPolicy;
 pub use error::{error_codes, is_changkaixin_error};
 pub use fhir::import_questionnaire;
 pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, Instrument};

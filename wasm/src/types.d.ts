@@ -502,6 +502,17 @@ export type ErrorCode =
   | "fhir.unknown_answer"
   | "policy.parse"
   | "policy.lint"
+  | "policy.unsupported_format"
+  | "policy.unknown_instrument"
+  | "policy.unknown_scale"
+  | "policy.unknown_band"
+  | "policy.unknown_flag"
+  | "policy.unknown_ref"
+  | "policy.unreachable_tier"
+  | "policy.missing_deadline"
+  | "policy.missing_source"
+  | "policy.duplicate_id"
+  | "policy.invalid_value"
   | "evidence.invalid"
   | "time.invalid";
 
@@ -520,3 +531,88 @@ export interface ChangkaixinError extends Error {
   /** The batch row, when the error is about one row. */
   row?: number;
 }
+
+// ---- alert tiers (issue 3; the core's alert module) ----
+//
+// The alert documents are large and still growing; their main fields are declared and
+// checked (tsc against every alert golden vector), the rest are typed as JSON values.
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A scored screening given to the alert engine. */
+export interface Screening {
+  id?: string;
+  /** When it was completed (RFC 3339). */
+  at: string;
+  report: ScoreReport;
+}
+
+/** What is known about one student (pseudonymous id only, never a name). */
+export interface StudentEvidence {
+  student: string;
+  screenings?: Screening[];
+  observations?: JsonObject[];
+  life_events?: JsonObject[];
+  clinical?: JsonObject[];
+  agency_notices?: JsonObject[];
+  special_periods?: JsonObject[];
+  previous?: JsonObject;
+  reviews?: JsonObject[];
+  completed_actions?: JsonObject[];
+}
+
+/** A tier as reported in a decision. */
+export interface TierRef {
+  id: string;
+  index: number;
+  level?: string;
+  label: Localized;
+}
+
+/** One rule that fired: its tier, label, since when, sources and the evidence it used. */
+export type FiredRule = { rule: string; tier: string; label: { zh?: string; en?: string }; since: string } & JsonObject;
+
+/** The alert engine's decision for one student. */
+export interface AlertDecision {
+  format: string;
+  student: string;
+  policy: { id: string; version: string };
+  evaluated_at: string;
+  tier: TierRef;
+  previous_tier?: JsonObject;
+  rule_tier: TierRef;
+  change: string;
+  tier_since: string;
+  responsible_roles: JsonObject[];
+  fired_rules: FiredRule[];
+  held_by?: JsonObject;
+  review?: JsonObject;
+  special_periods_active?: string[];
+  actions: JsonObject[];
+  notifications: JsonObject[];
+  withheld_notifications?: JsonObject[];
+  next_review_at?: string;
+  /** What the decision says, in Chinese and English. */
+  summary: { zh: string; en: string };
+  requires_confirmation: boolean;
+}
+
+/** Decisions for many students: a tier outcome per row (null where the row failed), counts, overdue items. */
+export interface BatchDecisions {
+  policy: { id: string; version: string };
+  evaluated_at: string;
+  overdue_at: string;
+  tiers: string[];
+  rules: string[];
+  obligations: JsonObject[];
+  rows: (JsonObject | null)[];
+  tier_counts: JsonObject[];
+  overdue: JsonObject[];
+  errors: JsonObject[];
+}
+
+/** An alert policy document (`changkaixin.alert-policy/1`). */
+export type AlertPolicyDocument = { format: string; id: string; version: string } & JsonObject;

@@ -47,4 +47,19 @@ extern "C" {
     /// `ErrorCode[]`
     #[wasm_bindgen(typescript_type = "ErrorCode[]")]
     pub type ErrorCodeList;
+    /// `AlertPolicyDocument | string`
+    #[wasm_bindgen(typescript_type = "AlertPolicyDocument | string")]
+    pub type AlertPolicyInput;
+    /// `StudentEvidence`
+    #[wasm_bindgen(typescript_type = "StudentEvidence")]
+    pub type StudentEvidenceJs;
+    /// `StudentEvidence[]`
+    #[wasm_bindgen(typescript_type = "StudentEvidence[]")]
+    pub type StudentEvidenceList;
+    /// `AlertDecision`
+    #[wasm_bindgen(typescript_type = "AlertDecision")]
+    pub type AlertDecisionJs;
+    /// `BatchDecisions`
+    #[wasm_bindgen(typescript_type = "BatchDecisions")]
+    pub type BatchDecisionsJs;
 }

@@ -231,3 +231,39 @@ fn fhir_round_trip() {
     let e = err(import_questionnaire(JsValue::from_str("{\"resourceType\": \"Patient\"}").unchecked_into()));
     assert_eq!(error_fields(&e)["code"], "fhir.parse");
 }
+
+#[wasm_bindgen_test]
+fn alert_vectors_match_rust() {
+    let policy = AlertPolicy::changzhou_default().unwrap();
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (path, text) in VECTOR_FILES.iter().filter(|(p, _)| p.starts_with("tests/vectors/alert/")) {
+        let file: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(file["kind"], "alert", "{path}");
+        assert_eq!(file["policy"], "builtin:changzhou_default", "{path}");
+        for case in file["cases"].as_array().unwrap() {
+            n += 1;
+            let name = format!("{path} / {}", case["name"].as_str().unwrap_or("?"));
+            let result = policy.evaluate(js_of(&case["evidence"]).unchecked_into(), case["at"].as_str().unwrap());
+            match (result, case.get("expect_error")) {
+                (Ok(d), None) => {
+                    let got = normalise(&value_of(&d.into()));
+                    let want = normalise(&case["decision"]);
+                    if got != want {
+                        failures.push(format!("{name}: decision differs\n  want {want}\n  got  {got}"));
+                    }
+                }
+                (Err(e), Some(want)) => {
+                    let got = error_fields(&e);
+                    if got["code"] != want["code"] || want.get("path").is_some_and(|p| *p != got["path"]) {
+                        failures.push(format!("{name}: expected {want}, got {got}"));
+                    }
+                }
+                (Ok(_), Some(want)) => failures.push(format!("{name}: expected error {want}, got a decision")),
+                (Err(e), None) => failures.push(format!("{name}: unexpected error {}", error_fields(&e))),
+            }
+        }
+    }
+    assert!(n > 0, "no alert vectors");
+    assert!(failures.is_empty(), "{} of {n} alert cases failed:\n{}", failures.len(), failures.join("\n"));
+}

@@ -2,6 +2,7 @@
 // `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
 import {
+  AlertPolicy,
   Instrument,
   catalogIds,
   catalogSpec,
@@ -10,6 +11,7 @@ import {
   isChangkaixinError,
   unscored,
   type BatchColumns,
+  type AlertDecision,
   type ChangkaixinError,
   type Decimal,
   type ErrorCode,
@@ -62,5 +64,12 @@ const imported: InstrumentSpec = importQuestionnaire({ resourceType: "Questionna
 const custom = Instrument.fromSpec(spec, { bands: "default" });
 const obs = phq9.exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
 const v: number | undefined = obs.valueInteger;
+
+const policy = AlertPolicy.changzhouDefault();
+const decision: AlertDecision = policy.evaluate({ student: "s-1", screenings: [{ at: "2026-01-05T08:00:00Z", report }] }, "2026-01-05T08:00:00Z");
+const tierLabel: string | undefined = decision.tier.label.zh;
+const why: string[] = decision.fired_rules.map((r) => r.rule);
+const lintProblems: ChangkaixinError[] = AlertPolicy.lint(policy.document());
+console.log(tierLabel, why, lintProblems, decision.summary.zh);
 
 console.log(ids, firstItemText, raw, bandIndex, selfHarm, positive, wrong, positional, notScored, flags, u8batch, codes, imported, custom.id, v);

@@ -2,8 +2,10 @@
 // texts and option labels come from the catalog JSON), scores on every answer with
 // the WebAssembly package and shows score, band, flags and the screen verdict.
 // No rule is written here: every number and label comes from the package.
-import init, { Instrument, catalogSpec, isChangkaixinError } from "./pkg/changkaixin_wasm.js";
+import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/changkaixin_wasm.js";
 
+let cachedPolicy;
+const policy = () => (cachedPolicy ??= AlertPolicy.changzhouDefault());
 const zh = (t) => (t && (t.zh || t.en)) || "";
 
 function optionsOf(spec, item) {
@@ -77,9 +79,22 @@ function renderReport(box, id, spec, report) {
     flags.append(el("div", { class: `flag-${f.level}`, "data-flag-id": f.id, "data-level": f.level }, `${zh(f.label)}：${zh(f.reason)}`));
   }
   dl.append(flags);
-  // Alert tier: shown by the core's alert engine once it is part of the package (issue 3).
-  dl.append(el("dt", {}, "预警分级"));
-  dl.append(el("dd", { "data-testid": `${id}-tier`, "data-status": "pending", class: "tier-pending" }, "待接入：预警分级引擎（alert API）合并后在此显示建议分级及理由"));
+  // The proposed alert tier from the core's alert engine (Changzhou default policy), with its reasons.
+  dl.append(el("dt", {}, "建议预警分级"));
+  const tierBox = el("dd", { "data-testid": `${id}-tier` });
+  try {
+    const at = new Date().toISOString();
+    const decision = policy().evaluate({ student: "demo-student", screenings: [{ id: `demo-${id}`, at, report }] }, at);
+    tierBox.dataset.tierId = decision.tier.id;
+    tierBox.append(el("strong", { "data-testid": `${id}-tier-label` }, zh(decision.tier.label) || decision.tier.id));
+    const reasons = el("ul", { "data-testid": `${id}-tier-reasons` });
+    for (const r of decision.fired_rules) reasons.append(el("li", { "data-rule": r.rule }, `${zh(r.label) || r.rule}（${r.rule}）`));
+    tierBox.append(reasons);
+    tierBox.append(el("p", { class: "note" }, decision.summary.zh + "（系统建议，需由负责人确认）"));
+  } catch (e) {
+    tierBox.append(el("span", { class: "error" }, isChangkaixinError(e) ? `${e.code}: ${e.message}` : String(e)));
+  }
+  dl.append(tierBox);
   box.replaceChildren(dl);
 }
 
