@@ -257,8 +257,9 @@ def test_row_ranges_on_threads_equal_one_thread(mht_text: str, threads: Any) -> 
     inst = mht(mht_text)
     codes, grade, sex = mht_cohort(inst, 200_000, 9)
     durations = np.arange(200_000, dtype=np.int64) % 900 - 1
-    one = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex}, durations=durations, threads=1)
-    many = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex}, durations=durations, threads=threads)
+    groups = {"grade": grade, "sex": sex}
+    one = inst.score_batch(codes, missing=255, groups=groups, durations=durations, threads=1)
+    many = inst.score_batch(codes, missing=255, groups=groups, durations=durations, threads=threads)
     for k in one:
         assert np.array_equal(one[k], many[k]), k
 
