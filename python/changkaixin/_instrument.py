@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -108,6 +109,24 @@ class Instrument:
     def source_spec_json(self) -> str:
         """The spec as written, before settings, as JSON."""
         return self._native.source_spec_json()
+
+    def scale_range(self, scale_id: str) -> tuple[Decimal, Decimal]:
+        """The exact ``(min, max)`` a scale's raw value can take when complete (PHQ-9 total: ``(0, 27)``)."""
+        r = self._native.scale_range(scale_id)
+        if r is None:
+            raise KeyError(f"instrument {self.id} has no scale {scale_id!r}")
+        return Decimal(r[0]), Decimal(r[1])
+
+    def option_codes(self, item: int) -> list[int]:
+        """The option codes of item number ``item`` (1-based), ascending."""
+        codes = self._native.option_codes(item)
+        if codes is None:
+            raise KeyError(f"instrument {self.id} has no item {item!r} (items are 1..{self.n_items})")
+        return codes
+
+    def option_value(self, item: int, code: int) -> Optional[int]:
+        """The scored value of ``code`` on item ``item`` after reversal (``None`` if it is not an option)."""
+        return self._native.option_value(item, code)
 
     def item_ids(self) -> list[str]:
         """Item ids in printed order (item ``n`` is ``item_ids()[n - 1]``)."""
