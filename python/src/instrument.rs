@@ -16,7 +16,7 @@ pub struct NativeInstrument {
 /// A set of compiled instruments (native handle; the public class is `changkaixin.Catalog`).
 #[pyclass(frozen, module = "changkaixin._core")]
 pub struct NativeCatalog {
-    inner: Catalog,
+    pub(crate) inner: Catalog,
 }
 
 #[pymethods]
