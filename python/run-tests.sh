@@ -23,7 +23,7 @@ step "build and install the package (pip install ./python, release)"
 (cd /tmp && "$PY" -c 'import changkaixin; print("changkaixin", changkaixin.__version__, "imported from", changkaixin.__file__)')
 
 step "ruff"
-(cd python && "$VENV/bin/ruff" check changkaixin tests benches)
+(cd python && "$VENV/bin/ruff" check changkaixin tests benches && "$VENV/bin/ruff" format --check changkaixin tests benches)
 
 step "stub check (mypy.stubtest)"
 (cd /tmp && "$PY" -m mypy.stubtest changkaixin --concise --allowlist "$ROOT/python/stubtest-allowlist.txt")
@@ -31,7 +31,8 @@ step "stub check (mypy.stubtest)"
 
 step "pytest"
 set +e
-(cd python && "$PY" -m pytest -q -p no:cacheprovider tests)
+# From the repository root, so the source tree python/changkaixin cannot shadow the installed package.
+"$PY" -m pytest -q -p no:cacheprovider python/tests
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -15,6 +15,7 @@ arrays in place and releases the GIL.
 from __future__ import annotations
 
 from . import fhir
+from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
 from ._enums import ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict
@@ -52,6 +53,10 @@ __version__: str = __core_version__
 
 __all__ = [
     "UNSCORED",
+    "AlertBatch",
+    "AlertDecision",
+    "AlertPolicy",
+    "Evidence",
     "VALIDITY_NAMES",
     "Answers",
     "Band",

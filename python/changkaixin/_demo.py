@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import unicodedata
 
 import numpy as np
 
@@ -25,17 +26,26 @@ def _synthetic_answers(rng: np.random.Generator, severity: np.ndarray, n_items: 
     return codes
 
 
+def _width(text: str) -> int:
+    """Display width in a terminal (CJK characters take two columns)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def _table(title: str, rows: list[str], cols: list[str], cells: np.ndarray, row_totals: bool = True) -> None:
     width = max(len(c) for c in cols) + 2
-    first = max(len(r) for r in rows) + 2
+    first = max(_width(r) for r in rows) + 2
     print(f"\n{title}")
     print(" " * first + "".join(c.rjust(width) for c in cols) + ("total".rjust(width) if row_totals else ""))
     for r, row in zip(rows, cells):
         tail = str(int(row.sum())).rjust(width) if row_totals else ""
-        print(r.ljust(first) + "".join(str(int(v)).rjust(width) for v in row) + tail)
+        print(_ljust(r, first) + "".join(str(int(v)).rjust(width) for v in row) + tail)
     tot = cells.sum(axis=0)
     tail = str(int(tot.sum())).rjust(width) if row_totals else ""
-    print("total".ljust(first) + "".join(str(int(v)).rjust(width) for v in tot) + tail)
+    print(_ljust("total", first) + "".join(str(int(v)).rjust(width) for v in tot) + tail)
 
 
 def run(n_students: int = 20_000, seed: int = 20260901) -> None:

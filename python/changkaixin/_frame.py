@@ -95,7 +95,9 @@ def score_frame(
         out[f"{s}_prorated"] = res[f"{s}.prorated"]
     for f in res.flag_ids:
         out[f"flag_{f}"] = res[f"flag.{f}"]
-    out["validity"] = pd.Categorical.from_codes(res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES)))
+    out["validity"] = pd.Categorical.from_codes(
+        res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES))
+    )
     sp = res["screen_positive"]
     out["screen_positive"] = pd.array(sp == 1, dtype="boolean")
     out["screen_positive"][sp < 0] = pd.NA

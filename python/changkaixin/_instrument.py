@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -109,6 +110,24 @@ class Instrument:
         """The spec as written, before settings, as JSON."""
         return self._native.source_spec_json()
 
+    def scale_range(self, scale_id: str) -> tuple[Decimal, Decimal]:
+        """The exact ``(min, max)`` a scale's raw value can take when complete (PHQ-9 total: ``(0, 27)``)."""
+        r = self._native.scale_range(scale_id)
+        if r is None:
+            raise KeyError(f"instrument {self.id} has no scale {scale_id!r}")
+        return Decimal(r[0]), Decimal(r[1])
+
+    def option_codes(self, item: int) -> list[int]:
+        """The option codes of item number ``item`` (1-based), ascending."""
+        codes = self._native.option_codes(item)
+        if codes is None:
+            raise KeyError(f"instrument {self.id} has no item {item!r} (items are 1..{self.n_items})")
+        return codes
+
+    def option_value(self, item: int, code: int) -> Optional[int]:
+        """The scored value of ``code`` on item ``item`` after reversal (``None`` if it is not an option)."""
+        return self._native.option_value(item, code)
+
     def item_ids(self) -> list[str]:
         """Item ids in printed order (item ``n`` is ``item_ids()[n - 1]``)."""
         return [str(it["id"]) for it in self.spec()["items"]]
@@ -144,6 +163,7 @@ class Instrument:
         refused: Optional[int] = None,
         groups: Optional[Groups] = None,
         durations: Optional[npt.ArrayLike] = None,
+        threads: Optional[int] = None,
     ) -> BatchResult:
         """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
 
@@ -153,6 +173,9 @@ class Instrument:
         * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
           or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
         * ``durations``: completion time per row in whole seconds (negative = unknown).
+        * ``threads``: how many threads score row ranges at once; ``None`` uses one per core
+          (up to 8; batches under 65,536 rows per thread stay on one), ``1`` scores on the
+          calling thread only. Rows are independent, so the result is the same either way.
 
         The GIL is released while the core scores, so other Python threads keep running.
         Returns a :class:`BatchResult` (a ``dict`` of numpy columns). Raises
@@ -170,8 +193,18 @@ class Instrument:
             arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
         row_group, group_list = _groups(groups, arr.shape[0])
         dur = None if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
+        n_threads = 0 if threads is None else int(threads)
+        if n_threads < 0:
+            raise ValueError(f"threads must be None or at least 1, not {threads}")
         native = _core.score_batch(
-            self._native, arr, int(missing), None if refused is None else int(refused), row_group, group_list, dur
+            self._native,
+            arr,
+            int(missing),
+            None if refused is None else int(refused),
+            row_group,
+            group_list,
+            dur,
+            max(n_threads, 0),
         )
         return BatchResult(native)
 
@@ -258,7 +291,7 @@ class Catalog:
         """Whether an instrument with this id is in the catalog."""
         return id in self.ids()
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         """Iterate over instrument ids."""
         return iter(self.ids())
 

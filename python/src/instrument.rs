@@ -16,7 +16,7 @@ pub struct NativeInstrument {
 /// A set of compiled instruments (native handle; the public class is `changkaixin.Catalog`).
 #[pyclass(frozen, module = "changkaixin._core")]
 pub struct NativeCatalog {
-    inner: Catalog,
+    pub(crate) inner: Catalog,
 }
 
 #[pymethods]
@@ -87,7 +87,19 @@ impl NativeInstrument {
     /// Number of items (columns of a batch).
     #[getter]
     fn n_items(&self) -> usize {
-        self.inner.spec().items.len()
+        self.inner.item_count()
+    }
+    /// A scale's possible raw range when complete, as decimal strings `(min, max)`; `None` for an unknown scale.
+    fn scale_range(&self, scale_id: &str) -> Option<(String, String)> {
+        self.inner.scale_range(scale_id).map(|(lo, hi)| (lo.to_string(), hi.to_string()))
+    }
+    /// Option codes of an item (1-based number), ascending; `None` for an unknown item.
+    fn option_codes(&self, item: u32) -> Option<Vec<i64>> {
+        self.inner.option_codes(item)
+    }
+    /// The scored value of an option code of an item (after reversal); `None` if not an option.
+    fn option_value(&self, item: u32, code: i64) -> Option<i32> {
+        self.inner.option_value(item, code)
     }
     /// The resolved spec (settings applied) as canonical JSON.
     fn spec_json(&self) -> String {

@@ -7,6 +7,7 @@
 //! functions; no scoring rule is implemented here or there.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod alert;
 mod batch;
 mod error;
 mod fhir;
@@ -33,6 +34,7 @@ fn core_version() -> &'static str {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instrument::NativeInstrument>()?;
     m.add_class::<instrument::NativeCatalog>()?;
+    m.add_class::<alert::NativePolicy>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;

@@ -217,3 +217,15 @@ def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--students", "2000"]) == 0
     out = capsys.readouterr().out
     assert "phq9" in out and "gad7" in out and "SYNTHETIC" in out
+
+
+def test_instrument_accessors() -> None:
+    phq9 = ck.Instrument.builtin("phq9")
+    assert phq9.scale_range("total") == (Decimal(0), Decimal(27))
+    assert phq9.option_codes(1) == [0, 1, 2, 3]
+    assert phq9.option_value(1, 2) == 2 and phq9.option_value(1, 9) is None
+    assert phq9.n_items == 10
+    with pytest.raises(KeyError):
+        phq9.scale_range("nope")
+    with pytest.raises(KeyError):
+        phq9.option_codes(11)

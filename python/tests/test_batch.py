@@ -243,3 +243,35 @@ def test_gil_is_released_during_batch(mht_text: str) -> None:
         t.join()
         sys.setswitchinterval(old)
     assert c1 > c0, "no progress in another thread: the GIL was held during the batch"
+
+
+@pytest.mark.parametrize("threads", [None, 2, 3, 5])
+def test_row_ranges_on_threads_equal_one_thread(mht_text: str, threads: Any) -> None:
+    phq9 = ck.catalog().instrument("phq9")
+    arr = random_codes(phq9, 400_000, seed=11)
+    one = phq9.score_batch(arr, threads=1)
+    many = phq9.score_batch(arr, threads=threads)
+    assert one.keys() == many.keys()
+    for k in one:
+        assert np.array_equal(one[k], many[k]), k
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 200_000, 9)
+    durations = np.arange(200_000, dtype=np.int64) % 900 - 1
+    groups = {"grade": grade, "sex": sex}
+    one = inst.score_batch(codes, missing=255, groups=groups, durations=durations, threads=1)
+    many = inst.score_batch(codes, missing=255, groups=groups, durations=durations, threads=threads)
+    for k in one:
+        assert np.array_equal(one[k], many[k]), k
+
+
+def test_error_in_a_late_row_range_is_the_whole_batch_error() -> None:
+    phq9 = ck.catalog().instrument("phq9")
+    arr = np.zeros((300_000, 10), dtype=np.int8)
+    arr[299_990, 4] = 7
+    arr[250_000, 2] = 8
+    with pytest.raises(ck.BatchError) as one:
+        phq9.score_batch(arr, threads=1)
+    with pytest.raises(ck.BatchError) as many:
+        phq9.score_batch(arr, threads=4)
+    assert many.value.to_dict() == one.value.to_dict()
+    assert (many.value.row, many.value.item) == (250_000, 3)
