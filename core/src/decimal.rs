@@ -30,7 +30,8 @@ impl Dec {
         let den = 10i64.checked_pow(scale).unwrap_or(i64::MAX);
         Ratio::new(num, den)
     }
-    /// Normalised string form (no trailing zeros): `"2.5"`, `"10"`.
+    /// Normalised string form (no trailing zeros): `"2.5"`, `"10"`. `Display` and serde keep the
+    /// scale instead (`"2.50"` stays `"2.50"`), so reported values show their stated precision.
     pub fn to_plain_string(self) -> String {
         self.0.normalize().to_string()
     }
@@ -38,7 +39,7 @@ impl Dec {
 
 impl fmt::Display for Dec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.normalize())
+        write!(f, "{}", self.0)
     }
 }
 
@@ -55,7 +56,7 @@ impl FromStr for Dec {
 
 impl Serialize for Dec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_plain_string())
+        s.serialize_str(&self.0.to_string())
     }
 }
 
@@ -123,7 +124,11 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 
 impl Ratio {
     /// `num / den`, reduced. A zero denominator is treated as 1 (callers never pass one).
+    #[inline]
     pub fn new(num: i64, den: i64) -> Ratio {
+        if den == 1 {
+            return Ratio { num, den: 1 };
+        }
         let (mut n, mut d) = if den == 0 { (num, 1) } else { (num, den) };
         if d < 0 {
             n = -n;
@@ -149,7 +154,13 @@ impl Ratio {
         self.den == 1
     }
     /// Round to `decimals` places, giving the mantissa `m` such that the value is `m / 10^decimals`.
+    #[inline]
     pub fn round_mantissa(self, decimals: u32, rounding: Rounding) -> i64 {
+        if self.den == 1 && decimals <= 18 {
+            if let Some(m) = 10i64.checked_pow(decimals).and_then(|p| self.num.checked_mul(p)) {
+                return m;
+            }
+        }
         let p = 10i128.pow(decimals.min(18));
         let n = self.num as i128 * p;
         let d = self.den as i128;
@@ -216,7 +227,11 @@ impl PartialOrd for Ratio {
     }
 }
 impl Ord for Ratio {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        if self.den == other.den {
+            return self.num.cmp(&other.num);
+        }
         (self.num as i128 * other.den as i128).cmp(&(other.num as i128 * self.den as i128))
     }
 }
@@ -249,7 +264,7 @@ mod tests {
     fn dec_refuses_floats_and_exponents() {
         assert!(serde_json::from_str::<Dec>("2.5").is_err());
         assert!(serde_json::from_str::<Dec>("\"1e3\"").is_err());
-        assert_eq!(serde_json::from_str::<Dec>("\"2.50\"").map(|d| d.to_string()).ok(), Some("2.5".into()));
+        assert_eq!(serde_json::from_str::<Dec>("\"2.50\"").map(|d| d.to_string()).ok(), Some("2.50".into()));
         assert_eq!(serde_json::to_string(&Dec::from_i64(7)).ok(), Some("\"7\"".into()));
         assert_eq!(Dec::from_str("2.5").map(Dec::to_ratio).ok(), Some(Ratio::new(5, 2)));
     }

@@ -24,6 +24,7 @@
 pub mod alert;
 pub mod decimal;
 pub mod error;
+pub mod fhir;
 pub mod instrument;
 pub mod scoring;
 

@@ -198,7 +198,7 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
             cond: compile_cond(&ctx, &v.when, &format!("{p}/when"))?,
         });
     }
-    Ok(Plan {
+    let mut plan = Plan {
         id: spec.id.clone(),
         items,
         scales,
@@ -206,7 +206,10 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
         screen_positive,
         validity,
         norm_group_keys: spec.norm_group_keys.clone(),
-    })
+        fast_depth: None,
+    };
+    plan.fast_depth = crate::scoring::fast::analyse(&plan);
+    Ok(plan)
 }
 
 fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {

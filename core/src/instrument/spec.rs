@@ -127,6 +127,10 @@ pub struct FhirInstrumentLink {
     /// Observation codes for scale totals, by scale id (e.g. `total` → LOINC `44261-6`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub observation_codes: BTreeMap<String, Coding>,
+    /// linkIds of computed items (stored totals). Their answers in a QuestionnaireResponse
+    /// are ignored: a stored total is never trusted; the engine recomputes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calculated_link_ids: Vec<String>,
 }
 
 /// A FHIR coding.

@@ -23,27 +23,41 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::Instrument;
 use crate::scoring::eval::{self, RowState, ANSWERED, MISSING, REFUSED};
+use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
 use std::collections::BTreeMap;
 
 /// Integer types a code buffer may hold.
 pub trait Code: Copy + PartialEq + Send + Sync + 'static {
+    /// Whether the type is one byte wide (decoded through a 256-entry table without range checks).
+    const BYTE: bool;
     /// Widen to i64 (saturating for u64).
     fn to_i64(self) -> i64;
+    /// The low byte (only meaningful when `BYTE`).
+    fn byte(self) -> u8;
 }
 macro_rules! impl_code {
-    ($($t:ty),*) => {$(
+    ($byte:expr; $($t:ty),*) => {$(
         impl Code for $t {
+            const BYTE: bool = $byte;
             #[inline(always)]
             fn to_i64(self) -> i64 { self as i64 }
+            #[inline(always)]
+            fn byte(self) -> u8 { self as u8 }
         }
     )*};
 }
-impl_code!(i8, i16, i32, i64, u8, u16, u32);
+impl_code!(true; i8, u8);
+impl_code!(false; i16, i32, i64, u16, u32);
 impl Code for u64 {
+    const BYTE: bool = false;
     #[inline(always)]
     fn to_i64(self) -> i64 {
         i64::try_from(self).unwrap_or(i64::MAX)
+    }
+    #[inline(always)]
+    fn byte(self) -> u8 {
+        self as u8
     }
 }
 
@@ -212,61 +226,164 @@ impl Instrument {
             }
         }
         prepare(plan, out, n_rows);
-        let mut st = RowState::new(plan);
         let missing = input.missing.to_i64();
         let refused = input.refused.map(Code::to_i64);
-        for r in 0..n_rows {
-            let row = &input.codes[r * n_items..(r + 1) * n_items];
-            for (i, &c) in row.iter().enumerate() {
-                let c = c.to_i64();
-                if c == missing {
-                    st.state[i] = MISSING;
-                } else if Some(c) == refused {
-                    st.state[i] = REFUSED;
-                } else {
-                    let Some(v) = plan.items[i].value_of(c) else {
-                        return Err(Error::new(
-                            ErrorCode::BatchUnknownOption,
-                            format!("row {r} / item {}", plan.items[i].number),
-                            format!("code {c} is not an option of item {} (missing sentinel is {missing})", plan.items[i].number),
-                        )
-                        .with_row(r as u64)
-                        .with_item(plan.items[i].number));
-                    };
-                    st.state[i] = ANSWERED;
-                    st.code[i] = c;
-                    st.value[i] = v;
+        // A sentinel that is also a valid option would make a cell ambiguous.
+        for it in &plan.items {
+            for (name, s) in [("missing", Some(missing)), ("refused", refused)] {
+                if s.and_then(|s| it.value_of(s)).is_some() {
+                    return Err(Error::new(
+                        ErrorCode::BatchShape,
+                        name,
+                        format!(
+                            "the {name} sentinel {} is a valid option code of item {}; choose a code outside 0..=127 (e.g. -1 or 255)",
+                            s.unwrap_or(0),
+                            it.number
+                        ),
+                    ));
                 }
             }
-            if has_norms {
-                let gi = input.groups.map_or(0, |g| g.row_group[r]) as usize;
-                let Some(gs) = group_table.get(gi) else {
-                    return Err(Error::new(
-                        ErrorCode::BatchUnknownGroup,
-                        format!("row {r}"),
-                        format!("group index {gi} is outside the {} groups", group_table.len()),
-                    )
-                    .with_row(r as u64));
-                };
-                st.group.copy_from_slice(gs);
+        }
+        let mut ctx = RowCtx {
+            plan,
+            input,
+            missing,
+            refused,
+            group_table: &group_table,
+            has_norms,
+            st: RowState::new(plan),
+        };
+        match plan.fast_depth {
+            None => {
+                for r in 0..n_rows {
+                    ctx.score_row(r, out)?;
+                }
             }
-            st.duration = input.durations.and_then(|d| (d[r] >= 0).then_some(d[r]));
-            eval::evaluate(plan, &mut st);
-            write_row(plan, &st, out, r);
+            Some(depth) => {
+                let tables = fast::CallTables::new(plan);
+                let mut s = fast::Scratch::new(plan, depth);
+                let luts = if T::BYTE { fast::byte_luts(plan) } else { Vec::new() };
+                let with_codes = fast::uses_codes(plan);
+                let mut r0 = 0;
+                while r0 < n_rows {
+                    let bn = fast::BLOCK.min(n_rows - r0);
+                    fast::decode(plan, &luts, with_codes, input.codes, r0, bn, &mut s);
+                    if has_norms {
+                        let rg = input.groups.map(|g| g.row_group).unwrap_or(&[]);
+                        for r in 0..bn {
+                            // Unknown groups are reported by the row path; mark the row slow.
+                            let gi = rg.get(r0 + r).copied().unwrap_or(u32::MAX) as usize;
+                            match group_table.get(gi) {
+                                Some(g) => s.norm_group[r] = g.iter().flatten().next().copied().unwrap_or(0) as u32,
+                                None => s.slow[r] = true,
+                            }
+                            if let Some(g) = group_table.get(gi) {
+                                // Every normed scale must resolve to the same table index for the fast path.
+                                let first = g.iter().flatten().next().copied();
+                                if g.iter().flatten().any(|x| Some(*x) != first) {
+                                    s.slow[r] = true;
+                                }
+                            }
+                        }
+                    }
+                    match input.durations {
+                        Some(d) => s.durations[..bn].copy_from_slice(&d[r0..r0 + bn]),
+                        None => s.durations[..bn].fill(-1),
+                    }
+                    fast::scales(plan, &tables, bn, &mut s);
+                    fast::finish_block(plan, &tables, r0, bn, &mut s, out);
+                    for r in 0..bn {
+                        if s.slow[r] {
+                            ctx.score_row(r0 + r, out)?;
+                        }
+                    }
+                    r0 += bn;
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// The generic per-row path (rows with missing, refused or invalid cells, and
+/// instruments whose conditions the fast path does not cover).
+struct RowCtx<'a, 'b, T: Code> {
+    plan: &'a Plan,
+    input: &'a BatchInput<'b, T>,
+    missing: i64,
+    refused: Option<i64>,
+    group_table: &'a [Vec<Option<usize>>],
+    has_norms: bool,
+    st: RowState,
+}
+
+impl<T: Code> RowCtx<'_, '_, T> {
+    fn score_row(&mut self, r: usize, out: &mut BatchColumns) -> Result<()> {
+        let plan = self.plan;
+        let n_items = plan.items.len();
+        let st = &mut self.st;
+        let row = &self.input.codes[r * n_items..(r + 1) * n_items];
+        for (i, &c) in row.iter().enumerate() {
+            let c = c.to_i64();
+            if c == self.missing {
+                st.state[i] = MISSING;
+            } else if Some(c) == self.refused {
+                st.state[i] = REFUSED;
+            } else {
+                let Some(v) = plan.items[i].value_of(c) else {
+                    return Err(Error::new(
+                        ErrorCode::BatchUnknownOption,
+                        format!("row {r} / item {}", plan.items[i].number),
+                        format!(
+                            "code {c} is not an option of item {} (missing sentinel is {})",
+                            plan.items[i].number, self.missing
+                        ),
+                    )
+                    .with_row(r as u64)
+                    .with_item(plan.items[i].number));
+                };
+                st.state[i] = ANSWERED;
+                st.code[i] = c;
+                st.value[i] = v;
+            }
+        }
+        if self.has_norms {
+            let gi = self.input.groups.map_or(0, |g| g.row_group[r]) as usize;
+            let Some(gs) = self.group_table.get(gi) else {
+                return Err(Error::new(
+                    ErrorCode::BatchUnknownGroup,
+                    format!("row {r}"),
+                    format!("group index {gi} is outside the {} groups", self.group_table.len()),
+                )
+                .with_row(r as u64));
+            };
+            st.group.copy_from_slice(gs);
+        }
+        st.duration = self.input.durations.and_then(|d| (d[r] >= 0).then_some(d[r]));
+        eval::evaluate(plan, st);
+        write_row(plan, st, out, r);
+        Ok(())
+    }
+}
+
+/// Size a column for `n` rows. Every row is overwritten by the fast or the row path, so an
+/// existing column of the right length is reused without clearing.
+fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
+    if v.len() != n {
+        v.clear();
+        v.resize(n, x);
     }
 }
 
 fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
     out.n_rows = n_rows;
     out.flag_ids = plan.flags.iter().map(|f| f.id.clone()).collect();
-    out.flags.clear();
-    out.flags.resize(n_rows, 0);
-    out.validity.clear();
-    out.validity.resize(n_rows, 0);
-    out.screen_positive.clear();
-    out.screen_positive.resize(n_rows, -1);
+    fit(&mut out.flags, n_rows, 0);
+    fit(&mut out.validity, n_rows, 0);
+    fit(&mut out.screen_positive, n_rows, -1);
+    if plan.screen_positive.is_none() {
+        out.screen_positive.fill(-1);
+    }
     out.scales.resize_with(plan.scales.len(), ScaleColumns::default);
     for (sc, col) in plan.scales.iter().zip(out.scales.iter_mut()) {
         col.id.clone_from(&sc.id);
@@ -277,16 +394,11 @@ fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
             ids[b.index as usize].clone_from(&b.id);
         }
         col.band_ids = ids;
-        for v in [&mut col.raw, &mut col.score] {
-            v.clear();
-            v.resize(n_rows, UNSCORED);
-        }
-        col.band.clear();
-        col.band.resize(n_rows, -1);
-        col.answered.clear();
-        col.answered.resize(n_rows, 0);
-        col.prorated.clear();
-        col.prorated.resize(n_rows, false);
+        fit(&mut col.raw, n_rows, UNSCORED);
+        fit(&mut col.score, n_rows, UNSCORED);
+        fit(&mut col.band, n_rows, -1);
+        fit(&mut col.answered, n_rows, 0);
+        fit(&mut col.prorated, n_rows, false);
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub(crate) mod eval;
+pub(crate) mod fast;
 pub(crate) mod plan;
 pub mod report;
 

@@ -24,6 +24,8 @@ pub(crate) struct Plan {
     pub screen_positive: Option<ScreenPlan>,
     pub validity: Vec<ValidityPlan>,
     pub norm_group_keys: Vec<String>,
+    /// `Some(depth)` when the block-columnar fast path covers every condition.
+    pub fast_depth: Option<usize>,
 }
 
 #[derive(Debug)]
