@@ -214,6 +214,13 @@ fun appFlow(root: File) {
 
     // Settings (where sources disagree) are typed too.
     check(info.settings.all { s -> s.options.any { it.id == s.defaultOption } }) { "setting defaults" }
+    check(phq9.id() == "phq9" && phq9.settings() == info.chosenSettings) { "id/settings" }
+    val k10 = catalog.instrument("k10")
+    check(k10.settings() == mapOf("bands" to "abs")) { "k10 default setting ${k10.settings()}" }
+    val k10alt = k10.withSettings(mapOf("bands" to "crufad_vphs"))
+    check(k10alt.settings()["bands"] == "crufad_vphs" && k10alt.info().chosenSettings["bands"] == "crufad_vphs") { "withSettings" }
+    check(k10alt.info().settings.first { it.id == "bands" }.options.map { it.id } == listOf("abs", "crufad_vphs")) { "setting options" }
+    check(Catalog.empty().ids().isEmpty()) { "empty catalog" }
 
     // A head teacher's class dashboard: a batch of 3 rows (-1 = missing).
     val batch = phq9.scoreBatch(BatchRequest(
