@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! Deterministic synthetic cohorts shared by the benchmarks and the `city_screening` example.
 //!
 //! Everything here is synthetic: a small linear congruential generator, fixed
@@ -15,7 +16,7 @@ impl Lcg {
     /// Next 32 random bits.
     pub fn next_u32(&mut self) -> u32 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
+        (self.0 >> 32) as u32
     }
     /// Uniform in `0..n`.
     pub fn below(&mut self, n: u32) -> u32 {
@@ -54,3 +55,5 @@ pub fn yes_no_rows(n: usize, items: usize, seed: u64) -> Vec<i8> {
     }
     out
 }
+
+pub mod cohort;

@@ -124,7 +124,11 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 
 impl Ratio {
     /// `num / den`, reduced. A zero denominator is treated as 1 (callers never pass one).
+    #[inline]
     pub fn new(num: i64, den: i64) -> Ratio {
+        if den == 1 {
+            return Ratio { num, den: 1 };
+        }
         let (mut n, mut d) = if den == 0 { (num, 1) } else { (num, den) };
         if d < 0 {
             n = -n;
@@ -150,7 +154,13 @@ impl Ratio {
         self.den == 1
     }
     /// Round to `decimals` places, giving the mantissa `m` such that the value is `m / 10^decimals`.
+    #[inline]
     pub fn round_mantissa(self, decimals: u32, rounding: Rounding) -> i64 {
+        if self.den == 1 && decimals <= 18 {
+            if let Some(m) = 10i64.checked_pow(decimals).and_then(|p| self.num.checked_mul(p)) {
+                return m;
+            }
+        }
         let p = 10i128.pow(decimals.min(18));
         let n = self.num as i128 * p;
         let d = self.den as i128;
@@ -217,7 +227,11 @@ impl PartialOrd for Ratio {
     }
 }
 impl Ord for Ratio {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        if self.den == other.den {
+            return self.num.cmp(&other.num);
+        }
         (self.num as i128 * other.den as i128).cmp(&(other.num as i128 * self.den as i128))
     }
 }

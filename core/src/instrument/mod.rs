@@ -72,6 +72,8 @@ impl Instrument {
             ));
         }
         compile::lint_settings(&spec)?;
+        // The spec as written must be valid on its own, even where a setting replaces a part of it.
+        compile::compile(&spec)?;
         let (resolved, chosen) = apply_settings(&spec, settings)?;
         let plan = compile::compile(&resolved)?;
         // Every option of every setting must also compile: a spec whose non-default
@@ -127,6 +129,28 @@ impl Instrument {
     /// The resolved spec as canonical JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.inner.resolved).unwrap_or_default()
+    }
+    /// The range a scale's raw value can take when complete, as exact `(min, max)` decimals
+    /// rounded to the scale's report decimals (e.g. PHQ-9 total: `("0", "27")`).
+    pub fn scale_range(&self, scale_id: &str) -> Option<(crate::Dec, crate::Dec)> {
+        let sc = self.inner.plan.scales.iter().find(|s| s.id == scale_id)?;
+        let den = sc.den.max(1);
+        let lo = crate::Ratio::new(sc.sum_min, den).round_to_dec(sc.decimals, crate::Rounding::Floor);
+        let hi = crate::Ratio::new(sc.sum_max, den).round_to_dec(sc.decimals, crate::Rounding::Ceil);
+        Some((lo, hi))
+    }
+    /// Number of items.
+    pub fn item_count(&self) -> usize {
+        self.inner.plan.items.len()
+    }
+    /// Option codes of an item (by 1-based number), ascending.
+    pub fn option_codes(&self, item: u32) -> Option<Vec<i64>> {
+        let it = self.inner.plan.items.get((item as usize).checked_sub(1)?)?;
+        Some((0..crate::scoring::plan::CODE_SLOTS as i64).filter(|c| it.value_of(*c).is_some()).collect())
+    }
+    /// The scored value of an option code of an item (after reversal), if the code is an option.
+    pub fn option_value(&self, item: u32, code: i64) -> Option<i32> {
+        self.inner.plan.items.get((item as usize).checked_sub(1)?)?.value_of(code)
     }
     pub(crate) fn plan(&self) -> &Plan {
         &self.inner.plan

@@ -154,32 +154,35 @@ pub(crate) fn uses_codes(plan: &Plan) -> bool {
 pub(crate) fn decode<T: Code>(plan: &Plan, luts: &[[i16; 256]], with_codes: bool, codes: &[T], r0: usize, bn: usize, s: &mut Scratch) {
     let n = plan.items.len();
     let rows = &codes[r0 * n..(r0 + bn) * n];
-    for (r, row) in rows.chunks_exact(n).enumerate() {
-        let mut slow = false;
+    // Item-major: one item's lookup table stays hot while its column is written contiguously.
+    for j in 0..n {
+        let col = &mut s.val[j * BLOCK..j * BLOCK + bn];
         if T::BYTE {
-            for (j, (&c, lut)) in row.iter().zip(luts).enumerate() {
-                let v = lut[c.byte() as usize];
-                slow |= v == NOT_AN_OPTION;
-                s.val[j * BLOCK + r] = v;
+            let lut = &luts[j];
+            for (o, row) in col.iter_mut().zip(rows.chunks_exact(n)) {
+                *o = lut[row[j].byte() as usize];
             }
         } else {
-            for (j, &c) in row.iter().enumerate() {
-                let c = c.to_i64();
-                let v = if (c as u64) < CODE_SLOTS as u64 {
-                    plan.items[j].lut[c as usize]
-                } else {
-                    NOT_AN_OPTION
-                };
-                slow |= v == NOT_AN_OPTION;
-                s.val[j * BLOCK + r] = v;
+            let lut = &plan.items[j].lut;
+            for (o, row) in col.iter_mut().zip(rows.chunks_exact(n)) {
+                let c = row[j].to_i64();
+                *o = if (c as u64) < CODE_SLOTS as u64 { lut[c as usize] } else { NOT_AN_OPTION };
             }
         }
         if with_codes {
-            for (j, &c) in row.iter().enumerate() {
-                s.code[j * BLOCK + r] = c.to_i64().clamp(0, 255) as u8;
+            let out = &mut s.code[j * BLOCK..j * BLOCK + bn];
+            for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
+                *o = row[j].to_i64().clamp(0, 255) as u8;
             }
         }
-        s.slow[r] = slow;
+    }
+    // A row needs the generic path if any cell is not an option (missing, refused or invalid).
+    let slow = &mut s.slow[..bn];
+    slow.fill(false);
+    for j in 0..n {
+        for (f, &v) in slow.iter_mut().zip(&s.val[j * BLOCK..j * BLOCK + bn]) {
+            *f |= v == NOT_AN_OPTION;
+        }
     }
 }
 

@@ -1,0 +1,92 @@
+"""changkaixin: exact scoring of student mental-health screening instruments (青果·常开心).
+
+A thin Python binding of the Rust core ``changkaixin-core``: every rule (reverse keys,
+prorating, rounding, bands, flags, norms) lives in the core and is the same in every
+language. Decimals are exact (:class:`decimal.Decimal`); batch scoring reads numpy
+arrays in place and releases the GIL.
+
+>>> import changkaixin
+>>> phq9 = changkaixin.catalog().instrument("phq9")
+>>> report = phq9.score({1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1})
+>>> report.scale("total").raw, report.scale("total").band.id, report.has_flag("item9_self_harm")
+(Decimal('12'), 'moderate', True)
+"""
+
+from __future__ import annotations
+
+from . import fhir
+from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
+from ._core import core_version as _core_version
+from ._enums import ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict
+from ._errors import (
+    BatchError,
+    CatalogError,
+    ChangkaixinError,
+    EvidenceError,
+    FhirError,
+    PolicyError,
+    ScoreError,
+    SpecError,
+    TimeError,
+)
+from ._frame import score_frame
+from ._instrument import Answers, Catalog, Groups, Instrument, Timestamp, catalog
+from ._report import (
+    Band,
+    FlagResult,
+    InstrumentRef,
+    ItemCounts,
+    Localized,
+    ScaleResult,
+    ScoreReport,
+    ScreenPositive,
+    Validity,
+    ValidityReason,
+)
+from .fhir import export_observation, import_questionnaire, score_questionnaire_response
+
+#: Version of the Rust core this package was built from.
+__core_version__: str = _core_version()
+#: Package version.
+__version__: str = __core_version__
+
+__all__ = [
+    "UNSCORED",
+    "VALIDITY_NAMES",
+    "Answers",
+    "Band",
+    "BatchError",
+    "BatchResult",
+    "Catalog",
+    "CatalogError",
+    "ChangkaixinError",
+    "ErrorCode",
+    "EvidenceError",
+    "FhirError",
+    "FlagLevel",
+    "FlagResult",
+    "Groups",
+    "Instrument",
+    "InstrumentRef",
+    "ItemCounts",
+    "Localized",
+    "PolicyError",
+    "ScaleResult",
+    "ScoreError",
+    "ScoreReport",
+    "ScreenPositive",
+    "Severity",
+    "SpecError",
+    "TimeError",
+    "Timestamp",
+    "Validity",
+    "ValidityReason",
+    "ValidityStatus",
+    "ValidityVerdict",
+    "catalog",
+    "export_observation",
+    "fhir",
+    "import_questionnaire",
+    "score_frame",
+    "score_questionnaire_response",
+]

@@ -1,0 +1,102 @@
+"""The pandas path: :func:`score_frame` (pandas is imported lazily; the package works without it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import numpy as np
+
+from ._batch import UNSCORED, VALIDITY_NAMES
+from ._instrument import Catalog, Instrument
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["score_frame"]
+
+
+def _codes(frame: pd.DataFrame, missing: int) -> np.ndarray[Any, Any]:
+    """DataFrame columns → one 2-D int array; NaN / NA become the missing sentinel."""
+    if all(isinstance(dt, np.dtype) and dt.kind in "iu" for dt in frame.dtypes):
+        return np.ascontiguousarray(frame.to_numpy())
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    nan = np.isnan(values)
+    filled = np.where(nan, 0.0, values)
+    bad = filled != np.round(filled)
+    if bad.any():
+        r, c = (int(x[0]) for x in np.nonzero(bad))
+        raise ValueError(
+            f"column {frame.columns[c]!r} row {frame.index[r]!r} holds {values[r, c]!r}, not an integer code"
+        )
+    out = filled.astype(np.int64)
+    out[nan] = missing
+    return out
+
+
+def score_frame(
+    df: pd.DataFrame,
+    instrument: Union[Instrument, str],
+    columns: Optional[Sequence[Any]] = None,
+    *,
+    missing: int = -1,
+    refused: Optional[int] = None,
+    group_columns: Optional[Sequence[str]] = None,
+    duration_column: Optional[str] = None,
+) -> pd.DataFrame:
+    """Score every row of a pandas DataFrame; returns a DataFrame with the same index.
+
+    ``columns`` lists the answer columns in item order (default: the instrument's item
+    ids). Integer columns are used as they are; float or nullable columns may hold
+    NaN/NA for missing answers. ``group_columns`` name the norm-group keys (e.g.
+    ``["grade", "sex"]``), ``duration_column`` the completion time in seconds.
+
+    Output columns per scale ``s``: ``s`` (nullable ``Int64`` for integer scales, exact
+    :class:`~decimal.Decimal` objects otherwise), ``s_score`` (the same for the standard
+    score), ``s_band`` (ordered categorical of band ids), ``s_answered``, ``s_prorated``;
+    then ``flag_<id>`` (bool) per flag, ``validity`` (categorical) and ``screen_positive``
+    (nullable boolean; NA when the instrument defines no such rule).
+    """
+    import pandas as pd
+
+    inst = instrument if isinstance(instrument, Instrument) else Catalog.builtin().instrument(instrument)
+    cols = list(columns) if columns is not None else inst.item_ids()
+    absent = [c for c in cols if c not in df.columns]
+    if absent:
+        raise KeyError(f"answer columns not in the frame: {absent!r}")
+    codes = _codes(df[cols], missing)
+    groups = None if not group_columns else {k: df[k].astype(str).to_numpy() for k in group_columns}
+    durations = None
+    if duration_column is not None:
+        durations = df[duration_column].to_numpy(dtype=np.float64, na_value=np.nan)
+        durations = np.where(np.isnan(durations), -1, durations).astype(np.int64)
+    res = inst.score_batch(codes, missing=missing, refused=refused, groups=groups, durations=durations)
+
+    out: dict[str, Any] = {}
+    for s in res.scale_ids:
+        for name, col in ((s, f"{s}.raw"), (f"{s}_score", f"{s}.score")):
+            m = res[col]
+            dec = res.decimals[col]
+            if dec == 0:
+                out[name] = pd.array(np.where(m == UNSCORED, 0, m), dtype="Int64")
+                out[name][m == UNSCORED] = pd.NA
+            else:
+                out[name] = np.array(
+                    [None if v == UNSCORED else Decimal(v).scaleb(-dec) for v in m.tolist()], dtype=object
+                )
+        cats = res.band_ids[s]
+        out[f"{s}_band"] = (
+            pd.Categorical.from_codes(res[f"{s}.band"].astype(np.int64), categories=pd.Index(cats), ordered=True)
+            if cats
+            else pd.Categorical([None] * res.n_rows)
+        )
+        out[f"{s}_answered"] = res[f"{s}.answered"]
+        out[f"{s}_prorated"] = res[f"{s}.prorated"]
+    for f in res.flag_ids:
+        out[f"flag_{f}"] = res[f"flag.{f}"]
+    out["validity"] = pd.Categorical.from_codes(res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES)))
+    sp = res["screen_positive"]
+    out["screen_positive"] = pd.array(sp == 1, dtype="boolean")
+    out["screen_positive"][sp < 0] = pd.NA
+    return pd.DataFrame(out, index=df.index)

@@ -1,0 +1,276 @@
+"""Instruments and the catalog: load, configure and score."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from ._batch import BatchResult
+from ._report import ScoreReport
+
+__all__ = ["Answers", "Catalog", "Groups", "Instrument", "Timestamp", "catalog"]
+
+#: An answer set: ``{item number or item id: code | None | "refused"}``, or a list in item order.
+Answers = Union[Mapping[Union[int, str], Union[int, str, None]], Sequence[Union[int, str, None]]]
+#: A timestamp: a timezone-aware :class:`datetime.datetime` or an RFC 3339 string.
+Timestamp = Union[_dt.datetime, str]
+#: Batch norm groups: ``{key: column}`` (e.g. ``{"grade": grades, "sex": sexes}``), or
+#: ``(row_group_index_array, [group_dict, ...])``.
+Groups = Union[Mapping[str, Any], tuple[Any, Sequence[Mapping[str, str]]]]
+
+
+def _time(t: Optional[Timestamp]) -> Optional[str]:
+    if t is None or isinstance(t, str):
+        return t
+    if isinstance(t, _dt.datetime):
+        # Naive datetimes produce no offset; the core then reports score.invalid_time.
+        return t.isoformat()
+    raise TypeError(f"expected a datetime or an RFC 3339 string, not {type(t).__name__}")
+
+
+def _settings(settings: Optional[Mapping[str, str]]) -> Optional[dict[str, str]]:
+    return None if settings is None else {str(k): str(v) for k, v in settings.items()}
+
+
+class Instrument:
+    """A linted, compiled screening instrument, ready to score (immutable, thread-safe, cheap to share).
+
+    Get one from the catalog (``changkaixin.catalog().instrument("phq9")``) or load a
+    spec with :meth:`from_json`. After loading succeeds, scoring cannot meet a dangling
+    reference: every rule was checked when the spec was linted.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _core.NativeInstrument) -> None:
+        """Wrap a native handle (use :meth:`from_json` or :meth:`Catalog.instrument` instead)."""
+        self._native = native
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes], settings: Optional[Mapping[str, str]] = None) -> Instrument:
+        """Parse, lint and compile a spec (``changkaixin.instrument/1`` JSON), choosing setting options by id.
+
+        Raises :class:`~changkaixin.SpecError` with the failing rule's code and path.
+        """
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return cls(_core.NativeInstrument.from_json(text, _settings(settings)))
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], settings: Optional[Mapping[str, str]] = None) -> Instrument:
+        """Like :meth:`from_json` for a spec already parsed into dicts (decimals as strings, never floats)."""
+        return cls.from_json(json.dumps(spec, ensure_ascii=False), settings)
+
+    @classmethod
+    def builtin(cls, id: str, settings: Optional[Mapping[str, str]] = None) -> Instrument:
+        """A built-in instrument by id (``"phq9"``, ``"gad7"``, ...); same as ``catalog().instrument(id)``."""
+        return Catalog.builtin().instrument(id, settings)
+
+    @property
+    def id(self) -> str:
+        """Instrument id, e.g. ``"phq9"``."""
+        return self._native.id
+
+    @property
+    def version(self) -> str:
+        """Spec version, reported with every score."""
+        return self._native.version
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The setting options in effect (``setting id -> option id``)."""
+        return self._native.settings
+
+    @property
+    def n_items(self) -> int:
+        """Number of items (the column count of a batch)."""
+        return self._native.n_items
+
+    def with_settings(self, settings: Mapping[str, str]) -> Instrument:
+        """The same instrument with other setting options (others keep their current choice)."""
+        return Instrument(self._native.with_settings(_settings(settings) or {}))
+
+    def spec_json(self) -> str:
+        """The resolved spec (settings applied) as canonical JSON."""
+        return self._native.spec_json()
+
+    def spec(self) -> dict[str, Any]:
+        """The resolved spec as dicts and lists (decimals as strings)."""
+        result: dict[str, Any] = json.loads(self._native.spec_json())
+        return result
+
+    def source_spec_json(self) -> str:
+        """The spec as written, before settings, as JSON."""
+        return self._native.source_spec_json()
+
+    def item_ids(self) -> list[str]:
+        """Item ids in printed order (item ``n`` is ``item_ids()[n - 1]``)."""
+        return [str(it["id"]) for it in self.spec()["items"]]
+
+    def score(
+        self,
+        answers: Answers,
+        started_at: Optional[Timestamp] = None,
+        finished_at: Optional[Timestamp] = None,
+        group: Optional[Mapping[str, str]] = None,
+    ) -> ScoreReport:
+        """Score one response.
+
+        ``answers`` maps item numbers (``9`` or ``"9"``) or item ids to an option code,
+        ``None`` (missing) or ``"refused"``; absent items are missing. A list gives one
+        answer per item in order. ``started_at``/``finished_at`` feed completion-time
+        validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``).
+
+        Raises :class:`~changkaixin.ScoreError` for an unknown item, a code that is not an
+        option (naming the item), a duplicate answer, a missing norm group or bad times.
+        """
+        g = None if group is None else {str(k): str(v) for k, v in group.items()}
+        return ScoreReport(self._native.score(answers, _time(started_at), _time(finished_at), g))
+
+    def score_json(self, text: str) -> ScoreReport:
+        """Score a response given as JSON text in the core's ``Response`` shape."""
+        return ScoreReport(self._native.score_json(text))
+
+    def score_batch(
+        self,
+        codes: npt.ArrayLike,
+        missing: int = -1,
+        refused: Optional[int] = None,
+        groups: Optional[Groups] = None,
+        durations: Optional[npt.ArrayLike] = None,
+    ) -> BatchResult:
+        """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
+
+        * Any integer dtype. A C-contiguous ``int8/uint8/int16/uint16/int32/uint32/int64/uint64``
+          array is read in place (no copy); anything else is converted first.
+        * ``missing`` / ``refused``: sentinel codes (they must fit the dtype and not be option codes).
+        * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
+          or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
+        * ``durations``: completion time per row in whole seconds (negative = unknown).
+
+        The GIL is released while the core scores, so other Python threads keep running.
+        Returns a :class:`BatchResult` (a ``dict`` of numpy columns). Raises
+        :class:`~changkaixin.BatchError` naming the row and item of a bad cell.
+        """
+        arr = np.asarray(codes)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(
+                f"codes must have an integer dtype, not {arr.dtype} "
+                "(use changkaixin.score_frame for pandas frames with NaN for missing)"
+            )
+        if arr.ndim != 2:
+            raise TypeError(f"codes must be 2-D (rows × items), got {arr.ndim}-D")
+        if not arr.flags.c_contiguous or not arr.dtype.isnative:
+            arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        row_group, group_list = _groups(groups, arr.shape[0])
+        dur = None if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
+        native = _core.score_batch(
+            self._native, arr, int(missing), None if refused is None else int(refused), row_group, group_list, dur
+        )
+        return BatchResult(native)
+
+    def __eq__(self, other: object) -> bool:
+        """Same resolved spec and settings."""
+        return isinstance(other, Instrument) and (self.spec_json(), self.settings) == (
+            other.spec_json(),
+            other.settings,
+        )
+
+    def __hash__(self) -> int:
+        """Hash of id, version and settings."""
+        return hash((self.id, self.version, tuple(sorted(self.settings.items()))))
+
+    def __repr__(self) -> str:
+        """``Instrument('phq9', version='1.0.0', settings={...})``."""
+        s = f", settings={self.settings!r}" if self.settings else ""
+        return f"Instrument({self.id!r}, version={self.version!r}{s})"
+
+
+def _groups(
+    groups: Optional[Groups], n_rows: int
+) -> tuple[Optional[npt.NDArray[np.uint32]], Optional[list[dict[str, str]]]]:
+    """Norm groups → (row index per row, distinct group dicts). Pure type conversion."""
+    if groups is None:
+        return None, None
+    if isinstance(groups, tuple):
+        idx, given = groups
+        return (
+            np.ascontiguousarray(idx, dtype=np.uint32),
+            [{str(k): str(v) for k, v in g.items()} for g in given],
+        )
+    keys = list(groups)
+    if not keys:
+        return np.zeros(n_rows, dtype=np.uint32), [{}]
+    # Factorise each key column, then the combination of keys (mixed radix).
+    uniques: list[npt.NDArray[Any]] = []
+    combined = np.zeros(n_rows, dtype=np.int64)
+    for k in keys:
+        col = np.asarray(groups[k])
+        if col.shape != (n_rows,):
+            raise TypeError(f"group column {k!r} has shape {col.shape}, expected ({n_rows},)")
+        u, inv = np.unique(col, return_inverse=True)
+        uniques.append(u)
+        combined = combined * len(u) + inv.reshape(-1)
+    cu, row = np.unique(combined, return_inverse=True)
+    dicts: list[dict[str, str]] = []
+    for c in cu.tolist():
+        d: dict[str, str] = {}
+        for k, u in zip(reversed(keys), reversed(uniques)):
+            c, r = divmod(c, len(u))
+            d[k] = str(u[r])
+        dicts.append({k: d[k] for k in keys})
+    return np.ascontiguousarray(row.reshape(-1), dtype=np.uint32), dicts
+
+
+class Catalog:
+    """A set of compiled instruments keyed by id (the built-in one, or your own additions)."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: Optional[_core.NativeCatalog] = None) -> None:
+        """An empty catalog (or a wrapped native one); see :meth:`builtin`."""
+        self._native = native if native is not None else _core.NativeCatalog.empty()
+
+    @classmethod
+    def builtin(cls) -> Catalog:
+        """The built-in catalog (PHQ-9, GAD-7, ASQ, ... shipped with the core)."""
+        return cls(_core.NativeCatalog.builtin())
+
+    def ids(self) -> list[str]:
+        """Instrument ids, sorted."""
+        return self._native.ids()
+
+    def instrument(self, id: str, settings: Optional[Mapping[str, str]] = None) -> Instrument:
+        """The instrument with this id and setting options (:class:`~changkaixin.CatalogError` if unknown)."""
+        return Instrument(self._native.instrument(id, _settings(settings)))
+
+    def with_instrument(self, instrument: Instrument) -> Catalog:
+        """A copy of this catalog with one more (or a replaced) instrument, e.g. a licensed key."""
+        return Catalog(self._native.with_instrument(instrument._native))
+
+    def __contains__(self, id: object) -> bool:
+        """Whether an instrument with this id is in the catalog."""
+        return id in self.ids()
+
+    def __iter__(self) -> Any:
+        """Iterate over instrument ids."""
+        return iter(self.ids())
+
+    def __len__(self) -> int:
+        """Number of instruments."""
+        return len(self.ids())
+
+    def __repr__(self) -> str:
+        """``Catalog(['asq', 'cesd', ...])``."""
+        return f"Catalog({self.ids()!r})"
+
+
+def catalog() -> Catalog:
+    """The built-in catalog."""
+    return Catalog.builtin()

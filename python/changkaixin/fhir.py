@@ -1,0 +1,64 @@
+"""HL7 FHIR R4 interoperability: Questionnaire import, QuestionnaireResponse scoring, Observation export."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Mapping
+from typing import Any, Union
+
+from . import _core
+from ._instrument import Instrument
+from ._report import ScoreReport
+
+__all__ = ["export_observation", "import_questionnaire", "score_questionnaire_response"]
+
+Resource = Union[str, bytes, Mapping[str, Any]]
+
+
+def _text(resource: Resource) -> str:
+    if isinstance(resource, bytes):
+        return resource.decode("utf-8")
+    if isinstance(resource, str):
+        return resource
+    return json.dumps(resource, ensure_ascii=False)
+
+
+def import_questionnaire(questionnaire: Resource) -> dict[str, Any]:
+    """Import a FHIR ``Questionnaire`` into an instrument spec skeleton (a dict).
+
+    Items, options with their codings and a ``total`` sum scale over weighted items
+    are imported; bands, flags and citations are for the author to add. Load the
+    result with :meth:`changkaixin.Instrument.from_dict`. Raises :class:`~changkaixin.FhirError`.
+    """
+    result: dict[str, Any] = json.loads(_core.import_questionnaire(_text(questionnaire)))
+    return result
+
+
+def score_questionnaire_response(instrument: Instrument, response: Resource) -> ScoreReport:
+    """Score a FHIR ``QuestionnaireResponse`` against ``instrument`` by linkId.
+
+    An unknown linkId or an answer coding that is not an option is an error; a stored
+    total (a calculated item) is ignored and recomputed.
+    """
+    return ScoreReport(_core.score_questionnaire_response(instrument._native, _text(response)))
+
+
+def export_observation(
+    instrument: Instrument,
+    report: ScoreReport,
+    scale_id: str,
+    subject: str,
+    effective: Union[_dt.datetime, str],
+) -> dict[str, Any]:
+    """Export one scored scale of ``report`` as a FHIR ``Observation`` (a dict).
+
+    ``subject`` is a reference such as ``"Patient/pseudonym-123"``; ``effective`` a
+    timezone-aware datetime or RFC 3339 string. The code is the spec's observation
+    code for that scale (LOINC where known, e.g. 44261-6 for the PHQ-9 total).
+    """
+    eff = effective.isoformat() if isinstance(effective, _dt.datetime) else effective
+    result: dict[str, Any] = json.loads(
+        _core.export_observation(instrument._native, report.to_json(), scale_id, subject, eff)
+    )
+    return result

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Python package tests: fresh (or reused) venv in <repo>/.cache/venv-py, build and install
+# `pip install ./python` (release), then ruff, mypy stubtest and pytest. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.cache/venv-py"
+PY="$VENV/bin/python"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+step() { printf '\n--> python: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+step "virtual environment $VENV"
+if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+fi
+# Tools from PyPI (pip skips what is already installed at a matching version).
+"$PY" -m pip install -q "maturin>=1.16,<2" "pytest>=8" "numpy>=1.21" "pandas>=1.5" "mypy>=1.10" "pandas-stubs" "ruff>=0.6"
+
+step "build and install the package (pip install ./python, release)"
+"$PY" -m pip install -q --force-reinstall --no-deps ./python
+(cd /tmp && "$PY" -c 'import changkaixin; print("changkaixin", changkaixin.__version__, "imported from", changkaixin.__file__)')
+
+step "ruff"
+(cd python && "$VENV/bin/ruff" check changkaixin tests benches)
+
+step "stub check (mypy.stubtest)"
+(cd /tmp && "$PY" -m mypy.stubtest changkaixin --concise --allowlist "$ROOT/python/stubtest-allowlist.txt")
+(cd python && "$PY" -m mypy --strict changkaixin --no-incremental)
+
+step "pytest"
+set +e
+(cd python && "$PY" -m pytest -q -p no:cacheprovider tests)
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: treating as failure" >&2
+  exit 1
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
+
+step "demo"
+(cd /tmp && "$PY" -m changkaixin demo --students 2000 | tail -n 3)
+step "python suite passed"

@@ -1,0 +1,194 @@
+//! Instruments, the catalog and single-response scoring.
+
+use crate::error::{to_py, IntoPyResult};
+use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
+use std::collections::BTreeMap;
+
+/// A linted, compiled instrument (native handle; the public class is `changkaixin.Instrument`).
+#[pyclass(frozen, module = "changkaixin._core")]
+pub struct NativeInstrument {
+    pub(crate) inner: Instrument,
+}
+
+/// A set of compiled instruments (native handle; the public class is `changkaixin.Catalog`).
+#[pyclass(frozen, module = "changkaixin._core")]
+pub struct NativeCatalog {
+    inner: Catalog,
+}
+
+#[pymethods]
+impl NativeCatalog {
+    /// The built-in catalog.
+    #[staticmethod]
+    fn builtin() -> NativeCatalog {
+        NativeCatalog {
+            inner: Catalog::builtin().clone(),
+        }
+    }
+    /// An empty catalog.
+    #[staticmethod]
+    fn empty() -> NativeCatalog {
+        NativeCatalog { inner: Catalog::empty() }
+    }
+    /// A copy with one more (or a replaced) instrument.
+    fn with_instrument(&self, instrument: &NativeInstrument) -> NativeCatalog {
+        NativeCatalog {
+            inner: self.inner.with_instrument(instrument.inner.clone()),
+        }
+    }
+    /// Instrument ids, sorted.
+    fn ids(&self) -> Vec<String> {
+        self.inner.ids().map(str::to_owned).collect()
+    }
+    /// The instrument with this id and setting options.
+    #[pyo3(signature = (id, settings=None))]
+    fn instrument(&self, py: Python<'_>, id: &str, settings: Option<BTreeMap<String, String>>) -> PyResult<NativeInstrument> {
+        let inner = self.inner.instrument_with(id, &settings.unwrap_or_default()).py(py)?;
+        Ok(NativeInstrument { inner })
+    }
+    /// Built-in specs that failed lint, as `(id, code, message)` (empty in a correct build).
+    fn load_errors(&self) -> Vec<(String, &'static str, String)> {
+        self.inner.load_errors().iter().map(|(id, e)| (id.clone(), e.code(), e.to_string())).collect()
+    }
+}
+
+#[pymethods]
+impl NativeInstrument {
+    /// Parse, lint and compile a spec.
+    #[staticmethod]
+    #[pyo3(signature = (text, settings=None))]
+    fn from_json(py: Python<'_>, text: &str, settings: Option<BTreeMap<String, String>>) -> PyResult<NativeInstrument> {
+        let inner = Instrument::from_json_with(text, &settings.unwrap_or_default()).py(py)?;
+        Ok(NativeInstrument { inner })
+    }
+    /// The same instrument with other setting options.
+    fn with_settings(&self, py: Python<'_>, settings: BTreeMap<String, String>) -> PyResult<NativeInstrument> {
+        let inner = self.inner.with_settings(&settings).py(py)?;
+        Ok(NativeInstrument { inner })
+    }
+    /// Instrument id.
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+    /// Spec version.
+    #[getter]
+    fn version(&self) -> &str {
+        self.inner.version()
+    }
+    /// Setting options in effect.
+    #[getter]
+    fn settings(&self) -> BTreeMap<String, String> {
+        self.inner.settings().clone()
+    }
+    /// Number of items (columns of a batch).
+    #[getter]
+    fn n_items(&self) -> usize {
+        self.inner.spec().items.len()
+    }
+    /// The resolved spec (settings applied) as canonical JSON.
+    fn spec_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The spec as written (before settings) as JSON.
+    fn source_spec_json(&self) -> String {
+        serde_json::to_string(self.inner.source_spec()).unwrap_or_default()
+    }
+    /// Score one response; returns the canonical report JSON.
+    #[pyo3(signature = (answers, started_at=None, finished_at=None, group=None))]
+    fn score(
+        &self,
+        py: Python<'_>,
+        answers: &Bound<'_, PyAny>,
+        started_at: Option<String>,
+        finished_at: Option<String>,
+        group: Option<BTreeMap<String, String>>,
+    ) -> PyResult<String> {
+        let mut response = Response {
+            started_at,
+            finished_at,
+            group: group.unwrap_or_default(),
+            ..Response::default()
+        };
+        if let Ok(d) = answers.cast::<PyDict>() {
+            for (k, v) in d.iter() {
+                let key = answer_key(&k)?;
+                let a = answer(py, &v, &key)?;
+                response.answers.insert(key, a);
+            }
+        } else if answers.is_instance_of::<PyList>() || answers.is_instance_of::<PyTuple>() {
+            let mut list = Vec::new();
+            for (i, v) in answers.try_iter()?.enumerate() {
+                list.push(answer(py, &v?, &(i + 1).to_string())?);
+            }
+            if list.len() != self.n_items() {
+                // The core reports the wrong length (score.wrong_item_count).
+                return self.inner.score_answers(&list).py(py).map(|r| r.to_json());
+            }
+            for (i, a) in list.into_iter().enumerate() {
+                response.answers.insert((i + 1).to_string(), a);
+            }
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "answers must be a dict (item number or id → code) or a list in item order, not {}",
+                answers.get_type().name()?
+            )));
+        }
+        Ok(self.inner.score(&response).py(py)?.to_json())
+    }
+    /// Score a response given as JSON text (the core `Response` shape); returns the report JSON.
+    fn score_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
+        Ok(self.inner.score_json(text).py(py)?.to_json())
+    }
+    fn __repr__(&self) -> String {
+        format!("NativeInstrument({:?}, version={:?})", self.inner.id(), self.inner.version())
+    }
+}
+
+fn answer_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
+    if k.is_instance_of::<PyString>() {
+        return k.extract::<String>();
+    }
+    if k.is_instance_of::<PyInt>() && !k.is_instance_of::<PyBool>() {
+        return Ok(k.extract::<i128>()?.to_string());
+    }
+    Err(PyTypeError::new_err(format!(
+        "answer keys are item numbers (int or str) or item ids (str), not {}",
+        k.get_type().name()?
+    )))
+}
+
+/// A Python answer value: int code, None (missing), "refused" / "missing".
+fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
+    if v.is_none() {
+        return Ok(Answer::Missing);
+    }
+    if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
+        if let Ok(c) = v.extract::<i64>() {
+            return Ok(Answer::Code(c));
+        }
+    } else if let Ok(s) = v.extract::<&str>() {
+        match s {
+            "refused" => return Ok(Answer::Refused),
+            "missing" => return Ok(Answer::Missing),
+            _ => {}
+        }
+    } else if let Ok(c) = v.call_method0("__index__").and_then(|i| i.extract::<i64>()) {
+        // numpy integers and other int-likes (but not bool, handled above as not-int).
+        if !v.is_instance_of::<PyBool>() {
+            return Ok(Answer::Code(c));
+        }
+    }
+    let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
+    Err(to_py(
+        py,
+        &Error::new(
+            ErrorCode::ResponseParse,
+            format!("/answers/{key}"),
+            format!("expected an integer option code, None (missing) or \"refused\", got {shown}"),
+        ),
+    ))
+}

@@ -1,0 +1,43 @@
+//! `changkaixin._core`: the native half of the `changkaixin` Python package.
+//!
+//! A thin PyO3 translation of `changkaixin-core`: it converts Python values to
+//! core types, calls the core, and converts results and errors back. The
+//! public, documented Python API (classes, enums, exceptions, pandas helper)
+//! lives in the pure-Python package `python/changkaixin/`, which wraps these
+//! functions; no scoring rule is implemented here or there.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod batch;
+mod error;
+mod fhir;
+mod instrument;
+
+use pyo3::prelude::*;
+
+/// Every stable error code as `(code, category)`, in the core's declaration order.
+#[pyfunction]
+fn error_codes() -> Vec<(&'static str, String)> {
+    changkaixin_core::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str(), error::category_name(c.category()).to_owned()))
+        .collect()
+}
+
+/// The version of the core crate this module was built from.
+#[pyfunction]
+fn core_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<instrument::NativeInstrument>()?;
+    m.add_class::<instrument::NativeCatalog>()?;
+    m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(core_version, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::import_questionnaire, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::score_questionnaire_response, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::export_observation, m)?)?;
+    Ok(())
+}

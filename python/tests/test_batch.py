@@ -1,0 +1,245 @@
+"""Batch scoring: equals single scoring, every integer dtype, zero-copy input, errors, threads, GIL release."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+
+import changkaixin as ck
+from changkaixin import _core
+
+STATUS = {"valid": 0, "incomplete": 1, "invalid": 2}
+
+
+def option_codes(inst: ck.Instrument) -> list[list[int]]:
+    spec = inst.spec()
+    out = []
+    for it in spec["items"]:
+        opts = it["options"]
+        opts = spec["option_sets"][opts] if isinstance(opts, str) else opts
+        out.append([int(o["code"]) for o in opts])
+    return out
+
+
+def random_codes(inst: ck.Instrument, n: int, seed: int, missing_rate: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    codes = option_codes(inst)
+    arr = np.empty((n, len(codes)), dtype=np.int16)
+    for j, c in enumerate(codes):
+        arr[:, j] = rng.choice(c, size=n)
+    arr[rng.random(arr.shape) < missing_rate] = -1
+    # Some rows fully answered at the extremes, so high bands and flags occur.
+    arr[: n // 10] = np.array([max(c) for c in codes])
+    return arr
+
+
+def assert_row_matches(res: ck.BatchResult, r: int, rep: ck.ScoreReport) -> None:
+    for s in rep.scales:
+        got = res.decimal(f"{s.id}.raw", r)
+        assert (None if got is None else str(got)) == (None if s.raw is None else str(s.raw)), (r, s.id)
+        score = res.decimal(f"{s.id}.score", r)
+        assert score == s.score, (r, s.id)
+        assert int(res[f"{s.id}.band"][r]) == (s.band.index if s.band else -1)
+        assert int(res[f"{s.id}.answered"][r]) == s.answered
+        assert bool(res[f"{s.id}.prorated"][r]) == s.prorated
+    assert {f for f in res.flag_ids if res[f"flag.{f}"][r]} == {f.id for f in rep.flags}
+    assert int(res["validity"][r]) == STATUS[rep.validity.status.value]
+    sp = rep.screen_positive
+    assert int(res["screen_positive"][r]) == (-1 if sp is None else int(sp.positive))
+
+
+@pytest.mark.parametrize("iid", ck.catalog().ids())
+def test_batch_equals_single(iid: str) -> None:
+    inst = ck.catalog().instrument(iid)
+    arr = random_codes(inst, 300, seed=len(iid))
+    res = inst.score_batch(arr, missing=-1)
+    assert res.n_rows == 300
+    for r in range(arr.shape[0]):
+        answers = {j + 1: (None if c == -1 else int(c)) for j, c in enumerate(arr[r])}
+        assert_row_matches(res, r, inst.score(answers))
+
+
+def mht(mht_text: str) -> ck.Instrument:
+    return ck.Instrument.from_json(mht_text)
+
+
+def mht_cohort(inst: ck.Instrument, n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    codes = (rng.random((n, inst.n_items)) < 0.3).astype(np.uint8)
+    grade = rng.integers(4, 13, size=n)
+    sex = rng.choice(np.array(["M", "F"]), size=n)
+    return codes, grade, sex
+
+
+def test_batch_with_norm_groups_equals_single(mht_text: str) -> None:
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 400)
+    res = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex})
+    for r in range(0, 400, 7):
+        answers = [int(c) for c in codes[r]]
+        rep = inst.score(answers, group={"grade": str(grade[r]), "sex": str(sex[r])})
+        assert_row_matches(res, r, rep)
+    # The explicit (index, groups) form gives the same columns.
+    keys = sorted({(str(g), str(s)) for g, s in zip(grade, sex)})
+    index = np.array([keys.index((str(g), str(s))) for g, s in zip(grade, sex)], dtype=np.uint32)
+    res2 = inst.score_batch(codes, missing=255, groups=(index, [{"grade": g, "sex": s} for g, s in keys]))
+    for k in res:
+        assert np.array_equal(res[k], res2[k]), k
+    with pytest.raises(ck.ScoreError) as e:
+        inst.score_batch(codes, missing=255)
+    assert e.value.code == "score.norm_group_not_found"
+
+
+DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_integer_dtype(dtype: Any) -> None:
+    inst = ck.catalog().instrument("phq9")
+    base = random_codes(inst, 500, seed=3)
+    missing = -1 if np.issubdtype(dtype, np.signedinteger) else int(np.iinfo(dtype).max)
+    arr = np.where(base == -1, missing, base).astype(dtype)
+    res = inst.score_batch(arr, missing=missing)
+    ref = inst.score_batch(base, missing=-1)
+    for k in ref:
+        assert np.array_equal(res[k], ref[k]), (dtype, k)
+    # Non-contiguous views and big-endian arrays are converted, not refused.
+    res_f = inst.score_batch(np.asfortranarray(arr), missing=missing)
+    assert np.array_equal(res_f["total.raw"], ref["total.raw"])
+    res_be = inst.score_batch(arr.astype(np.dtype(dtype).newbyteorder(">")), missing=missing)
+    assert np.array_equal(res_be["total.raw"], ref["total.raw"])
+
+
+def test_batch_errors() -> None:
+    inst = ck.catalog().instrument("phq9")
+    arr = np.zeros((5, 10), dtype=np.int8)
+    arr[3, 6] = 9
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_batch(arr)
+    assert (e.value.code, e.value.row, e.value.item) == ("batch.unknown_option", 3, 7)
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_batch(np.zeros((5, 9), dtype=np.int8))
+    assert e.value.code == "batch.shape"
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_batch(np.zeros((5, 10), dtype=np.uint8), missing=-1)
+    assert e.value.code == "batch.shape" and "uint8" in e.value.message
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_batch(np.zeros((5, 10), dtype=np.int8), missing=0)  # 0 is an option code
+    assert e.value.code == "batch.shape"
+    with pytest.raises(TypeError):
+        inst.score_batch(np.zeros((5, 10), dtype=np.float64))
+    with pytest.raises(TypeError):
+        inst.score_batch(np.zeros(10, dtype=np.int8))
+
+
+def test_refused_and_durations() -> None:
+    inst = ck.catalog().instrument("phq9")
+    arr = np.zeros((3, 10), dtype=np.int8)
+    arr[1, 8] = 9
+    res = inst.score_batch(arr, missing=-1, refused=9, durations=[60, -1, 120])
+    assert res["flag.item9_unanswered"].tolist() == [False, True, False]
+    rep = inst.score({**{i: 0 for i in range(1, 11)}, 9: "refused"})
+    assert_row_matches(res, 1, rep)
+
+
+def test_float_conversion_is_explicit() -> None:
+    inst = ck.catalog().instrument("phq9")
+    arr = np.zeros((2, 10), dtype=np.int8)
+    arr[1, :] = -1
+    res = inst.score_batch(arr)
+    assert res["total.raw"].dtype == np.int64
+    assert res["total.raw"][1] == ck.UNSCORED
+    f = res.to_float("total.raw")
+    assert f[0] == 0.0 and np.isnan(f[1])
+    assert res.decimal("total.raw", 0) == Decimal(0) and res.decimal("total.raw", 1) is None
+    assert res.scored("total").tolist() == [True, False]
+    assert res.band_labels("total").tolist() == ["minimal", None]
+    with pytest.raises(KeyError):
+        res.to_float("total.band")
+
+
+def test_empty_batch() -> None:
+    res = ck.catalog().instrument("gad7").score_batch(np.zeros((0, 7), dtype=np.int8))
+    assert res.n_rows == 0 and res["total.raw"].shape == (0,)
+
+
+def test_input_is_not_copied() -> None:
+    """A C-contiguous int64 array is read in place: tracemalloc (sees numpy allocations) stays far below its size."""
+    inst = ck.catalog().instrument("phq9")
+    arr = np.zeros((400_000, 10), dtype=np.int64)  # 32 MB
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        inst.score_batch(arr)
+        _, peak_inplace = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        inst.score_batch(np.asfortranarray(arr))  # this one must be copied first
+        _, peak_copy = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_inplace < arr.nbytes // 8, peak_inplace
+    assert peak_copy >= arr.nbytes, peak_copy
+
+
+def test_thread_safety(mht_text: str) -> None:
+    """Several threads score different batches at once with shared instruments; results equal serial ones."""
+    phq9 = ck.catalog().instrument("phq9")
+    inst = mht(mht_text)
+    jobs: list[tuple[ck.Instrument, np.ndarray, Any]] = []
+    for seed in range(8):
+        if seed % 2:
+            jobs.append((phq9, random_codes(phq9, 20_000, seed), None))
+        else:
+            codes, grade, sex = mht_cohort(inst, 5_000, seed)
+            jobs.append((inst, codes, {"grade": grade, "sex": sex}))
+
+    def run(job: tuple[ck.Instrument, np.ndarray, Any]) -> ck.BatchResult:
+        i, codes, groups = job
+        return i.score_batch(codes, missing=-1 if codes.dtype.kind == "i" else 255, groups=groups)
+
+    serial = [run(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            parallel = list(pool.map(run, jobs))
+            for a, b in zip(serial, parallel):
+                for k in a:
+                    assert np.array_equal(a[k], b[k]), k
+
+
+def test_gil_is_released_during_batch(mht_text: str) -> None:
+    """Another Python thread makes progress while the native batch call runs."""
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 150_000, 5)
+    from changkaixin._instrument import _groups
+
+    row_group, groups = _groups({"grade": grade, "sex": sex}, codes.shape[0])
+    counter = [0]
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            counter[0] += 1
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.2)  # while this thread holds the GIL, the spinner cannot run for long
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.05)
+        c0 = counter[0]
+        _core.score_batch(inst._native, codes, 255, None, row_group, groups, None)
+        c1 = counter[0]
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(old)
+    assert c1 > c0, "no progress in another thread: the GIL was held during the batch"

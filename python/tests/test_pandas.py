@@ -1,0 +1,95 @@
+"""The pandas path: score_frame on frames with NaN, nullable ints, norm groups and durations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+import changkaixin as ck
+
+pd = pytest.importorskip("pandas")
+
+
+def test_score_frame_phq9_with_nan_and_item_ids() -> None:
+    phq9 = ck.catalog().instrument("phq9")
+    ids = phq9.item_ids()
+    rows = [
+        [1, 2, 1, 2, 1, 1, 1, 2, 1, np.nan],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [np.nan] * 10,
+        [3, 3, 3, 3, 3, 3, 3, 3, 3, 3],
+    ]
+    df = pd.DataFrame(rows, columns=ids, index=["s1", "s2", "s3", "s4"])
+    out = ck.score_frame(df, "phq9")
+    assert list(out.index) == ["s1", "s2", "s3", "s4"]
+    assert out["total"].tolist()[:2] == [12, 0] and out["total"].isna().tolist() == [False, False, True, False]
+    assert str(out["total"].dtype) == "Int64"
+    assert out["total_band"].tolist()[0] == "moderate" and pd.isna(out["total_band"].iloc[2])
+    assert out["total_band"].cat.ordered
+    assert out["flag_item9_self_harm"].tolist() == [True, False, False, True]
+    assert out["validity"].tolist() == ["valid", "valid", "incomplete", "valid"]
+    assert out["screen_positive"].tolist() == [True, False, False, True]
+    for r, row in enumerate(rows):
+        rep = phq9.score([None if np.isnan(v) else int(v) for v in row])
+        t = rep.scale("total")
+        assert (None if pd.isna(out["total"].iloc[r]) else Decimal(int(out["total"].iloc[r]))) == t.raw
+
+
+def test_score_frame_nullable_and_explicit_columns() -> None:
+    gad7 = ck.catalog().instrument("gad7")
+    df = pd.DataFrame({f"q{i}": pd.array([1, None, 2], dtype="Int64") for i in range(1, 8)})
+    df["name"] = ["a", "b", "c"]
+    out = ck.score_frame(df, gad7, columns=[f"q{i}" for i in range(1, 8)])
+    assert out["total"].tolist()[0] == 7 and pd.isna(out["total"].iloc[1]) and out["total"].iloc[2] == 14
+    assert "screen_positive" in out
+
+
+def test_score_frame_errors() -> None:
+    df = pd.DataFrame({"a": [1.5]})
+    with pytest.raises(KeyError):
+        ck.score_frame(df, "phq9")
+    phq9 = ck.catalog().instrument("phq9")
+    df = pd.DataFrame([[1.5] + [0] * 9], columns=phq9.item_ids())
+    with pytest.raises(ValueError, match="not an integer code"):
+        ck.score_frame(df, phq9)
+    df = pd.DataFrame([[7] + [0] * 9], columns=phq9.item_ids())
+    with pytest.raises(ck.BatchError) as e:
+        ck.score_frame(df, phq9)
+    assert (e.value.code, e.value.row, e.value.item) == ("batch.unknown_option", 0, 1)
+
+
+def test_score_frame_norm_groups_and_durations(mht_text: str) -> None:
+    inst = ck.Instrument.from_json(mht_text)
+    rng = np.random.default_rng(7)
+    n = 200
+    cols = [f"i{k}" for k in range(1, 101)]
+    df = pd.DataFrame((rng.random((n, 100)) < 0.3).astype(np.int8), columns=cols)
+    df["grade"] = rng.integers(4, 13, size=n)
+    df["sex"] = rng.choice(["M", "F"], size=n)
+    df["secs"] = rng.integers(100, 2000, size=n).astype(float)
+    df.loc[3, "secs"] = np.nan
+    out = ck.score_frame(df, inst, columns=cols, group_columns=["grade", "sex"], duration_column="secs")
+    for r in range(0, n, 17):
+        rep = inst.score(
+            [int(v) for v in df.loc[r, cols]], group={"grade": str(df.loc[r, "grade"]), "sex": df.loc[r, "sex"]}
+        )
+        for s in rep.scales:
+            got = out[f"{s.id}_score"].iloc[r]
+            assert (None if pd.isna(got) else Decimal(int(got))) == s.score
+        assert out["validity"].iloc[r] == rep.validity.status.value
+
+
+def test_core_module_works_without_pandas() -> None:
+    code = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "import changkaixin, numpy as np\n"
+        "r = changkaixin.catalog().instrument('phq9').score_batch(np.zeros((2, 10), dtype=np.int8))\n"
+        "assert r['total.raw'].tolist() == [0, 0]\n"
+        "try:\n    changkaixin.score_frame(None, 'phq9')\nexcept ImportError:\n    print('lazy')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "lazy"
