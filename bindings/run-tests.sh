@@ -88,6 +88,17 @@ bash bindings/scripts/swift-chroot.sh run '
     swift/Sources/Changkaixin/Changkaixin.swift swift-test/Json.swift swift-test/main.swift -o changkaixin-swift-test
   LD_LIBRARY_PATH=swift/lib ./changkaixin-swift-test /work/changkaixin 2> >(grep -v -e "^thread .* panicked at" -e "^boom$" -e "^stack backtrace" -e "^ *[0-9]*: " -e "^note: " >&2)
 '
+step "SwiftPM: swift build of the package (README example as an executable target)"
+bash bindings/scripts/swift-chroot.sh run '
+  set -e
+  cd /work/changkaixin/swift
+  swift build -c release 2>&1 | tail -n 3
+  LD_LIBRARY_PATH=lib .build/release/ChangkaixinSmoke | tee /tmp/smoke.txt
+  grep -q "^PHQ-9 total 12 band moderate$" /tmp/smoke.txt
+  grep -q "^critical flag item9_self_harm" /tmp/smoke.txt
+  grep -q "^error score.unknown_option at /answers/1$" /tmp/smoke.txt
+  echo "swiftpm smoke: 1 passed, 0 failed"
+'
 
 # ---- the JVM jar: generated Kotlin + Kotlin runtime + the .so under linux-x86-64/ ----------------
 step "cargo build (changkaixin-ffi, shipped features)"

@@ -14,28 +14,76 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub enum ChangkaixinError {
     /// An instrument spec is malformed or fails lint (`spec.*`).
     #[error("{code}: {detail} (at {path})")]
-    Spec { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Spec {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// A response does not fit the instrument (`score.*`).
     #[error("{code}: {detail} (at {path})")]
-    Score { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Score {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// Batch buffers are malformed (`batch.*`).
     #[error("{code}: {detail} (at {path})")]
-    Batch { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Batch {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// Catalog lookups (`catalog.*`).
     #[error("{code}: {detail} (at {path})")]
-    Catalog { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Catalog {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// FHIR import/export (`fhir.*`).
     #[error("{code}: {detail} (at {path})")]
-    Fhir { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Fhir {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// Alert policy documents (`policy.*`).
     #[error("{code}: {detail} (at {path})")]
-    Policy { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Policy {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// Alert evidence (`evidence.*`).
     #[error("{code}: {detail} (at {path})")]
-    Evidence { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Evidence {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// Times and durations (`time.*`).
     #[error("{code}: {detail} (at {path})")]
-    Time { code: String, path: String, item: Option<u32>, row: Option<u64>, detail: String },
+    Time {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// A Rust panic caught at the boundary (`internal.panic`). Always a bug: please report it.
     #[error("{code}: {detail}")]
     Internal { code: String, detail: String },

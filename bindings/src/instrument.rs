@@ -22,7 +22,9 @@ impl Catalog {
     /// The built-in catalog (compiled once per process, shared).
     #[uniffi::constructor]
     pub fn builtin() -> Arc<Catalog> {
-        Arc::new(Catalog { inner: CoreCatalog::builtin().clone() })
+        Arc::new(Catalog {
+            inner: CoreCatalog::builtin().clone(),
+        })
     }
     /// An empty catalog.
     #[uniffi::constructor]
@@ -31,7 +33,9 @@ impl Catalog {
     }
     /// A copy of this catalog with one more (or a replaced) instrument.
     pub fn with_instrument(&self, instrument: Arc<Instrument>) -> Arc<Catalog> {
-        Arc::new(Catalog { inner: self.inner.with_instrument(instrument.inner.clone()) })
+        Arc::new(Catalog {
+            inner: self.inner.with_instrument(instrument.inner.clone()),
+        })
     }
     /// Instrument ids, sorted.
     pub fn ids(&self) -> Vec<String> {
@@ -69,7 +73,11 @@ impl Instrument {
     /// Import a FHIR R4 `Questionnaire` and compile it into an instrument.
     #[uniffi::constructor]
     pub fn from_fhir_questionnaire(json: String) -> FfiResult<Arc<Instrument>> {
-        guard(|| Ok(Instrument::wrap(CoreInstrument::from_spec(changkaixin_core::fhir::import_questionnaire(&json)?)?)))
+        guard(|| {
+            Ok(Instrument::wrap(CoreInstrument::from_spec(changkaixin_core::fhir::import_questionnaire(
+                &json,
+            )?)?))
+        })
     }
     /// The same instrument with other setting options.
     pub fn with_settings(&self, settings: HashMap<String, String>) -> FfiResult<Arc<Instrument>> {
@@ -90,6 +98,22 @@ impl Instrument {
     /// A typed summary of the spec (with the chosen settings applied).
     pub fn info(&self) -> InstrumentInfo {
         InstrumentInfo::from_spec(self.inner.spec(), self.inner.settings())
+    }
+    /// Number of items.
+    pub fn item_count(&self) -> u32 {
+        u32::try_from(self.inner.item_count()).unwrap_or(u32::MAX)
+    }
+    /// Option codes of an item (by 1-based number), ascending, with named option sets resolved.
+    pub fn option_codes(&self, item: u32) -> Option<Vec<i64>> {
+        self.inner.option_codes(item)
+    }
+    /// The scored value of an option code of an item (after reversal), if the code is an option.
+    pub fn option_value(&self, item: u32, code: i64) -> Option<i32> {
+        self.inner.option_value(item, code)
+    }
+    /// The range a scale's raw value can take when complete (e.g. PHQ-9 total: 0 to 27).
+    pub fn scale_range(&self, scale_id: String) -> Option<ScaleRange> {
+        self.inner.scale_range(&scale_id).map(|(min, max)| ScaleRange { min, max })
     }
     /// The resolved spec as canonical JSON (the full format, `docs/instrument-format.md`).
     pub fn spec_json(&self) -> String {
@@ -120,6 +144,13 @@ impl Instrument {
 
 fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
+}
+
+/// The exact range of a scale's raw value, rounded to its report decimals.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ScaleRange {
+    pub min: Dec,
+    pub max: Dec,
 }
 
 /// A typed summary of an instrument spec.
@@ -242,7 +273,11 @@ pub struct SettingOptionInfo {
 }
 
 fn option_info(o: &core_spec::OptionSpec) -> OptionInfo {
-    OptionInfo { code: o.code, value: o.value, label: o.label.clone() }
+    OptionInfo {
+        code: o.code,
+        value: o.value,
+        label: o.label.clone(),
+    }
 }
 
 impl InstrumentInfo {
@@ -252,7 +287,11 @@ impl InstrumentInfo {
             version: s.version.clone(),
             name: s.name.clone(),
             citation: s.citation.clone(),
-            license: LicenseInfo { id: s.license.id.clone(), text: s.license.text.clone(), item_texts: s.license.item_texts },
+            license: LicenseInfo {
+                id: s.license.id.clone(),
+                text: s.license.text.clone(),
+                item_texts: s.license.item_texts,
+            },
             age_min_years: s.age_range.as_ref().and_then(|a| a.min_years),
             age_max_years: s.age_range.as_ref().and_then(|a| a.max_years),
             recall_period: s.recall_period.clone(),
@@ -267,7 +306,9 @@ impl InstrumentInfo {
                     text: it.text.clone(),
                     options: match &it.options {
                         core_spec::OptionsRef::Named(name) => ItemOptions::Named { name: name.clone() },
-                        core_spec::OptionsRef::Inline(v) => ItemOptions::Inline { options: v.iter().map(option_info).collect() },
+                        core_spec::OptionsRef::Inline(v) => ItemOptions::Inline {
+                            options: v.iter().map(option_info).collect(),
+                        },
                     },
                     reverse: it.reverse,
                     scored: it.scored,
@@ -303,7 +344,13 @@ impl InstrumentInfo {
             flags: s
                 .flags
                 .iter()
-                .map(|f| FlagInfo { id: f.id.clone(), label: f.label.clone(), level: f.level, reason: f.reason.clone(), source: f.source.clone() })
+                .map(|f| FlagInfo {
+                    id: f.id.clone(),
+                    label: f.label.clone(),
+                    level: f.level,
+                    reason: f.reason.clone(),
+                    source: f.source.clone(),
+                })
                 .collect(),
             settings: s
                 .settings
@@ -313,7 +360,14 @@ impl InstrumentInfo {
                     description: st.description.clone(),
                     default_option: st.default.clone(),
                     default_rationale: st.default_rationale.clone(),
-                    options: st.options.iter().map(|o| SettingOptionInfo { id: o.id.clone(), description: o.description.clone() }).collect(),
+                    options: st
+                        .options
+                        .iter()
+                        .map(|o| SettingOptionInfo {
+                            id: o.id.clone(),
+                            description: o.description.clone(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             chosen_settings: chosen.clone().into_iter().collect(),

@@ -279,10 +279,19 @@ impl From<core::ScoreReport> for ScoreReport {
                     .validity
                     .reasons
                     .into_iter()
-                    .map(|v| ValidityReason { rule: v.rule, verdict: v.verdict, message: v.message, source: v.source })
+                    .map(|v| ValidityReason {
+                        rule: v.rule,
+                        verdict: v.verdict,
+                        message: v.message,
+                        source: v.source,
+                    })
                     .collect(),
             },
-            items: ItemCounts { answered: r.items.answered, missing: r.items.missing, refused: r.items.refused },
+            items: ItemCounts {
+                answered: r.items.answered,
+                missing: r.items.missing,
+                refused: r.items.refused,
+            },
             duration_seconds: r.duration_seconds,
             scales: r.scales.into_iter().map(Into::into).collect(),
             flags: r
@@ -372,10 +381,19 @@ impl From<ScoreReport> for core::ScoreReport {
                     .validity
                     .reasons
                     .into_iter()
-                    .map(|v| core::ValidityReason { rule: v.rule, verdict: v.verdict, message: v.message, source: v.source })
+                    .map(|v| core::ValidityReason {
+                        rule: v.rule,
+                        verdict: v.verdict,
+                        message: v.message,
+                        source: v.source,
+                    })
                     .collect(),
             },
-            items: core::ItemCounts { answered: r.items.answered, missing: r.items.missing, refused: r.items.refused },
+            items: core::ItemCounts {
+                answered: r.items.answered,
+                missing: r.items.missing,
+                refused: r.items.refused,
+            },
             duration_seconds: r.duration_seconds,
             scales: r.scales.into_iter().map(Into::into).collect(),
             flags: r

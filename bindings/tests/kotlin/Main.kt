@@ -195,6 +195,9 @@ fun appFlow(root: File) {
         is ItemOptions.Inline -> o.options
     }
     check(opts.map { it.code } == listOf(0L, 1L, 2L, 3L)) { "item 9 options $opts" }
+    check(phq9.itemCount() == 10u && phq9.optionCodes(9u) == listOf(0L, 1L, 2L, 3L) && phq9.optionCodes(11u) == null) { "option codes" }
+    check(phq9.optionValue(9u, 3L) == 3 && phq9.optionValue(9u, 7L) == null) { "option value" }
+    check(phq9.scaleRange("total") == ScaleRange("0", "27") && phq9.scaleRange("nope") == null) { "scale range" }
     check(info.scales.first().bands.map { it.id } == listOf("minimal", "mild", "moderate", "moderately_severe", "severe")) { "bands" }
     check(info.flags.any { it.id == "item9_self_harm" && it.level == FlagLevel.CRITICAL }) { "item 9 flag declared" }
     check(phq9.specJson().contains("\"changkaixin.instrument/1\"")) { "spec JSON" }

@@ -197,6 +197,9 @@ func appFlow(_ root: URL) throws {
     case .inline(let options): opts = options
     }
     check(opts.map { $0.code } == [0, 1, 2, 3], "item 9 options")
+    check(phq9.itemCount() == 10 && phq9.optionCodes(item: 9) == [0, 1, 2, 3] && phq9.optionCodes(item: 11) == nil, "option codes")
+    check(phq9.optionValue(item: 9, code: 3) == 3 && phq9.optionValue(item: 9, code: 7) == nil, "option value")
+    check(phq9.scaleRange(scaleId: "total") == ScaleRange(min: "0", max: "27") && phq9.scaleRange(scaleId: "nope") == nil, "scale range")
     check(info.scales.first?.bands.map { $0.id } == ["minimal", "mild", "moderate", "moderately_severe", "severe"], "bands")
     check(info.flags.contains { $0.id == "item9_self_harm" && $0.level == .critical }, "item 9 flag declared")
     check(phq9.specJson().contains("\"changkaixin.instrument/1\""), "spec JSON")
