@@ -110,7 +110,7 @@ step "kotlinc (jar)"
 JAR="$OUT/changkaixin-jvm-linux-x86-64.jar"
 "$KOTLINC" -nowarn -cp "$JNA" "$OUT/jar/gen/cn/changzhou/changkaixin/changkaixin_ffi.kt" -include-runtime -d "$JAR"
 jar uf "$JAR" -C "$OUT/jar/res" linux-x86-64/libchangkaixin_ffi.so
-unzip -l "$JAR" | grep -q ' linux-x86-64/libchangkaixin_ffi.so$'
+jar tf "$JAR" | grep -qx 'linux-x86-64/libchangkaixin_ffi.so'
 step "run a JVM app with only the jar + jna.jar"
 (cd "$OUT" && env -u LD_LIBRARY_PATH java -cp "$JAR:$JNA" "$REPO/bindings/tests/jvm/JarSmoke.java")
 
