@@ -112,6 +112,28 @@ error_codes! {
     PolicyParse => "policy.parse",
     /// The alert policy failed lint (unknown ids, unreachable tiers, missing deadlines…).
     PolicyLint => "policy.lint",
+    /// `format` is not a supported alert-policy format version.
+    PolicyUnsupportedFormat => "policy.unsupported_format",
+    /// A policy rule names an instrument that is neither in the catalog nor declared external.
+    PolicyUnknownInstrument => "policy.unknown_instrument",
+    /// A policy rule names a scale the instrument does not have.
+    PolicyUnknownScale => "policy.unknown_scale",
+    /// A policy rule names a band the scale does not have.
+    PolicyUnknownBand => "policy.unknown_band",
+    /// A policy rule names a flag the instrument does not have.
+    PolicyUnknownFlag => "policy.unknown_flag",
+    /// A policy names a tier, role, action, source or vocabulary entry it does not define.
+    PolicyUnknownRef => "policy.unknown_ref",
+    /// A tier above the lowest is implied by no rule, so it can never be reached.
+    PolicyUnreachableTier => "policy.unreachable_tier",
+    /// An action, notification, dwell time or review interval has no deadline or duration.
+    PolicyMissingDeadline => "policy.missing_deadline",
+    /// A rule cites no source.
+    PolicyMissingSource => "policy.missing_source",
+    /// Two tiers, rules, actions, roles, sources or vocabulary entries share an id.
+    PolicyDuplicateId => "policy.duplicate_id",
+    /// A value in the policy is malformed (a bad ISO-8601 duration, an empty id, a limit exceeded).
+    PolicyInvalidValue => "policy.invalid_value",
     /// Evidence given to the alert engine is malformed or inconsistent.
     EvidenceInvalid => "evidence.invalid",
     /// A timestamp or ISO-8601 duration is malformed.

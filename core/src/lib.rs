@@ -2,7 +2,8 @@
 //!
 //! The embeddable core of the 青果·常开心 student mental-health platform:
 //! screening-instrument **scoring rules** as data, exact scoring (one response and
-//! columnar batches), and later alert tiers, compliance checks and archive schemas.
+//! columnar batches), **alert tiers** (the three-level warning system as explainable
+//! policy, [`alert`]), and later compliance checks and archive schemas.
 //!
 //! Pure Rust, no I/O, no clock: time is always an input. Every score is exact
 //! (integers and fractions; `rust_decimal` where a non-integer is reported);
@@ -20,12 +21,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod alert;
 pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
 pub mod scoring;
 
+pub use alert::{evaluate, evaluate_batch, AlertDecision, AlertPolicy, CompiledPolicy, StudentEvidence, Timestamp};
 pub use decimal::{Dec, Ratio, Rounding};
 pub use error::{Error, ErrorCategory, ErrorCode, Result};
 pub use instrument::catalog::Catalog;
