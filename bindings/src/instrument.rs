@@ -57,6 +57,12 @@ pub struct Instrument {
     pub(crate) inner: CoreInstrument,
 }
 
+impl Catalog {
+    pub(crate) fn core(&self) -> &CoreCatalog {
+        &self.inner
+    }
+}
+
 impl Instrument {
     pub(crate) fn wrap(inner: CoreInstrument) -> Arc<Instrument> {
         Arc::new(Instrument { inner })

@@ -9,12 +9,14 @@
 //!   custom type `Dec`, a string on the foreign side).
 //! - [`batch`]: columnar batch scoring from a byte buffer.
 //! - [`fhir`]: FHIR Questionnaire import, QuestionnaireResponse scoring, Observation export.
+//! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
 //! See `bindings/README.md` for Android/iOS integration.
 
 uniffi::setup_scaffolding!();
 
+pub mod alert;
 pub mod batch;
 pub mod error;
 pub mod fhir;

@@ -152,6 +152,48 @@ fun replayVectors(root: File): Int {
     return cases
 }
 
+@Suppress("UNCHECKED_CAST")
+fun replayAlertVectors(root: File): Int {
+    val dir = File(root, "tests/vectors/alert")
+    val files = dir.listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name } ?: return 0
+    val policy = AlertPolicy.changzhouDefault()
+    var cases = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "alert" && doc["policy"] == "builtin:changzhou_default") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val wantErr = case["expect_error"] as Map<String, Any?>?
+            try {
+                val d = policy.evaluate(canonical(case["evidence"]), case["at"] as String)
+                check(wantErr == null) { "$name: expected error $wantErr" }
+                if (wantErr != null) continue
+                val want = case["decision"] as Map<String, Any?>
+                check(canonical(parseJson(d.toJson())) == canonical(want)) { "$name: decision differs\n  want ${canonical(want)}\n  got  ${canonical(parseJson(d.toJson()))}" }
+                val expect = case["expect"] as Map<String, Any?>
+                check(d.tier().id == expect["tier"] && d.change().name.lowercase() == expect["change"]) { "$name: tier ${d.tier().id} ${d.change()}" }
+                check(d.firedRules().map { it.rule }.toSet() == (expect["rules"] as List<String>).toSet()) { "$name: rules ${d.firedRules().map { it.rule }}" }
+                check(d.heldBy() == expect["held_by"]) { "$name: held_by ${d.heldBy()}" }
+                // Typed accessors agree with the stored document.
+                check(d.student() == want["student"] && d.evaluatedAt() == want["evaluated_at"] && d.tierSince() == want["tier_since"]) { "$name: student/times" }
+                check(d.tier().index.toString() == (want["tier"] as Map<String, Any?>)["index"].toString() && d.ruleTier().id == (want["rule_tier"] as Map<String, Any?>)["id"]) { "$name: tier refs" }
+                check(d.previousTier()?.id == (want["previous_tier"] as Map<String, Any?>?)?.let { (it["tier"] as Map<String, Any?>)["id"] }) { "$name: previous tier" }
+                check(d.actions().map { listOf(it.id, it.role, it.due, it.dueAt, it.overdue) } == (want["actions"] as List<Map<String, Any?>>).map { listOf(it["id"], it["role"], it["due"], it["due_at"], it["overdue"]) }) { "$name: actions" }
+                check(d.notifications().map { listOf(it.who, it.within, it.dueAt) } == (want["notifications"] as List<Map<String, Any?>>).map { listOf(it["who"], it["within"], it["due_at"]) }) { "$name: notifications" }
+                check(d.firedRules().map { r -> r.sources.map { it.id } to r.evidence.map { it.path } } == (want["fired_rules"] as List<Map<String, Any?>>).map { r ->
+                    (r["sources"] as List<Map<String, Any?>>).map { it["id"] } to (r["evidence"] as List<Map<String, Any?>>).map { it["path"] } }) { "$name: sources/evidence" }
+                check(d.responsibleRoles().map { it.id } == (want["responsible_roles"] as List<Map<String, Any?>>).map { it["id"] }) { "$name: roles" }
+                check(d.nextReviewAt() == want["next_review_at"] && d.summary().zh == (want["summary"] as Map<String, Any?>)["zh"] && d.requiresConfirmation()) { "$name: review/summary" }
+                check(AlertDecision.fromJson(d.toJson()).toJson() == d.toJson()) { "$name: decision JSON round trip" }
+            } catch (e: ChangkaixinException) {
+                check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
+            }
+        }
+    }
+    return cases
+}
+
 fun badInput() {
     val phq9 = Catalog.builtin().instrument("phq9")
     val e = expectError("score.unknown_option") { phq9.score(Response(mapOf("1" to Answer.Code(7)), null, null, emptyMap())) }
@@ -172,6 +214,10 @@ fun badInput() {
     check(b is ChangkaixinException.Batch && b.row != null) { "batch error names the row: $b" }
     expectError("fhir.parse") { phq9.scoreQuestionnaireResponse("{\"resourceType\": \"Patient\"}") }
     expectError("fhir.parse") { Instrument.fromFhirQuestionnaire("not json") }
+    expectError("policy.parse") { AlertPolicy.fromJson("{", Catalog.builtin()) }
+    expectError("policy.parse") { lintAlertPolicy("[]", Catalog.builtin()) }
+    expectError("time.invalid") { AlertPolicy.changzhouDefault().evaluate("{\"student\": \"s\"}", "yesterday") }
+    expectError("evidence.invalid") { AlertPolicy.changzhouDefault().evaluate("{\"students\": 1}", "2026-09-01T10:00:00Z") }
     // A decimal that is not a decimal, handed back inside a typed report, is an error too (not a crash).
     val good = phq9.score(Response(mapOf("1" to Answer.Code(1)), null, null, emptyMap()))
     val broken = good.copy(scales = good.scales.map { it.copy(raw = "1.2.3") })
@@ -250,14 +296,35 @@ fun appFlow(root: File) {
     check(imported.info().items.size == 10 && imported.scoreQuestionnaireResponse(qr).scale("total")!!.raw == "7") { "FHIR import" }
     check(catalog.withInstrument(imported).ids().size == 17) { "catalog with an imported instrument" }
     check(libraryVersion().isNotEmpty()) { "version" }
+
+    // The school psychologist's view: the PHQ-9 above (item 9 positive) becomes evidence; evaluate the tier.
+    val policy = AlertPolicy.changzhouDefault()
+    check(policy.id() == "changzhou_default" && policy.version().isNotEmpty() && policy.tierIds() == listOf("none", "watch", "key", "crisis")) { "policy" }
+    check(policy.ruleIds().contains("key.phq_item9")) { "policy rules" }
+    check(lintAlertPolicy(policy.policyJson(), catalog).isEmpty()) { "built-in policy lints clean" }
+    check(AlertPolicy.fromJson(policy.policyJson(), catalog).tierIds() == policy.tierIds()) { "policy from JSON" }
+    val evidence = "{\"student\": \"s-demo\", \"screenings\": [{\"id\": \"scr-1\", \"at\": \"2026-09-01T09:04:10+08:00\", \"report\": ${report.toJson()}}]}"
+    val decision = policy.evaluate(evidence, "2026-09-01T10:00:00+08:00")
+    check(decision.tier().id == "key" && decision.tier().level == "school" && decision.change() == Change.RAISED) { "tier ${decision.tier()}" }
+    check(decision.firedRules().any { it.rule == "key.phq_item9" && it.sources.isNotEmpty() && it.evidence.any { e -> e.kind == "screening" } }) { "reasons ${decision.firedRules()}" }
+    check(decision.actions().isNotEmpty() && decision.actions().all { it.dueAt.isNotEmpty() }) { "deadlines" }
+    check(decision.nextReviewAt() != null && decision.summary().zh!!.isNotEmpty() && decision.requiresConfirmation()) { "review/summary" }
+    check(decision.overdueAt("2030-01-01T00:00:00Z").isNotEmpty() && decision.overdueAt("2026-09-01T10:00:00+08:00").size <= decision.overdueAt("2030-01-01T00:00:00Z").size) { "overdue" }
+    // A class: three students, one with bad evidence.
+    val classBatch = policy.evaluateBatch(listOf(evidence, "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"), "2026-09-01T10:00:00+08:00")
+    check(classBatch.tiers == policy.tierIds() && classBatch.rowTiers.take(2) == listOf("key", "none")) { "batch tiers ${classBatch.rowTiers}" }
+    check(classBatch.tierCounts.first { it.tier == "key" }.count == 1UL) { "tier counts ${classBatch.tierCounts}" }
+    check(classBatch.errors.size == 1 && classBatch.errors[0].row == 2u && classBatch.errors[0].error.errorCode() == "evidence.invalid") { "batch errors ${classBatch.errors}" }
+    check(classBatch.overdue.all { it.dueAt.isNotEmpty() && it.kind.isNotEmpty() }) { "batch overdue" }
 }
 
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
-    println("kotlin: replayed $cases golden-vector cases")
+    val alertCases = replayAlertVectors(root)
+    println("kotlin: replayed $cases scoring and $alertCases alert golden-vector cases")
     badInput()
     appFlow(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || alertCases == 0) kotlin.system.exitProcess(1)
 }

@@ -148,6 +148,64 @@ func replayVectors(_ root: URL) throws -> Int {
     return cases
 }
 
+func replayAlertVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/alert")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    let policy = try AlertPolicy.changzhouDefault()
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "alert" && doc["policy"]?.string == "builtin:changzhou_default", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let wantErr = c["expect_error"]
+            do {
+                let d = try policy.evaluate(evidenceJson: (c["evidence"] ?? .null).canonical, at: c["at"]?.string ?? "")
+                guard wantErr == nil, let want = c["decision"], let expect = c["expect"] else { check(false, "\(n): expected an error"); continue }
+                let got = try JSONReader.parse(d.toJson())
+                check(got.canonical == want.canonical, "\(n): decision differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                check(d.tier().id == expect["tier"]?.string && snake(d.change()) == expect["change"]?.string, "\(n): tier/change")
+                check(Set(d.firedRules().map { $0.rule }) == Set((expect["rules"]?.array ?? []).compactMap { $0.string }), "\(n): rules")
+                check(d.heldBy() == expect["held_by"]?.string, "\(n): held_by")
+                check(d.student() == want["student"]?.string && d.evaluatedAt() == want["evaluated_at"]?.string && d.tierSince() == want["tier_since"]?.string, "\(n): student/times")
+                check(String(d.tier().index) == want["tier"]?["index"]?.int && d.ruleTier().id == want["rule_tier"]?["id"]?.string, "\(n): tier refs")
+                check(d.previousTier()?.id == want["previous_tier"]?["tier"]?["id"]?.string, "\(n): previous tier")
+                check(d.actions().map { "\($0.id)|\($0.role)|\($0.due)|\($0.dueAt)|\($0.overdue)" } ==
+                      (want["actions"]?.array ?? []).map { "\($0["id"]?.string ?? "")|\($0["role"]?.string ?? "")|\($0["due"]?.string ?? "")|\($0["due_at"]?.string ?? "")|\($0["overdue"]?.bool ?? false)" }, "\(n): actions")
+                check(d.notifications().map { "\($0.who)|\($0.within)|\($0.dueAt)" } ==
+                      (want["notifications"]?.array ?? []).map { "\($0["who"]?.string ?? "")|\($0["within"]?.string ?? "")|\($0["due_at"]?.string ?? "")" }, "\(n): notifications")
+                let gotRules: [String] = d.firedRules().map { (r: FiredRule) -> String in
+                    let src: [String] = r.sources.map { $0.id }
+                    let ev: [String] = r.evidence.map { $0.path }
+                    return src.joined(separator: ",") + "|" + ev.joined(separator: ",")
+                }
+                let wantRules: [String] = (want["fired_rules"]?.array ?? []).map { (r: JSON) -> String in
+                    let src: [String] = (r["sources"]?.array ?? []).map { $0["id"]?.string ?? "" }
+                    let ev: [String] = (r["evidence"]?.array ?? []).map { $0["path"]?.string ?? "" }
+                    return src.joined(separator: ",") + "|" + ev.joined(separator: ",")
+                }
+                check(gotRules == wantRules, "\(n): sources/evidence")
+                check(d.responsibleRoles().map { $0.id } == (want["responsible_roles"]?.array ?? []).map { $0["id"]?.string ?? "" }, "\(n): roles")
+                check(d.nextReviewAt() == want["next_review_at"]?.string && d.summary().zh == want["summary"]?["zh"]?.string && d.requiresConfirmation(), "\(n): review/summary")
+                check(try AlertDecision.fromJson(json: d.toJson()).toJson() == d.toJson(), "\(n): decision JSON round trip")
+            } catch let e as ChangkaixinError {
+                check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
+            }
+        }
+    }
+    return cases
+}
+
+func snake(_ c: Change) -> String {
+    switch c {
+    case .raised: return "raised"
+    case .unchanged: return "unchanged"
+    case .held: return "held"
+    case .loweredByReview: return "lowered_by_review"
+    }
+}
+
 func badInput() throws {
     let phq9 = try Catalog.builtin().instrument(id: "phq9")
     let e = expectError("score.unknown_option") { try phq9.score(response: Response(answers: ["1": .code(code: 7)])) }
@@ -169,6 +227,10 @@ func badInput() throws {
     check(b.flatMap(rowOf) != nil, "batch error names the row")
     expectError("fhir.parse") { try phq9.scoreQuestionnaireResponse(json: "{\"resourceType\": \"Patient\"}") }
     expectError("fhir.parse") { try Instrument.fromFhirQuestionnaire(json: "not json") }
+    expectError("policy.parse") { try AlertPolicy.fromJson(json: "{", catalog: Catalog.builtin()) }
+    expectError("policy.parse") { try lintAlertPolicy(json: "[]", catalog: Catalog.builtin()) }
+    expectError("time.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"student\": \"s\"}", at: "yesterday") }
+    expectError("evidence.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"students\": 1}", at: "2026-09-01T10:00:00Z") }
     // A decimal that is not a decimal, handed back inside a typed report, is an error too (not a crash).
     let good = try phq9.score(response: Response(answers: ["1": .code(code: 1)]))
     let brokenScales = good.scales.map { s in
@@ -248,12 +310,35 @@ func appFlow(_ root: URL) throws {
     check(imported.info().items.count == 10 && importedReport.scale(id: "total")?.raw == "7", "FHIR import")
     check(catalog.withInstrument(instrument: imported).ids().count == 17, "catalog with an imported instrument")
     check(!libraryVersion().isEmpty, "version")
+
+    // The school psychologist's view: the PHQ-9 above (item 9 positive) becomes evidence; evaluate the tier.
+    let policy = try AlertPolicy.changzhouDefault()
+    check(policy.id() == "changzhou_default" && !policy.version().isEmpty && policy.tierIds() == ["none", "watch", "key", "crisis"], "policy")
+    check(policy.ruleIds().contains("key.phq_item9"), "policy rules")
+    check(try lintAlertPolicy(json: policy.policyJson(), catalog: catalog).isEmpty, "built-in policy lints clean")
+    check(try AlertPolicy.fromJson(json: policy.policyJson(), catalog: catalog).tierIds() == policy.tierIds(), "policy from JSON")
+    let evidence = "{\"student\": \"s-demo\", \"screenings\": [{\"id\": \"scr-1\", \"at\": \"2026-09-01T09:04:10+08:00\", \"report\": \(report.toJson())}]}"
+    let decision = try policy.evaluate(evidenceJson: evidence, at: "2026-09-01T10:00:00+08:00")
+    check(decision.tier().id == "key" && decision.tier().level == "school" && decision.change() == .raised, "tier \(decision.tier())")
+    check(decision.firedRules().contains { $0.rule == "key.phq_item9" && !$0.sources.isEmpty && $0.evidence.contains { $0.kind == "screening" } }, "reasons")
+    check(!decision.actions().isEmpty && decision.actions().allSatisfy { !$0.dueAt.isEmpty }, "deadlines")
+    check(decision.nextReviewAt() != nil && !(decision.summary().zh ?? "").isEmpty && decision.requiresConfirmation(), "review/summary")
+    let late = try decision.overdueAt(at: "2030-01-01T00:00:00Z")
+    let early = try decision.overdueAt(at: "2026-09-01T10:00:00+08:00")
+    check(!late.isEmpty && early.count <= late.count, "overdue")
+    let classBatch = try policy.evaluateBatch(evidenceJsons: [evidence, "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"], at: "2026-09-01T10:00:00+08:00")
+    check(classBatch.tiers == policy.tierIds() && Array(classBatch.rowTiers.prefix(2)) == ["key", "none"], "batch tiers")
+    check(classBatch.tierCounts.first { $0.tier == "key" }?.count == 1, "tier counts")
+    check(classBatch.errors.count == 1 && classBatch.errors.first?.row == 2 && classBatch.errors.first?.error.errorCode() == "evidence.invalid", "batch errors")
+    check(classBatch.overdue.allSatisfy { !$0.dueAt.isEmpty && !$0.kind.isEmpty }, "batch overdue")
 }
 
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
-    print("swift: replayed \(cases) golden-vector cases")
+    let alertCases = try replayAlertVectors(root)
+    print("swift: replayed \(cases) scoring and \(alertCases) alert golden-vector cases")
+    if alertCases == 0 { failed += 1 }
     try badInput()
     try appFlow(root)
     if cases == 0 { failed += 1 }
