@@ -34,14 +34,15 @@ CHROOT="${SWIFT_CHROOT:-$REPO/.cache/swift-chroot}"
 
 # ---- Rust: the library (with the panic probe for the tests) and the generator ------------------
 # Two invocations on purpose: built together, cargo would unify uniffi's features and link the
-# whole generator (`cli`) into the mobile library.
-step "cargo build (uniffi-bindgen)"
-cargo build --release -p uniffi-bindgen
+# whole generator (`cli`) into the mobile library. The generator is a dev build: its speed does not
+# matter, and the workspace release profile (thin LTO, one codegen unit) makes it take minutes.
+step "cargo build (uniffi-bindgen, dev profile)"
+cargo build -p uniffi-bindgen
 step "cargo build (changkaixin-ffi --features selftest)"
 cargo build --release -p changkaixin-ffi --features selftest
 rm -rf "$OUT" && mkdir -p "$OUT/test-lib" "$OUT/gen"
 cp "$CARGO_TARGET_DIR/release/libchangkaixin_ffi.so" "$OUT/test-lib/"
-BINDGEN="$CARGO_TARGET_DIR/release/uniffi-bindgen"
+BINDGEN="$CARGO_TARGET_DIR/debug/uniffi-bindgen"
 
 step "generate Kotlin and Swift"
 "$BINDGEN" generate --no-format --library "$OUT/test-lib/libchangkaixin_ffi.so" --language kotlin --language swift --out-dir "$OUT/gen"
