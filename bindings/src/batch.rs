@@ -1,0 +1,127 @@
+//! Columnar batch scoring: one flat row-major byte buffer of option codes in, columns out.
+//!
+//! Codes are bytes (`ByteArray` in Kotlin, `Data` in Swift) read as signed 8-bit values, so a
+//! Kotlin `-1` is the usual missing sentinel. Every instrument's codes fit (the spec format keeps
+//! them in 0..=127).
+
+use crate::error::{guard, FfiResult};
+use crate::instrument::Instrument;
+use changkaixin_core::scoring::batch::{BatchGroups, UNSCORED};
+use changkaixin_core::{BatchColumns, BatchInput};
+use std::collections::{BTreeMap, HashMap};
+
+/// A batch of responses.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct BatchRequest {
+    /// `n_rows × n_items` codes, row-major, as signed bytes.
+    pub codes: Vec<u8>,
+    /// Items per row (must equal the instrument's item count).
+    pub n_items: u32,
+    /// The code meaning "missing" (e.g. -1).
+    pub missing: i8,
+    /// The code meaning "refused", if the buffer distinguishes it.
+    #[uniffi(default = None)]
+    pub refused: Option<i8>,
+    /// Norm group index of each row into `groups` (required when the instrument has norms).
+    #[uniffi(default = None)]
+    pub row_group: Option<Vec<u32>>,
+    /// The distinct norm groups, e.g. `{"grade": "7", "sex": "F"}`.
+    #[uniffi(default)]
+    pub groups: Vec<HashMap<String, String>>,
+    /// Completion time per row in whole seconds (negative = unknown).
+    #[uniffi(default = None)]
+    pub durations: Option<Vec<i64>>,
+}
+
+/// Columns of one scale. Values are exact decimals given as integer mantissas:
+/// value = mantissa / 10^decimals; [`unscored_mantissa`] marks a row where the scale is not scored.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ScaleColumns {
+    pub id: String,
+    pub raw_decimals: u32,
+    pub raw: Vec<i64>,
+    pub score_decimals: u32,
+    pub score: Vec<i64>,
+    /// Band ordinal index, -1 for no band.
+    pub band: Vec<i8>,
+    /// Band ids by ordinal index.
+    pub band_ids: Vec<String>,
+    pub answered: Vec<u16>,
+    pub prorated: Vec<bool>,
+}
+
+/// The result of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct BatchResult {
+    pub n_rows: u64,
+    pub scales: Vec<ScaleColumns>,
+    /// Flag ids; flag `i` is bit `i` of each `flags` word.
+    pub flag_ids: Vec<String>,
+    pub flags: Vec<u64>,
+    /// Per row: 0 valid, 1 incomplete, 2 invalid.
+    pub validity: Vec<u8>,
+    /// Per row: 1 positive, 0 negative, -1 the instrument defines no screen-positive rule.
+    pub screen_positive: Vec<i8>,
+}
+
+/// The mantissa that marks "not scored" in [`ScaleColumns`] (`i64::MIN`).
+#[uniffi::export]
+pub fn unscored_mantissa() -> i64 {
+    UNSCORED
+}
+
+/// One flag of a batch result as a boolean column (`null`/`nil` if the instrument has no such flag).
+#[uniffi::export]
+pub fn batch_flag_column(result: &BatchResult, flag_id: String) -> Option<Vec<bool>> {
+    to_core(result).flag_column(&flag_id)
+}
+
+fn to_core(r: &BatchResult) -> BatchColumns {
+    BatchColumns {
+        n_rows: usize::try_from(r.n_rows).unwrap_or(usize::MAX),
+        scales: Vec::new(),
+        flag_ids: r.flag_ids.clone(),
+        flags: r.flags.clone(),
+        validity: Vec::new(),
+        screen_positive: Vec::new(),
+    }
+}
+
+#[uniffi::export]
+impl Instrument {
+    /// Score a batch into columns.
+    pub fn score_batch(&self, request: BatchRequest) -> FfiResult<BatchResult> {
+        guard(|| {
+            // Reinterpret the bytes as i8 (a type conversion only; codes are 0..=127, sentinels negative).
+            let codes: Vec<i8> = request.codes.iter().map(|&b| b as i8).collect();
+            let groups: Vec<BTreeMap<String, String>> = request.groups.into_iter().map(|g| g.into_iter().collect()).collect();
+            let mut input = BatchInput::new(&codes, request.n_items as usize, request.missing);
+            input.refused = request.refused;
+            input.durations = request.durations.as_deref();
+            input.groups = request.row_group.as_deref().map(|row_group| BatchGroups { row_group, groups: &groups });
+            let out = self.inner.score_batch(&input)?;
+            Ok(BatchResult {
+                n_rows: out.n_rows as u64,
+                scales: out
+                    .scales
+                    .into_iter()
+                    .map(|s| ScaleColumns {
+                        id: s.id,
+                        raw_decimals: s.raw_decimals,
+                        raw: s.raw,
+                        score_decimals: s.score_decimals,
+                        score: s.score,
+                        band: s.band,
+                        band_ids: s.band_ids,
+                        answered: s.answered,
+                        prorated: s.prorated,
+                    })
+                    .collect(),
+                flag_ids: out.flag_ids,
+                flags: out.flags,
+                validity: out.validity,
+                screen_positive: out.screen_positive,
+            })
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! # changkaixin-ffi
+//!
+//! Kotlin and Swift bindings of `changkaixin-core` through UniFFI (proc-macros). Thin wrappers
+//! only: every function converts types and errors and calls the core; no domain rule lives here.
+//!
+//! - [`instrument`]: `Catalog` and `Instrument` objects, the typed spec summary `InstrumentInfo`,
+//!   single-response scoring.
+//! - [`report`]: `Response` in, `ScoreReport` out (mirrors of the core records; decimals are the
+//!   custom type `Dec`, a string on the foreign side).
+//! - [`batch`]: columnar batch scoring from a byte buffer.
+//! - [`fhir`]: FHIR Questionnaire import, QuestionnaireResponse scoring, Observation export.
+//! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
+//! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
+//!
+//! See `bindings/README.md` for Android/iOS integration.
+
+uniffi::setup_scaffolding!();
+
+pub mod alert;
+pub mod batch;
+pub mod error;
+pub mod fhir;
+pub mod instrument;
+pub mod report;
+
+pub use error::{ChangkaixinError, FfiResult};
+
+/// The version of the library (the workspace version), for diagnostics.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Every stable error code the core can report (for documentation and binding tests).
+#[uniffi::export]
+pub fn error_codes() -> Vec<String> {
+    changkaixin_core::ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// Panics on purpose, so the Kotlin and Swift test programs can prove that a Rust panic reaches them
+/// as a catchable `ChangkaixinError.Internal` (code `internal.panic`). Only in `selftest` builds.
+#[cfg(feature = "selftest")]
+#[uniffi::export]
+#[allow(clippy::panic)]
+pub fn selftest_panic(message: String) -> FfiResult<()> {
+    error::guard(|| panic!("{message}"))
+}

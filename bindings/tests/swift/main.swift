@@ -1,0 +1,350 @@
+// Swift test program for the changkaixin bindings: replays every golden vector in tests/vectors/,
+// checks native errors for bad input, and walks through an app-like flow.
+// Usage: ./changkaixin-swift-test <repo root>
+import Foundation
+#if canImport(Changkaixin)
+import Changkaixin
+#endif
+
+var passed = 0
+var failed = 0
+
+func check(_ cond: Bool, _ what: @autoclosure () -> String) {
+    if cond { passed += 1 } else { failed += 1; FileHandle.standardError.write("FAIL: \(what())\n".data(using: .utf8)!) }
+}
+
+@discardableResult
+func expectError<T>(_ code: String, _ body: () throws -> T) -> ChangkaixinError? {
+    do {
+        _ = try body()
+        check(false, "expected \(code), got a result")
+        return nil
+    } catch let e as ChangkaixinError {
+        check(e.errorCode() == code, "expected \(code), got \(e.errorCode()) (\(e))")
+        return e
+    } catch {
+        check(false, "expected ChangkaixinError \(code), got \(error)")
+        return nil
+    }
+}
+
+func itemOf(_ e: ChangkaixinError) -> UInt32? {
+    switch e {
+    case .Spec(_, _, let item, _, _), .Score(_, _, let item, _, _), .Batch(_, _, let item, _, _), .Catalog(_, _, let item, _, _),
+         .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _):
+        return item
+    case .Internal: return nil
+    }
+}
+
+func rowOf(_ e: ChangkaixinError) -> UInt64? {
+    switch e {
+    case .Spec(_, _, _, let row, _), .Score(_, _, _, let row, _), .Batch(_, _, _, let row, _), .Catalog(_, _, _, let row, _),
+         .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _):
+        return row
+    case .Internal: return nil
+    }
+}
+
+/// The error as the core serialises it ({code, path, item?, row?, message}).
+func errorJson(_ e: ChangkaixinError) -> JSON {
+    var kv: [(String, JSON)] = [("code", .string(e.errorCode())), ("path", .string(e.errorPath())), ("message", .string(e.errorDetail()))]
+    if let item = itemOf(e) { kv.append(("item", .int(String(item)))) }
+    if let row = rowOf(e) { kv.append(("row", .int(String(row)))) }
+    return .object(kv)
+}
+
+/// The typed Response built from a vector's JSON response.
+func typedResponse(_ r: JSON) -> Response {
+    var answers: [String: Answer] = [:]
+    for (k, v) in r["answers"]?.object ?? [] {
+        switch v {
+        case .null: answers[k] = .missing
+        case .string("refused"): answers[k] = .refused
+        case .string("missing"): answers[k] = .missing
+        case .int(let digits): answers[k] = .code(code: Int64(digits)!)
+        default: fatalError("answer not representable: \(v.canonical)")
+        }
+    }
+    return Response(answers: answers, startedAt: r["started_at"]?.string, finishedAt: r["finished_at"]?.string, group: r["group"]?.stringMap ?? [:])
+}
+
+func name<T>(_ v: T) -> String { String(describing: v) }
+func optInt<T: BinaryInteger>(_ v: T?) -> String? { v.map { String($0) } }
+
+/// Spot-check typed fields against the stored canonical report (independently of toJson).
+func spotCheck(_ n: String, _ rep: ScoreReport, _ want: JSON) {
+    check(rep.instrument.id == want["instrument"]?["id"]?.string && rep.instrument.version == want["instrument"]?["version"]?.string, "\(n): instrument ref")
+    check(rep.instrument.settings == (want["instrument"]?["settings"]?.stringMap ?? [:]), "\(n): settings")
+    check(name(rep.validity.status) == want["validity"]?["status"]?.string, "\(n): validity \(rep.validity.status)")
+    check(rep.validity.reasons.map { $0.rule } == (want["validity"]?["reasons"]?.array ?? []).map { $0["rule"]?.string ?? "?" }, "\(n): validity reasons")
+    check(String(rep.items.answered) == want["items"]?["answered"]?.int && String(rep.items.missing) == want["items"]?["missing"]?.int &&
+          String(rep.items.refused) == want["items"]?["refused"]?.int, "\(n): item counts")
+    check(optInt(rep.durationSeconds) == want["duration_seconds"]?.int, "\(n): duration")
+    let scales = want["scales"]?.array ?? []
+    check(rep.scales.count == scales.count, "\(n): scale count")
+    for (got, w) in zip(rep.scales, scales) {
+        check(got.id == w["id"]?.string && got.scored == w["scored"]?.bool && got.raw == w["raw"]?.string && got.score == w["score"]?.string &&
+              got.rawExact == w["raw_exact"]?.string && got.prorated == w["prorated"]?.bool && String(got.answered) == w["answered"]?.int &&
+              String(got.of) == w["of"]?.int, "\(n): scale \(got.id)")
+        let wb = w["band"]
+        check(got.band?.id == wb?["id"]?.string && optInt(got.band?.index) == wb?["index"]?.int &&
+              got.band.map { name($0.severity) } == wb?["severity"]?.string, "\(n): band of \(got.id)")
+        check(rep.scale(id: got.id) == got, "\(n): scale(id:) lookup")
+    }
+    let flags = want["flags"]?.array ?? []
+    check(rep.flags.map { $0.id } == flags.map { $0["id"]?.string ?? "?" }, "\(n): flags")
+    check(rep.flags.map { name($0.level) } == flags.map { $0["level"]?.string ?? "?" }, "\(n): flag levels")
+    for f in rep.flags { check(rep.hasFlag(id: f.id), "\(n): hasFlag(\(f.id))") }
+    check(rep.screenPositive?.positive == want["screen_positive"]?["positive"]?.bool, "\(n): screen_positive")
+}
+
+func replayVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/scoring")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    check(!files.isEmpty, "no scoring vectors")
+    let catalog = Catalog.builtin()
+    var cases = 0
+    for file in files {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "score", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let settings = c["settings"]?.stringMap ?? [:]
+            let wantErr = c["expect_error"]
+            let inst: Instrument
+            do {
+                if let specFile = doc["spec_file"]?.string {
+                    inst = try Instrument.fromJson(json: try String(contentsOf: root.appendingPathComponent(specFile), encoding: .utf8), settings: settings)
+                } else {
+                    inst = try catalog.instrumentWith(id: doc["instrument"]?.string ?? "", settings: settings)
+                }
+            } catch let e as ChangkaixinError {
+                check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string, "\(n): cannot load instrument: \(e)")
+                continue
+            }
+            let response = c["response"] ?? .null
+            do {
+                let rep = try inst.score(response: typedResponse(response))
+                guard wantErr == nil, let want = c["report"] else {
+                    check(false, "\(n): expected error \(wantErr?.canonical ?? "?") or a stored report")
+                    continue
+                }
+                // The typed record goes back through the binding into the core's canonical JSON.
+                let got = try JSONReader.parse(rep.toJson())
+                check(got.canonical == want.canonical, "\(n): report differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                spotCheck(n, rep, want)
+                // The JSON-in / JSON-out helper gives the same bytes.
+                check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
+            } catch let e as ChangkaixinError {
+                guard let wantErr = wantErr else { check(false, "\(n): unexpected error \(e)"); continue }
+                check(e.errorCode() == wantErr["code"]?.string, "\(n): expected \(wantErr["code"]?.canonical ?? "?"), got \(e.errorCode())")
+                if let item = wantErr["item"]?.int { check(optInt(itemOf(e)) == item, "\(n): error item \(String(describing: itemOf(e))) != \(item)") }
+                if let stored = c["error"] { check(errorJson(e).canonical == stored.canonical, "\(n): error \(errorJson(e).canonical) != \(stored.canonical)") }
+            }
+        }
+    }
+    return cases
+}
+
+func replayAlertVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/alert")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    let policy = try AlertPolicy.changzhouDefault()
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "alert" && doc["policy"]?.string == "builtin:changzhou_default", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let wantErr = c["expect_error"]
+            do {
+                let d = try policy.evaluate(evidenceJson: (c["evidence"] ?? .null).canonical, at: c["at"]?.string ?? "")
+                guard wantErr == nil, let want = c["decision"], let expect = c["expect"] else { check(false, "\(n): expected an error"); continue }
+                let got = try JSONReader.parse(d.toJson())
+                check(got.canonical == want.canonical, "\(n): decision differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                check(d.tier().id == expect["tier"]?.string && snake(d.change()) == expect["change"]?.string, "\(n): tier/change")
+                check(Set(d.firedRules().map { $0.rule }) == Set((expect["rules"]?.array ?? []).compactMap { $0.string }), "\(n): rules")
+                check(d.heldBy() == expect["held_by"]?.string, "\(n): held_by")
+                check(d.student() == want["student"]?.string && d.evaluatedAt() == want["evaluated_at"]?.string && d.tierSince() == want["tier_since"]?.string, "\(n): student/times")
+                check(String(d.tier().index) == want["tier"]?["index"]?.int && d.ruleTier().id == want["rule_tier"]?["id"]?.string, "\(n): tier refs")
+                check(d.previousTier()?.id == want["previous_tier"]?["tier"]?["id"]?.string, "\(n): previous tier")
+                check(d.actions().map { "\($0.id)|\($0.role)|\($0.due)|\($0.dueAt)|\($0.overdue)" } ==
+                      (want["actions"]?.array ?? []).map { "\($0["id"]?.string ?? "")|\($0["role"]?.string ?? "")|\($0["due"]?.string ?? "")|\($0["due_at"]?.string ?? "")|\($0["overdue"]?.bool ?? false)" }, "\(n): actions")
+                check(d.notifications().map { "\($0.who)|\($0.within)|\($0.dueAt)" } ==
+                      (want["notifications"]?.array ?? []).map { "\($0["who"]?.string ?? "")|\($0["within"]?.string ?? "")|\($0["due_at"]?.string ?? "")" }, "\(n): notifications")
+                let gotRules: [String] = d.firedRules().map { (r: FiredRule) -> String in
+                    let src: [String] = r.sources.map { $0.id }
+                    let ev: [String] = r.evidence.map { $0.path }
+                    return src.joined(separator: ",") + "|" + ev.joined(separator: ",")
+                }
+                let wantRules: [String] = (want["fired_rules"]?.array ?? []).map { (r: JSON) -> String in
+                    let src: [String] = (r["sources"]?.array ?? []).map { $0["id"]?.string ?? "" }
+                    let ev: [String] = (r["evidence"]?.array ?? []).map { $0["path"]?.string ?? "" }
+                    return src.joined(separator: ",") + "|" + ev.joined(separator: ",")
+                }
+                check(gotRules == wantRules, "\(n): sources/evidence")
+                check(d.responsibleRoles().map { $0.id } == (want["responsible_roles"]?.array ?? []).map { $0["id"]?.string ?? "" }, "\(n): roles")
+                check(d.nextReviewAt() == want["next_review_at"]?.string && d.summary().zh == want["summary"]?["zh"]?.string && d.requiresConfirmation(), "\(n): review/summary")
+                check(try AlertDecision.fromJson(json: d.toJson()).toJson() == d.toJson(), "\(n): decision JSON round trip")
+            } catch let e as ChangkaixinError {
+                check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
+            }
+        }
+    }
+    return cases
+}
+
+func snake(_ c: Change) -> String {
+    switch c {
+    case .raised: return "raised"
+    case .unchanged: return "unchanged"
+    case .held: return "held"
+    case .loweredByReview: return "lowered_by_review"
+    }
+}
+
+func badInput() throws {
+    let phq9 = try Catalog.builtin().instrument(id: "phq9")
+    let e = expectError("score.unknown_option") { try phq9.score(response: Response(answers: ["1": .code(code: 7)])) }
+    if case .Score(_, let path, let item, _, _)? = e { check(item == 1 && path == "/answers/1", "unknown option item/path") } else { check(false, "unknown option is .Score") }
+    let e2 = expectError("score.unknown_item") { try phq9.score(response: Response(answers: ["11": .code(code: 0)])) }
+    check(e2.flatMap(itemOf) == 11, "unknown item names the item")
+    expectError("score.wrong_item_count") { try phq9.scoreAnswers(answers: [.code(code: 1)]) }
+    expectError("score.parse") { try phq9.scoreJson(responseJson: "{not json") }
+    expectError("score.invalid_time") {
+        try phq9.score(response: Response(answers: [:], startedAt: "2026-09-01T10:00:00+08:00", finishedAt: "2026-09-01T09:00:00+08:00"))
+    }
+    let c = expectError("catalog.unknown_instrument") { try Catalog.builtin().instrument(id: "nope") }
+    if case .Catalog? = c {} else { check(false, "catalog error is .Catalog") }
+    expectError("spec.unknown_setting") { try Catalog.builtin().instrumentWith(id: "phq9", settings: ["no_such_setting": "x"]) }
+    expectError("spec.parse") { try Instrument.fromJson(json: "{\"format\": \"nope\"}", settings: [:]) }
+    expectError("batch.shape") { try phq9.scoreBatch(request: BatchRequest(codes: Data(count: 7), nItems: 10, missing: -1)) }
+    var bad = [UInt8](repeating: 0, count: 20); bad[11] = 9
+    let b = expectError("batch.unknown_option") { try phq9.scoreBatch(request: BatchRequest(codes: Data(bad), nItems: 10, missing: -1)) }
+    check(b.flatMap(rowOf) != nil, "batch error names the row")
+    expectError("fhir.parse") { try phq9.scoreQuestionnaireResponse(json: "{\"resourceType\": \"Patient\"}") }
+    expectError("fhir.parse") { try Instrument.fromFhirQuestionnaire(json: "not json") }
+    expectError("policy.parse") { try AlertPolicy.fromJson(json: "{", catalog: Catalog.builtin()) }
+    expectError("policy.parse") { try lintAlertPolicy(json: "[]", catalog: Catalog.builtin()) }
+    expectError("time.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"student\": \"s\"}", at: "yesterday") }
+    expectError("evidence.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"students\": 1}", at: "2026-09-01T10:00:00Z") }
+    // A decimal that is not a decimal, handed back inside a typed report, is an error too (not a crash).
+    let good = try phq9.score(response: Response(answers: ["1": .code(code: 1)]))
+    let brokenScales = good.scales.map { s in
+        ScaleResult(id: s.id, scored: s.scored, raw: "1.2.3", rawExact: s.rawExact, score: s.score, answered: s.answered, of: s.of,
+                    prorated: s.prorated, band: s.band, unscoredReason: s.unscoredReason)
+    }
+    let broken = ScoreReport(instrument: good.instrument, validity: good.validity, items: good.items, durationSeconds: good.durationSeconds,
+                             scales: brokenScales, flags: good.flags, screenPositive: good.screenPositive)
+    expectError("spec.invalid_value") { try phq9.exportObservation(report: broken, scaleId: "total", subject: "Patient/x", effective: "2026-09-01T09:00:00+08:00") }
+    // A panic inside Rust arrives as an ordinary thrown error.
+    let p = expectError("internal.panic") { try selftestPanic(message: "boom") }
+    if case .Internal(_, let detail)? = p { check(detail.contains("boom"), "panic detail") } else { check(false, "panic is .Internal") }
+    check(Set(["score.unknown_option", "spec.band_gap", "fhir.unknown_link_id"]).isSubset(of: Set(errorCodes())), "error codes")
+}
+
+func appFlow(_ root: URL) throws {
+    // A counsellor's tablet: load the catalog, render PHQ-9, score a response with item 9 positive.
+    let catalog = Catalog.builtin()
+    check(catalog.ids().count == 16 && catalog.ids().contains("phq9"), "catalog ids")
+    let phq9 = try catalog.instrument(id: "phq9")
+    let info = phq9.info()
+    check(info.id == "phq9" && info.items.count == 10 && info.scales.first?.id == "total", "phq9 info")
+    let opts: [OptionInfo]
+    switch info.items[8].options {
+    case .named(let name): opts = info.optionSets[name] ?? []
+    case .inline(let options): opts = options
+    }
+    check(opts.map { $0.code } == [0, 1, 2, 3], "item 9 options")
+    check(phq9.itemCount() == 10 && phq9.optionCodes(item: 9) == [0, 1, 2, 3] && phq9.optionCodes(item: 11) == nil, "option codes")
+    check(phq9.optionValue(item: 9, code: 3) == 3 && phq9.optionValue(item: 9, code: 7) == nil, "option value")
+    check(phq9.scaleRange(scaleId: "total") == ScaleRange(min: "0", max: "27") && phq9.scaleRange(scaleId: "nope") == nil, "scale range")
+    check(info.scales.first?.bands.map { $0.id } == ["minimal", "mild", "moderate", "moderately_severe", "severe"], "bands")
+    check(info.flags.contains { $0.id == "item9_self_harm" && $0.level == .critical }, "item 9 flag declared")
+    check(phq9.specJson().contains("\"changkaixin.instrument/1\""), "spec JSON")
+
+    let codes: [Int64] = [1, 2, 1, 2, 1, 1, 1, 2, 1]
+    var answers: [String: Answer] = ["10": .missing]
+    for (i, c) in codes.enumerated() { answers[String(i + 1)] = .code(code: c) }
+    let report = try phq9.score(response: Response(answers: answers, startedAt: "2026-09-01T09:00:00+08:00", finishedAt: "2026-09-01T09:04:10+08:00"))
+    let total = report.scale(id: "total")
+    check(total?.raw == "12" && total?.band?.id == "moderate" && total?.band?.severity == .moderate, "total \(String(describing: total))")
+    let flag = report.flags.first { $0.id == "item9_self_harm" }
+    check(flag?.level == .critical && flag?.items == [9] && !(flag?.evidence.isEmpty ?? true), "item 9 flag")
+    check(report.durationSeconds == 250 && report.validity.status == .valid, "duration/validity")
+    check(try scoreReportFromJson(json: report.toJson()) == report, "report JSON round trip")
+    check(try responseFromJson(json: "{\"answers\": {\"9\": 1, \"10\": \"refused\"}}").answers["10"] == .refused, "response JSON")
+    check(info.settings.allSatisfy { s in s.options.contains { $0.id == s.defaultOption } }, "setting defaults")
+    check(phq9.id() == "phq9" && phq9.version() == report.instrument.version && phq9.settings() == info.chosenSettings, "id/version/settings")
+    let k10 = try catalog.instrument(id: "k10")
+    check(k10.settings() == ["bands": "abs"], "k10 default setting")
+    let k10alt = try k10.withSettings(settings: ["bands": "crufad_vphs"])
+    check(k10alt.settings()["bands"] == "crufad_vphs" && k10alt.info().chosenSettings["bands"] == "crufad_vphs", "withSettings")
+    check(k10alt.info().settings.first { $0.id == "bands" }?.options.map { $0.id } == ["abs", "crufad_vphs"], "setting options")
+    check(Catalog.empty().ids().isEmpty, "empty catalog")
+
+    // A head teacher's class dashboard: a batch of 3 rows (-1 = missing).
+    let rows: [Int8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 3, 3, 3, 3, 3, 3, 3, 3, 1, 2, 1, 2, 1, 2, 1, 1, 1, 2, 1, -1]
+    let batch = try phq9.scoreBatch(request: BatchRequest(codes: Data(rows.map { UInt8(bitPattern: $0) }), nItems: 10, missing: -1))
+    let bt = batch.scales.first { $0.id == "total" }
+    check(batch.nRows == 3 && bt?.raw == [0, 25, 12] && bt?.band == [0, 4, 2], "batch total")
+    check(batchFlagColumn(result: batch, flagId: "item9_self_harm") == [false, true, true], "batch flag column")
+    check(batchFlagColumn(result: batch, flagId: "nope") == nil, "unknown flag column")
+    check(unscoredMantissa() == Int64.min, "unscored sentinel")
+    let single = try phq9.scoreAnswers(answers: codes.map { .code(code: $0) } + [.missing])
+    check(single.scale(id: "total")?.raw == bt.map { String($0.raw[2]) }, "batch equals single")
+
+    // FHIR: a QuestionnaireResponse, then an Observation for the record.
+    let qr = try String(contentsOf: root.appendingPathComponent("tests/fixtures/fhir/phq9_response_synthetic.json"), encoding: .utf8)
+    let fr = try phq9.scoreQuestionnaireResponse(json: qr)
+    check(fr.scale(id: "total")?.raw == "7" && fr.scale(id: "total")?.band?.id == "mild" && fr.hasFlag(id: "item9_self_harm"), "FHIR score")
+    check(try phq9.responseFromQuestionnaireResponse(json: qr).answers["9"] == .code(code: 1), "FHIR response")
+    let obs = try JSONReader.parse(try phq9.exportObservation(report: fr, scaleId: "total", subject: "Patient/synthetic-0001", effective: "2026-09-01T09:00:00+08:00"))
+    check(obs["resourceType"]?.string == "Observation" && obs["valueInteger"]?.int == "7", "observation")
+    let q = try String(contentsOf: root.appendingPathComponent("tests/fixtures/fhir/phq9_loinc_44249-1_lhncbc_lforms-fhir-app.json"), encoding: .utf8)
+    let imported = try Instrument.fromFhirQuestionnaire(json: q)
+    let importedReport = try imported.scoreQuestionnaireResponse(json: qr)
+    check(imported.info().items.count == 10 && importedReport.scale(id: "total")?.raw == "7", "FHIR import")
+    check(catalog.withInstrument(instrument: imported).ids().count == 17, "catalog with an imported instrument")
+    check(!libraryVersion().isEmpty, "version")
+
+    // The school psychologist's view: the PHQ-9 above (item 9 positive) becomes evidence; evaluate the tier.
+    let policy = try AlertPolicy.changzhouDefault()
+    check(policy.id() == "changzhou_default" && !policy.version().isEmpty && policy.tierIds() == ["none", "watch", "key", "crisis"], "policy")
+    check(policy.ruleIds().contains("key.phq_item9"), "policy rules")
+    check(try lintAlertPolicy(json: policy.policyJson(), catalog: catalog).isEmpty, "built-in policy lints clean")
+    check(try AlertPolicy.fromJson(json: policy.policyJson(), catalog: catalog).tierIds() == policy.tierIds(), "policy from JSON")
+    let evidence = "{\"student\": \"s-demo\", \"screenings\": [{\"id\": \"scr-1\", \"at\": \"2026-09-01T09:04:10+08:00\", \"report\": \(report.toJson())}]}"
+    let decision = try policy.evaluate(evidenceJson: evidence, at: "2026-09-01T10:00:00+08:00")
+    check(decision.tier().id == "key" && decision.tier().level == "school" && decision.change() == .raised, "tier \(decision.tier())")
+    check(decision.firedRules().contains { $0.rule == "key.phq_item9" && !$0.sources.isEmpty && $0.evidence.contains { $0.kind == "screening" } }, "reasons")
+    check(!decision.actions().isEmpty && decision.actions().allSatisfy { !$0.dueAt.isEmpty }, "deadlines")
+    check(decision.nextReviewAt() != nil && !(decision.summary().zh ?? "").isEmpty && decision.requiresConfirmation(), "review/summary")
+    let late = try decision.overdueAt(at: "2030-01-01T00:00:00Z")
+    let early = try decision.overdueAt(at: "2026-09-01T10:00:00+08:00")
+    check(!late.isEmpty && early.count <= late.count, "overdue")
+    let classBatch = try policy.evaluateBatch(evidenceJsons: [evidence, "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"], at: "2026-09-01T10:00:00+08:00")
+    check(classBatch.tiers == policy.tierIds() && Array(classBatch.rowTiers.prefix(2)) == ["key", "none"], "batch tiers")
+    check(classBatch.tierCounts.first { $0.tier == "key" }?.count == 1, "tier counts")
+    check(classBatch.errors.count == 1 && classBatch.errors.first?.row == 2 && classBatch.errors.first?.error.errorCode() == "evidence.invalid", "batch errors")
+    check(classBatch.overdue.allSatisfy { !$0.dueAt.isEmpty && !$0.kind.isEmpty }, "batch overdue")
+}
+
+let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
+do {
+    let cases = try replayVectors(root)
+    let alertCases = try replayAlertVectors(root)
+    print("swift: replayed \(cases) scoring and \(alertCases) alert golden-vector cases")
+    if alertCases == 0 { failed += 1 }
+    try badInput()
+    try appFlow(root)
+    if cases == 0 { failed += 1 }
+} catch {
+    failed += 1
+    print("swift: unexpected error \(error)")
+}
+print("swift: \(passed) passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)
