@@ -9,18 +9,10 @@
 
 use changkaixin_core::alert::{evaluate, AlertPolicy, CompiledPolicy, StudentEvidence, Timestamp};
 use changkaixin_core::{Catalog, Instrument};
+use changkaixin_tests::{normalise, repo_root, vector_files};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The catalog the built-in policy is linted against. While the real catalog files are
-/// still placeholders on this branch (every built-in spec fails to load), a stub catalog
-/// with the same instrument, scale, band and flag ids stands in. Once the real catalog
-/// loads anything, it is used, so a mismatch between policy and catalog fails loudly.
 fn policy_for(name: &str) -> CompiledPolicy {
     assert_eq!(name, "builtin:changzhou_default", "unknown policy {name}");
     if Catalog::builtin().ids().next().is_some() {
@@ -40,38 +32,10 @@ fn policy_for(name: &str) -> CompiledPolicy {
 }
 
 /// Canonical text of a JSON value: object keys sorted, no whitespace.
-fn normalise(v: &Value) -> String {
-    fn sort(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    serde_json::to_string(&sort(v)).unwrap_or_default()
-}
-
-fn vector_files() -> Vec<PathBuf> {
-    let dir = repo_root().join("tests/vectors/alert");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 #[test]
 fn alert_vectors_replay() {
     let update = std::env::var("UPDATE_VECTORS").is_ok_and(|v| v == "1");
-    let files = vector_files();
+    let files = vector_files("alert");
     assert!(!files.is_empty(), "no alert vector files");
     for path in files {
         let text = std::fs::read_to_string(&path).expect("read vectors");
