@@ -45,11 +45,14 @@ pub use batch::{
 pub use datetime::{IsoDuration, Timestamp};
 pub use decision::{
     ActionDue, AlertDecision, Change, Confirmation, DecisionRef, EvidenceKind, EvidenceUsed, FiredRule, HeldBy, HoldReason, NotificationDue, Override,
-    PolicyRef, PreviousTierRef, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, WithheldNotification, ALERT_DECISION_FORMAT,
+    PolicyRef, PreviousTierRef, PriorRule, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, WithheldNotification, ALERT_DECISION_FORMAT,
 };
 pub use engine::{evaluate, evaluate_tier_only, Evaluator, RuleSet, TierOutcome};
 pub use evidence::{
-    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, Review, Screening, SpecialPeriod,
+    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, RaisedBy, Review, Screening, SpecialPeriod,
     StudentEvidence,
 };
-pub use policy::{AlertPolicy, Basis, CompiledPolicy, HandlingLevel, NoticeSeverity, Reliability, RuleCondition, ALERT_POLICY_FORMAT, CHANGZHOU_DEFAULT_JSON};
+pub use policy::{
+    AlertPolicy, Basis, CompiledPolicy, ExternalInstrument, ExternalScale, HandlingLevel, NoticeSeverity, Reliability, RuleCondition, ALERT_POLICY_FORMAT,
+    CHANGZHOU_DEFAULT_JSON,
+};

@@ -15,9 +15,11 @@ use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::spec::{FlagLevel, Localized, Severity};
-use crate::scoring::report::ValidityStatus;
+use crate::instrument::Instrument;
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, ValidityStatus};
+use crate::scoring::verify::{echo, within};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The format tag every alert policy must carry.
 pub const ALERT_POLICY_FORMAT: &str = "changkaixin.alert-policy/1";
@@ -143,12 +145,18 @@ pub struct Vocabulary {
     pub special_periods: Vec<VocabEntry>,
 }
 
-/// An instrument loaded at runtime, declared so rules about it can be linted.
+/// An instrument loaded at runtime, declared so rules about it can be linted and its reports
+/// verified: a report of an external instrument may carry only the declared scales (values
+/// within their declared range, bands among the declared ones at their position) and the
+/// declared flags (at their declared level), and the declared version when one is given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalInstrument {
     /// Instrument id the platform's reports carry (e.g. `mht`).
     pub id: String,
+    /// The spec version reports must carry (absent: any version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// What it is and how it is loaded.
     pub description: String,
     /// Scales rules may name, with band ids in ordinal order (index 0 first).
@@ -168,6 +176,12 @@ pub struct ExternalScale {
     /// Band ids in ordinal order (may be empty).
     #[serde(default)]
     pub bands: Vec<String>,
+    /// The least value the scale can take (reports below it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Dec>,
+    /// The greatest value the scale can take (reports above it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Dec>,
 }
 
 /// A flag of an external instrument.
@@ -481,13 +495,18 @@ impl AlertPolicy {
         c.errors
     }
 
-    /// Lint and compile; the first problem is the error.
+    /// Lint and compile; the first problem is the error. The compiled policy keeps (a cheap
+    /// copy of) `catalog`: evidence is scored and verified against it.
     pub fn compile(&self, catalog: &Catalog) -> Result<CompiledPolicy> {
         let mut c = Compiler::new(self, catalog);
-        let compiled = c.run();
+        let mut compiled = c.run();
         match c.errors.into_iter().next() {
             Some(e) => Err(e),
-            None => Ok(compiled),
+            None => {
+                compiled.fingerprint = catalog_fingerprint(compiled.fingerprint, catalog);
+                compiled.catalog = catalog.clone();
+                Ok(compiled)
+            }
         }
     }
 
@@ -615,6 +634,8 @@ pub(crate) struct CAction {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CTier {
+    /// Sources of the tier's definition (indices into `sources`).
+    pub sources: Vec<u16>,
     pub id: String,
     pub label: Localized,
     pub level: Option<HandlingLevel>,
@@ -668,8 +689,13 @@ pub struct CompiledPolicy {
     pub(crate) agencies: Vec<VocabEntry>,
     pub(crate) special_periods: Vec<VocabEntry>,
     pub(crate) future_tolerance: i64,
-    /// FNV-1a hash of the policy's canonical JSON: ties prepared evidence to its policy.
+    /// FNV-1a hash of the policy's canonical JSON and of the catalog it was compiled against:
+    /// ties prepared evidence to its policy and catalog.
     pub(crate) fingerprint: u64,
+    /// The catalog the policy was compiled against: screenings are scored and verified with it.
+    pub(crate) catalog: Catalog,
+    /// Catalog instruments with non-default settings, compiled on first use.
+    pub(crate) variants: Arc<RwLock<Vec<Instrument>>>,
 }
 
 static CHANGZHOU: OnceLock<Result<CompiledPolicy>> = OnceLock::new();
@@ -731,6 +757,209 @@ impl CompiledPolicy {
     pub(crate) fn role_index(&self, id: &str) -> Option<u16> {
         self.roles.iter().position(|r| r.id == id).and_then(|i| u16::try_from(i).ok())
     }
+
+    /// The catalog the policy was compiled against (screenings are scored and verified with it).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The policy's declaration of an external instrument (one the catalog does not hold).
+    pub fn external_instrument(&self, id: &str) -> Option<&ExternalInstrument> {
+        if self.catalog.instrument(id).is_ok() {
+            return None;
+        }
+        self.source.external_instruments.iter().find(|e| e.id == id)
+    }
+
+    fn unknown_instrument(&self, id: &str) -> Error {
+        let mut known: Vec<&str> = self.catalog.ids().collect();
+        known.extend(self.source.external_instruments.iter().map(|e| e.id.as_str()));
+        Error::new(
+            ErrorCode::EvidenceUnknownInstrument,
+            "/id",
+            format!(
+                "instrument {} is neither in the catalog nor declared external by policy {} (known: {})",
+                echo(id),
+                self.source.id,
+                known.join(", ")
+            ),
+        )
+    }
+
+    /// The catalog instrument a reference names, with its settings applied (a setting not named
+    /// takes its default). Paths relative to the reference (`/id`, `/version`, `/settings/<id>`).
+    pub(crate) fn instrument_for(&self, r: &InstrumentRef) -> Result<Instrument> {
+        let base = self.catalog.report_base(r).map_err(|e| {
+            if e.error_code() == ErrorCode::EvidenceUnknownInstrument {
+                self.unknown_instrument(&r.id)
+            } else {
+                e
+            }
+        })?;
+        if r.settings.is_empty() || &r.settings == base.settings() {
+            return Ok(base);
+        }
+        let mut merged = base.settings().clone();
+        merged.extend(r.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Ok(cache) = self.variants.read() {
+            if let Some(v) = cache.iter().find(|v| v.id() == r.id && v.settings() == &merged) {
+                return Ok(v.clone());
+            }
+        }
+        let v = base
+            .with_settings(&merged)
+            .map_err(|e| Error::new(ErrorCode::EvidenceUnknownSetting, "/settings", e.message().to_owned()))?;
+        if let Ok(mut cache) = self.variants.write() {
+            // Settings are a closed set per instrument, so the cache is bounded by the catalog.
+            if !cache.iter().any(|x| x.id() == v.id() && x.settings() == v.settings()) {
+                cache.push(v.clone());
+            }
+        }
+        Ok(v)
+    }
+
+    /// Verify a score report as evidence under this policy: against the catalog the policy was
+    /// compiled with ([`Instrument::verify_report`]), or, for an instrument the policy declares
+    /// external, against that declaration. Paths are JSON pointers into the report.
+    ///
+    /// Errors: `evidence.unknown_instrument` (`/instrument/id`), `evidence.version_mismatch`,
+    /// `evidence.unknown_setting`, `evidence.out_of_range`, `evidence.report_inconsistent`.
+    pub fn verify_report(&self, r: &ScoreReport) -> Result<()> {
+        if let Some(decl) = self.external_instrument(&r.instrument.id) {
+            return verify_external(decl, r);
+        }
+        let inst = self.instrument_for(&r.instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.verify_report(r)
+    }
+
+    /// Score answers given as evidence, with the named instrument id and version from the
+    /// catalog (a setting not named takes its default). Paths: `/instrument/...` for the
+    /// reference, `/response/...` for the answers (scoring errors keep their `score.*` codes).
+    pub fn score_screening(&self, instrument: &InstrumentRef, response: &Response) -> Result<ScoreReport> {
+        if self.external_instrument(&instrument.id).is_some() {
+            return Err(Error::new(
+                ErrorCode::EvidenceUnknownInstrument,
+                "/instrument/id",
+                format!(
+                    "{} is an external instrument: the engine holds no key to score its answers; give the platform's report instead",
+                    echo(&instrument.id)
+                ),
+            ));
+        }
+        let inst = self.instrument_for(instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.score(response).map_err(|e| e.prefixed("/response"))
+    }
+}
+
+/// Verify a report of an external instrument against the policy's declaration.
+fn verify_external(decl: &ExternalInstrument, r: &ScoreReport) -> Result<()> {
+    let bad = |path: String, msg: String| Error::new(ErrorCode::EvidenceReportInconsistent, path, msg);
+    if let Some(v) = &decl.version {
+        if &r.instrument.version != v {
+            return Err(Error::new(
+                ErrorCode::EvidenceVersionMismatch,
+                "/instrument/version",
+                format!(
+                    "the policy declares {} version {v}; the report is version {}",
+                    decl.id,
+                    echo(&r.instrument.version)
+                ),
+            ));
+        }
+    }
+    let mut any_unscored = false;
+    for (k, sc) in r.scales.iter().enumerate() {
+        let path = format!("/scales/{k}");
+        let Some(d) = decl.scales.iter().find(|x| x.id == sc.id) else {
+            return Err(bad(
+                format!("{path}/id"),
+                format!(
+                    "the policy declares no scale {} for external instrument {} (declared: {})",
+                    echo(&sc.id),
+                    decl.id,
+                    decl.scales.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        if r.scales[..k].iter().any(|x| x.id == sc.id) {
+            return Err(bad(format!("{path}/id"), format!("scale {} is reported twice", sc.id)));
+        }
+        if sc.answered > sc.of {
+            return Err(bad(format!("{path}/answered"), format!("{} answered of {}", sc.answered, sc.of)));
+        }
+        if sc.scored != sc.raw.is_some() {
+            return Err(bad(format!("{path}/scored"), "a scale is scored exactly when it has a raw value".to_owned()));
+        }
+        any_unscored |= !sc.scored;
+        for (field, v) in [("raw", sc.raw), ("score", sc.score)] {
+            if let Some(v) = v {
+                if !within(v, d.min, d.max) {
+                    return Err(Error::new(
+                        ErrorCode::EvidenceOutOfRange,
+                        format!("{path}/{field}"),
+                        format!(
+                            "scale {} of {}: {v} is outside the declared range {} to {}",
+                            sc.id,
+                            decl.id,
+                            d.min.map_or("-".to_owned(), |x| x.to_string()),
+                            d.max.map_or("-".to_owned(), |x| x.to_string())
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(b) = &sc.band {
+            match d.bands.iter().position(|x| x == &b.id) {
+                Some(i) if i as u64 == u64::from(b.index) => {}
+                _ => {
+                    return Err(bad(
+                        format!("{path}/band"),
+                        format!(
+                            "band {} (index {}) is not a declared band of {}/{} (declared, in order: {})",
+                            echo(&b.id),
+                            b.index,
+                            decl.id,
+                            sc.id,
+                            d.bands.join(", ")
+                        ),
+                    ))
+                }
+            }
+            if !sc.scored {
+                return Err(bad(format!("{path}/band"), "an unscored scale has no band".to_owned()));
+            }
+        }
+    }
+    for (k, f) in r.flags.iter().enumerate() {
+        let path = format!("/flags/{k}");
+        match decl.flags.iter().find(|x| x.id == f.id) {
+            Some(d) if d.level == f.level => {}
+            Some(d) => {
+                return Err(bad(
+                    format!("{path}/level"),
+                    format!("the policy declares flag {} at level {:?}", d.id, d.level).to_lowercase(),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    format!("{path}/id"),
+                    format!(
+                        "the policy declares no flag {} for external instrument {} (declared: {})",
+                        echo(&f.id),
+                        decl.id,
+                        decl.flags.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+        }
+        if r.flags[..k].iter().any(|x| x.id == f.id) {
+            return Err(bad(format!("{path}/id"), format!("flag {} is reported twice", f.id)));
+        }
+    }
+    if any_unscored && r.validity.status == ValidityStatus::Valid {
+        return Err(bad("/validity/status".to_owned(), "a report with an unscored scale cannot be valid".to_owned()));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -770,11 +999,27 @@ fn empty_compiled(p: &AlertPolicy) -> CompiledPolicy {
         agencies: Vec::new(),
         special_periods: Vec::new(),
         future_tolerance: 0,
-        fingerprint: p
-            .to_json()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)),
+        fingerprint: fnv1a(0xcbf2_9ce4_8422_2325u64, p.to_json().as_bytes()),
+        catalog: Catalog::empty(),
+        variants: Arc::new(RwLock::new(Vec::new())),
     }
+}
+
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Mix a catalog's instruments (id, version, settings, resolved spec) into a fingerprint.
+fn catalog_fingerprint(mut h: u64, catalog: &Catalog) -> u64 {
+    for i in catalog.instruments() {
+        h = fnv1a(h, i.id().as_bytes());
+        h = fnv1a(h, i.version().as_bytes());
+        for (k, v) in i.settings() {
+            h = fnv1a(fnv1a(h, k.as_bytes()), v.as_bytes());
+        }
+        h = fnv1a(h, i.to_json().as_bytes());
+    }
+    h
 }
 
 impl<'a> Compiler<'a> {
@@ -976,7 +1221,19 @@ impl<'a> Compiler<'a> {
             let path = format!("/external_instruments/{i}");
             self.unique(e.scales.iter().map(|s| s.id.as_str()), &format!("{path}/scales"), "scale");
             self.unique(e.flags.iter().map(|s| s.id.as_str()), &format!("{path}/flags"), "flag");
+            if e.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                self.err(ErrorCode::PolicyInvalidValue, format!("{path}/version"), "a declared version must not be empty");
+            }
             for (k, s) in e.scales.iter().enumerate() {
+                if let (Some(lo), Some(hi)) = (s.min, s.max) {
+                    if lo > hi {
+                        self.err(
+                            ErrorCode::PolicyInvalidValue,
+                            format!("{path}/scales/{k}/max"),
+                            format!("max {hi} is below min {lo}"),
+                        );
+                    }
+                }
                 let mut seen: Vec<&str> = Vec::new();
                 for (b, band) in s.bands.iter().enumerate() {
                     if seen.contains(&band.as_str()) {
@@ -1061,8 +1318,10 @@ impl<'a> Compiler<'a> {
                 .and_then(|d| self.duration(d, &format!("{path}/special_period_review_interval")));
             let actions = self.action_refs(&t.actions, &format!("{path}/actions"));
             let notifications = self.notifications(&t.notifications, &format!("{path}/notifications"));
-            self.source_refs(&t.sources, &format!("{path}/sources"), false);
+            // A tier above the lowest is cited whenever it is held without a rule firing at it.
+            let sources = self.source_refs(&t.sources, &format!("{path}/sources"), !lowest);
             self.out.tiers.push(CTier {
+                sources,
                 id: t.id.clone(),
                 label: t.label.clone(),
                 level: t.level,

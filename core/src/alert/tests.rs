@@ -35,11 +35,7 @@ fn report(instrument: &str, codes: &[Option<i64>]) -> ScoreReport {
 }
 
 fn screening(at: &str, instrument: &str, codes: &[Option<i64>]) -> Screening {
-    Screening {
-        id: Some(format!("{instrument}@{at}")),
-        at: at.to_owned(),
-        report: report(instrument, codes),
-    }
+    Screening::from_report(Some(format!("{instrument}@{at}")), at, report(instrument, codes))
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -165,6 +161,7 @@ fn evidence_outside_the_window_does_not_fire_but_tier_holds() {
         tier: "key".to_owned(),
         since: "2024-01-01T09:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     assert_eq!(d.tier.id, "key");
@@ -179,6 +176,7 @@ fn held_key_student(review_at: &str, role: &str, to: &str) -> StudentEvidence {
         tier: "key".to_owned(),
         since: "2024-01-10T08:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     e.reviews.push(Review {
         id: Some("rv-1".to_owned()),
@@ -245,6 +243,7 @@ fn bad_evidence_is_refused_with_paths() {
                     tier: "red".to_owned(),
                     since: AT.to_owned(),
                     confirmed_by: None,
+                    ..PreviousTier::default()
                 });
                 e
             },
@@ -329,6 +328,7 @@ fn special_periods_shorten_reviews_and_rescreen_key_students() {
         tier: "key".to_owned(),
         since: "2024-02-20T08:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     assert_eq!(d.next_review_at.unwrap().to_string(), "2024-03-05T08:00:00Z");
@@ -403,6 +403,7 @@ fn batch_matches_single_evaluation_and_reports_errors() {
         tier: "amber".into(),
         since: AT.into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let all = [student(), crisis.clone(), bad];
     let b = evaluate_batch_with(
@@ -630,6 +631,7 @@ fn every_default_rule_can_fire() {
         tier: "key".into(),
         since: "2024-02-01T00:00:00Z".into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     let f = fired(&d);
@@ -655,6 +657,7 @@ fn prepared_evidence_evaluates_like_fresh_evidence() {
         tier: "key".into(),
         since: "2024-01-01T00:00:00Z".into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let mut ev = Evaluator::new(policy());
     let prepared = ev.prepare(&e).unwrap();

@@ -5,6 +5,7 @@ pub(crate) mod eval;
 pub(crate) mod fast;
 pub(crate) mod plan;
 pub mod report;
+pub mod verify;
 
 use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
