@@ -773,6 +773,16 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
     let ranges: Vec<(i64, i64)> = items.iter().map(|i| item_range(plan, *i)).collect();
     let range_msg = |lo: Ratio, hi: Ratio| format!("scale {id}: {raw} is outside the range {} to {} it can take", show(lo), show(hi));
     if complete {
+        if !integer_multiple_in(value, den, sc.sum_min, sc.sum_max) {
+            return Err(out_of_range(
+                "/raw",
+                if (Ratio::new(sc.sum_min, den)..=Ratio::new(sc.sum_max, den)).contains(&value) {
+                    format!("scale {id}: {raw} is not a value the scale can take (a multiple of 1/{den})")
+                } else {
+                    range_msg(Ratio::new(sc.sum_min, den), Ratio::new(sc.sum_max, den))
+                },
+            ));
+        }
         if let AggPlan::SumOfScales(parts) = &sc.agg {
             // Composites sum integer-valued scales (lint), as the engine does.
             let sum = Ratio::int(
@@ -784,16 +794,6 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
             if value != sum {
                 return Err(inconsistent("/raw", format!("scale {id} is the sum of its scales, {}, not {raw}", show(sum))));
             }
-        }
-        if !integer_multiple_in(value, den, sc.sum_min, sc.sum_max) {
-            return Err(out_of_range(
-                "/raw",
-                if (Ratio::new(sc.sum_min, den)..=Ratio::new(sc.sum_max, den)).contains(&value) {
-                    format!("scale {id}: {raw} is not a value the scale can take (a multiple of 1/{den})")
-                } else {
-                    range_msg(Ratio::new(sc.sum_min, den), Ratio::new(sc.sum_max, den))
-                },
-            ));
         }
     } else {
         // Partial data: bounds from the items' ranges.
