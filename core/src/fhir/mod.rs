@@ -228,6 +228,7 @@ pub fn import_questionnaire(json: &str) -> Result<InstrumentSpec> {
             .into_iter()
             .enumerate()
             .map(|(i, (c, w))| OptionSpec {
+                id: None,
                 code: i as i64,
                 value: w.unwrap_or(i as i32),
                 label: c.display.as_ref().map(|d| Localized { zh: None, en: Some(d.clone()) }),
