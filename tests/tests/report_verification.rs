@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use changkaixin_core::instrument::spec::FlagLevel;
-use changkaixin_core::scoring::report::{BandResult, FlagResult};
+use changkaixin_core::scoring::report::{BandResult, FlagResult, Verdict};
 use changkaixin_core::{Answer, Catalog, Dec, Instrument, Response, ScoreReport};
 use changkaixin_tests::repo_root;
 use proptest::prelude::*;
@@ -70,10 +70,19 @@ fn report(pick: usize, cells: &[u8], group: u8, seconds: Option<u16>) -> (&'stat
 
 fn refused(inst: &Instrument, r: &ScoreReport, code: &str, path_prefix: &str) -> Result<(), TestCaseError> {
     match inst.verify_report(r) {
-        Ok(()) => Err(TestCaseError::fail(format!("{}: tampered report accepted ({code} at {path_prefix})", inst.id()))),
+        Ok(()) => Err(TestCaseError::fail(format!(
+            "{}: tampered report accepted ({code} at {path_prefix})",
+            inst.id()
+        ))),
         Err(e) => {
             prop_assert_eq!(e.code(), code, "{}: {}", inst.id(), e);
-            prop_assert!(e.path().starts_with(path_prefix), "{}: path {} (expected {}…)", inst.id(), e.path(), path_prefix);
+            prop_assert!(
+                e.path().starts_with(path_prefix),
+                "{}: path {} (expected {}…)",
+                inst.id(),
+                e.path(),
+                path_prefix
+            );
             Ok(())
         }
     }
@@ -157,6 +166,9 @@ proptest! {
             _ => {
                 r.flags.push(FlagResult {
                     id: "relabelled_flag".into(),
+                    verdict: Verdict::Positive,
+                    missing_items: vec![],
+                    refused_items: vec![],
                     level: FlagLevel::Critical,
                     label: Default::default(),
                     reason: Default::default(),

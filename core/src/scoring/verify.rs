@@ -34,7 +34,7 @@ use crate::instrument::compile::band_pos;
 use crate::instrument::spec::{BandBasis, ValidityVerdict};
 use crate::instrument::Instrument;
 use crate::scoring::plan::{AggPlan, CondPlan, MissingPlan, Plan, ScalePlan, NOT_AN_OPTION, NO_BAND};
-use crate::scoring::report::{InstrumentRef, ScaleResult, ScoreReport, ValidityStatus};
+use crate::scoring::report::{InstrumentRef, ScaleResult, ScoreReport, ValidityStatus, Verdict};
 use std::collections::BTreeMap;
 
 /// At most this many characters of a reported string are echoed in an error message.
@@ -189,8 +189,8 @@ struct ScaleView {
 struct View<'a> {
     plan: &'a Plan,
     scales: Vec<ScaleView>,
-    /// Per plan flag: listed in the report.
-    flags: Vec<bool>,
+    /// Per plan flag: its verdict in the report (absent from the list: negative).
+    flags: Vec<Verdict>,
     duration: Option<i64>,
 }
 
@@ -275,9 +275,9 @@ impl View<'_> {
                 None => K::U,
             },
             CondPlan::Flag(i) => match self.flags.get(*i) {
-                Some(true) => K::T,
-                Some(false) => K::F,
-                None => K::U,
+                Some(Verdict::Positive) => K::T,
+                Some(Verdict::Negative) => K::F,
+                _ => K::U,
             },
         }
     }
@@ -352,6 +352,36 @@ fn integer_multiple_in(v: Ratio, k: i64, lo: i64, hi: i64) -> bool {
     let n = i128::from(v.num()) * i128::from(k);
     let d = i128::from(v.den());
     n % d == 0 && (i128::from(lo)..=i128::from(hi)).contains(&(n / d))
+}
+
+/// The items an indeterminate verdict names as deciding it: only with an indeterminate verdict,
+/// among the items its rule reads, and no more than the report counts missing or refused.
+/// An indeterminate verdict needs an unanswered item somewhere. Paths relative to the verdict.
+fn undecided_items(verdict: Verdict, missing: &[u32], refused: &[u32], allowed: &[u32], r: &ScoreReport) -> Result<()> {
+    if verdict != Verdict::Indeterminate {
+        if !missing.is_empty() || !refused.is_empty() {
+            return Err(inconsistent("/missing_items", format!("a {verdict} verdict names no undecided items")));
+        }
+        return Ok(());
+    }
+    if r.items.missing == 0 && r.items.refused == 0 {
+        return Err(inconsistent(
+            "/verdict",
+            "every item is answered, so the verdict is decided (positive or negative), not indeterminate",
+        ));
+    }
+    for (field, list, count) in [("missing_items", missing, r.items.missing), ("refused_items", refused, r.items.refused)] {
+        if let Some(bad) = list.iter().find(|i| !allowed.contains(i)) {
+            return Err(inconsistent(format!("/{field}"), format!("item {bad} is not read by this rule")));
+        }
+        if list.len() as u64 > u64::from(count) {
+            return Err(inconsistent(
+                format!("/{field}"),
+                format!("{} items named, but the report counts {count}", list.len()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn show(v: Ratio) -> String {
@@ -447,7 +477,7 @@ impl Instrument {
         }
 
         // Flags: known, in spec order, at their level, items among the flag's items.
-        let mut listed = vec![false; plan.flags.len()];
+        let mut listed = vec![Verdict::Negative; plan.flags.len()];
         let mut last: Option<usize> = None;
         for (k, f) in r.flags.iter().enumerate() {
             let path = format!("/flags/{k}");
@@ -469,7 +499,13 @@ impl Instrument {
                 ));
             }
             last = Some(fi);
-            listed[fi] = true;
+            if f.verdict == Verdict::Negative {
+                return Err(inconsistent(
+                    format!("{path}/verdict"),
+                    format!("flag {} is listed as negative; only positive and indeterminate flags are listed", f.id),
+                ));
+            }
+            listed[fi] = f.verdict;
             let fp = &plan.flags[fi];
             if f.level != fp.level {
                 return Err(inconsistent(
@@ -485,6 +521,7 @@ impl Instrument {
             if let Some(bad) = f.items.iter().find(|i| !allowed.contains(i)) {
                 return Err(inconsistent(format!("{path}/items"), format!("item {bad} is not read by flag {}'s rule", f.id)));
             }
+            undecided_items(f.verdict, &f.missing_items, &f.refused_items, &allowed, r).map_err(|e| e.prefixed(&path))?;
         }
         let view = View {
             plan,
@@ -494,17 +531,17 @@ impl Instrument {
         };
         for (fi, fp) in plan.flags.iter().enumerate() {
             match (view.cond(&fp.cond, 0), listed[fi]) {
-                (K::T, false) => {
+                (K::T, Verdict::Negative | Verdict::Indeterminate) => {
                     return Err(inconsistent(
                         "/flags",
-                        format!("flag {} must fire: the reported scale values satisfy its rule", fp.id),
+                        format!("flag {} is positive: the reported scale values satisfy its rule", fp.id),
                     ))
                 }
-                (K::F, true) => {
+                (K::F, Verdict::Positive | Verdict::Indeterminate) => {
                     let k = r.flags.iter().position(|f| f.id == fp.id).unwrap_or(0);
                     return Err(inconsistent(
                         format!("/flags/{k}"),
-                        format!("flag {} cannot fire: the reported scale values contradict its rule", fp.id),
+                        format!("flag {} is negative: the reported scale values contradict its rule", fp.id),
                     ));
                 }
                 _ => {}
@@ -527,11 +564,18 @@ impl Instrument {
                 if rsp.source != sp.source || rsp.reason != sp.reason {
                     return Err(inconsistent("/screen_positive", "the screen verdict's reason or source differ from the spec's"));
                 }
-                match (view.cond(&sp.cond, 0), rsp.positive) {
-                    (K::T, false) => return Err(inconsistent("/screen_positive/positive", "the reported scale values make the screen positive")),
-                    (K::F, true) => return Err(inconsistent("/screen_positive/positive", "the reported scale values make the screen negative")),
+                match (view.cond(&sp.cond, 0), rsp.verdict) {
+                    (K::T, Verdict::Negative | Verdict::Indeterminate) => {
+                        return Err(inconsistent("/screen_positive/verdict", "the reported scale values make the screen positive"))
+                    }
+                    (K::F, Verdict::Positive | Verdict::Indeterminate) => {
+                        return Err(inconsistent("/screen_positive/verdict", "the reported scale values make the screen negative"))
+                    }
                     _ => {}
                 }
+                let mut allowed = Vec::new();
+                cond_items(plan, &sp.cond, &mut allowed, 0);
+                undecided_items(rsp.verdict, &rsp.missing_items, &rsp.refused_items, &allowed, r).map_err(|e| e.prefixed("/screen_positive"))?;
             }
         }
 
