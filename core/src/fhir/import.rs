@@ -281,6 +281,7 @@ impl Importer<'_> {
             let options = (lo..=hi)
                 .enumerate()
                 .map(|(i, v)| OptionSpec {
+                    id: Some(format!("value_{v}")),
                     code: i as i64,
                     value: v,
                     label: None,
@@ -327,10 +328,12 @@ impl Importer<'_> {
             self.ignored.push(link.to_owned());
             return Ok(());
         }
+        let mut used = BTreeSet::new();
         let options = opts
             .into_iter()
             .enumerate()
             .map(|(i, o)| OptionSpec {
+                id: Some(option_id(&o.coding.code, i, &mut used)),
                 code: i as i64,
                 value: o.weight.map_or(i as i32, |(w, _)| w),
                 label: o.coding.display.as_ref().map(|d| Localized { zh: None, en: Some(d.clone()) }),
@@ -580,6 +583,30 @@ fn bounds(item: &J, path: &str) -> Result<(i32, i32)> {
         ));
     }
     Ok((lo, hi))
+}
+
+/// A valid, unique option id (`[A-Za-z0-9_.-]`, 1-64 characters, not a number, not
+/// `missing`/`refused`) from an answer code: the code itself where it qualifies (LOINC `LA6568-5`),
+/// else a slug of it (`More than half the days` → `More_than_half_the_days`).
+fn option_id(code: &str, index: usize, used: &mut BTreeSet<String>) -> String {
+    let mut slug: String = code
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' })
+        .take(56)
+        .collect();
+    if slug.trim_matches('_').is_empty() {
+        slug = format!("option_{index}");
+    }
+    if slug.parse::<i64>().is_ok() || slug == "missing" || slug == "refused" {
+        slug = format!("option_{slug}");
+    }
+    let mut id = slug.clone();
+    let mut n = 2;
+    while !used.insert(id.clone()) {
+        id = format!("{slug}_{n}");
+        n += 1;
+    }
+    id
 }
 
 fn sanitize_id(s: &str) -> String {

@@ -161,6 +161,12 @@ pub struct Coding {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
+    /// Stable option id, unique within the item: the LOINC answer code (`LA6568-5`) where the
+    /// option has one, otherwise a slug of its meaning (`strongly_agree`). Answers may name an
+    /// option by this id instead of its code. When absent, the id is the `fhir` coding's code, or
+    /// `code_<code>` (see [`OptionSpec::effective_id`]); the built-in catalog states every id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The raw code a respondent's answer carries (0..=127, so it fits every integer buffer).
     pub code: i64,
     /// The scored value before reversal.
@@ -171,6 +177,17 @@ pub struct OptionSpec {
     /// FHIR answer coding (LOINC answer code such as `LA6568-5`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir: Option<Coding>,
+}
+
+impl OptionSpec {
+    /// The option's id: `id` if given, else the `fhir` coding's code, else `code_<code>`.
+    pub fn effective_id(&self) -> String {
+        match (&self.id, &self.fhir) {
+            (Some(id), _) => id.clone(),
+            (None, Some(c)) if !c.code.is_empty() => c.code.clone(),
+            _ => format!("code_{}", self.code),
+        }
+    }
 }
 
 /// Options of an item: the name of an option set, or an inline list.
