@@ -247,6 +247,7 @@ pub fn import_questionnaire(json: &str) -> Result<InstrumentSpec> {
             reverse: false,
             values: None,
             scored: weighted,
+            asked_if: None,
             fhir: Some(FhirItemLink {
                 link_id: link,
                 code: item.get("code").and_then(Value::as_array).and_then(|a| a.first()).and_then(coding_of),
