@@ -296,6 +296,7 @@ impl Importer<'_> {
                 reverse: false,
                 values: None,
                 scored: true,
+                asked_if: None,
                 fhir: Some(FhirItemLink {
                     link_id: link.to_owned(),
                     code,
@@ -348,6 +349,7 @@ impl Importer<'_> {
             reverse: false,
             values: None,
             scored,
+            asked_if: None,
             fhir: Some(FhirItemLink {
                 link_id: link.to_owned(),
                 code,

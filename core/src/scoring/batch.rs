@@ -22,7 +22,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::Instrument;
-use crate::scoring::eval::{self, RowState, ANSWERED, MISSING, REFUSED};
+use crate::scoring::eval::{self, RowState, Tri, ANSWERED, MISSING, REFUSED};
 use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
 use std::collections::BTreeMap;
@@ -453,14 +453,15 @@ fn write_row(plan: &Plan, st: &RowState, out: &mut BatchColumns, r: usize) {
         col.answered[r] = u16::try_from(st.answered[si]).unwrap_or(u16::MAX);
         col.prorated[r] = st.prorated[si];
     }
-    let mut bits = 0u64;
+    let (mut pos, mut und) = (0u64, 0u64);
     for (fi, &f) in st.flags.iter().enumerate() {
-        bits |= u64::from(f) << fi;
+        pos |= u64::from(f == Tri::T) << fi;
+        und |= u64::from(f == Tri::U) << fi;
     }
-    out.flags[r] = bits;
-    out.flags_indeterminate[r] = 0;
+    out.flags[r] = pos;
+    out.flags_indeterminate[r] = und;
     out.validity[r] = eval::validity_code(plan, st);
     if let Some(s) = &plan.screen_positive {
-        out.screen[r] = u8::from(eval::cond(&s.cond, plan, st));
+        out.screen[r] = eval::cond3(&s.cond, plan, st).verdict().code();
     }
 }

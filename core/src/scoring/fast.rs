@@ -320,9 +320,9 @@ pub(crate) fn scales(plan: &Plan, t: &CallTables, bn: usize, s: &mut Scratch) {
                     }
                 }
             }
-            AggPlan::Count(items, op, k) => {
-                let test = int_test(*op, *k);
-                for &j in items {
+            AggPlan::Count(terms) => {
+                for t in terms {
+                    let (j, test) = (t.idx, int_test(t.op, t.value));
                     let col = &s.val[j * BLOCK..j * BLOCK + bn];
                     let tmp = &mut s.tmp;
                     int_loop!(test, tmp, bn, col, i16);
