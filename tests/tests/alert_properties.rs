@@ -127,11 +127,7 @@ fn add(e: &mut StudentEvidence, it: &Item) {
     match *it {
         Item::Screening(r, h) => {
             let reps = reports();
-            e.screenings.push(Screening {
-                id: None,
-                at: t(h),
-                report: reps[r % reps.len()].clone(),
-            });
+            e.screenings.push(Screening::from_report(None, t(h), reps[r % reps.len()].clone()));
         }
         Item::Observation(c, r, h) => e.observations.push(Observation {
             id: None,
@@ -190,6 +186,7 @@ fn apply(e: &mut StudentEvidence, h: &History) {
         tier: tiers[prev].clone(),
         since: t(since_h),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     for &(of_current, lower, role, at_h) in &h.reviews {
         // A review of the tier in force (or of the one above it, as history), keeping or lowering one step.
