@@ -315,8 +315,8 @@ fn scale_items(plan: &Plan, si: usize, out: &mut Vec<u32>, depth: usize) {
     }
     let Some(sc) = plan.scales.get(si) else { return };
     match &sc.agg {
-        AggPlan::Sum(items) | AggPlan::Mean(items) | AggPlan::Count(items, _, _) => {
-            out.extend(items.iter().filter_map(|i| plan.items.get(*i)).map(|it| it.number));
+        AggPlan::Sum(_) | AggPlan::Mean(_) | AggPlan::Count(_) => {
+            out.extend(sc.agg.item_indices().iter().filter_map(|i| plan.items.get(*i)).map(|it| it.number));
         }
         AggPlan::SumOfScales(parts) => parts.iter().for_each(|j| scale_items(plan, *j, out, depth + 1)),
     }
@@ -810,10 +810,8 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
         None => raw.to_ratio(),
     };
     let den = sc.den.max(1);
-    let items: &[usize] = match &sc.agg {
-        AggPlan::Sum(v) | AggPlan::Mean(v) | AggPlan::Count(v, _, _) => v,
-        AggPlan::SumOfScales(_) => &[],
-    };
+    let item_indices = sc.agg.item_indices(); // empty for a composite
+    let items: &[usize] = &item_indices;
     let ranges: Vec<(i64, i64)> = items.iter().map(|i| item_range(plan, *i)).collect();
     let range_msg = |lo: Ratio, hi: Ratio| format!("scale {id}: {raw} is outside the range {} to {} it can take", show(lo), show(hi));
     if complete {
