@@ -8,8 +8,8 @@ arrays in place and releases the GIL.
 >>> import changkaixin
 >>> phq9 = changkaixin.catalog().instrument("phq9")
 >>> report = phq9.score({1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1})
->>> report.scale("total").raw, report.scale("total").band.id, report.has_flag("item9_self_harm")
-(Decimal('12'), 'moderate', True)
+>>> report.scale("total").raw, report.scale("total").band.id, report.flag_verdict("item9_self_harm")
+(Decimal('12'), 'moderate', <Verdict.POSITIVE: 'positive'>)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from . import fhir
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
-from ._enums import ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict
+from ._enums import VERDICT_NAMES, ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict, Verdict
 from ._errors import (
     BatchError,
     CatalogError,
@@ -31,7 +31,7 @@ from ._errors import (
     TimeError,
 )
 from ._frame import score_frame
-from ._instrument import Answers, Catalog, Groups, Instrument, Timestamp, catalog
+from ._instrument import Answers, Catalog, Groups, Instrument, ReportLike, Timestamp, catalog
 from ._report import (
     Band,
     FlagResult,
@@ -57,7 +57,9 @@ __all__ = [
     "AlertDecision",
     "AlertPolicy",
     "Evidence",
+    "ReportLike",
     "VALIDITY_NAMES",
+    "VERDICT_NAMES",
     "Answers",
     "Band",
     "BatchError",
@@ -88,6 +90,7 @@ __all__ = [
     "ValidityReason",
     "ValidityStatus",
     "ValidityVerdict",
+    "Verdict",
     "catalog",
     "export_observation",
     "fhir",

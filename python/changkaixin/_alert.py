@@ -1,9 +1,15 @@
 """Alert tiers (三级预警, 常教办〔2021〕90号 二(三)9–11): policy, one student, many students.
 
 Thin wrappers over the core's alert engine. Evidence and decisions are open-ended
-documents, so they cross as ``dict`` / ``list`` (the core's documented JSON shapes);
-a :class:`~changkaixin.ScoreReport` may be used directly inside evidence. Time is
-always an input: pass timezone-aware datetimes or RFC 3339 strings.
+documents, so they cross as ``dict`` / ``list`` (the core's documented JSON shapes).
+
+A screening carries either the **answers** — ``{"at": ..., "instrument": inst,
+"response": {"answers": {...}}}``, scored by the engine with that instrument id and
+version (an :class:`~changkaixin.Instrument` may stand for its ``{"id", "version",
+"settings"}``) — or a **report** (a :class:`~changkaixin.ScoreReport` or its dict), which
+the core verifies against the policy's catalog before using it: a report is never
+trusted, whichever way it arrives. Time is always an input: pass timezone-aware
+datetimes or RFC 3339 strings.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._errors import ChangkaixinError, _from_core
-from ._instrument import Catalog, Timestamp
+from ._instrument import Catalog, Instrument, Timestamp
 from ._report import Localized, ScoreReport
 
 __all__ = ["AlertBatch", "AlertDecision", "AlertPolicy", "Evidence"]
@@ -30,6 +36,12 @@ Evidence = Union[Mapping[str, Any], str]
 def _default(o: object) -> Any:
     if isinstance(o, ScoreReport):
         return o.to_dict()
+    if isinstance(o, Instrument):
+        # The instrument of an answers-carrying screening: the engine scores with this id and version.
+        ref: dict[str, Any] = {"id": o.id, "version": o.version}
+        if o.settings:
+            ref["settings"] = o.settings
+        return ref
     if isinstance(o, _dt.datetime):
         return o.isoformat()
     raise TypeError(f"{type(o).__name__} is not JSON serialisable in alert evidence")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["ErrorCode", "FlagLevel", "Severity", "ValidityStatus", "ValidityVerdict"]
+__all__ = ["VERDICT_NAMES", "ErrorCode", "FlagLevel", "Severity", "ValidityStatus", "ValidityVerdict", "Verdict"]
 
 
 class _StrEnum(str, Enum):
@@ -57,6 +57,21 @@ class ErrorCode(_StrEnum):
     FHIR_UNSUPPORTED = "fhir.unsupported"
     FHIR_UNKNOWN_LINK_ID = "fhir.unknown_link_id"
     FHIR_UNKNOWN_ANSWER = "fhir.unknown_answer"
+    FHIR_ITEM_TYPE = "fhir.item_type"
+    FHIR_ENABLE_WHEN = "fhir.enable_when"
+    FHIR_REPEATS = "fhir.repeats"
+    FHIR_NESTED_ITEM = "fhir.nested_item"
+    FHIR_VALUE_SET = "fhir.value_set"
+    FHIR_INVALID_WEIGHT = "fhir.invalid_weight"
+    FHIR_PARTIAL_WEIGHTS = "fhir.partial_weights"
+    FHIR_NO_SCORED_ITEMS = "fhir.no_scored_items"
+    FHIR_UNBOUNDED_NUMERIC = "fhir.unbounded_numeric"
+    FHIR_DUPLICATE_LINK_ID = "fhir.duplicate_link_id"
+    FHIR_MULTIPLE_ANSWERS = "fhir.multiple_answers"
+    FHIR_ANSWER_TYPE = "fhir.answer_type"
+    FHIR_INVALID_VALUE = "fhir.invalid_value"
+    FHIR_RESPONSE_STATUS = "fhir.response_status"
+    FHIR_LIMIT = "fhir.limit"
     POLICY_PARSE = "policy.parse"
     POLICY_LINT = "policy.lint"
     POLICY_UNSUPPORTED_FORMAT = "policy.unsupported_format"
@@ -71,6 +86,11 @@ class ErrorCode(_StrEnum):
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
     POLICY_INVALID_VALUE = "policy.invalid_value"
     EVIDENCE_INVALID = "evidence.invalid"
+    EVIDENCE_UNKNOWN_INSTRUMENT = "evidence.unknown_instrument"
+    EVIDENCE_VERSION_MISMATCH = "evidence.version_mismatch"
+    EVIDENCE_UNKNOWN_SETTING = "evidence.unknown_setting"
+    EVIDENCE_OUT_OF_RANGE = "evidence.out_of_range"
+    EVIDENCE_REPORT_INCONSISTENT = "evidence.report_inconsistent"
     TIME_INVALID = "time.invalid"
 
     @property
@@ -111,3 +131,48 @@ class FlagLevel(_StrEnum):
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+
+
+class Verdict(_StrEnum):
+    """A three-valued screen or flag verdict: ``"negative"``, ``"positive"`` or ``"indeterminate"``.
+
+    *Indeterminate* means the answers given cannot decide it (an item it depends on is
+    missing or refused; the report names them in ``missing_items`` / ``refused_items``).
+    It is **not** negative: treat it as "ask again / follow up", never as "no".
+
+    Batch columns carry the codes (:attr:`code`): **0 negative, 1 positive,
+    2 indeterminate**, the same in every binding (``Verdict.from_code``). Note that
+    ``bool(code)`` is true for indeterminate, the safe direction.
+
+    A verdict has no truth value: ``if verdict:`` raises :class:`TypeError` (as a non-empty
+    ``str`` it would otherwise read *true* even for ``"negative"``). Compare explicitly:
+    ``verdict is Verdict.POSITIVE`` or ``verdict != Verdict.NEGATIVE``.
+    """
+
+    NEGATIVE = "negative"
+    POSITIVE = "positive"
+    INDETERMINATE = "indeterminate"
+
+    @property
+    def code(self) -> int:
+        """The batch code: 0 negative, 1 positive, 2 indeterminate."""
+        return VERDICT_NAMES.index(self.value)
+
+    @classmethod
+    def from_code(cls, code: int) -> Verdict:
+        """The verdict with batch code ``code`` (0, 1 or 2); ``ValueError`` otherwise."""
+        c = int(code)
+        if not 0 <= c < len(VERDICT_NAMES):
+            raise ValueError(f"{code!r} is not a verdict code (0 negative, 1 positive, 2 indeterminate)")
+        return cls(VERDICT_NAMES[c])
+
+    def __bool__(self) -> bool:
+        """Refused: a verdict is three-valued; compare it with a member instead."""
+        raise TypeError(
+            f"a Verdict has no truth value ({self.value!r}); compare it explicitly, "
+            "e.g. `v is Verdict.POSITIVE` or `v != Verdict.NEGATIVE` (indeterminate is not negative)"
+        )
+
+
+#: Verdict names by batch code: ``VERDICT_NAMES[code]`` (0 negative, 1 positive, 2 indeterminate).
+VERDICT_NAMES: tuple[str, str, str] = ("negative", "positive", "indeterminate")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from ._batch import UNSCORED, VALIDITY_NAMES
+from ._enums import VERDICT_NAMES
 from ._instrument import Catalog, Instrument
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,12 +94,12 @@ def score_frame(
         )
         out[f"{s}_answered"] = res[f"{s}.answered"]
         out[f"{s}_prorated"] = res[f"{s}.prorated"]
+    verdicts = pd.Index(list(VERDICT_NAMES))
     for f in res.flag_ids:
-        out[f"flag_{f}"] = res[f"flag.{f}"]
+        out[f"flag_{f}"] = pd.Categorical.from_codes(res[f"flag.{f}"].astype(np.int64), categories=verdicts)
+    if res.has_screen:
+        out["screen"] = pd.Categorical.from_codes(res["screen"].astype(np.int64), categories=verdicts)
     out["validity"] = pd.Categorical.from_codes(
         res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES))
     )
-    sp = res["screen_positive"]
-    out["screen_positive"] = pd.array(sp == 1, dtype="boolean")
-    out["screen_positive"][sp < 0] = pd.NA
     return pd.DataFrame(out, index=df.index)

@@ -15,9 +15,9 @@ from . import _core
 from ._batch import BatchResult
 from ._report import ScoreReport
 
-__all__ = ["Answers", "Catalog", "Groups", "Instrument", "Timestamp", "catalog"]
+__all__ = ["Answers", "Catalog", "Groups", "Instrument", "ReportLike", "Timestamp", "catalog"]
 
-#: An answer set: ``{item number or item id: code | None | "refused"}``, or a list in item order.
+#: An answer set: ``{item number or item id: code | option id | None | "refused"}``, or a list in item order.
 Answers = Union[Mapping[Union[int, str], Union[int, str, None]], Sequence[Union[int, str, None]]]
 #: A timestamp: a timezone-aware :class:`datetime.datetime` or an RFC 3339 string.
 Timestamp = Union[_dt.datetime, str]
@@ -33,6 +33,20 @@ def _time(t: Optional[Timestamp]) -> Optional[str]:
         # Naive datetimes produce no offset; the core then reports score.invalid_time.
         return t.isoformat()
     raise TypeError(f"expected a datetime or an RFC 3339 string, not {type(t).__name__}")
+
+
+#: A score report from outside: a :class:`ScoreReport`, a dict in the core's report shape, or its JSON text.
+ReportLike = Union[ScoreReport, Mapping[str, Any], str, bytes]
+
+
+def _report_text(report: ReportLike) -> str:
+    if isinstance(report, ScoreReport):
+        return report.to_json()
+    if isinstance(report, bytes):
+        return report.decode("utf-8")
+    if isinstance(report, str):
+        return report
+    return json.dumps(report, ensure_ascii=False)
 
 
 def _settings(settings: Optional[Mapping[str, str]]) -> Optional[dict[str, str]]:
@@ -97,6 +111,34 @@ class Instrument:
         """The same instrument with other setting options (others keep their current choice)."""
         return Instrument(self._native.with_settings(_settings(settings) or {}))
 
+    def describe(self) -> str:
+        """What this instrument expects and computes, as the core's stable text (same in every binding).
+
+        Above all each item's **code table**: which code and which stable option id mean which
+        answer and which scored value. Check it before scoring an export: RSES and DSRSC, for
+        example, number their options in printed order, the reverse of the "as ticked" numbering
+        many exports use; declare a ``code_map`` (or answer by option id) when your codes differ.
+        Then the scales with their ranges, bands and missing-data rules, the flags and the screen rule.
+        """
+        return self._native.describe_text()
+
+    def description(self) -> dict[str, Any]:
+        """The same description as data (the core's ``InstrumentDescription``).
+
+        ``{"id", "version", "name", "settings"?, "items": [{"number", "id", "scored", "reverse",
+        "asked_if"?, "options": [{"code", "id", "value", "label"?}, ...]}, ...], "scales", "flags",
+        "screen_positive"?}``.
+        """
+        result: dict[str, Any] = json.loads(self._native.describe_json())
+        return result
+
+    def option_ids(self, item: int) -> list[str]:
+        """The stable option ids of item number ``item`` in printed order (answers may give these instead of codes)."""
+        for it in self.description()["items"]:
+            if it["number"] == item:
+                return [str(o["id"]) for o in it["options"]]
+        raise KeyError(f"instrument {self.id} has no item {item!r} (items are 1..{self.n_items})")
+
     def spec_json(self) -> str:
         """The resolved spec (settings applied) as canonical JSON."""
         return self._native.spec_json()
@@ -142,8 +184,9 @@ class Instrument:
         """Score one response.
 
         ``answers`` maps item numbers (``9`` or ``"9"``) or item ids to an option code,
-        ``None`` (missing) or ``"refused"``; absent items are missing. A list gives one
-        answer per item in order. ``started_at``/``finished_at`` feed completion-time
+        an option id (a ``str`` such as ``"LA6568-5"``, see :meth:`describe`), ``None``
+        (missing) or ``"refused"``; absent items are missing. A list gives one answer per
+        item in order. ``started_at``/``finished_at`` feed completion-time
         validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``).
 
         Raises :class:`~changkaixin.ScoreError` for an unknown item, a code that is not an
@@ -151,6 +194,15 @@ class Instrument:
         """
         g = None if group is None else {str(k): str(v) for k, v in group.items()}
         return ScoreReport(self._native.score(answers, _time(started_at), _time(finished_at), g))
+
+    def verify_report(self, report: ReportLike) -> ScoreReport:
+        """Verify a report from outside against this instrument (by the core); returns it as a :class:`ScoreReport`.
+
+        Raises :class:`~changkaixin.EvidenceError` when the report is not one this instrument
+        (version, settings) could have produced: a value outside its scale's range, a band,
+        flag or verdict that does not follow from the values, an unknown setting, ...
+        """
+        return ScoreReport(self._native.verify_report(_report_text(report)))
 
     def score_json(self, text: str) -> ScoreReport:
         """Score a response given as JSON text in the core's ``Response`` shape."""
@@ -220,9 +272,9 @@ class Instrument:
         return hash((self.id, self.version, tuple(sorted(self.settings.items()))))
 
     def __repr__(self) -> str:
-        """``Instrument('phq9', version='1.0.0', settings={...})``."""
+        """``Instrument('phq9', version='1.1.0')`` followed by :meth:`describe` (the code tables)."""
         s = f", settings={self.settings!r}" if self.settings else ""
-        return f"Instrument({self.id!r}, version={self.version!r}{s})"
+        return f"Instrument({self.id!r}, version={self.version!r}{s})\n{self.describe().rstrip()}"
 
 
 def _groups(
@@ -282,6 +334,14 @@ class Catalog:
     def instrument(self, id: str, settings: Optional[Mapping[str, str]] = None) -> Instrument:
         """The instrument with this id and setting options (:class:`~changkaixin.CatalogError` if unknown)."""
         return Instrument(self._native.instrument(id, _settings(settings)))
+
+    def verify_report(self, report: ReportLike) -> ScoreReport:
+        """Verify a report from outside against the catalog (by the core); returns it as a :class:`ScoreReport`.
+
+        The instrument must be in the catalog (``evidence.unknown_instrument`` otherwise) at the
+        report's version; see :meth:`Instrument.verify_report` for what else is checked.
+        """
+        return ScoreReport(self._native.verify_report(_report_text(report)))
 
     def with_instrument(self, instrument: Instrument) -> Catalog:
         """A copy of this catalog with one more (or a replaced) instrument, e.g. a licensed key."""

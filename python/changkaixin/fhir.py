@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Mapping
-from typing import Any, Union
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Optional, Union
 
 from . import _core
 from ._instrument import Instrument
 from ._report import ScoreReport
 
-__all__ = ["export_observation", "import_questionnaire", "score_questionnaire_response"]
+__all__ = [
+    "ScoredQuestionnaireResponse",
+    "StoredTotal",
+    "export_observation",
+    "import_questionnaire",
+    "score_questionnaire_response",
+    "score_questionnaire_response_detailed",
+]
 
 Resource = Union[str, bytes, Mapping[str, Any]]
 
@@ -44,6 +53,47 @@ def score_questionnaire_response(instrument: Instrument, response: Resource) -> 
     return ScoreReport(_core.score_questionnaire_response(instrument._native, _text(response)))
 
 
+@dataclass(frozen=True)
+class StoredTotal:
+    """A total stored in a ``QuestionnaireResponse`` (a calculated item's answer), next to the recomputed value.
+
+    It is only ever compared, never used. ``status`` is ``"agrees"``, ``"disagrees"`` or
+    ``"not_compared"`` (not a readable number, not linked to a scale, or the scale unscored).
+    """
+
+    link_id: str
+    path: str
+    scale: Optional[str]
+    stored: Optional[Decimal]
+    recomputed: Optional[Decimal]
+    status: str
+
+
+@dataclass(frozen=True)
+class ScoredQuestionnaireResponse:
+    """A scored ``QuestionnaireResponse``: the engine's report and every stored total it found."""
+
+    report: ScoreReport
+    stored_totals: list[StoredTotal]
+
+
+def score_questionnaire_response_detailed(instrument: Instrument, response: Resource) -> ScoredQuestionnaireResponse:
+    """Like :func:`score_questionnaire_response`, and report each stored total against the recomputed scale."""
+    report, stored = _core.score_questionnaire_response_detailed(instrument._native, _text(response))
+    totals = [
+        StoredTotal(
+            s["link_id"],
+            s["path"],
+            s.get("scale"),
+            None if s.get("stored") is None else Decimal(s["stored"]),
+            None if s.get("recomputed") is None else Decimal(s["recomputed"]),
+            str(s["status"]),
+        )
+        for s in json.loads(stored)
+    ]
+    return ScoredQuestionnaireResponse(ScoreReport(report), totals)
+
+
 def export_observation(
     instrument: Instrument,
     report: ScoreReport,
@@ -52,6 +102,9 @@ def export_observation(
     effective: Union[_dt.datetime, str],
 ) -> dict[str, Any]:
     """Export one scored scale of ``report`` as a FHIR ``Observation`` (a dict).
+
+    The report is verified against ``instrument`` by the core first (an edited report raises
+    :class:`~changkaixin.EvidenceError` and is never exported).
 
     ``subject`` is a reference such as ``"Patient/pseudonym-123"``; ``effective`` a
     timezone-aware datetime or RFC 3339 string. The code is the spec's observation

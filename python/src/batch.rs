@@ -196,10 +196,11 @@ pub fn score_batch<'py>(
         groups,
         durations,
     };
+    let has_screen = instrument.inner.spec().screen_positive.is_some();
     macro_rules! try_dtype {
             ($($t:ty => $name:literal),*) => {
                 $( if let Ok(a) = codes.extract::<PyReadonlyArray2<'py, $t>>() {
-                    return columns(py, run::<$t>(py, instrument, &a, &x, $name)?);
+                    return columns(py, run::<$t>(py, instrument, &a, &x, $name)?, has_screen);
                 } )*
             };
         }
@@ -210,7 +211,7 @@ pub fn score_batch<'py>(
 }
 
 /// Move the core's columns into numpy arrays without copying.
-fn columns(py: Python<'_>, mut out: BatchColumns) -> PyResult<Bound<'_, PyDict>> {
+fn columns(py: Python<'_>, mut out: BatchColumns, has_screen: bool) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("n_rows", out.n_rows)?;
     let scales = pyo3::types::PyList::empty(py);
@@ -228,21 +229,21 @@ fn columns(py: Python<'_>, mut out: BatchColumns) -> PyResult<Bound<'_, PyDict>>
         scales.append(sd)?;
     }
     d.set_item("scales", scales)?;
+    // One column of verdict codes per flag (0 negative, 1 positive, 2 indeterminate).
     let flag_columns = pyo3::types::PyList::empty(py);
     for id in &out.flag_ids {
-        flag_columns.append(PyArray1::from_vec(py, out.flag_column(id).unwrap_or_default()))?;
+        flag_columns.append(PyArray1::from_vec(py, out.flag_verdicts(id).unwrap_or_default()))?;
     }
     d.set_item("flag_columns", flag_columns)?;
     d.set_item("flag_ids", out.flag_ids)?;
     d.set_item("flags", PyArray1::from_vec(py, out.flags))?;
+    d.set_item("flags_indeterminate", PyArray1::from_vec(py, out.flags_indeterminate))?;
     d.set_item("validity", PyArray1::from_vec(py, out.validity))?;
-    // Verdict codes (0 negative, 1 positive, 2 indeterminate) or -1 where the instrument defines no
-    // screen; the binding team exposes the core's `screen`/`flags_indeterminate` columns later.
-    let screen: Vec<i8> = if out.screen.len() == out.n_rows {
-        out.screen.iter().map(|&v| v as i8).collect()
+    // Screen verdict codes; `None` when the instrument defines no screen-positive rule.
+    if out.screen.len() == out.n_rows && has_screen {
+        d.set_item("screen", PyArray1::from_vec(py, out.screen))?;
     } else {
-        vec![-1; out.n_rows]
-    };
-    d.set_item("screen_positive", PyArray1::from_vec(py, screen))?;
+        d.set_item("screen", py.None())?;
+    }
     Ok(d)
 }

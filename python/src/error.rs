@@ -24,6 +24,14 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
     }
 }
 
+/// At most 200 characters of a message built from input (a parser's message may quote the input).
+pub(crate) fn short(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
 /// Convert a core error into the matching `changkaixin` exception.
 pub(crate) fn to_py(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {

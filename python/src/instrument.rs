@@ -1,7 +1,7 @@
 //! Instruments, the catalog and single-response scoring.
 
 use crate::error::{to_py, IntoPyResult};
-use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response};
+use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response, ScoreReport};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
@@ -48,6 +48,14 @@ impl NativeCatalog {
     fn instrument(&self, py: Python<'_>, id: &str, settings: Option<BTreeMap<String, String>>) -> PyResult<NativeInstrument> {
         let inner = self.inner.instrument_with(id, &settings.unwrap_or_default()).py(py)?;
         Ok(NativeInstrument { inner })
+    }
+    /// Verify a score report (JSON text) against the catalog: known instrument, version and
+    /// settings, values within range, bands, flags and verdicts consistent. Returns the report's
+    /// canonical JSON; raises `EvidenceError` (`evidence.*`, path into the report) otherwise.
+    fn verify_report(&self, py: Python<'_>, report_json: &str) -> PyResult<String> {
+        let report = parse_report(report_json).py(py)?;
+        self.inner.verify_report(&report).py(py)?;
+        Ok(report.to_json())
     }
     /// Built-in specs that failed lint, as `(id, code, message)` (empty in a correct build).
     fn load_errors(&self) -> Vec<(String, &'static str, String)> {
@@ -101,6 +109,14 @@ impl NativeInstrument {
     fn option_value(&self, item: u32, code: i64) -> Option<i32> {
         self.inner.option_value(item, code)
     }
+    /// The core's description (code tables, scales, flags, screen rule) as stable text.
+    fn describe_text(&self) -> String {
+        self.inner.describe().to_string()
+    }
+    /// The core's description as JSON (`InstrumentDescription`).
+    fn describe_json(&self) -> String {
+        serde_json::to_string(&self.inner.describe()).unwrap_or_default()
+    }
     /// The resolved spec (settings applied) as canonical JSON.
     fn spec_json(&self) -> String {
         self.inner.to_json()
@@ -151,6 +167,12 @@ impl NativeInstrument {
         }
         Ok(self.inner.score(&response).py(py)?.to_json())
     }
+    /// Verify a score report (JSON text) against this instrument; returns its canonical JSON.
+    fn verify_report(&self, py: Python<'_>, report_json: &str) -> PyResult<String> {
+        let report = parse_report(report_json).py(py)?;
+        self.inner.verify_report(&report).py(py)?;
+        Ok(report.to_json())
+    }
     /// Score a response given as JSON text (the core `Response` shape); returns the report JSON.
     fn score_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
         Ok(self.inner.score_json(text).py(py)?.to_json())
@@ -158,6 +180,17 @@ impl NativeInstrument {
     fn __repr__(&self) -> String {
         format!("NativeInstrument({:?}, version={:?})", self.inner.id(), self.inner.version())
     }
+}
+
+/// A score report from outside (JSON text), not yet verified.
+pub(crate) fn parse_report(text: &str) -> Result<ScoreReport, Error> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::new(
+            ErrorCode::EvidenceInvalid,
+            format!("line {} column {}", e.line(), e.column()),
+            format!("not a changkaixin score report: {}", crate::error::short(&e.to_string())),
+        )
+    })
 }
 
 fn answer_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -173,7 +206,7 @@ fn answer_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
-/// A Python answer value: int code, None (missing), "refused" / "missing".
+/// A Python answer value: int code, option id (str), None (missing), "refused" / "missing".
 fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
     if v.is_none() {
         return Ok(Answer::Missing);
@@ -183,11 +216,11 @@ fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
             return Ok(Answer::Code(c));
         }
     } else if let Ok(s) = v.extract::<&str>() {
-        match s {
-            "refused" => return Ok(Answer::Refused),
-            "missing" => return Ok(Answer::Missing),
-            _ => {}
-        }
+        return Ok(match s {
+            "refused" => Answer::Refused,
+            "missing" => Answer::Missing,
+            id => Answer::OptionId(id.to_owned()),
+        });
     } else if let Ok(c) = v.call_method0("__index__").and_then(|i| i.extract::<i64>()) {
         // numpy integers and other int-likes (but not bool, handled above as not-int).
         if !v.is_instance_of::<PyBool>() {
@@ -200,7 +233,7 @@ fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
         &Error::new(
             ErrorCode::ResponseParse,
             format!("/answers/{key}"),
-            format!("expected an integer option code, None (missing) or \"refused\", got {shown}"),
+            format!("expected an integer option code, an option id (str), None (missing) or \"refused\", got {shown}"),
         ),
     ))
 }

@@ -40,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::import_questionnaire, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::score_questionnaire_response, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::score_questionnaire_response_detailed, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::export_observation, m)?)?;
     Ok(())
 }
