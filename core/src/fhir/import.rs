@@ -234,7 +234,7 @@ impl Importer<'_> {
                 ErrorCode::FhirEnableWhen,
                 c,
                 format!(
-                    "scored item {:?} is conditional (enableWhen); whether it counts would depend on other answers, which the engine does not evaluate",
+                    "scored item {:?} is conditional (enableWhen or enableWhenExpression); whether it counts would depend on other answers, which the engine does not evaluate",
                     short(link)
                 ),
             ));

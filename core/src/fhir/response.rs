@@ -269,15 +269,22 @@ impl Reader<'_> {
                     }
                 }
             }
-            (_, false) => Err(Error::new(
-                ErrorCode::FhirAnswerType,
-                vpath,
-                format!(
-                    "item {number} is a choice item answered with valueCoding, not {}; a number would be ambiguous (option code or weight?)",
-                    short(kind)
-                ),
-            )
-            .with_item(number)),
+            (_, false) => {
+                let why = if matches!(kind, "valueInteger" | "valueDecimal" | "valueQuantity") {
+                    " (a number would be ambiguous: option code or weight?)"
+                } else {
+                    ""
+                };
+                Err(Error::new(
+                    ErrorCode::FhirAnswerType,
+                    vpath,
+                    format!(
+                        "item {number} is a choice item: answer with a valueCoding naming one of its options, not {}{why}",
+                        short(kind)
+                    ),
+                )
+                .with_item(number))
+            }
             (_, true) => Err(Error::new(
                 ErrorCode::FhirAnswerType,
                 vpath,
