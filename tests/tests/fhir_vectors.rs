@@ -10,7 +10,7 @@
 //! outputs (never `expect`); review the diff before committing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use changkaixin_core::fhir::{export_observation, import_questionnaire, score_questionnaire_response_detailed};
+use changkaixin_core::fhir::{bind_questionnaire, export_observation, import_questionnaire, score_questionnaire_response_detailed};
 use changkaixin_core::{Catalog, Error, Instrument};
 use changkaixin_tests::{normalise, repo_root, vector_files};
 use serde_json::{json, Value};
@@ -34,8 +34,9 @@ fn read(case: &Value, key: &str) -> Option<String> {
 fn run(case: &Value) -> Outcome {
     let mut out = Outcome::default();
     let mut imported = None;
-    if let Some(text) = read(case, "questionnaire_file") {
-        match import_questionnaire(&text) {
+    let questionnaire = read(case, "questionnaire_file");
+    if let Some(text) = &questionnaire {
+        match import_questionnaire(text) {
             Ok(spec) => {
                 out.spec = Some(serde_json::to_value(&spec).unwrap());
                 imported = Some(spec);
@@ -46,9 +47,20 @@ fn run(case: &Value) -> Outcome {
             }
         }
     }
-    let inst = match case["instrument"].as_str().expect("case names an instrument") {
-        "import" => Instrument::from_spec(imported.expect("instrument \"import\" needs questionnaire_file")),
-        id => Catalog::builtin().instrument(id),
+    let named = case["instrument"].as_str().expect("case names an instrument");
+    let inst = match named.strip_prefix("bind:") {
+        _ if named == "import" => Instrument::from_spec(imported.expect("instrument \"import\" needs questionnaire_file")),
+        Some(id) => {
+            let builtin = Catalog::builtin().instrument(id).expect("a built-in instrument");
+            match bind_questionnaire(&builtin, questionnaire.as_deref().expect("\"bind:\" needs questionnaire_file")) {
+                Ok(i) => Ok(i),
+                Err(e) => {
+                    out.error = Some(("bind", e));
+                    return out;
+                }
+            }
+        }
+        None => Catalog::builtin().instrument(named),
     };
     let inst = match inst {
         Ok(i) => i,

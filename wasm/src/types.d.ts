@@ -518,6 +518,7 @@ export type ErrorCode =
   | "fhir.invalid_value"
   | "fhir.response_status"
   | "fhir.limit"
+  | "fhir.incompatible"
   | "policy.parse"
   | "policy.lint"
   | "policy.unsupported_format"
