@@ -13,8 +13,8 @@ use crate::error::{Error, ErrorCode, Result};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 
-/// Deepest array/object nesting accepted (the deepest real questionnaires use about 20).
-pub const MAX_DEPTH: usize = 64;
+/// Deepest array/object nesting accepted (real questionnaires use about 20 levels).
+pub const MAX_DEPTH: usize = 100;
 
 /// A parsed JSON value; numbers keep their literal text.
 #[derive(Debug, Clone, PartialEq, Eq)]
