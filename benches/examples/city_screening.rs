@@ -229,8 +229,9 @@ fn main() {
         &c.grade,
         Some(("invalid (lie >= 7)", invalid)),
     );
-    let positive = phq9_out.screen_positive.iter().filter(|v| **v == 1).count();
-    println!("\nPHQ-9 screen-positive (total >= 10): {positive} of {n}");
+    let positive = phq9_out.screen.iter().filter(|v| **v == 1).count();
+    let indeterminate = phq9_out.screen.iter().filter(|v| **v == 2).count();
+    println!("\nPHQ-9 screen-positive (total >= 10): {positive} of {n}; indeterminate (items missing): {indeterminate}");
     println!("\n{}  build tables", ms(t));
 
     // ---- From scores to tiers: the plan's 班级—学校—社会 warning levels (二(三)11) ----

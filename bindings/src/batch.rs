@@ -60,7 +60,8 @@ pub struct BatchResult {
     pub flags: Vec<u64>,
     /// Per row: 0 valid, 1 incomplete, 2 invalid.
     pub validity: Vec<u8>,
-    /// Per row: 1 positive, 0 negative, -1 the instrument defines no screen-positive rule.
+    /// Per row: the screen verdict code (0 negative, 1 positive, 2 indeterminate), or -1 where the
+    /// instrument defines no screen-positive rule.
     pub screen_positive: Vec<i8>,
 }
 
@@ -83,7 +84,7 @@ fn to_core(r: &BatchResult) -> BatchColumns {
         flag_ids: r.flag_ids.clone(),
         flags: r.flags.clone(),
         validity: Vec::new(),
-        screen_positive: Vec::new(),
+        ..BatchColumns::default()
     }
 }
 
@@ -120,7 +121,11 @@ impl Instrument {
                 flag_ids: out.flag_ids,
                 flags: out.flags,
                 validity: out.validity,
-                screen_positive: out.screen_positive,
+                screen_positive: if out.screen.len() == out.n_rows {
+                    out.screen.iter().map(|&v| v as i8).collect()
+                } else {
+                    vec![-1; out.n_rows]
+                },
             })
         })
     }

@@ -91,6 +91,9 @@ impl From<core::Answer> for Answer {
     fn from(a: core::Answer) -> Self {
         match a {
             core::Answer::Code(code) => Answer::Code { code },
+            // Not produced by the core's own paths (FHIR scoring yields codes); an `OptionId`
+            // variant arrives with the binding's option-id support.
+            core::Answer::OptionId(_) => Answer::Missing,
             core::Answer::Missing => Answer::Missing,
             core::Answer::Refused => Answer::Refused,
         }
@@ -297,6 +300,7 @@ impl From<core::ScoreReport> for ScoreReport {
             flags: r
                 .flags
                 .into_iter()
+                .filter(|f| f.verdict == core::Verdict::Positive) // until the records carry verdicts
                 .map(|f| FlagResult {
                     id: f.id,
                     level: f.level,
@@ -308,7 +312,7 @@ impl From<core::ScoreReport> for ScoreReport {
                 })
                 .collect(),
             screen_positive: r.screen_positive.map(|s| ScreenPositiveResult {
-                positive: s.positive,
+                positive: s.verdict == core::Verdict::Positive,
                 reason: s.reason,
                 evidence: s.evidence,
                 source: s.source,
@@ -401,16 +405,21 @@ impl From<ScoreReport> for core::ScoreReport {
                 .into_iter()
                 .map(|f| core::FlagResult {
                     id: f.id,
+                    verdict: core::Verdict::Positive,
                     level: f.level,
                     label: f.label,
                     reason: f.reason,
                     items: f.items,
+                    missing_items: Vec::new(),
+                    refused_items: Vec::new(),
                     evidence: f.evidence,
                     source: f.source,
                 })
                 .collect(),
             screen_positive: r.screen_positive.map(|s| core::ScreenPositiveResult {
-                positive: s.positive,
+                verdict: if s.positive { core::Verdict::Positive } else { core::Verdict::Negative },
+                missing_items: Vec::new(),
+                refused_items: Vec::new(),
                 reason: s.reason,
                 evidence: s.evidence,
                 source: s.source,

@@ -35,4 +35,4 @@ pub use instrument::catalog::Catalog;
 pub use instrument::spec::InstrumentSpec;
 pub use instrument::Instrument;
 pub use scoring::batch::{BatchColumns, BatchInput, ScaleColumns};
-pub use scoring::report::{Answer, Response, ScoreReport, ValidityStatus};
+pub use scoring::report::{Answer, Response, ScoreReport, ValidityStatus, Verdict};

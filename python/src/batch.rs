@@ -122,17 +122,20 @@ fn score_parallel<T: Code>(inst: &Instrument, input: &BatchInput<'_, T>, threads
     }
     let mut rest_scales: Vec<std::vec::IntoIter<ScaleColumns>> = Vec::with_capacity(rest.len());
     let mut flags = Vec::with_capacity(rest.len());
+    let mut flags_u = Vec::with_capacity(rest.len());
     let mut validity = Vec::with_capacity(rest.len());
     let mut screen = Vec::with_capacity(rest.len());
     for p in rest {
         rest_scales.push(p.scales.into_iter());
         flags.push(p.flags);
+        flags_u.push(p.flags_indeterminate);
         validity.push(p.validity);
-        screen.push(p.screen_positive);
+        screen.push(p.screen);
     }
     join(&mut out.flags, n_rows, flags.into_iter());
+    join(&mut out.flags_indeterminate, n_rows, flags_u.into_iter());
     join(&mut out.validity, n_rows, validity.into_iter());
-    join(&mut out.screen_positive, n_rows, screen.into_iter());
+    join(&mut out.screen, n_rows, screen.into_iter());
     for col in &mut out.scales {
         let mut raw = Vec::new();
         let mut score = Vec::new();
@@ -233,6 +236,13 @@ fn columns(py: Python<'_>, mut out: BatchColumns) -> PyResult<Bound<'_, PyDict>>
     d.set_item("flag_ids", out.flag_ids)?;
     d.set_item("flags", PyArray1::from_vec(py, out.flags))?;
     d.set_item("validity", PyArray1::from_vec(py, out.validity))?;
-    d.set_item("screen_positive", PyArray1::from_vec(py, out.screen_positive))?;
+    // Verdict codes (0 negative, 1 positive, 2 indeterminate) or -1 where the instrument defines no
+    // screen; the binding team exposes the core's `screen`/`flags_indeterminate` columns later.
+    let screen: Vec<i8> = if out.screen.len() == out.n_rows {
+        out.screen.iter().map(|&v| v as i8).collect()
+    } else {
+        vec![-1; out.n_rows]
+    };
+    d.set_item("screen_positive", PyArray1::from_vec(py, screen))?;
     Ok(d)
 }

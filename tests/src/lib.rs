@@ -128,8 +128,13 @@ pub fn check_expect(report: &ScoreReport, expect: &Value) -> Vec<String> {
         }
     }
     if let Some(sp) = expect.get("screen_positive") {
-        let got = report.screen_positive.as_ref().map(|s| s.positive);
-        if sp.as_bool() != got {
+        let want = match sp {
+            Value::Bool(true) => Some("positive"),
+            Value::Bool(false) => Some("negative"),
+            other => other.as_str(),
+        };
+        let got = report.screen_positive.as_ref().map(|s| s.verdict.as_str());
+        if want != got {
             bad.push(format!("screen_positive: expected {sp}, got {got:?}"));
         }
     }

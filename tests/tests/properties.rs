@@ -74,7 +74,7 @@ fn score(inst: &Instrument, ans: &[Answer], group_key: u8) -> ScoreReport {
         ..Response::default()
     };
     for (i, a) in ans.iter().enumerate() {
-        r.answers.insert((i + 1).to_string(), *a);
+        r.answers.insert((i + 1).to_string(), a.clone());
     }
     inst.score(&r).unwrap()
 }
@@ -155,7 +155,7 @@ proptest! {
         for row in &rows {
             let ans = answers(inst, &row[..n]);
             for a in &ans {
-                flat.push(match a { Answer::Code(c) => *c as i16, Answer::Missing => -1, Answer::Refused => -2 });
+                flat.push(match a { Answer::Code(c) => *c as i16, Answer::Refused => -2, _ => -1 });
             }
             reports.push(score(inst, &ans, g));
         }
@@ -181,9 +181,12 @@ proptest! {
             prop_assert_eq!(rep.validity.status.code(), out.validity[r], "{} row {} validity", inst.id(), r);
             for (fi, id) in out.flag_ids.iter().enumerate() {
                 prop_assert_eq!(rep.has_flag(id), out.flags[r] >> fi & 1 == 1, "{} row {} flag {}", inst.id(), r, id);
+                prop_assert_eq!(rep.flag_verdict(id).code(), out.flag_verdicts(id).unwrap()[r], "{} row {} flag {} verdict", inst.id(), r, id);
             }
-            let sp = rep.screen_positive.as_ref().map_or(-1, |s| i8::from(s.positive));
-            prop_assert_eq!(sp, out.screen_positive[r]);
+            match rep.screen_verdict() {
+                Some(v) => prop_assert_eq!(v.code(), out.screen[r], "{} row {} screen", inst.id(), r),
+                None => prop_assert!(out.screen.is_empty()),
+            }
         }
     }
 

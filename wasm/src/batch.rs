@@ -147,6 +147,13 @@ fn columns_to_js(c: &BatchColumns) -> Result<JsValue, JsValue> {
     }
     set(&out, "flag_columns", &columns)?;
     set(&out, "validity", &Uint8Array::from(&c.validity[..]))?;
-    set(&out, "screen_positive", &Int8Array::from(&c.screen_positive[..]))?;
+    // Verdict codes (0 negative, 1 positive, 2 indeterminate) or -1 where the instrument defines no
+    // screen; the binding team exposes the core's `screen`/`flags_indeterminate` columns later.
+    let screen: Vec<i8> = if c.screen.len() == c.n_rows {
+        c.screen.iter().map(|&v| v as i8).collect()
+    } else {
+        vec![-1; c.n_rows]
+    };
+    set(&out, "screen_positive", &Int8Array::from(&screen[..]))?;
     Ok(out.into())
 }

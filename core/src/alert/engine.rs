@@ -732,7 +732,7 @@ impl<'p> Evaluator<'p> {
             let flags: Vec<String> = r
                 .flags
                 .iter()
-                .filter(|f| f.level >= lv)
+                .filter(|f| f.verdict == crate::scoring::report::Verdict::Positive && f.level >= lv)
                 .map(|f| format!("{} ({})", f.id, level_word(f.level)))
                 .collect();
             parts.push(format!("flags {}", flags.join(", ")));

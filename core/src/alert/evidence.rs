@@ -353,7 +353,10 @@ impl Prepared {
                 inst,
                 at: t,
                 validity: r.validity.status.code(),
-                positive: r.screen_positive.as_ref().is_some_and(|sp| sp.positive),
+                positive: r
+                    .screen_positive
+                    .as_ref()
+                    .is_some_and(|sp| sp.verdict == crate::scoring::report::Verdict::Positive),
                 max_flag: 0,
                 max_severity: 0,
                 flags: 0,
@@ -365,7 +368,8 @@ impl Prepared {
                 }
             }
             let ci = cp.instruments.get(usize::from(inst)).filter(|_| inst != ANY_INSTRUMENT);
-            for f in &r.flags {
+            // Indeterminate flags are listed too; until the policy handles them, only positive ones count here.
+            for f in r.flags.iter().filter(|f| f.verdict == crate::scoring::report::Verdict::Positive) {
                 p.max_flag = p.max_flag.max(f.level as u8 + 1);
                 if let Some(ci) = ci {
                     if let Some(bit) = ci.flags.iter().position(|(id, _)| *id == f.id) {

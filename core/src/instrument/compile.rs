@@ -320,11 +320,21 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 lut[o.code as usize] = v as i16;
             }
         }
+        let options = opts
+            .iter()
+            .map(|o| OptionPlan {
+                code: o.code,
+                id: o.effective_id(),
+                value: i32::from(lut[o.code as usize]),
+                label: o.label.clone(),
+            })
+            .collect();
         out.push(ItemPlan {
             number: it.number,
             id: it.id.clone(),
             scored: it.scored,
             lut,
+            options,
         });
     }
     Ok(out)
@@ -367,7 +377,35 @@ fn check_options(opts: &[OptionSpec], path: &str) -> Result<()> {
         }
         check_value(o.value, &format!("{path}/{oi}/value"))?;
     }
+    let mut ids = BTreeSet::new();
+    for (oi, o) in opts.iter().enumerate() {
+        let id = o.effective_id();
+        if !valid_option_id(&id) {
+            return Err(err(
+                ErrorCode::SpecBadOptions,
+                format!("{path}/{oi}/id"),
+                format!("option id {id:?} must be 1-64 characters of [A-Za-z0-9_.-] and not \"missing\" or \"refused\""),
+            ));
+        }
+        if !ids.insert(id.clone()) {
+            return Err(err(
+                ErrorCode::SpecDuplicateId,
+                format!("{path}/{oi}/id"),
+                format!("option id {id:?} appears twice among the options (give each option its own `id`)"),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Option ids: non-empty, short, unambiguous in a Response (not `missing`/`refused`, not an integer).
+fn valid_option_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && s != "missing"
+        && s != "refused"
+        && s.parse::<i64>().is_err()
 }
 
 fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {

@@ -118,7 +118,7 @@ pub struct AgeRange {
 }
 
 /// FHIR identity of an instrument.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FhirInstrumentLink {
     /// Questionnaire canonical URL or LOINC panel code.
@@ -131,6 +131,16 @@ pub struct FhirInstrumentLink {
     /// are ignored: a stored total is never trusted; the engine recomputes it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calculated_link_ids: Vec<String>,
+    /// Which scale a computed item claims to hold (`linkId → scale id`, e.g. `H1/TS → total`).
+    /// A stored value is only ever *compared* with the recomputed scale and reported
+    /// (`fhir::StoredTotal`), never used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calculated_scales: BTreeMap<String, String>,
+    /// linkIds of items that carry no score (free text, dates, booleans, unweighted multi-select,
+    /// numeric items without a `{score}` unit). Their answers in a QuestionnaireResponse are not
+    /// scoring input and are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_link_ids: Vec<String>,
 }
 
 /// A FHIR coding.
@@ -151,6 +161,12 @@ pub struct Coding {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
+    /// Stable option id, unique within the item: the LOINC answer code (`LA6568-5`) where the
+    /// option has one, otherwise a slug of its meaning (`strongly_agree`). Answers may name an
+    /// option by this id instead of its code. When absent, the id is the `fhir` coding's code, or
+    /// `code_<code>` (see [`OptionSpec::effective_id`]); the built-in catalog states every id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The raw code a respondent's answer carries (0..=127, so it fits every integer buffer).
     pub code: i64,
     /// The scored value before reversal.
@@ -161,6 +177,17 @@ pub struct OptionSpec {
     /// FHIR answer coding (LOINC answer code such as `LA6568-5`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir: Option<Coding>,
+}
+
+impl OptionSpec {
+    /// The option's id: `id` if given, else the `fhir` coding's code, else `code_<code>`.
+    pub fn effective_id(&self) -> String {
+        match (&self.id, &self.fhir) {
+            (Some(id), _) => id.clone(),
+            (None, Some(c)) if !c.code.is_empty() => c.code.clone(),
+            _ => format!("code_{}", self.code),
+        }
+    }
 }
 
 /// Options of an item: the name of an option set, or an inline list.
@@ -209,6 +236,10 @@ pub struct FhirItemLink {
     /// The item code (LOINC question code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<Coding>,
+    /// The item is answered with a number (`valueInteger`, `valueDecimal`, `valueQuantity`) whose
+    /// exact value selects the option with that `value`, instead of with a `valueCoding`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub numeric: bool,
 }
 
 fn yes() -> bool {

@@ -86,7 +86,7 @@ fn toy_compiles_and_scores() {
     // straight-lining is only a note
     assert_eq!(r.validity.reasons.len(), 1);
     assert!(!r.has_flag("crit"));
-    assert_eq!(r.screen_positive.as_ref().map(|s| s.positive), Some(false));
+    assert_eq!(r.screen_verdict(), Some(crate::Verdict::Negative));
 }
 
 #[test]

@@ -134,14 +134,18 @@ pub struct BatchColumns {
     pub n_rows: usize,
     /// One entry per scale, in spec order.
     pub scales: Vec<ScaleColumns>,
-    /// Flag ids; flag `i` is bit `i` of each `flags` word.
+    /// Flag ids; flag `i` is bit `i` of each `flags` and `flags_indeterminate` word.
     pub flag_ids: Vec<String>,
-    /// Flag bitset per row.
+    /// Per row, the bitset of flags that are **positive**.
     pub flags: Vec<u64>,
+    /// Per row, the bitset of flags that are **indeterminate** (their items were missing or
+    /// refused). A flag whose bit is set in neither word is determined negative.
+    pub flags_indeterminate: Vec<u64>,
     /// Validity per row: 0 valid, 1 incomplete, 2 invalid.
     pub validity: Vec<u8>,
-    /// Screen-positive per row: 1 positive, 0 negative, -1 the instrument defines none.
-    pub screen_positive: Vec<i8>,
+    /// Screen verdict per row ([`crate::scoring::report::Verdict::code`]): 0 negative,
+    /// 1 positive, 2 indeterminate. Empty when the instrument defines no screen-positive rule.
+    pub screen: Vec<u8>,
 }
 
 impl BatchColumns {
@@ -149,10 +153,30 @@ impl BatchColumns {
     pub fn scale(&self, id: &str) -> Option<&ScaleColumns> {
         self.scales.iter().find(|s| s.id == id)
     }
-    /// One flag as a boolean column.
+    /// One flag as a boolean column: `true` where the flag is **positive** (indeterminate rows
+    /// read `false` here; use [`BatchColumns::flag_verdicts`] to tell them from negative rows).
     pub fn flag_column(&self, id: &str) -> Option<Vec<bool>> {
         let bit = self.flag_ids.iter().position(|f| f == id)?;
         Some(self.flags.iter().map(|w| w >> bit & 1 == 1).collect())
+    }
+    /// One flag as a column of verdict codes: 0 negative, 1 positive, 2 indeterminate.
+    pub fn flag_verdicts(&self, id: &str) -> Option<Vec<u8>> {
+        let bit = self.flag_ids.iter().position(|f| f == id)?;
+        Some(
+            self.flags
+                .iter()
+                .zip(self.flags_indeterminate.iter().chain(std::iter::repeat(&0)))
+                .map(|(p, u)| {
+                    if p >> bit & 1 == 1 {
+                        1
+                    } else if u >> bit & 1 == 1 {
+                        2
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
+        )
     }
 }
 
@@ -380,9 +404,11 @@ fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
     out.flag_ids = plan.flags.iter().map(|f| f.id.clone()).collect();
     fit(&mut out.flags, n_rows, 0);
     fit(&mut out.validity, n_rows, 0);
-    fit(&mut out.screen_positive, n_rows, -1);
-    if plan.screen_positive.is_none() {
-        out.screen_positive.fill(-1);
+    fit(&mut out.flags_indeterminate, n_rows, 0);
+    if plan.screen_positive.is_some() {
+        fit(&mut out.screen, n_rows, 0);
+    } else {
+        out.screen.clear();
     }
     out.scales.resize_with(plan.scales.len(), ScaleColumns::default);
     for (sc, col) in plan.scales.iter().zip(out.scales.iter_mut()) {
@@ -432,8 +458,9 @@ fn write_row(plan: &Plan, st: &RowState, out: &mut BatchColumns, r: usize) {
         bits |= u64::from(f) << fi;
     }
     out.flags[r] = bits;
+    out.flags_indeterminate[r] = 0;
     out.validity[r] = eval::validity_code(plan, st);
     if let Some(s) = &plan.screen_positive {
-        out.screen_positive[r] = i8::from(eval::cond(&s.cond, plan, st));
+        out.screen[r] = u8::from(eval::cond(&s.cond, plan, st));
     }
 }

@@ -516,6 +516,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         col.answered[r0..r0 + bn].fill(u16::try_from(sc.n).unwrap_or(u16::MAX));
         col.prorated[r0..r0 + bn].fill(false);
     }
+    out.flags_indeterminate[r0..r0 + bn].fill(0);
     let bits = &mut out.flags[r0..r0 + bn];
     bits.fill(0);
     for fi in 0..plan.flags.len() {
@@ -541,8 +542,8 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
     }
     if let Some(sp) = &plan.screen_positive {
         cond(&sp.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool);
-        for (o, &x) in out.screen_positive[r0..r0 + bn].iter_mut().zip(tmp.iter()) {
-            *o = x as i8;
+        for (o, &x) in out.screen[r0..r0 + bn].iter_mut().zip(tmp.iter()) {
+            *o = x;
         }
     }
 }

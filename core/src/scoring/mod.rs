@@ -51,7 +51,7 @@ impl Instrument {
                 .with_item(plan.items[idx].number));
             }
             seen[idx] = true;
-            set_answer(plan, &mut st, idx, *ans, &path)?;
+            set_answer(plan, &mut st, idx, ans, &path)?;
         }
         self.finish(st, response)
     }
@@ -68,7 +68,7 @@ impl Instrument {
         }
         let mut st = RowState::new(plan);
         for (i, a) in answers.iter().enumerate() {
-            set_answer(plan, &mut st, i, *a, &format!("/answers/{}", i + 1))?;
+            set_answer(plan, &mut st, i, a, &format!("/answers/{}", i + 1))?;
         }
         self.finish(st, &Response::default())
     }
@@ -104,30 +104,51 @@ pub(crate) fn resolve_item(plan: &Plan, key: &str) -> Option<usize> {
     plan.items.iter().position(|it| it.id == key)
 }
 
-fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: Answer, path: &str) -> Result<()> {
-    match ans {
-        Answer::Missing => st.state[idx] = MISSING,
-        Answer::Refused => st.state[idx] = REFUSED,
-        Answer::Code(c) => {
-            let item = &plan.items[idx];
-            let Some(v) = item.value_of(c) else {
-                let codes: Vec<String> = (0..plan::CODE_SLOTS as i64)
-                    .filter(|k| item.value_of(*k).is_some())
-                    .map(|k| k.to_string())
-                    .collect();
-                return Err(Error::new(
-                    ErrorCode::ScoreUnknownOption,
-                    path.to_owned(),
-                    format!("item {} has no option with code {c} (options: {})", item.number, codes.join(", ")),
-                )
-                .with_item(item.number));
-            };
-            st.state[idx] = ANSWERED;
-            st.code[idx] = c;
-            st.value[idx] = v;
+fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &str) -> Result<()> {
+    let item = &plan.items[idx];
+    let code = match ans {
+        Answer::Missing => {
+            st.state[idx] = MISSING;
+            return Ok(());
         }
-    }
+        Answer::Refused => {
+            st.state[idx] = REFUSED;
+            return Ok(());
+        }
+        Answer::Code(c) => *c,
+        Answer::OptionId(id) => item.code_of_id(id).ok_or_else(|| {
+            let ids: Vec<&str> = item.options.iter().map(|o| o.id.as_str()).collect();
+            Error::new(
+                ErrorCode::ScoreUnknownOption,
+                path.to_owned(),
+                format!("item {} has no option with id {:?} (option ids: {})", item.number, echo(id), ids.join(", ")),
+            )
+            .with_item(item.number)
+        })?,
+    };
+    let Some(v) = item.value_of(code) else {
+        let mut codes: Vec<i64> = item.options.iter().map(|o| o.code).collect();
+        codes.sort_unstable();
+        let codes: Vec<String> = codes.iter().map(i64::to_string).collect();
+        return Err(Error::new(
+            ErrorCode::ScoreUnknownOption,
+            path.to_owned(),
+            format!("item {} has no option with code {code} (options: {})", item.number, codes.join(", ")),
+        )
+        .with_item(item.number));
+    };
+    st.state[idx] = ANSWERED;
+    st.code[idx] = code;
+    st.value[idx] = v;
     Ok(())
+}
+
+/// At most a short prefix of an input string, for error messages.
+fn echo(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
 }
 
 /// For each normed scale, the index of the norm group matching `group`; `Err(scale id)` if none matches.
@@ -263,10 +284,13 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
             items.dedup();
             flags.push(FlagResult {
                 id: f.id.clone(),
+                verdict: Verdict::Positive,
                 level: f.level,
                 label: f.label.clone(),
                 reason: f.reason.clone(),
                 items,
+                missing_items: Vec::new(),
+                refused_items: Vec::new(),
                 evidence: ev,
                 source: f.source.clone(),
             });
@@ -280,7 +304,9 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
             explain(&s.cond, plan, st, &mut ev, &mut items);
         }
         ScreenPositiveResult {
-            positive,
+            verdict: if positive { Verdict::Positive } else { Verdict::Negative },
+            missing_items: Vec::new(),
+            refused_items: Vec::new(),
             reason: s.reason.clone(),
             evidence: ev,
             source: s.source.clone(),

@@ -35,9 +35,27 @@ pub(crate) struct ItemPlan {
     pub scored: bool,
     /// code → scored value, or [`NOT_AN_OPTION`].
     pub lut: Box<[i16; CODE_SLOTS]>,
+    /// The options in printed order.
+    pub options: Vec<OptionPlan>,
+}
+
+/// One option of an item, as compiled.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // value/label: read by `describe` (next commit)
+pub(crate) struct OptionPlan {
+    pub code: i64,
+    /// The effective option id (unique within the item).
+    pub id: String,
+    /// The scored value (after reversal or an explicit `values` map).
+    pub value: i32,
+    pub label: Option<Localized>,
 }
 
 impl ItemPlan {
+    /// The option code with this id.
+    pub fn code_of_id(&self, id: &str) -> Option<i64> {
+        self.options.iter().find(|o| o.id == id).map(|o| o.code)
+    }
     /// The scored value of a code, if the code is an option.
     #[inline]
     pub fn value_of(&self, code: i64) -> Option<i32> {

@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Answer {
     /// The option code chosen.
     Code(i64),
+    /// The stable id of the option chosen (e.g. the LOINC answer code `LA6568-5`, or a slug such as
+    /// `strongly_agree`). Serialised as that string. Never ambiguous, unlike a code whose numbering an
+    /// export may have reversed.
+    OptionId(String),
     /// No answer (skipped, not shown). Serialised as `null`.
     Missing,
     /// The respondent declined to answer. Serialised as `"refused"`.
@@ -23,6 +27,7 @@ impl Serialize for Answer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Answer::Code(c) => s.serialize_i64(*c),
+            Answer::OptionId(id) => s.serialize_str(id),
             Answer::Missing => s.serialize_none(),
             Answer::Refused => s.serialize_str("refused"),
         }
@@ -35,7 +40,7 @@ impl<'de> Deserialize<'de> for Answer {
         impl serde::de::Visitor<'_> for V {
             type Value = Answer;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer option code, null (missing) or \"refused\"")
+                f.write_str("an integer option code, an option id (string), null (missing) or \"refused\"")
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Answer, E> {
                 Ok(Answer::Code(v))
@@ -53,7 +58,7 @@ impl<'de> Deserialize<'de> for Answer {
                 match v {
                     "refused" => Ok(Answer::Refused),
                     "missing" => Ok(Answer::Missing),
-                    other => Err(E::custom(format!("expected a code, null or \"refused\", got {other:?}"))),
+                    other => Ok(Answer::OptionId(other.to_owned())),
                 }
             }
         }
@@ -118,9 +123,10 @@ pub struct ScoreReport {
     pub duration_seconds: Option<i64>,
     /// Every scale, in spec order.
     pub scales: Vec<ScaleResult>,
-    /// Flags that fired, in spec order.
+    /// Every flag whose verdict is positive **or indeterminate**, in spec order. A flag of the
+    /// instrument that is absent from this list is determined negative.
     pub flags: Vec<FlagResult>,
-    /// The overall screen-positive verdict, where the instrument defines one.
+    /// The overall screen verdict, where the instrument defines a screen-positive rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_positive: Option<ScreenPositiveResult>,
 }
@@ -130,9 +136,18 @@ impl ScoreReport {
     pub fn scale(&self, id: &str) -> Option<&ScaleResult> {
         self.scales.iter().find(|s| s.id == id)
     }
-    /// Whether the flag with this id fired.
+    /// Whether the flag with this id is **positive** (an indeterminate flag is not; see [`ScoreReport::flag_verdict`]).
     pub fn has_flag(&self, id: &str) -> bool {
-        self.flags.iter().any(|f| f.id == id)
+        self.flags.iter().any(|f| f.id == id && f.verdict == Verdict::Positive)
+    }
+    /// The verdict of the flag with this id: positive or indeterminate when listed in `flags`,
+    /// otherwise negative (also for an id the instrument does not define).
+    pub fn flag_verdict(&self, id: &str) -> Verdict {
+        self.flags.iter().find(|f| f.id == id).map_or(Verdict::Negative, |f| f.verdict)
+    }
+    /// The screen verdict, if the instrument defines a screen-positive rule.
+    pub fn screen_verdict(&self) -> Option<Verdict> {
+        self.screen_positive.as_ref().map(|s| s.verdict)
     }
     /// Serialise to canonical JSON (same input, same bytes).
     pub fn to_json(&self) -> String {
@@ -265,35 +280,103 @@ pub struct BandResult {
     pub source: Option<String>,
 }
 
-/// A flag that fired.
+/// A three-valued verdict: a screen or a flag is positive, negative, or cannot be decided from
+/// the answers given (items it depends on were missing or refused).
+///
+/// Evaluation is Kleene three-valued logic: a condition is **positive** when it holds for every
+/// possible answer to the unanswered items, **negative** when it holds for none, and
+/// **indeterminate** otherwise. "I cannot tell" never reads as negative.
+///
+/// Batch code ([`Verdict::code`], the same in every binding): 0 negative, 1 positive, 2 indeterminate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Determined negative: false for every possible answer to the unanswered items.
+    Negative,
+    /// Determined positive: true for every possible answer to the unanswered items.
+    Positive,
+    /// Not decidable from the answers given.
+    Indeterminate,
+}
+
+impl Verdict {
+    /// Batch code: 0 negative, 1 positive, 2 indeterminate.
+    pub fn code(self) -> u8 {
+        match self {
+            Verdict::Negative => 0,
+            Verdict::Positive => 1,
+            Verdict::Indeterminate => 2,
+        }
+    }
+    /// The verdict with this batch code.
+    pub fn from_code(code: u8) -> Option<Verdict> {
+        match code {
+            0 => Some(Verdict::Negative),
+            1 => Some(Verdict::Positive),
+            2 => Some(Verdict::Indeterminate),
+            _ => None,
+        }
+    }
+    /// The serialised name: `negative`, `positive` or `indeterminate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Negative => "negative",
+            Verdict::Positive => "positive",
+            Verdict::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A flag whose verdict is positive or indeterminate (negative flags are not listed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlagResult {
     /// Flag id.
     pub id: String,
+    /// [`Verdict::Positive`] or [`Verdict::Indeterminate`].
+    pub verdict: Verdict,
     /// Level.
     pub level: FlagLevel,
     /// Label.
     pub label: Localized,
     /// Why it matters.
     pub reason: Localized,
-    /// Items whose answers made the flag fire.
+    /// Items whose answers made the flag fire (positive) or that it depends on (indeterminate).
     pub items: Vec<u32>,
-    /// The conditions that held, in words (e.g. `item 9 value 1 >= 1`).
+    /// When indeterminate: the missing items whose answers would decide it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_items: Vec<u32>,
+    /// When indeterminate: the refused items whose answers would decide it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_items: Vec<u32>,
+    /// The conditions that held (positive) or could not be decided (indeterminate), in words
+    /// (e.g. `item 9 value 1 >= 1`).
     pub evidence: Vec<String>,
     /// Source of the rule.
     pub source: String,
 }
 
-/// Screen-positive verdict.
+/// The screen verdict of an instrument with a screen-positive rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenPositiveResult {
-    /// Whether the screen is positive.
-    pub positive: bool,
+    /// Positive, negative or indeterminate.
+    pub verdict: Verdict,
+    /// When indeterminate: the missing items whose answers would decide it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_items: Vec<u32>,
+    /// When indeterminate: the refused items whose answers would decide it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_items: Vec<u32>,
     /// What a positive screen means.
     pub reason: Localized,
-    /// Evidence when positive.
+    /// Evidence when positive or indeterminate (empty when negative).
     pub evidence: Vec<String>,
     /// Source.
     pub source: String,
