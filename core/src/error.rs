@@ -141,6 +141,9 @@ error_codes! {
     FhirResponseStatus => "fhir.response_status",
     /// A FHIR document beyond a documented limit (nesting depth, options per item).
     FhirLimit => "fhir.limit",
+    /// A Questionnaire bound to an instrument does not match it (scored item count, item codes,
+    /// option weights that are not the instrument's scored values, options missing).
+    FhirIncompatible => "fhir.incompatible",
 
     /// The alert policy JSON could not be parsed.
     PolicyParse => "policy.parse",

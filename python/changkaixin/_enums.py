@@ -72,6 +72,7 @@ class ErrorCode(_StrEnum):
     FHIR_INVALID_VALUE = "fhir.invalid_value"
     FHIR_RESPONSE_STATUS = "fhir.response_status"
     FHIR_LIMIT = "fhir.limit"
+    FHIR_INCOMPATIBLE = "fhir.incompatible"
     POLICY_PARSE = "policy.parse"
     POLICY_LINT = "policy.lint"
     POLICY_UNSUPPORTED_FORMAT = "policy.unsupported_format"

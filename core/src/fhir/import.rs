@@ -144,6 +144,10 @@ struct Importer<'a> {
     /// Computed numeric items: (linkId, item code).
     computed_numeric: Vec<(String, Option<Coding>)>,
     ignored: Vec<String>,
+    /// Contained CodeSystem weights by `(system, code)`.
+    cs_weights: BTreeMap<(String, String), Result<Weight>>,
+    /// Resolved `answerValueSet`s, by reference.
+    value_sets: BTreeMap<String, Vec<Opt>>,
 }
 
 /// What surrounds an item.
@@ -158,6 +162,7 @@ struct Scope {
 }
 
 /// An option of a choice item.
+#[derive(Clone)]
 struct Opt {
     coding: Coding,
     weight: Weight,
@@ -234,7 +239,7 @@ impl Importer<'_> {
                 ErrorCode::FhirEnableWhen,
                 c,
                 format!(
-                    "scored item {:?} is conditional (enableWhen); whether it counts would depend on other answers, which the engine does not evaluate",
+                    "scored item {:?} is conditional (enableWhen or enableWhenExpression); whether it counts would depend on other answers, which the engine does not evaluate",
                     short(link)
                 ),
             ));
@@ -360,7 +365,7 @@ impl Importer<'_> {
     }
 
     /// The options of a choice item, with weights.
-    fn options_of(&self, item: &J, path: &str) -> Result<Vec<Opt>> {
+    fn options_of(&mut self, item: &J, path: &str) -> Result<Vec<Opt>> {
         if let Some(list) = item.get("answerOption") {
             let list = list
                 .as_array()
@@ -399,6 +404,16 @@ impl Importer<'_> {
         };
         let vpath = format!("{path}/answerValueSet");
         let vs = vs.as_str().ok_or_else(|| perr(&vpath, "answerValueSet must be a string"))?;
+        if let Some(done) = self.value_sets.get(vs) {
+            return Ok(done.clone());
+        }
+        let opts = self.resolve_value_set(vs, &vpath)?;
+        self.value_sets.insert(vs.to_owned(), opts.clone());
+        Ok(opts)
+    }
+
+    /// The options of a contained ValueSet (`#id`).
+    fn resolve_value_set(&self, vs: &str, vpath: &str) -> Result<Vec<Opt>> {
         let Some(local) = vs.strip_prefix('#') else {
             return Err(err(
                 ErrorCode::FhirValueSet,
@@ -472,6 +487,17 @@ impl Importer<'_> {
         if concepts.is_empty() {
             return Err(err(ErrorCode::FhirValueSet, vpath, format!("value set {:?} has no concepts", short(local))));
         }
+        if concepts.len() > MAX_OPTIONS {
+            return Err(err(
+                ErrorCode::FhirLimit,
+                vpath,
+                format!(
+                    "value set {:?} has {} concepts; at most {MAX_OPTIONS} options are supported",
+                    short(local),
+                    concepts.len()
+                ),
+            ));
+        }
         let mut out = Vec::with_capacity(concepts.len());
         for (c, system, p) in concepts {
             let mut coding = coding_of(c).ok_or_else(|| perr(format!("{p}/code"), "concept without a code"))?;
@@ -489,29 +515,40 @@ impl Importer<'_> {
     /// A weight defined for `system#code` in a contained CodeSystem.
     fn code_system_weight(&self, system: Option<&str>, code: &str) -> Result<Weight> {
         let Some(system) = system else { return Ok(None) };
-        for (j, cs) in self.q.arr_at("contained").iter().enumerate() {
-            if cs.str_at("resourceType") != Some("CodeSystem") || cs.str_at("url") != Some(system) {
-                continue;
-            }
-            let base = format!("/contained/{j}");
-            // Property codes declared with the itemWeight / ordinalValue URI.
-            let names: Vec<String> = array(cs, "property", &base)?
-                .iter()
-                .filter(|p| {
-                    p.str_at("uri")
-                        .is_some_and(|u| u.ends_with("#itemWeight") || u.ends_with("#ordinalValue") || u.ends_with("#weight"))
-                })
-                .filter_map(|p| p.str_at("code").map(str::to_owned))
-                .collect();
-            let mut all = Vec::new();
-            flatten_concepts(cs, &base, &None, &mut all)?;
-            if let Some((c, _, p)) = all.into_iter().find(|(c, _, _)| c.str_at("code") == Some(code)) {
-                let w = weight_in_extensions(c, &p)?;
-                return merge(w, weight_in_properties(c, &p, &names)?);
-            }
+        match self.cs_weights.get(&(system.to_owned(), code.to_owned())) {
+            Some(r) => r.clone(),
+            None => Ok(None),
         }
-        Ok(None)
     }
+}
+
+/// Every weight of every contained CodeSystem concept, by `(system, code)`, indexed once (a
+/// malformed weight is an error only when an option uses it; the first definition wins).
+fn index_code_systems(q: &J) -> Result<BTreeMap<(String, String), Result<Weight>>> {
+    let mut index = BTreeMap::new();
+    for (j, cs) in q.arr_at("contained").iter().enumerate() {
+        let Some(url) = cs.str_at("url").filter(|_| cs.str_at("resourceType") == Some("CodeSystem")) else {
+            continue;
+        };
+        let base = format!("/contained/{j}");
+        // Property codes declared with the itemWeight / ordinalValue URI.
+        let names: Vec<String> = array(cs, "property", &base)?
+            .iter()
+            .filter(|p| {
+                p.str_at("uri")
+                    .is_some_and(|u| u.ends_with("#itemWeight") || u.ends_with("#ordinalValue") || u.ends_with("#weight"))
+            })
+            .filter_map(|p| p.str_at("code").map(str::to_owned))
+            .collect();
+        let mut all = Vec::new();
+        flatten_concepts(cs, &base, &None, &mut all)?;
+        for (c, _, p) in all {
+            let Some(code) = c.str_at("code") else { continue };
+            let w = weight_in_extensions(c, &p).and_then(|w| merge(w, weight_in_properties(c, &p, &names)?));
+            index.entry((url.to_owned(), code.to_owned())).or_insert(w);
+        }
+    }
+    Ok(index)
 }
 
 /// `expansion.contains`, flattened (abstract entries skipped).
@@ -641,6 +678,8 @@ pub fn import_questionnaire(json: &str) -> Result<InstrumentSpec> {
         calculated: Vec::new(),
         computed_numeric: Vec::new(),
         ignored: Vec::new(),
+        cs_weights: index_code_systems(&q)?,
+        value_sets: BTreeMap::new(),
     };
     let top = array(&q, "item", "")?;
     imp.walk(top, "", &Scope::default())?;

@@ -13,8 +13,8 @@ use crate::error::{Error, ErrorCode, Result};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 
-/// Deepest array/object nesting accepted (the deepest real questionnaires use about 20).
-pub const MAX_DEPTH: usize = 64;
+/// Deepest array/object nesting accepted (real questionnaires use about 20 levels).
+pub const MAX_DEPTH: usize = 100;
 
 /// A parsed JSON value; numbers keep their literal text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,6 +376,54 @@ mod tests {
             assert_eq!(e.code(), "fhir.parse", "{bad:?}");
         }
         assert!(parse("\u{feff} {\"a\": null} ").is_ok());
+    }
+
+    fn to_value(j: &J) -> serde_json::Value {
+        use serde_json::Value;
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Num(n) => serde_json::from_str(n).unwrap(),
+            J::Str(s) => Value::String(s.clone()),
+            J::Arr(a) => Value::Array(a.iter().map(to_value).collect()),
+            J::Obj(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever serde_json writes (compact or pretty), this reader reads back to the same value.
+        #[test]
+        fn agrees_with_serde_json(v in arb_json()) {
+            for text in [serde_json::to_string(&v).unwrap(), serde_json::to_string_pretty(&v).unwrap()] {
+                let j = parse(&text).unwrap();
+                proptest::prop_assert_eq!(to_value(&j), v.clone());
+            }
+        }
+
+        /// Arbitrary text never panics, and whatever this reader accepts serde_json accepts too.
+        #[test]
+        fn never_panics(s in "\\PC{0,64}|[\\[\\]{}\",:0-9eE.+\\-tnfrul ]{0,64}") {
+            if parse(&s).is_ok() {
+                proptest::prop_assert!(serde_json::from_str::<serde_json::Value>(&s).is_ok(), "{s:?}");
+            }
+        }
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z\\u{e9}\\u{4e00}\"\\\\]{0,6}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! * [`import_questionnaire`]: a `Questionnaire` (LHC-Forms, the HL7 SDC examples, form builders)
 //!   into an instrument skeleton: items, options with their codings, and a `total` sum scale over
 //!   the items that carry scores. Bands, flags and citations are for the author to add.
+//! * [`bind_questionnaire`]: the same import, paired item by item and weight by value with an
+//!   existing instrument (e.g. the built-in `phq9`), so responses to that Questionnaire get the
+//!   instrument's bands, flags and screen rules; anything that does not line up is an error.
 //! * [`score_questionnaire_response`] / [`score_questionnaire_response_detailed`]: score a
 //!   `QuestionnaireResponse` against an instrument by linkId. A stored total (a calculated item,
 //!   or the total's LOINC code) is **never used**: the engine recomputes every scale, and the
@@ -44,6 +47,7 @@
 //!   response: several answers to one item, an item answered twice, an answer type the item does
 //!   not take, a numeric answer that is not an exact option value, an `entered-in-error` response.
 
+mod bind;
 mod import;
 pub(crate) mod json;
 mod response;
@@ -56,6 +60,7 @@ use crate::scoring::report::{Response, ScoreReport};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+pub use bind::bind_questionnaire;
 pub use import::{import_questionnaire, MAX_OPTIONS};
 pub use json::MAX_DEPTH as MAX_JSON_DEPTH;
 

@@ -25,6 +25,9 @@ struct Reader<'a> {
     option_sets: &'a BTreeMap<String, Vec<OptionSpec>>,
     links: BTreeMap<&'a str, &'a ItemSpec>,
     fhir: Option<&'a FhirInstrumentLink>,
+    /// `calculated_link_ids` and `calculated_scales` keys.
+    calculated: BTreeSet<&'a str>,
+    ignored: BTreeSet<&'a str>,
     answered: BTreeSet<u32>,
     response: Response,
     stored: Vec<StoredTotal>,
@@ -112,15 +115,14 @@ impl Reader<'_> {
     }
 
     fn is_stored(&self, link: &str) -> bool {
-        self.fhir.is_some_and(|f| {
-            f.calculated_link_ids.iter().any(|c| c == link)
-                || f.calculated_scales.contains_key(link)
-                || f.observation_codes.values().any(|c| link_matches_code(link, &c.code))
-        })
+        self.calculated.contains(link)
+            || self
+                .fhir
+                .is_some_and(|f| f.observation_codes.values().any(|c| link_matches_code(link, &c.code)))
     }
 
     fn is_ignored(&self, link: &str) -> bool {
-        self.fhir.is_some_and(|f| f.ignored_link_ids.iter().any(|c| c == link))
+        self.ignored.contains(link)
     }
 
     /// Record a stored total (never used for scoring).
@@ -269,15 +271,22 @@ impl Reader<'_> {
                     }
                 }
             }
-            (_, false) => Err(Error::new(
-                ErrorCode::FhirAnswerType,
-                vpath,
-                format!(
-                    "item {number} is a choice item answered with valueCoding, not {}; a number would be ambiguous (option code or weight?)",
-                    short(kind)
-                ),
-            )
-            .with_item(number)),
+            (_, false) => {
+                let why = if matches!(kind, "valueInteger" | "valueDecimal" | "valueQuantity") {
+                    " (a number would be ambiguous: option code or weight?)"
+                } else {
+                    ""
+                };
+                Err(Error::new(
+                    ErrorCode::FhirAnswerType,
+                    vpath,
+                    format!(
+                        "item {number} is a choice item: answer with a valueCoding naming one of its options, not {}{why}",
+                        short(kind)
+                    ),
+                )
+                .with_item(number))
+            }
             (_, true) => Err(Error::new(
                 ErrorCode::FhirAnswerType,
                 vpath,
@@ -307,6 +316,13 @@ pub(super) fn read(instrument: &Instrument, json: &str) -> Result<Read> {
         option_sets: &spec.option_sets,
         links: spec.items.iter().filter_map(|i| i.fhir.as_ref().map(|f| (f.link_id.as_str(), i))).collect(),
         fhir: spec.fhir.as_ref(),
+        calculated: spec
+            .fhir
+            .iter()
+            .flat_map(|f| f.calculated_link_ids.iter().chain(f.calculated_scales.keys()))
+            .map(String::as_str)
+            .collect(),
+        ignored: spec.fhir.iter().flat_map(|f| f.ignored_link_ids.iter()).map(String::as_str).collect(),
         answered: BTreeSet::new(),
         response: Response::default(),
         stored: Vec::new(),

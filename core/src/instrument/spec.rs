@@ -118,7 +118,7 @@ pub struct AgeRange {
 }
 
 /// FHIR identity of an instrument.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FhirInstrumentLink {
     /// Questionnaire canonical URL or LOINC panel code.
