@@ -4,6 +4,7 @@ pub mod batch;
 pub(crate) mod eval;
 pub(crate) mod fast;
 pub(crate) mod plan;
+pub mod recode;
 pub mod report;
 pub mod verify;
 
@@ -23,6 +24,17 @@ impl Instrument {
     /// unknown item, a code that is not an option, or an item answered twice is an
     /// error naming the item — never a silent zero.
     pub fn score(&self, response: &Response) -> Result<ScoreReport> {
+        self.score_inner(response, None)
+    }
+
+    /// Score one response whose codes follow an export's own coding, declared by a checked
+    /// [`recode::CodeMap`] (see [`Instrument::code_map`]). Answers given by option id are not recoded.
+    pub fn score_with_code_map(&self, response: &Response, map: &recode::CodeMap) -> Result<ScoreReport> {
+        map.check_for(self)?;
+        self.score_inner(response, Some(map))
+    }
+
+    fn score_inner(&self, response: &Response, map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
         let plan = self.plan();
         let mut st = RowState::new(plan);
         let mut seen = vec![false; plan.items.len()];
@@ -52,24 +64,53 @@ impl Instrument {
                 .with_item(plan.items[idx].number));
             }
             seen[idx] = true;
-            set_answer(plan, &mut st, idx, ans, &path)?;
+            set_answer(plan, &mut st, idx, ans, map, &path)?;
         }
         self.finish(st, response)
     }
 
-    /// Score answers given positionally in item order. The list must have one entry per item.
+    /// Score answers given positionally, in item order. The list has either one entry per item,
+    /// or exactly one entry per **scored** item (e.g. nine values for the PHQ-9, whose item 10 is
+    /// the unscored difficulty question); unscored items are then missing.
     pub fn score_answers(&self, answers: &[Answer]) -> Result<ScoreReport> {
+        self.score_answers_inner(answers, None)
+    }
+
+    /// [`Instrument::score_answers`] with a declared recode.
+    pub fn score_answers_with_code_map(&self, answers: &[Answer], map: &recode::CodeMap) -> Result<ScoreReport> {
+        map.check_for(self)?;
+        self.score_answers_inner(answers, Some(map))
+    }
+
+    fn score_answers_inner(&self, answers: &[Answer], map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
         let plan = self.plan();
-        if answers.len() != plan.items.len() {
+        let scored: Vec<usize> = (0..plan.items.len()).filter(|&i| plan.items[i].scored).collect();
+        let positions: Vec<usize> = if answers.len() == plan.items.len() {
+            (0..plan.items.len()).collect()
+        } else if answers.len() == scored.len() {
+            scored
+        } else {
             return Err(Error::new(
                 ErrorCode::ScoreWrongItemCount,
                 "/answers",
-                format!("instrument {} has {} items but {} answers were given", plan.id, plan.items.len(), answers.len()),
+                if scored.len() == plan.items.len() {
+                    format!("instrument {} has {} items but {} answers were given", plan.id, plan.items.len(), answers.len())
+                } else {
+                    format!(
+                        "instrument {} has {} items ({} scored); give {} or {} answers, not {}",
+                        plan.id,
+                        plan.items.len(),
+                        scored.len(),
+                        plan.items.len(),
+                        scored.len(),
+                        answers.len()
+                    )
+                },
             ));
-        }
+        };
         let mut st = RowState::new(plan);
-        for (i, a) in answers.iter().enumerate() {
-            set_answer(plan, &mut st, i, a, &format!("/answers/{}", i + 1))?;
+        for (a, &i) in answers.iter().zip(&positions) {
+            set_answer(plan, &mut st, i, a, map, &format!("/answers/{}", plan.items[i].number))?;
         }
         self.finish(st, &Response::default())
     }
@@ -105,7 +146,7 @@ pub(crate) fn resolve_item(plan: &Plan, key: &str) -> Option<usize> {
     plan.items.iter().position(|it| it.id == key)
 }
 
-fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &str) -> Result<()> {
+fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, map: Option<&recode::CodeMap>, path: &str) -> Result<()> {
     let item = &plan.items[idx];
     let code = match ans {
         Answer::Missing => {
@@ -116,7 +157,22 @@ fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &s
             st.state[idx] = REFUSED;
             return Ok(());
         }
-        Answer::Code(c) => *c,
+        Answer::Code(c) => match map {
+            Some(m) if m.covers(idx) => m.apply(idx, *c).map_err(|()| {
+                let sources: Vec<String> = m.sources(idx).iter().map(i64::to_string).collect();
+                Error::new(
+                    ErrorCode::ScoreUnknownOption,
+                    path.to_owned(),
+                    format!(
+                        "item {}: code {c} is not a source code of the code map (source codes: {})",
+                        item.number,
+                        sources.join(", ")
+                    ),
+                )
+                .with_item(item.number)
+            })?,
+            _ => *c,
+        },
         Answer::OptionId(id) => item.code_of_id(id).ok_or_else(|| {
             let ids: Vec<&str> = item.options.iter().map(|o| o.id.as_str()).collect();
             Error::new(
@@ -145,7 +201,7 @@ fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &s
 }
 
 /// At most a short prefix of an input string, for error messages.
-fn echo(s: &str) -> String {
+pub(crate) fn echo(s: &str) -> String {
     match s.char_indices().nth(40) {
         None => s.to_owned(),
         Some((i, _)) => format!("{}…", &s[..i]),
