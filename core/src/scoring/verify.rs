@@ -96,7 +96,7 @@ impl Catalog {
                 ErrorCode::EvidenceVersionMismatch,
                 "/version",
                 format!(
-                    "the report was produced by {} version {}, but the catalog holds version {}; re-score the answers with this version",
+                    "{} version {} is named, but the catalog holds version {}; re-score the answers with the catalog's version",
                     base.id(),
                     echo(&r.version),
                     base.version()
