@@ -221,3 +221,56 @@ fn the_issue_examples_are_refused() {
     let e = cat.verify_report(&r).unwrap_err();
     assert_eq!((e.code(), e.path()), ("evidence.unknown_instrument", "/instrument/id"));
 }
+
+#[test]
+fn flags_the_scale_values_imply_cannot_be_removed() {
+    let cat = Catalog::builtin();
+    // PHQ-9 total 27: every item is 3, so item 9 is 3 and item9_self_harm must be positive.
+    let phq9 = cat.instrument("phq9").unwrap();
+    let mut r = phq9.score(&Response::from_codes(&[Some(3); 10])).unwrap();
+    assert!(r.has_flag("item9_self_harm"));
+    r.flags.retain(|f| f.id != "item9_self_harm");
+    let e = cat.verify_report(&r).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("evidence.report_inconsistent", "/flags"), "{e}");
+    // A total of 20 does not decide item 9: removing the flag cannot be detected from the report.
+    let mut r = phq9
+        .score(&Response::from_codes(&[
+            Some(3),
+            Some(3),
+            Some(3),
+            Some(3),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(1),
+            Some(1),
+            Some(0),
+        ]))
+        .unwrap();
+    r.flags.retain(|f| f.id != "item9_self_harm");
+    assert!(cat.verify_report(&r).is_ok());
+    // ASQ with a yes count of 0: every question answered no, so the screen cannot be positive.
+    let asq = cat.instrument("asq").unwrap();
+    let mut r = asq.score(&Response::from_codes(&[Some(0), Some(0), Some(0), Some(0), None])).unwrap();
+    r.screen_positive.as_mut().unwrap().verdict = Verdict::Positive;
+    let e = cat.verify_report(&r).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("evidence.report_inconsistent", "/screen_positive/verdict"), "{e}");
+    // A PHQ-9 total of 15 makes the screen positive.
+    let mut r = phq9
+        .score(&Response::from_codes(&[
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(1),
+            Some(0),
+            Some(0),
+        ]))
+        .unwrap();
+    r.screen_positive.as_mut().unwrap().verdict = Verdict::Negative;
+    let e = cat.verify_report(&r).unwrap_err();
+    assert_eq!((e.code(), e.path()), ("evidence.report_inconsistent", "/screen_positive/verdict"), "{e}");
+}

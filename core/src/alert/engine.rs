@@ -12,6 +12,11 @@ use crate::alert::datetime::Timestamp;
 use crate::alert::decision::*;
 use crate::alert::evidence::{Prepared, PreparedEvidence, StudentEvidence, NO_BAND};
 use crate::alert::policy::{CompiledPolicy, HandlingLevel, Node, ScreeningLeaf, ANY_INSTRUMENT, MAX_RULES};
+use crate::scoring::report::Verdict;
+
+/// Bits of verdicts in a leaf's verdict masks (1 << [`Verdict::code`]).
+const POSITIVE_BIT: u8 = 1 << 1;
+const INDETERMINATE_BIT: u8 = 1 << 2;
 use crate::error::Result;
 use crate::error::{Error, ErrorCode};
 use crate::instrument::spec::Localized;
@@ -341,17 +346,23 @@ impl<'p> Evaluator<'p> {
             if l.validity != 0 && l.validity >> s.validity & 1 == 0 {
                 return None;
             }
-            if l.positive.is_some_and(|want| want != s.positive) {
+            if l.screen != 0 && l.screen & s.screen == 0 {
                 return None;
             }
-            if l.flag_level.is_some_and(|lv| s.max_flag < lv as u8 + 1) {
-                return None;
+            let (pos, ind) = (l.flag_verdicts & POSITIVE_BIT != 0, l.flag_verdicts & INDETERMINATE_BIT != 0);
+            if let Some(lv) = l.flag_level {
+                let need = lv as u8 + 1;
+                if !((pos && s.max_flag >= need) || (ind && s.max_flag_ind >= need)) {
+                    return None;
+                }
             }
             if l.severity.is_some_and(|sv| s.max_severity < sv as u8 + 1) {
                 return None;
             }
-            if l.flag.is_some_and(|bit| s.flags >> bit & 1 == 0) {
-                return None;
+            if let Some(bit) = l.flag {
+                if !((pos && s.flags >> bit & 1 == 1) || (ind && s.flags_ind >> bit & 1 == 1)) {
+                    return None;
+                }
             }
             if let Some((slot, min)) = l.band {
                 let b = p.slot_band.get(s.slot as usize + usize::from(slot)).copied().unwrap_or(NO_BAND);
@@ -726,17 +737,36 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
+        let wanted = |v: Verdict| l.flag_verdicts & (1 << v.code()) != 0;
         if let (Some(bit), Some(ci)) = (l.flag, inst) {
             if let Some((id, level)) = ci.flags.get(usize::from(bit)) {
-                parts.push(format!("flag {id} ({})", level_word(*level)));
+                match r.flags.iter().find(|f| &f.id == id && wanted(f.verdict)) {
+                    Some(f) if f.verdict == Verdict::Indeterminate => parts.push(format!(
+                        "flag {id} ({}) indeterminate{}",
+                        level_word(*level),
+                        undecided(&f.missing_items, &f.refused_items)
+                    )),
+                    _ => parts.push(format!("flag {id} ({})", level_word(*level))),
+                }
             }
         }
         if let Some(lv) = l.flag_level {
             let flags: Vec<String> = r
                 .flags
                 .iter()
-                .filter(|f| f.verdict == crate::scoring::report::Verdict::Positive && f.level >= lv)
-                .map(|f| format!("{} ({})", f.id, level_word(f.level)))
+                .filter(|f| wanted(f.verdict) && f.level >= lv)
+                .map(|f| {
+                    if f.verdict == Verdict::Indeterminate {
+                        format!(
+                            "{} ({}) indeterminate{}",
+                            f.id,
+                            level_word(f.level),
+                            undecided(&f.missing_items, &f.refused_items)
+                        )
+                    } else {
+                        format!("{} ({})", f.id, level_word(f.level))
+                    }
+                })
                 .collect();
             parts.push(format!("flags {}", flags.join(", ")));
         }
@@ -753,8 +783,12 @@ impl<'p> Evaluator<'p> {
                 .collect();
             parts.push(bands.join(", "));
         }
-        if let Some(pos) = l.positive {
-            parts.push(if pos { "screen positive".to_owned() } else { "screen negative".to_owned() });
+        if l.screen != 0 {
+            parts.push(match &r.screen_positive {
+                Some(sp) if sp.verdict == Verdict::Indeterminate => format!("screen indeterminate{}", undecided(&sp.missing_items, &sp.refused_items)),
+                Some(sp) => format!("screen {}", sp.verdict),
+                None => "no screen verdict".to_owned(),
+            });
         }
         if l.validity != 0 {
             parts.push(format!("validity {}", validity_word(r.validity.status)));
@@ -1037,6 +1071,26 @@ impl<'p> Evaluator<'p> {
                 &format!("Rules still require {te}, so the review cannot lower it."),
             ),
         }
+    }
+}
+
+/// ` (missing items 3, 9; refused item 5)`, or empty.
+fn undecided(missing: &[u32], refused: &[u32]) -> String {
+    let list = |what: &str, v: &[u32]| {
+        let items: Vec<String> = v.iter().map(u32::to_string).collect();
+        format!("{what} item{} {}", if v.len() == 1 { "" } else { "s" }, items.join(", "))
+    };
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(list("missing", missing));
+    }
+    if !refused.is_empty() {
+        parts.push(list("refused", refused));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
     }
 }
 

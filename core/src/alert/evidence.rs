@@ -13,12 +13,12 @@
 
 use crate::alert::datetime::Timestamp;
 use crate::alert::policy::{
-    instrument_channel, CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT, CH_AGENCY, CH_ANY_SCREENING, CH_CLINICAL, CH_LIFE_EVENT, CH_OBSERVATION,
-    CH_PERIOD, CH_PREVIOUS,
+    instrument_channel, verdict_bit, CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT, CH_AGENCY, CH_ANY_SCREENING, CH_CLINICAL, CH_LIFE_EVENT,
+    CH_OBSERVATION, CH_PERIOD, CH_PREVIOUS, NO_SCREEN,
 };
 use crate::decimal::Ratio;
 use crate::error::{Error, ErrorCode, Result};
-use crate::scoring::report::{InstrumentRef, Response, ScoreReport};
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Everything known about one student at evaluation time.
@@ -290,12 +290,18 @@ pub(crate) struct PScreening {
     pub at: i64,
     /// Bit position of the validity status (0 valid, 1 incomplete, 2 invalid).
     pub validity: u8,
-    pub positive: bool,
-    /// 0 = no flag; otherwise highest flag level + 1.
+    /// Bit of the screen verdict (1 << verdict code), or `NO_SCREEN`.
+    pub screen: u8,
+    /// 0 = no positive flag; otherwise highest positive flag level + 1.
     pub max_flag: u8,
+    /// The same for indeterminate flags.
+    pub max_flag_ind: u8,
     /// 0 = no band; otherwise highest band severity + 1.
     pub max_severity: u8,
+    /// Positive flags the policy names (bit = position in the compiled instrument's flags).
     pub flags: u64,
+    /// Indeterminate flags the policy names.
+    pub flags_ind: u64,
     /// Start of this screening's slots in `slot_band` / `slot_score`.
     pub slot: u32,
 }
@@ -462,13 +468,12 @@ impl Prepared {
                 inst,
                 at: t,
                 validity: r.validity.status.code(),
-                positive: r
-                    .screen_positive
-                    .as_ref()
-                    .is_some_and(|sp| sp.verdict == crate::scoring::report::Verdict::Positive),
+                screen: r.screen_positive.as_ref().map_or(NO_SCREEN, |sp| verdict_bit(sp.verdict)),
                 max_flag: 0,
+                max_flag_ind: 0,
                 max_severity: 0,
                 flags: 0,
+                flags_ind: 0,
                 slot: self.slot_band.len() as u32,
             };
             for sc in &r.scales {
@@ -477,12 +482,18 @@ impl Prepared {
                 }
             }
             let ci = cp.instruments.get(usize::from(inst)).filter(|_| inst != ANY_INSTRUMENT);
-            // Indeterminate flags are listed too; until the policy handles them, only positive ones count here.
-            for f in r.flags.iter().filter(|f| f.verdict == crate::scoring::report::Verdict::Positive) {
-                p.max_flag = p.max_flag.max(f.level as u8 + 1);
+            // Listed flags are positive or indeterminate (verified); absent ones are negative.
+            for f in &r.flags {
+                let positive = f.verdict == Verdict::Positive;
+                let level = if positive { &mut p.max_flag } else { &mut p.max_flag_ind };
+                *level = (*level).max(f.level as u8 + 1);
                 if let Some(ci) = ci {
                     if let Some(bit) = ci.flags.iter().position(|(id, _)| *id == f.id) {
-                        p.flags |= 1u64 << bit;
+                        if positive {
+                            p.flags |= 1u64 << bit;
+                        } else {
+                            p.flags_ind |= 1u64 << bit;
+                        }
                     }
                 }
             }

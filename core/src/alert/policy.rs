@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::spec::{FlagLevel, Localized, Severity};
 use crate::instrument::Instrument;
-use crate::scoring::report::{InstrumentRef, Response, ScoreReport, ValidityStatus};
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, ValidityStatus, Verdict};
 use crate::scoring::verify::{echo, within};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -69,12 +69,41 @@ pub struct AlertPolicy {
     /// Instruments loaded by the platform at runtime (e.g. a licensed MHT key), which the catalog does not hold.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_instruments: Vec<ExternalInstrument>,
+    /// How a flag or screen test that names no verdict treats an indeterminate verdict
+    /// (default [`Indeterminate::Explicit`]).
+    #[serde(default, skip_serializing_if = "Indeterminate::is_default")]
+    pub indeterminate: Indeterminate,
     /// Every action tiers and rules may demand, each with its deadline.
     pub actions: Vec<ActionSpec>,
     /// The ordered tier scale, lowest first (the first tier is "no concern").
     pub tiers: Vec<TierSpec>,
     /// The rules.
     pub rules: Vec<RuleSpec>,
+}
+
+/// How a screening test of a flag (`flag`, `flag_level_at_least`) or of the screen verdict
+/// (`screen_positive: true`) that names no verdict treats an **indeterminate** verdict (a
+/// screen or flag the answers given cannot decide because items are missing or refused).
+///
+/// Whatever the setting, a test can name the verdicts it matches (`flag_verdict`,
+/// `screen_verdict`). Under `explicit` the lint requires a policy whose rules test flags or
+/// screen verdicts to have at least one rule matching indeterminate verdicts, so "cannot tell"
+/// is never silently read as negative.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indeterminate {
+    /// Default: such a test matches positive verdicts only; indeterminate verdicts count only
+    /// in tests that name them (`flag_verdict` / `screen_verdict: ["indeterminate"]`).
+    #[default]
+    Explicit,
+    /// Worst-case reading: such a test also matches an indeterminate verdict, as if positive.
+    AsPositive,
+}
+
+impl Indeterminate {
+    fn is_default(&self) -> bool {
+        *self == Indeterminate::Explicit
+    }
 }
 
 /// Default look-back windows (ISO-8601 durations).
@@ -357,15 +386,24 @@ pub struct ScreeningTest {
     /// A scale's reported score is at least this value (compared exactly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_at_least: Option<ScaleAtLeast>,
-    /// This flag fired.
+    /// This flag fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
-    /// Some flag of at least this level fired.
+    /// Some flag of at least this level fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_level_at_least: Option<FlagLevel>,
-    /// The instrument's screen-positive verdict equals this.
+    /// The verdicts `flag` and `flag_level_at_least` match: `positive` and/or `indeterminate`
+    /// (default: `positive`, plus `indeterminate` when the policy says `indeterminate: as_positive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flag_verdict: Vec<Verdict>,
+    /// The instrument's screen verdict is positive (`true`) or negative (`false`; also when the
+    /// instrument defines no screen). See the policy's `indeterminate` setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_positive: Option<bool>,
+    /// The instrument's screen verdict is one of these (`negative`, `positive`, `indeterminate`);
+    /// an instrument without a screen rule matches none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screen_verdict: Vec<Verdict>,
     /// The validity status is one of these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validity: Vec<ValidityStatus>,
@@ -516,6 +554,14 @@ impl AlertPolicy {
     }
 }
 
+/// Bit of an instrument without a screen rule, in screen verdict masks.
+pub(crate) const NO_SCREEN: u8 = 1 << 3;
+
+/// The bit of a verdict in verdict masks.
+pub(crate) fn verdict_bit(v: Verdict) -> u8 {
+    1 << v.code()
+}
+
 /// Sentinel: "any instrument" in a screening leaf, or "instrument not named by the policy" in evidence.
 pub(crate) const ANY_INSTRUMENT: u16 = u16::MAX;
 
@@ -597,7 +643,10 @@ pub(crate) struct ScreeningLeaf {
     pub scale: Option<(u16, Ratio, Dec)>,
     pub flag: Option<u8>,
     pub flag_level: Option<FlagLevel>,
-    pub positive: Option<bool>,
+    /// Bits (1 << verdict code) of the flag verdicts `flag` / `flag_level` match.
+    pub flag_verdicts: u8,
+    /// Bits (1 << verdict code) of the screen verdicts matched, plus [`NO_SCREEN`]; 0 = no test.
+    pub screen: u8,
     /// Bit 0 valid, 1 incomplete, 2 invalid; 0 = any.
     pub validity: u8,
 }
@@ -973,6 +1022,10 @@ struct Compiler<'a> {
     catalog: &'a Catalog,
     errors: Vec<Error>,
     out: CompiledPolicy,
+    /// Some rule tests a flag or a positive screen verdict.
+    tests_verdicts: bool,
+    /// Some rule matches an indeterminate flag or screen verdict.
+    matches_indeterminate: bool,
 }
 
 fn valid_id(s: &str) -> bool {
@@ -1030,6 +1083,8 @@ impl<'a> Compiler<'a> {
             catalog,
             errors: Vec::new(),
             out,
+            tests_verdicts: false,
+            matches_indeterminate: false,
         }
     }
 
@@ -1382,6 +1437,13 @@ impl<'a> Compiler<'a> {
                 notifications,
             });
         }
+        if self.tests_verdicts && !self.matches_indeterminate && p.indeterminate == Indeterminate::Explicit {
+            self.err(
+                ErrorCode::PolicyLint,
+                "/indeterminate",
+                "rules test flags or screen verdicts, but none matches an indeterminate verdict, so \"cannot tell\" would read as negative: add a rule with flag_verdict or screen_verdict [\"indeterminate\"], or set indeterminate to \"as_positive\"",
+            );
+        }
         for (i, t) in p.tiers.iter().enumerate().skip(1) {
             if !p.rules.iter().any(|r| r.tier == t.id) {
                 self.err(
@@ -1586,7 +1648,8 @@ impl<'a> Compiler<'a> {
             scale: None,
             flag: None,
             flag_level: t.flag_level_at_least,
-            positive: t.screen_positive,
+            flag_verdicts: 0,
+            screen: 0,
             validity: t.validity.iter().fold(0u8, |m, v| m | (1 << v.code())),
         };
         let tests_something = t.band_at_least.is_some()
@@ -1595,14 +1658,53 @@ impl<'a> Compiler<'a> {
             || t.flag.is_some()
             || t.flag_level_at_least.is_some()
             || t.screen_positive.is_some()
+            || !t.screen_verdict.is_empty()
             || !t.validity.is_empty();
         if !tests_something {
             self.err(
                 ErrorCode::PolicyLint,
                 path,
-                "a screening condition must test something (band, severity, score, flag, flag level, screen positive or validity)",
+                "a screening condition must test something (band, severity, score, flag, flag level, screen verdict or validity)",
             );
         }
+        let as_positive = p.indeterminate == Indeterminate::AsPositive;
+        leaf.flag_verdicts = if t.flag_verdict.is_empty() {
+            verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 }
+        } else {
+            if t.flag.is_none() && t.flag_level_at_least.is_none() {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "flag_verdict qualifies flag or flag_level_at_least; give one of them",
+                );
+            }
+            if t.flag_verdict.contains(&Verdict::Negative) {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "a flag test matches positive or indeterminate flags (a negative flag is not listed in a report)",
+                );
+            }
+            t.flag_verdict.iter().fold(0, |m, v| m | verdict_bit(*v))
+        };
+        leaf.screen = match (t.screen_positive, t.screen_verdict.is_empty()) {
+            (Some(_), false) => {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/screen_verdict"),
+                    "give either screen_positive or screen_verdict, not both",
+                );
+                0
+            }
+            (Some(true), true) => verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 },
+            (Some(false), true) => verdict_bit(Verdict::Negative) | NO_SCREEN,
+            (None, false) => t.screen_verdict.iter().fold(0, |m, v| m | verdict_bit(*v)),
+            (None, true) => 0,
+        };
+        let ind = verdict_bit(Verdict::Indeterminate);
+        let tests_flags = t.flag.is_some() || t.flag_level_at_least.is_some();
+        self.tests_verdicts |= tests_flags || leaf.screen & verdict_bit(Verdict::Positive) != 0;
+        self.matches_indeterminate |= (tests_flags && leaf.flag_verdicts & ind != 0) || leaf.screen & ind != 0;
         let Some(inst_id) = &t.instrument else {
             for (field, present) in [
                 ("band_at_least", t.band_at_least.is_some()),

@@ -17,8 +17,11 @@
 //! * bands: looked up again from the value, and equal to the reported band;
 //! * flags: ids known, in spec order, at their spec level, their items among the items the
 //!   flag's rule reads; every flag, validity rule and the screen verdict whose condition the
-//!   reported scale values decide (three-valued: a condition that reads items is undecided
-//!   from a report alone) is re-evaluated and must agree with the report;
+//!   reported values decide is re-evaluated (three-valued) and must agree with the report. The
+//!   values decide a condition on a scale that is complete, and a condition on an item as far as
+//!   the complete scales bound the item (a PHQ-9 total of 27 means item 9 is 3, an ASQ count of
+//!   0 means every question was answered no); anything else is undecided from a report alone —
+//!   evidence that must be fully checked carries the answers;
 //! * validity: every reason known, a missing-data reason for each unscored scale, the status
 //!   the worst reason.
 //!
@@ -31,9 +34,9 @@ use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::compile::band_pos;
-use crate::instrument::spec::{BandBasis, ValidityVerdict};
+use crate::instrument::spec::{BandBasis, ItemBasis, ItemStateKind, ValidityVerdict};
 use crate::instrument::Instrument;
-use crate::scoring::plan::{AggPlan, CondPlan, MissingPlan, Plan, ScalePlan, NOT_AN_OPTION, NO_BAND};
+use crate::scoring::plan::{AggPlan, CondPlan, MissingPlan, Plan, ScalePlan, CODE_SLOTS, NOT_AN_OPTION, NO_BAND};
 use crate::scoring::report::{InstrumentRef, ScaleResult, ScoreReport, ValidityStatus, Verdict};
 use std::collections::BTreeMap;
 
@@ -96,7 +99,7 @@ impl Catalog {
                 ErrorCode::EvidenceVersionMismatch,
                 "/version",
                 format!(
-                    "the report was produced by {} version {}, but the catalog holds version {}; re-score the answers with this version",
+                    "{} version {} is named, but the catalog holds version {}; re-score the answers with the catalog's version",
                     base.id(),
                     echo(&r.version),
                     base.version()
@@ -186,9 +189,14 @@ struct ScaleView {
     decided: bool,
 }
 
+/// What the reported scale values imply about an item: it was answered, with a scored value
+/// in `[lo, hi]` (from a complete scale that contains it).
+type ItemBound = Option<(i64, i64)>;
+
 struct View<'a> {
     plan: &'a Plan,
     scales: Vec<ScaleView>,
+    items: Vec<ItemBound>,
     /// Per plan flag: its verdict in the report (absent from the list: negative).
     flags: Vec<Verdict>,
     duration: Option<i64>,
@@ -241,7 +249,42 @@ impl View<'_> {
                     K::U
                 }
             }
-            CondPlan::Item { .. } | CondPlan::ItemState { .. } | CondPlan::Answered { .. } | CondPlan::StraightLine { .. } => K::U,
+            CondPlan::Item { idx, op, value, on } => {
+                let (Some(Some((lo, hi))), Some(it)) = (self.items.get(*idx), self.plan.items.get(*idx)) else {
+                    return K::U;
+                };
+                let (mut any, mut all) = (false, true);
+                for code in 0..CODE_SLOTS as i64 {
+                    let Some(v) = it.value_of(code) else { continue };
+                    if i64::from(v) < *lo || i64::from(v) > *hi {
+                        continue;
+                    }
+                    let x = match on {
+                        ItemBasis::Value => i64::from(v),
+                        ItemBasis::Code => code,
+                    };
+                    let h = op.holds(Ratio::int(x).cmp(value));
+                    any |= h;
+                    all &= h;
+                }
+                match (any, all) {
+                    (true, true) => K::T,
+                    (false, _) => K::F,
+                    _ => K::U,
+                }
+            }
+            CondPlan::ItemState { idx, state } => match self.items.get(*idx) {
+                Some(Some(_)) => K::of(matches!(state, ItemStateKind::Answered)),
+                _ => K::U,
+            },
+            CondPlan::Answered { items, op, value } => {
+                if items.iter().all(|i| matches!(self.items.get(*i), Some(Some(_)))) {
+                    K::of(op.holds((items.len() as u32).cmp(value)))
+                } else {
+                    K::U
+                }
+            }
+            CondPlan::StraightLine { .. } => K::U,
             CondPlan::Scale { idx, op, value, basis } => {
                 let Some(s) = self.scales.get(*idx) else { return K::U };
                 if !s.decided {
@@ -281,6 +324,76 @@ impl View<'_> {
             },
         }
     }
+}
+
+/// Bounds on the answered items' values that the complete scales imply (a sum at its maximum
+/// means every item at its maximum, a count of 0 that no item meets the count's condition).
+/// Two scales that imply disjoint bounds for one item make the report inconsistent.
+fn item_bounds(plan: &Plan, views: &[ScaleView]) -> Result<Vec<ItemBound>> {
+    let mut out: Vec<ItemBound> = vec![None; plan.items.len()];
+    let mut narrow = |i: usize, lo: i64, hi: i64, scale: &str| -> Result<()> {
+        let Some(slot) = out.get_mut(i) else { return Ok(()) };
+        let (a, b) = match *slot {
+            Some((a, b)) => (a.max(lo), b.min(hi)),
+            None => (lo, hi),
+        };
+        if a > b {
+            return Err(inconsistent(
+                "/scales",
+                format!(
+                    "the reported scale values contradict each other: scale {scale} leaves item {} no possible answer",
+                    plan.items.get(i).map_or(0, |it| it.number)
+                ),
+            ));
+        }
+        *slot = Some((a, b));
+        Ok(())
+    };
+    for (sc, v) in plan.scales.iter().zip(views) {
+        let (true, Some(value)) = (v.decided, v.value) else { continue };
+        match &sc.agg {
+            AggPlan::Sum(items) | AggPlan::Mean(items) => {
+                let den = i128::from(sc.den.max(1));
+                let total = i128::from(value.num()) * den / i128::from(value.den());
+                let ranges: Vec<(i64, i64)> = items.iter().map(|i| item_range(plan, *i)).collect();
+                let (smin, smax): (i128, i128) = ranges.iter().fold((0, 0), |(a, b), r| (a + i128::from(r.0), b + i128::from(r.1)));
+                for (i, r) in items.iter().zip(&ranges) {
+                    let lo = (total - (smax - i128::from(r.1))).max(i128::from(r.0));
+                    let hi = (total - (smin - i128::from(r.0))).min(i128::from(r.1));
+                    let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
+                    narrow(*i, clamp(lo), clamp(hi), &sc.id)?;
+                }
+            }
+            AggPlan::Count(items, op, k) => {
+                let count = value.num();
+                let all = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                for &i in items {
+                    let Some(it) = plan.items.get(i) else { continue };
+                    // Values the item can take given the count: all of them, or only those that
+                    // fail (count 0) or meet (count n) the count's condition.
+                    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                    for code in 0..CODE_SLOTS as i64 {
+                        let Some(x) = it.value_of(code) else { continue };
+                        let meets = op.holds(Ratio::int(i64::from(x)).cmp(k));
+                        if (count == 0 && meets) || (count == all && !meets) {
+                            continue;
+                        }
+                        lo = lo.min(i64::from(x));
+                        hi = hi.max(i64::from(x));
+                    }
+                    if lo > hi {
+                        return Err(inconsistent(
+                            "/scales",
+                            format!("scale {}: no answer to item {} fits a count of {count}", sc.id, it.number),
+                        ));
+                    }
+                    narrow(i, lo, hi, &sc.id)?;
+                }
+            }
+            AggPlan::SumOfScales(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Item indices a condition can depend on (directly, through scales, through flags).
@@ -523,8 +636,10 @@ impl Instrument {
             }
             undecided_items(f.verdict, &f.missing_items, &f.refused_items, &allowed, r).map_err(|e| e.prefixed(&path))?;
         }
+        let items = item_bounds(plan, &views)?;
         let view = View {
             plan,
+            items,
             scales: views,
             flags: listed.clone(),
             duration: r.duration_seconds,
