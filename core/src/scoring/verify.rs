@@ -364,10 +364,11 @@ fn item_bounds(plan: &Plan, views: &[ScaleView]) -> Result<Vec<ItemBound>> {
                     narrow(*i, clamp(lo), clamp(hi), &sc.id)?;
                 }
             }
-            AggPlan::Count(items, op, k) => {
+            AggPlan::Count(terms) => {
                 let count = value.num();
-                let all = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                for &i in items {
+                let all = i64::try_from(terms.len()).unwrap_or(i64::MAX);
+                for t in terms {
+                    let (i, op, k) = (t.idx, t.op, &t.value);
                     let Some(it) = plan.items.get(i) else { continue };
                     // Values the item can take given the count: all of them, or only those that
                     // fail (count 0) or meet (count n) the count's condition.
