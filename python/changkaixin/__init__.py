@@ -31,7 +31,7 @@ from ._errors import (
     TimeError,
 )
 from ._frame import score_frame
-from ._instrument import Answers, Catalog, Groups, Instrument, ReportLike, Timestamp, catalog
+from ._instrument import Answers, Catalog, CodeMap, CodeMapLike, Groups, Instrument, ReportLike, Timestamp, catalog
 from ._report import (
     Band,
     FlagResult,
@@ -44,7 +44,7 @@ from ._report import (
     Validity,
     ValidityReason,
 )
-from .fhir import export_observation, import_questionnaire, score_questionnaire_response
+from .fhir import bind_questionnaire, export_observation, import_questionnaire, score_questionnaire_response
 
 #: Version of the Rust core this package was built from.
 __core_version__: str = _core_version()
@@ -66,6 +66,8 @@ __all__ = [
     "BatchResult",
     "Catalog",
     "CatalogError",
+    "CodeMap",
+    "CodeMapLike",
     "ChangkaixinError",
     "ErrorCode",
     "EvidenceError",
@@ -91,6 +93,7 @@ __all__ = [
     "ValidityStatus",
     "ValidityVerdict",
     "Verdict",
+    "bind_questionnaire",
     "catalog",
     "export_observation",
     "fhir",

@@ -6,12 +6,15 @@ import numpy.typing as npt
 
 __all__ = [
     "NativeCatalog",
+    "bind_questionnaire",
+    "NativeCodeMap",
     "NativePolicy",
     "NativeInstrument",
     "core_version",
     "error_codes",
     "export_observation",
     "import_questionnaire",
+    "previous_tier",
     "score_batch",
     "score_questionnaire_response",
     "score_questionnaire_response_detailed",
@@ -43,9 +46,16 @@ class NativeInstrument:
         started_at: Optional[str] = None,
         finished_at: Optional[str] = None,
         group: Optional[dict[str, str]] = None,
+        code_map: Optional[NativeCodeMap] = None,
     ) -> str: ...
+    def code_map(self, spec_json: str) -> NativeCodeMap: ...
     def score_json(self, text: str) -> str: ...
     def verify_report(self, report_json: str) -> str: ...
+
+@final
+class NativeCodeMap:
+    @property
+    def instrument(self) -> str: ...
 
 @final
 class NativeCatalog:
@@ -90,10 +100,13 @@ def score_batch(
     groups: Optional[list[dict[str, str]]] = None,
     durations: Optional[npt.NDArray[np.int64]] = None,
     threads: int = 1,
+    code_map: Optional[NativeCodeMap] = None,
 ) -> dict[str, Any]: ...
+def previous_tier(decision_json: str, confirmed_by_json: Optional[str] = None) -> str: ...
 def error_codes() -> list[tuple[str, str]]: ...
 def core_version() -> str: ...
 def import_questionnaire(text: str) -> str: ...
+def bind_questionnaire(instrument: NativeInstrument, text: str) -> NativeInstrument: ...
 def score_questionnaire_response(instrument: NativeInstrument, text: str) -> str: ...
 def score_questionnaire_response_detailed(instrument: NativeInstrument, text: str) -> tuple[str, str]: ...
 def export_observation(

@@ -15,7 +15,7 @@ from . import _core
 from ._batch import BatchResult
 from ._report import ScoreReport
 
-__all__ = ["Answers", "Catalog", "Groups", "Instrument", "ReportLike", "Timestamp", "catalog"]
+__all__ = ["Answers", "Catalog", "CodeMap", "CodeMapLike", "Groups", "Instrument", "ReportLike", "Timestamp", "catalog"]
 
 #: An answer set: ``{item number or item id: code | option id | None | "refused"}``, or a list in item order.
 Answers = Union[Mapping[Union[int, str], Union[int, str, None]], Sequence[Union[int, str, None]]]
@@ -47,6 +47,41 @@ def _report_text(report: ReportLike) -> str:
     if isinstance(report, str):
         return report
     return json.dumps(report, ensure_ascii=False)
+
+
+class CodeMap:
+    """A declared recode of an export's answer codes, checked by the core against one instrument.
+
+    Build it with :meth:`Instrument.code_map` from a spec ``{"all": {source: option}, "items":
+    {item: {source: option}}}``: a source code maps to an option **code** or, clearer, an option
+    **id** (see :meth:`Instrument.describe`); ``items`` (keyed by item number or id) replaces
+    ``all`` for that item. For every item it covers the map must be a bijection onto the item's
+    options, else :class:`~changkaixin.ScoreError` (``score.code_map_invalid`` /
+    ``score.code_map_not_bijective``). Reusable and immutable; answers given by option id are
+    never recoded.
+    """
+
+    __slots__ = ("_native", "spec")
+
+    spec: dict[str, Any]
+
+    def __init__(self, native: _core.NativeCodeMap, spec: Mapping[str, Any]) -> None:
+        """Wrap a checked native map (use :meth:`Instrument.code_map`)."""
+        self._native = native
+        self.spec = json.loads(json.dumps(spec))
+
+    @property
+    def instrument(self) -> str:
+        """The id of the instrument the map was checked against."""
+        return self._native.instrument
+
+    def __repr__(self) -> str:
+        """``CodeMap('rses', {...})``."""
+        return f"CodeMap({self.instrument!r}, {self.spec!r})"
+
+
+#: A recode: a checked :class:`CodeMap`, or its spec as a dict (checked on use).
+CodeMapLike = Union[CodeMap, Mapping[str, Any]]
 
 
 def _settings(settings: Optional[Mapping[str, str]]) -> Optional[dict[str, str]]:
@@ -174,26 +209,48 @@ class Instrument:
         """Item ids in printed order (item ``n`` is ``item_ids()[n - 1]``)."""
         return [str(it["id"]) for it in self.spec()["items"]]
 
+    def code_map(self, spec: Mapping[str, Any]) -> CodeMap:
+        """Check a declared recode against this instrument (see :class:`CodeMap`) and compile it.
+
+        >>> rses = Instrument.builtin("rses")
+        >>> m = rses.code_map({"all": {1: "strongly_disagree", 2: "disagree", 3: "agree", 4: "strongly_agree"}})
+        >>> str(rses.score([4] * 10, code_map=m).scale("total").raw)
+        '15'
+        """
+        return CodeMap(self._native.code_map(json.dumps(spec, ensure_ascii=False)), spec)
+
+    def _code_map(self, code_map: Optional[CodeMapLike]) -> Optional[_core.NativeCodeMap]:
+        if code_map is None:
+            return None
+        if isinstance(code_map, CodeMap):
+            return code_map._native
+        return self.code_map(code_map)._native
+
     def score(
         self,
         answers: Answers,
         started_at: Optional[Timestamp] = None,
         finished_at: Optional[Timestamp] = None,
         group: Optional[Mapping[str, str]] = None,
+        code_map: Optional[CodeMapLike] = None,
     ) -> ScoreReport:
         """Score one response.
 
         ``answers`` maps item numbers (``9`` or ``"9"``) or item ids to an option code,
         an option id (a ``str`` such as ``"LA6568-5"``, see :meth:`describe`), ``None``
-        (missing) or ``"refused"``; absent items are missing. A list gives one answer per
-        item in order. ``started_at``/``finished_at`` feed completion-time
-        validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``).
+        (missing) or ``"refused"``; absent items are missing. A list gives the answers in
+        item order: one per item, or exactly one per *scored* item (nine values for the PHQ-9,
+        whose item 10 is the unscored difficulty question). ``started_at``/``finished_at`` feed completion-time
+        validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``);
+        ``code_map`` declares the export's own coding (a :class:`CodeMap` or its spec dict).
 
         Raises :class:`~changkaixin.ScoreError` for an unknown item, a code that is not an
         option (naming the item), a duplicate answer, a missing norm group or bad times.
         """
         g = None if group is None else {str(k): str(v) for k, v in group.items()}
-        return ScoreReport(self._native.score(answers, _time(started_at), _time(finished_at), g))
+        return ScoreReport(
+            self._native.score(answers, _time(started_at), _time(finished_at), g, self._code_map(code_map))
+        )
 
     def verify_report(self, report: ReportLike) -> ScoreReport:
         """Verify a report from outside against this instrument (by the core); returns it as a :class:`ScoreReport`.
@@ -216,6 +273,7 @@ class Instrument:
         groups: Optional[Groups] = None,
         durations: Optional[npt.ArrayLike] = None,
         threads: Optional[int] = None,
+        code_map: Optional[CodeMapLike] = None,
     ) -> BatchResult:
         """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
 
@@ -225,9 +283,11 @@ class Instrument:
         * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
           or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
         * ``durations``: completion time per row in whole seconds (negative = unknown).
-        * ``threads``: how many threads score row ranges at once; ``None`` uses one per core
-          (up to 8; batches under 65,536 rows per thread stay on one), ``1`` scores on the
-          calling thread only. Rows are independent, so the result is the same either way.
+        * ``threads``: how many threads the core's parallel batch uses for row ranges;
+          ``None`` uses every core, ``1`` only the calling thread. The result (row order,
+          every byte of every column, the error of a bad batch) is the same either way.
+        * ``code_map``: the buffer's own coding (a :class:`CodeMap` or its spec dict), applied by
+          the core's decode tables; the sentinels must not be source codes.
 
         The GIL is released while the core scores, so other Python threads keep running.
         Returns a :class:`BatchResult` (a ``dict`` of numpy columns). Raises
@@ -256,7 +316,8 @@ class Instrument:
             row_group,
             group_list,
             dur,
-            max(n_threads, 0),
+            n_threads,
+            self._code_map(code_map),
         )
         return BatchResult(native)
 

@@ -15,6 +15,7 @@ from ._report import ScoreReport
 
 __all__ = [
     "ScoredQuestionnaireResponse",
+    "bind_questionnaire",
     "StoredTotal",
     "export_observation",
     "import_questionnaire",
@@ -44,6 +45,18 @@ def import_questionnaire(questionnaire: Resource) -> dict[str, Any]:
     return result
 
 
+def bind_questionnaire(instrument: Instrument, questionnaire: Resource) -> Instrument:
+    r"""Bind a FHIR ``Questionnaire`` to ``instrument`` (e.g. the built-in PHQ-9).
+
+    The result is the same instrument — id, version, bands, flags, screen rule — reading that
+    Questionnaire's linkIds and answer codings, so its ``QuestionnaireResponse``\ s get the
+    instrument's bands and flags. Items pair by code (else in order), options by weight = scored
+    value; anything that does not line up is :class:`~changkaixin.FhirError` ``fhir.incompatible``.
+    Pass the file's text: FHIR decimals are read from their literal text.
+    """
+    return Instrument(_core.bind_questionnaire(instrument._native, _text(questionnaire)))
+
+
 def score_questionnaire_response(instrument: Instrument, response: Resource) -> ScoreReport:
     """Score a FHIR ``QuestionnaireResponse`` against ``instrument`` by linkId.
 
@@ -67,6 +80,18 @@ class StoredTotal:
     stored: Optional[Decimal]
     recomputed: Optional[Decimal]
     status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core's serialised shape (absent fields left out, decimals as their exact strings)."""
+        d: dict[str, Any] = {"link_id": self.link_id, "path": self.path}
+        if self.scale is not None:
+            d["scale"] = self.scale
+        if self.stored is not None:
+            d["stored"] = str(self.stored)
+        if self.recomputed is not None:
+            d["recomputed"] = str(self.recomputed)
+        d["status"] = self.status
+        return d
 
 
 @dataclass(frozen=True)

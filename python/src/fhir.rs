@@ -12,6 +12,14 @@ pub fn import_questionnaire(py: Python<'_>, text: &str) -> PyResult<String> {
     Ok(serde_json::to_string(&spec).unwrap_or_default())
 }
 
+/// Bind a FHIR `Questionnaire` (JSON text) to an instrument: the same instrument (bands, flags,
+/// screen rule) reading that Questionnaire's linkIds and codings (`fhir.incompatible` otherwise).
+#[pyfunction]
+pub fn bind_questionnaire(py: Python<'_>, instrument: &NativeInstrument, text: &str) -> PyResult<NativeInstrument> {
+    let inner = fhir::bind_questionnaire(&instrument.inner, text).py(py)?;
+    Ok(NativeInstrument { inner })
+}
+
 /// Score a `QuestionnaireResponse` (JSON text) against an instrument; returns the report JSON.
 #[pyfunction]
 pub fn score_questionnaire_response(py: Python<'_>, instrument: &NativeInstrument, text: &str) -> PyResult<String> {

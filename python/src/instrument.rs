@@ -1,6 +1,7 @@
 //! Instruments, the catalog and single-response scoring.
 
 use crate::error::{to_py, IntoPyResult};
+use changkaixin_core::scoring::recode::CodeMap;
 use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response, ScoreReport};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -17,6 +18,21 @@ pub struct NativeInstrument {
 #[pyclass(frozen, module = "changkaixin._core")]
 pub struct NativeCatalog {
     pub(crate) inner: Catalog,
+}
+
+/// A declared recode checked against one instrument (native handle; the public class is `changkaixin.CodeMap`).
+#[pyclass(frozen, module = "changkaixin._core")]
+pub struct NativeCodeMap {
+    pub(crate) inner: CodeMap,
+}
+
+#[pymethods]
+impl NativeCodeMap {
+    /// The instrument id the map was checked against.
+    #[getter]
+    fn instrument(&self) -> &str {
+        self.inner.instrument()
+    }
 }
 
 #[pymethods]
@@ -125,8 +141,13 @@ impl NativeInstrument {
     fn source_spec_json(&self) -> String {
         serde_json::to_string(self.inner.source_spec()).unwrap_or_default()
     }
-    /// Score one response; returns the canonical report JSON.
-    #[pyo3(signature = (answers, started_at=None, finished_at=None, group=None))]
+    /// Check a declared recode (`CodeMapSpec` JSON: `{"all": {...}, "items": {...}}`) against this instrument.
+    fn code_map(&self, py: Python<'_>, spec_json: &str) -> PyResult<NativeCodeMap> {
+        let inner = self.inner.code_map_json(spec_json).py(py)?;
+        Ok(NativeCodeMap { inner })
+    }
+    /// Score one response (a dict keyed by item, or a positional list); returns the canonical report JSON.
+    #[pyo3(signature = (answers, started_at=None, finished_at=None, group=None, code_map=None))]
     fn score(
         &self,
         py: Python<'_>,
@@ -134,7 +155,9 @@ impl NativeInstrument {
         started_at: Option<String>,
         finished_at: Option<String>,
         group: Option<BTreeMap<String, String>>,
+        code_map: Option<PyRef<'_, NativeCodeMap>>,
     ) -> PyResult<String> {
+        let map = code_map.as_deref().map(|m| &m.inner);
         let mut response = Response {
             started_at,
             finished_at,
@@ -152,12 +175,29 @@ impl NativeInstrument {
             for (i, v) in answers.try_iter()?.enumerate() {
                 list.push(answer(py, &v?, &(i + 1).to_string())?);
             }
-            if list.len() != self.n_items() {
+            let metadata = response.started_at.is_some() || response.finished_at.is_some() || !response.group.is_empty();
+            if !metadata {
+                // One value per item, or exactly one per scored item: the core decides.
+                let r = match map {
+                    Some(m) => self.inner.score_answers_with_code_map(&list, m),
+                    None => self.inner.score_answers(&list),
+                };
+                return r.py(py).map(|r| r.to_json());
+            }
+            // With times or norm groups the answers travel in a `Response`, keyed by the item
+            // numbers the core's `score_answers` gives the positions (all items, or the scored ones).
+            let spec = self.inner.spec();
+            let numbers: Vec<u32> = if list.len() == spec.items.len() {
+                spec.items.iter().map(|i| i.number).collect()
+            } else {
+                spec.items.iter().filter(|i| i.scored).map(|i| i.number).collect()
+            };
+            if list.len() != numbers.len() {
                 // The core reports the wrong length (score.wrong_item_count).
                 return self.inner.score_answers(&list).py(py).map(|r| r.to_json());
             }
-            for (i, a) in list.into_iter().enumerate() {
-                response.answers.insert((i + 1).to_string(), a);
+            for (n, a) in numbers.into_iter().zip(list) {
+                response.answers.insert(n.to_string(), a);
             }
         } else {
             return Err(PyTypeError::new_err(format!(
@@ -165,7 +205,11 @@ impl NativeInstrument {
                 answers.get_type().name()?
             )));
         }
-        Ok(self.inner.score(&response).py(py)?.to_json())
+        let r = match map {
+            Some(m) => self.inner.score_with_code_map(&response, m),
+            None => self.inner.score(&response),
+        };
+        Ok(r.py(py)?.to_json())
     }
     /// Verify a score report (JSON text) against this instrument; returns its canonical JSON.
     fn verify_report(&self, py: Python<'_>, report_json: &str) -> PyResult<String> {

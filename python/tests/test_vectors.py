@@ -31,7 +31,9 @@ CASES = _cases()
 
 def test_vector_files_exist() -> None:
     assert len(FILES) >= 17
-    assert len(CASES) >= 380
+    assert len(CASES) >= 411
+    assert sum("code_map" in c.values[1] for c in CASES) >= 9
+    assert sum("answers_list" in c.values[1] for c in CASES) >= 6
     builtin = set(ck.catalog().ids())
     assert builtin <= {f.stem for f in FILES}
 
@@ -115,6 +117,17 @@ def _check_expect(report: ck.ScoreReport, expect: dict[str, Any]) -> None:
             assert getattr(report.screen_positive, attr) == expect[key]
 
 
+def _score(inst: ck.Instrument, case: dict[str, Any]) -> ck.ScoreReport:
+    """Score a case as the vector format says: ``response`` or positional ``answers_list``, optional ``code_map``."""
+    code_map = case.get("code_map")
+    if "answers_list" in case:
+        return inst.score(case["answers_list"], code_map=code_map)
+    resp = case["response"]
+    return inst.score(
+        resp.get("answers", {}), resp.get("started_at"), resp.get("finished_at"), resp.get("group"), code_map=code_map
+    )
+
+
 @pytest.mark.parametrize(("doc", "case"), CASES)
 def test_scoring_vector(doc: dict[str, Any], case: dict[str, Any]) -> None:
     try:
@@ -123,16 +136,17 @@ def test_scoring_vector(doc: dict[str, Any], case: dict[str, Any]) -> None:
         assert "expect_error" in case, f"cannot load instrument: {e}"
         _check_error(e, case)
         return
-    resp = case["response"]
+    plain = "response" in case and "code_map" not in case  # the core's Response JSON alone describes it
     try:
-        report = inst.score(resp.get("answers", {}), resp.get("started_at"), resp.get("finished_at"), resp.get("group"))
+        report = _score(inst, case)
     except ck.ChangkaixinError as e:
         assert "expect_error" in case, f"unexpected error {e}"
         _check_error(e, case)
-        # The JSON entry point gives the same error.
-        with pytest.raises(type(e)) as again:
-            inst.score_json(json.dumps(resp))
-        assert again.value.to_dict() == e.to_dict()
+        if plain:
+            # The JSON entry point gives the same error.
+            with pytest.raises(type(e)) as again:
+                inst.score_json(json.dumps(case["response"]))
+            assert again.value.to_dict() == e.to_dict()
         return
     assert "expect_error" not in case, f"expected error {case['expect_error']}, got a report"
     assert normalise(json.loads(report.to_json())) == normalise(case["report"])
@@ -140,8 +154,25 @@ def test_scoring_vector(doc: dict[str, Any], case: dict[str, Any]) -> None:
     _check_typed(report, case["report"])
     if "expect" in case:
         _check_expect(report, case["expect"])
-    # The JSON entry point gives the same bytes.
-    assert inst.score_json(json.dumps(resp)).to_json() == report.to_json()
+    if plain:
+        # The JSON entry point gives the same bytes.
+        assert inst.score_json(json.dumps(case["response"])).to_json() == report.to_json()
+    if "code_map" in case:
+        # A checked CodeMap object gives the same bytes as the spec dict.
+        checked = inst.code_map(case["code_map"])
+        assert checked.instrument == inst.id
+        assert _score(inst, {**case, "code_map": checked}).to_json() == report.to_json()
+    if "answers_list" in case and len(case["answers_list"]) < inst.n_items:
+        # Values for the scored items only, with a completion time: the same items are answered.
+        timed = inst.score(
+            case["answers_list"],
+            started_at="2026-03-02T09:00:00+08:00",
+            finished_at="2026-03-02T09:05:00+08:00",
+            code_map=case.get("code_map"),
+        )
+        assert timed.duration_seconds == 300
+        assert [s.raw for s in timed.scales] == [s.raw for s in report.scales]
+        assert timed.items == report.items
 
 
 def _batch_row(inst: ck.Instrument, answers: Any) -> list[int]:
@@ -163,7 +194,17 @@ def _batch_row(inst: ck.Instrument, answers: Any) -> list[int]:
     return row
 
 
-BATCHABLE = [c for c in CASES if "report" in c.values[1] and isinstance(c.values[1]["response"].get("answers"), dict)]
+def _batchable(case: dict[str, Any]) -> bool:
+    if "report" not in case:
+        return False
+    answers = case["answers_list"] if "answers_list" in case else case["response"].get("answers", {})
+    if isinstance(answers, list):
+        return False  # positional lists of the scored items only: the batch takes whole rows
+    by_id = any(isinstance(v, str) and v not in ("refused", "missing") for v in answers.values())
+    return not (by_id and "code_map" in case)  # option ids are never recoded; a batch cell is a code
+
+
+BATCHABLE = [c for c in CASES if _batchable(c.values[1])]
 
 
 @pytest.mark.parametrize(("doc", "case"), BATCHABLE)
@@ -172,8 +213,10 @@ def test_scoring_vector_in_batch(doc: dict[str, Any], case: dict[str, Any]) -> N
     inst = _instrument(doc, case)
     resp = case["response"]
     report = ck.ScoreReport(json.dumps(case["report"]))
-    arr = np.array([_batch_row(inst, resp["answers"])], dtype=np.int16)
+    arr = np.array([_batch_row(inst, resp.get("answers", {}))], dtype=np.int16)
     groups = None if "group" not in resp else (np.zeros(1, dtype=np.uint32), [resp["group"]])
     durations = None if report.duration_seconds is None else [report.duration_seconds]
-    res = inst.score_batch(arr, missing=-1, refused=-2, groups=groups, durations=durations)
+    res = inst.score_batch(
+        arr, missing=-1, refused=-2, groups=groups, durations=durations, code_map=case.get("code_map")
+    )
     assert_row_matches(res, 0, report)
