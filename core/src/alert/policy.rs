@@ -814,7 +814,7 @@ impl CompiledPolicy {
 
     /// The policy's declaration of an external instrument (one the catalog does not hold).
     pub fn external_instrument(&self, id: &str) -> Option<&ExternalInstrument> {
-        if self.catalog.instrument(id).is_ok() {
+        if self.catalog.contains(id) || self.catalog.load_errors().iter().any(|(x, _)| x == id) {
             return None;
         }
         self.source.external_instruments.iter().find(|e| e.id == id)
