@@ -482,6 +482,14 @@ impl Ctx<'_> {
             ));
             return;
         }
+        let period_start = self.cal.as_ref().map_or(self.as_of, |c| c.c.start);
+        if let Some(u) = r.until.filter(|u| period_start > *u) {
+            t.na = Some(lz(
+                format!("本要求有效期至{u}，所查学年自{period_start}开始。"),
+                format!("In force until {u}; the school year checked starts on {period_start}."),
+            ));
+            return;
+        }
         let m = r.metric.id;
         match m {
             "psychology_lessons" => self.class_log(r, t, |c| c.psychology_lessons.as_ref(), "psychology_lessons", |x| i64::from(x.periods), 1),
