@@ -14,7 +14,7 @@ arrays in place and releases the GIL.
 
 from __future__ import annotations
 
-from . import fhir
+from . import compliance, fhir
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
@@ -23,7 +23,9 @@ from ._errors import (
     BatchError,
     CatalogError,
     ChangkaixinError,
+    ComplianceError,
     EvidenceError,
+    FactsError,
     FhirError,
     PolicyError,
     ScoreError,
@@ -69,8 +71,10 @@ __all__ = [
     "CodeMap",
     "CodeMapLike",
     "ChangkaixinError",
+    "ComplianceError",
     "ErrorCode",
     "EvidenceError",
+    "FactsError",
     "FhirError",
     "FlagLevel",
     "FlagResult",
@@ -95,6 +99,7 @@ __all__ = [
     "Verdict",
     "bind_questionnaire",
     "catalog",
+    "compliance",
     "export_observation",
     "fhir",
     "import_questionnaire",

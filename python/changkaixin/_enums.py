@@ -96,6 +96,22 @@ class ErrorCode(_StrEnum):
     EVIDENCE_OUT_OF_RANGE = "evidence.out_of_range"
     EVIDENCE_REPORT_INCONSISTENT = "evidence.report_inconsistent"
     TIME_INVALID = "time.invalid"
+    COMPLIANCE_PARSE = "compliance.parse"
+    COMPLIANCE_UNSUPPORTED_FORMAT = "compliance.unsupported_format"
+    COMPLIANCE_UNKNOWN_METRIC = "compliance.unknown_metric"
+    COMPLIANCE_BAD_CHECK = "compliance.bad_check"
+    COMPLIANCE_IMPOSSIBLE_THRESHOLD = "compliance.impossible_threshold"
+    COMPLIANCE_MISSING_SOURCE = "compliance.missing_source"
+    COMPLIANCE_OVERLAPPING_VERSIONS = "compliance.overlapping_versions"
+    COMPLIANCE_UNKNOWN_REF = "compliance.unknown_ref"
+    COMPLIANCE_DUPLICATE_ID = "compliance.duplicate_id"
+    COMPLIANCE_INVALID_VALUE = "compliance.invalid_value"
+    COMPLIANCE_ROLLUP_MISMATCH = "compliance.rollup_mismatch"
+    FACTS_PARSE = "facts.parse"
+    FACTS_UNSUPPORTED_FORMAT = "facts.unsupported_format"
+    FACTS_INVALID = "facts.invalid"
+    FACTS_UNKNOWN_REF = "facts.unknown_ref"
+    FACTS_DUPLICATE_ID = "facts.duplicate_id"
 
     @property
     def category(self) -> str:

@@ -9,6 +9,7 @@
 
 mod alert;
 mod batch;
+mod compliance;
 mod error;
 mod fhir;
 mod instrument;
@@ -36,6 +37,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instrument::NativeCatalog>()?;
     m.add_class::<instrument::NativeCodeMap>()?;
     m.add_class::<alert::NativePolicy>()?;
+    m.add_class::<compliance::NativePack>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;

@@ -168,6 +168,8 @@ def test_error_code_enum_matches_core() -> None:
         (ck.EvidenceError, ValueError),
         (ck.TimeError, ValueError),
         (ck.CatalogError, LookupError),
+        (ck.ComplianceError, ValueError),
+        (ck.FactsError, ValueError),
     ],
 )
 def test_hierarchy(cls: type[ck.ChangkaixinError], base: type) -> None:
