@@ -88,6 +88,13 @@ error_codes! {
     ScoreNormGroupNotFound => "score.norm_group_not_found",
     /// A start/finish time is malformed or finish precedes start.
     ScoreInvalidTime => "score.invalid_time",
+    /// A code map (recode) is malformed: unparsable, an unknown item, a source code outside
+    /// 0..=127, or a target that is not an option of the item.
+    ScoreCodeMapInvalid => "score.code_map_invalid",
+    /// A code map does not map an item's source codes one-to-one onto all of its options.
+    ScoreCodeMapNotBijective => "score.code_map_not_bijective",
+    /// A code map was built for another instrument (or version).
+    ScoreCodeMapMismatch => "score.code_map_mismatch",
 
     /// Batch buffers do not have the declared shape.
     BatchShape => "batch.shape",

@@ -54,6 +54,7 @@ fn run<T: Code + TryFrom<i128> + numpy::Element>(
         refused: x.refused.map(|r| sentinel::<T>(py, "refused", r, dtype)).transpose()?,
         groups: x.groups,
         durations: x.durations,
+        code_map: None,
     };
     let inner = &inst.inner;
     let threads = x.threads;
@@ -99,6 +100,7 @@ fn score_parallel<T: Code>(inst: &Instrument, input: &BatchInput<'_, T>, threads
                         groups: g.groups,
                     }),
                     durations: input.durations.map(|d| &d[r0..r1]),
+                    code_map: input.code_map,
                 };
                 s.spawn(move || inst.score_batch(&sub).ok())
             })

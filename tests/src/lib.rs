@@ -10,7 +10,8 @@
 //! rewritten.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use changkaixin_core::{Catalog, Instrument, Response, ScoreReport};
+use changkaixin_core::scoring::recode::CodeMapSpec;
+use changkaixin_core::{Answer, Catalog, Instrument, Response, ScoreReport, Verdict};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,10 +70,34 @@ pub fn instrument_for(file: &Value, case: &Value) -> Result<Instrument, String> 
     Catalog::builtin().instrument_with(id, &settings).map_err(|e| e.to_string())
 }
 
-/// Score a case's response; `Err` carries the core error.
+/// Score a case; `Err` carries the core error.
+///
+/// The case gives either `response` (a `Response`, scored with `Instrument::score`) or
+/// `answers_list` (a positional list, scored with `Instrument::score_answers`); an optional
+/// `code_map` (a `CodeMapSpec`) is checked with `Instrument::code_map` and applied.
 pub fn score_case(inst: &Instrument, case: &Value) -> Result<Result<ScoreReport, changkaixin_core::Error>, String> {
+    let map = match case.get("code_map") {
+        None => None,
+        Some(v) => {
+            let spec: CodeMapSpec = serde_json::from_value(v.clone()).map_err(|e| format!("bad code_map in vector: {e}"))?;
+            match inst.code_map(&spec) {
+                Ok(m) => Some(m),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    if let Some(list) = case.get("answers_list") {
+        let answers: Vec<Answer> = serde_json::from_value(list.clone()).map_err(|e| format!("bad answers_list in vector: {e}"))?;
+        return Ok(match &map {
+            Some(m) => inst.score_answers_with_code_map(&answers, m),
+            None => inst.score_answers(&answers),
+        });
+    }
     let resp: Response = serde_json::from_value(case.get("response").cloned().unwrap_or(Value::Null)).map_err(|e| format!("bad response in vector: {e}"))?;
-    Ok(inst.score(&resp))
+    Ok(match &map {
+        Some(m) => inst.score_with_code_map(&resp, m),
+        None => inst.score(&resp),
+    })
 }
 
 /// Check a report against a hand-written `expect` block; returns the list of mismatches.
@@ -118,24 +143,42 @@ pub fn check_expect(report: &ScoreReport, expect: &Value) -> Vec<String> {
             }
         }
     }
-    if let Some(flags) = expect.get("flags").and_then(Value::as_array) {
-        let mut want: Vec<&str> = flags.iter().filter_map(Value::as_str).collect();
-        want.sort_unstable();
-        let mut got: Vec<&str> = report.flags.iter().map(|f| f.id.as_str()).collect();
-        got.sort_unstable();
-        if want != got {
-            bad.push(format!("flags: expected {want:?}, got {got:?}"));
+    // `flags`: the exact set of positive flags; `flags_indeterminate`: the exact set of
+    // indeterminate ones (absent = none, whenever `flags` is given).
+    if expect.get("flags").is_some() || expect.get("flags_indeterminate").is_some() {
+        for (key, verdict) in [("flags", Verdict::Positive), ("flags_indeterminate", Verdict::Indeterminate)] {
+            let mut want: Vec<&str> = expect
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            want.sort_unstable();
+            let mut got: Vec<&str> = report.flags.iter().filter(|f| f.verdict == verdict).map(|f| f.id.as_str()).collect();
+            got.sort_unstable();
+            if want != got {
+                bad.push(format!("{key}: expected {want:?}, got {got:?}"));
+            }
         }
     }
+    // `screen_positive`: the screen verdict, "positive" | "negative" | "indeterminate".
     if let Some(sp) = expect.get("screen_positive") {
-        let want = match sp {
-            Value::Bool(true) => Some("positive"),
-            Value::Bool(false) => Some("negative"),
-            other => other.as_str(),
-        };
         let got = report.screen_positive.as_ref().map(|s| s.verdict.as_str());
-        if want != got {
-            bad.push(format!("screen_positive: expected {sp}, got {got:?}"));
+        match sp.as_str() {
+            Some(want) if Some(want) == got => {}
+            Some(_) => bad.push(format!("screen_positive: expected {sp}, got {got:?}")),
+            None => bad.push(format!("screen_positive: expected a verdict string, the vector has {sp}")),
+        }
+    }
+    for (key, pick) in [("screen_missing_items", 0), ("screen_refused_items", 1)] {
+        if let Some(want) = expect.get(key) {
+            let got = report
+                .screen_positive
+                .as_ref()
+                .map(|s| if pick == 0 { s.missing_items.clone() } else { s.refused_items.clone() });
+            let want: Option<Vec<u32>> = serde_json::from_value(want.clone()).ok();
+            if want != got {
+                bad.push(format!("{key}: expected {want:?}, got {got:?}"));
+            }
         }
     }
     bad

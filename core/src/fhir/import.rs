@@ -301,6 +301,7 @@ impl Importer<'_> {
                 reverse: false,
                 values: None,
                 scored: true,
+                asked_if: None,
                 fhir: Some(FhirItemLink {
                     link_id: link.to_owned(),
                     code,
@@ -353,6 +354,7 @@ impl Importer<'_> {
             reverse: false,
             values: None,
             scored,
+            asked_if: None,
             fhir: Some(FhirItemLink {
                 link_id: link.to_owned(),
                 code,

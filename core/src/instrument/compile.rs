@@ -90,7 +90,7 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
     if spec.citation.trim().is_empty() {
         return Err(err(ErrorCode::SpecInvalidValue, "/citation", "every instrument must cite its source"));
     }
-    let items = compile_items(spec)?;
+    let mut items = compile_items(spec)?;
     let mut ctx = Ctx {
         spec,
         item_by_number: items.iter().enumerate().map(|(i, it)| (it.number, i)).collect(),
@@ -99,6 +99,13 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
         scale_integer: Vec::new(),
         scale_bands: Vec::new(),
     };
+    for (i, it) in spec.items.iter().enumerate() {
+        if let Some(c) = &it.asked_if {
+            let p = format!("/items/{i}/asked_if");
+            check_asked_if(&ctx, c, i, &p)?;
+            items[i].asked_if = Some(compile_cond(&ctx, c, &p)?);
+        }
+    }
     if spec.scales.is_empty() {
         return Err(err(ErrorCode::SpecBadScale, "/scales", "an instrument needs at least one scale"));
     }
@@ -210,6 +217,52 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
     };
     plan.fast_depth = crate::scoring::fast::analyse(&plan);
     Ok(plan)
+}
+
+/// Skip-logic conditions may only test earlier items (so applicability is decided in item order).
+fn check_asked_if(ctx: &Ctx, c: &Condition, item_pos: usize, p: &str) -> Result<()> {
+    let number = item_pos as u32 + 1;
+    let earlier = |n: u32, path: String| -> Result<()> {
+        if n >= number {
+            return Err(err(
+                ErrorCode::SpecInvalidValue,
+                path,
+                format!("asked_if of item {number} refers to item {n}; skip logic may only test earlier items"),
+            )
+            .with_item(number));
+        }
+        Ok(())
+    };
+    match c {
+        Condition::Any(v) | Condition::All(v) => {
+            let key = if matches!(c, Condition::Any(_)) { "any" } else { "all" };
+            for (i, c) in v.iter().enumerate() {
+                check_asked_if(ctx, c, item_pos, &format!("{p}/{key}/{i}"))?;
+            }
+            Ok(())
+        }
+        Condition::Not(c) => check_asked_if(ctx, c, item_pos, &format!("{p}/not")),
+        Condition::CountOf(t) => {
+            for (i, c) in t.of.iter().enumerate() {
+                check_asked_if(ctx, c, item_pos, &format!("{p}/count_of/of/{i}"))?;
+            }
+            Ok(())
+        }
+        Condition::Item(t) => earlier(t.item, format!("{p}/item/item")),
+        Condition::ItemState(t) => earlier(t.item, format!("{p}/item_state/item")),
+        Condition::Answered(t) => {
+            for idx in expand_items(ctx, &t.items, &format!("{p}/answered/items"))? {
+                earlier(idx as u32 + 1, format!("{p}/answered/items"))?;
+            }
+            Ok(())
+        }
+        _ => Err(err(
+            ErrorCode::SpecInvalidValue,
+            p.to_owned(),
+            format!("asked_if of item {number} may only use item, item_state, answered, any, all, not and count_of"),
+        )
+        .with_item(number)),
+    }
 }
 
 fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
@@ -329,12 +382,19 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 label: o.label.clone(),
             })
             .collect();
+        let (vmin, vmax) = opts.iter().fold((i32::MAX, i32::MIN), |(a, b), o| {
+            let v = i32::from(lut[o.code as usize]);
+            (a.min(v), b.max(v))
+        });
         out.push(ItemPlan {
             number: it.number,
             id: it.id.clone(),
             scored: it.scored,
             lut,
             options,
+            vmin,
+            vmax,
+            asked_if: None,
         });
     }
     Ok(out)
@@ -447,6 +507,18 @@ fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
     Ok(out)
 }
 
+fn count_term(item: &ItemPlan, idx: usize, t: &ValueTest) -> CountTerm {
+    let value = t.value.to_ratio();
+    let hits = item.options.iter().filter(|o| t.op.holds(Ratio::int(i64::from(o.value)).cmp(&value))).count();
+    CountTerm {
+        idx,
+        op: t.op,
+        value,
+        always: hits == item.options.len(),
+        possible: hits > 0,
+    }
+}
+
 fn item_range(items: &[ItemPlan], idx: usize) -> (i64, i64) {
     let vals = items[idx].lut.iter().filter(|v| **v != NOT_AN_OPTION).map(|v| *v as i64);
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
@@ -476,6 +548,14 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
                     ErrorCode::SpecBadScale,
                     path.to_owned(),
                     format!("item {} is unscored and cannot be part of a scale", items[i].number),
+                )
+                .with_item(items[i].number));
+            }
+            if items[i].asked_if.is_some() {
+                return Err(err(
+                    ErrorCode::SpecBadScale,
+                    path.to_owned(),
+                    format!("item {} is asked only sometimes (asked_if) and cannot be part of a scale", items[i].number),
                 )
                 .with_item(items[i].number));
             }
@@ -510,7 +590,31 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
             let idx = expand_items(ctx, refs, &format!("{p}/aggregate/items"))?;
             check_scored(&idx, &format!("{p}/aggregate/items"))?;
             let n = idx.len() as u32;
-            (AggPlan::Count(idx, condition.op, condition.value.to_ratio()), n, 1, 0, i64::from(n))
+            let terms = idx.iter().map(|&i| count_term(&items[i], i, condition)).collect();
+            (AggPlan::Count(terms), n, 1, 0, i64::from(n))
+        }
+        Aggregate::CountGroups { groups } => {
+            let mut terms: Vec<CountTerm> = Vec::new();
+            if groups.is_empty() {
+                return Err(err(
+                    ErrorCode::SpecBadScale,
+                    format!("{p}/aggregate/groups"),
+                    "count_groups needs at least one group",
+                ));
+            }
+            for (gi, g) in groups.iter().enumerate() {
+                let gp = format!("{p}/aggregate/groups/{gi}/items");
+                let idx = expand_items(ctx, &g.items, &gp)?;
+                check_scored(&idx, &gp)?;
+                for i in idx {
+                    if terms.iter().any(|t| t.idx == i) {
+                        return Err(err(ErrorCode::SpecDuplicateId, gp, format!("item {} is in two groups", items[i].number)).with_item(items[i].number));
+                    }
+                    terms.push(count_term(&items[i], i, &g.condition));
+                }
+            }
+            let n = terms.len() as u32;
+            (AggPlan::Count(terms), n, 1, 0, i64::from(n))
         }
         Aggregate::SumOfScales { scales } => {
             let mut idx = Vec::new();
@@ -568,7 +672,7 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
                 decimals: *decimals,
             }
         }
-        (MissingPolicy::SumAnswered { max_missing }, AggPlan::Sum(_) | AggPlan::Count(..)) => {
+        (MissingPolicy::SumAnswered { max_missing }, AggPlan::Sum(_) | AggPlan::Count(_)) => {
             if *max_missing >= n {
                 return Err(err(
                     ErrorCode::SpecInvalidValue,

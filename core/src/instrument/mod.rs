@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod compile;
+pub mod describe;
 pub mod spec;
 #[cfg(test)]
 mod tests;

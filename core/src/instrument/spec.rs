@@ -222,6 +222,14 @@ pub struct ItemSpec {
     /// Whether the item counts towards scales at all (PHQ-9 item 10 does not).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub scored: bool,
+    /// Skip logic: the item is asked only when this condition holds (e.g. C-SSRS items 3-5 only
+    /// after item 2 = yes). It may refer only to earlier items (`item`, `item_state`, `answered`,
+    /// `any`/`all`/`not`/`count_of`), and an item with `asked_if` may not be part of a scale.
+    /// An unanswered item whose condition is false was not asked: comparisons with it are false,
+    /// it is no unknown. An unanswered item that should have been asked (or may have been) is an
+    /// unknown whose possible answers the three-valued verdicts take into account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_if: Option<Condition>,
     /// FHIR linkId and item code for import and QuestionnaireResponse scoring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir: Option<FhirItemLink>,
@@ -337,11 +345,28 @@ pub enum Aggregate {
         #[serde(rename = "where")]
         condition: ValueTest,
     },
+    /// Number of items whose value satisfies their group's comparison (e.g. the PHQ-A GLAD-PC
+    /// positive-symptom count: value >= 2 on items 1-8, >= 1 on item 9). An item may be in one group only.
+    CountGroups {
+        /// The groups.
+        groups: Vec<CountGroup>,
+    },
     /// Sum of other (earlier, integer-valued) scales.
     SumOfScales {
         /// Component scale ids.
         scales: Vec<String>,
     },
+}
+
+/// One group of a `count_groups` aggregation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountGroup {
+    /// Items of the group.
+    pub items: Vec<ItemRef>,
+    /// The condition on each item's scored value.
+    #[serde(rename = "where")]
+    pub condition: ValueTest,
 }
 
 /// A comparison of a value with a constant.

@@ -4,9 +4,12 @@
 //! type) with a missing sentinel and an optional refused sentinel; optional
 //! per-row norm-group indices and completion times. Output: columns — per
 //! scale the raw value and standard score as exact decimal mantissas, the band
-//! ordinal index, the answered count; per row a flag bitset, the validity code
-//! and the screen-positive verdict. Nothing is allocated per row: the output
-//! columns are sized once and the row state is reused.
+//! ordinal index, the answered count; per row the bitsets of positive and of
+//! indeterminate flags, the validity code and the screen verdict code (0 negative,
+//! 1 positive, 2 indeterminate). Nothing is allocated per row: the output
+//! columns are sized once and the row state is reused. [`Instrument::score_batch_parallel`]
+//! splits the rows over scoped threads with identical results; a [`CodeMap`] in the input
+//! recodes an export's own coding through the decode tables.
 //!
 //! ```
 //! use changkaixin_core::{Catalog, BatchInput};
@@ -18,13 +21,21 @@
 //! assert_eq!(total.raw, vec![0, 25]);
 //! assert_eq!(total.band, vec![0, 4]);
 //! assert_eq!(out.flag_column("item9_self_harm"), Some(vec![false, true]));
+//! assert_eq!(out.screen, vec![0, 1]); // verdict codes: negative, positive
+//!
+//! // item 9 missing: the flag is indeterminate (2), never negative
+//! let codes: Vec<i8> = vec![0,0,0,0,0,0,0,0,-1,-1];
+//! let out = phq9.score_batch(&BatchInput::new(&codes, 10, -1)).unwrap();
+//! assert_eq!(out.flag_verdicts("item9_self_harm"), Some(vec![2]));
+//! assert_eq!(out.screen, vec![0]); // 0..3 < 10 whatever item 9 is
 //! ```
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::Instrument;
-use crate::scoring::eval::{self, RowState, ANSWERED, MISSING, REFUSED};
+use crate::scoring::eval::{self, RowState, Tri, ANSWERED, MISSING, REFUSED};
 use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
+use crate::scoring::recode::CodeMap;
 use std::collections::BTreeMap;
 
 /// Integer types a code buffer may hold.
@@ -85,6 +96,9 @@ pub struct BatchInput<'a, T: Code> {
     pub groups: Option<BatchGroups<'a>>,
     /// Completion time per row in whole seconds (negative = unknown).
     pub durations: Option<&'a [i64]>,
+    /// A declared recode of the buffer's codes ([`Instrument::code_map`]); applied through the
+    /// decode tables, so it costs the fast path nothing. Sentinels are checked against it.
+    pub code_map: Option<&'a CodeMap>,
 }
 
 impl<'a, T: Code> BatchInput<'a, T> {
@@ -97,6 +111,7 @@ impl<'a, T: Code> BatchInput<'a, T> {
             refused: None,
             groups: None,
             durations: None,
+            code_map: None,
         }
     }
 }
@@ -190,6 +205,35 @@ impl Instrument {
 
     /// Score a batch into existing columns (reusing their allocations).
     pub fn score_batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns) -> Result<()> {
+        self.batch_into(input, out, 1)
+    }
+
+    /// Score a batch on up to `threads` threads (0 = the machine's available parallelism).
+    ///
+    /// The rows are split into contiguous ranges of whole blocks, one per thread (the calling
+    /// thread takes the first), each writing its own disjoint slice of the preallocated columns;
+    /// nothing is allocated per row. The result — row order, every column, the error for a bad
+    /// batch — is identical to [`Instrument::score_batch`].
+    ///
+    /// ```
+    /// use changkaixin_core::{Catalog, BatchInput};
+    /// let phq9 = Catalog::builtin().instrument("phq9").unwrap();
+    /// let codes: Vec<i8> = (0..10 * 5000).map(|i| (i % 4) as i8).collect();
+    /// let input = BatchInput::new(&codes, 10, -1);
+    /// assert_eq!(phq9.score_batch_parallel(&input, 4).unwrap(), phq9.score_batch(&input).unwrap());
+    /// ```
+    pub fn score_batch_parallel<T: Code>(&self, input: &BatchInput<'_, T>, threads: usize) -> Result<BatchColumns> {
+        let mut out = BatchColumns::default();
+        self.batch_into(input, &mut out, threads)?;
+        Ok(out)
+    }
+
+    /// [`Instrument::score_batch_parallel`] into existing columns (reusing their allocations).
+    pub fn score_batch_into_parallel<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize) -> Result<()> {
+        self.batch_into(input, out, threads)
+    }
+
+    fn batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize) -> Result<()> {
         let plan = self.plan();
         let n_items = plan.items.len();
         if input.n_items != n_items {
@@ -249,103 +293,171 @@ impl Instrument {
                 group_table.push(v);
             }
         }
-        prepare(plan, out, n_rows);
         let missing = input.missing.to_i64();
         let refused = input.refused.map(Code::to_i64);
-        // A sentinel that is also a valid option would make a cell ambiguous.
-        for it in &plan.items {
+        if let Some(m) = input.code_map {
+            m.check_for(self)?;
+        }
+        // A sentinel that is also a valid option (or a source code of the recode) would make a cell ambiguous.
+        for (j, it) in plan.items.iter().enumerate() {
             for (name, s) in [("missing", Some(missing)), ("refused", refused)] {
-                if s.and_then(|s| it.value_of(s)).is_some() {
+                let Some(s) = s else { continue };
+                let decodes = match input.code_map {
+                    Some(m) if m.covers(j) => m.apply(j, s).is_ok(),
+                    _ => it.value_of(s).is_some(),
+                };
+                if decodes {
                     return Err(Error::new(
                         ErrorCode::BatchShape,
                         name,
                         format!(
-                            "the {name} sentinel {} is a valid option code of item {}; choose a code outside 0..=127 (e.g. -1 or 255)",
-                            s.unwrap_or(0),
+                            "the {name} sentinel {s} is a valid {} of item {}; choose a code outside 0..=127 (e.g. -1 or 255)",
+                            if input.code_map.is_some_and(|m| m.covers(j)) {
+                                "source code of the code map"
+                            } else {
+                                "option code"
+                            },
                             it.number
                         ),
                     ));
                 }
             }
         }
-        let mut ctx = RowCtx {
+        prepare(plan, out, n_rows);
+        let shared = Shared {
             plan,
             input,
             missing,
             refused,
             group_table: &group_table,
             has_norms,
-            st: RowState::new(plan),
+            fast: plan.fast_depth.map(|depth| {
+                (
+                    depth,
+                    fast::CallTables::new(plan),
+                    fast::DecodeTables::new(plan, T::BYTE, input.code_map),
+                    fast::uses_codes(plan),
+                )
+            }),
         };
-        match plan.fast_depth {
-            None => {
-                for r in 0..n_rows {
-                    ctx.score_row(r, out)?;
-                }
-            }
-            Some(depth) => {
-                let tables = fast::CallTables::new(plan);
-                let mut s = fast::Scratch::new(plan, depth);
-                let luts = if T::BYTE { fast::byte_luts(plan) } else { Vec::new() };
-                let with_codes = fast::uses_codes(plan);
-                let mut r0 = 0;
-                while r0 < n_rows {
-                    let bn = fast::BLOCK.min(n_rows - r0);
-                    fast::decode(plan, &luts, with_codes, input.codes, r0, bn, &mut s);
-                    if has_norms {
-                        let rg = input.groups.map(|g| g.row_group).unwrap_or(&[]);
-                        for r in 0..bn {
-                            // Unknown groups are reported by the row path; mark the row slow.
-                            let gi = rg.get(r0 + r).copied().unwrap_or(u32::MAX) as usize;
-                            match group_table.get(gi) {
-                                Some(g) => s.norm_group[r] = g.iter().flatten().next().copied().unwrap_or(0) as u32,
-                                None => s.slow[r] = true,
-                            }
-                            if let Some(g) = group_table.get(gi) {
-                                // Every normed scale must resolve to the same table index for the fast path.
-                                let first = g.iter().flatten().next().copied();
-                                if g.iter().flatten().any(|x| Some(*x) != first) {
-                                    s.slow[r] = true;
-                                }
-                            }
-                        }
-                    }
-                    match input.durations {
-                        Some(d) => s.durations[..bn].copy_from_slice(&d[r0..r0 + bn]),
-                        None => s.durations[..bn].fill(-1),
-                    }
-                    fast::scales(plan, &tables, bn, &mut s);
-                    fast::finish_block(plan, &tables, r0, bn, &mut s, out);
-                    for r in 0..bn {
-                        if s.slow[r] {
-                            ctx.score_row(r0 + r, out)?;
-                        }
-                    }
-                    r0 += bn;
-                }
-            }
+        // Row ranges of whole blocks, one per thread; each writes only its own rows.
+        let blocks = n_rows.div_ceil(fast::BLOCK);
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            t => t,
         }
-        Ok(())
+        .clamp(1, blocks.max(1));
+        if threads == 1 {
+            let mut view = split_columns(out, &[n_rows]);
+            return match view.pop() {
+                Some(mut v) => shared.run(0, n_rows, &mut v),
+                None => Ok(()),
+            };
+        }
+        let per = blocks.div_ceil(threads) * fast::BLOCK;
+        let bounds: Vec<usize> = (1..=threads).map(|t| (t * per).min(n_rows)).collect();
+        let views = split_columns(out, &bounds);
+        let shared = &shared;
+        std::thread::scope(|scope| {
+            let mut views = views.into_iter();
+            let first = views.next();
+            let mut handles = Vec::with_capacity(threads - 1);
+            let mut start = bounds[0];
+            for (mut view, &end) in views.zip(&bounds[1..]) {
+                let a = start;
+                start = end;
+                handles.push(std::thread::Builder::new().spawn_scoped(scope, move || shared.run(a, end, &mut view)));
+            }
+            // The calling thread takes the first range.
+            let mut result = match first {
+                Some(mut v) => shared.run(0, bounds[0], &mut v),
+                None => Ok(()),
+            };
+            // Join every thread; report the error of the earliest range (the same error the
+            // single-threaded run reports: each range stops at its first bad row).
+            for h in handles {
+                let r = match h {
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|_| Err(Error::new(ErrorCode::BatchShape, "threads", "a scoring thread stopped unexpectedly"))),
+                    Err(e) => Err(Error::new(ErrorCode::BatchShape, "threads", format!("could not start a scoring thread: {e}"))),
+                };
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            result
+        })
     }
 }
 
-/// The generic per-row path (rows with missing, refused or invalid cells, and
-/// instruments whose conditions the fast path does not cover).
-struct RowCtx<'a, 'b, T: Code> {
+/// Everything a worker needs, shared read-only between threads.
+struct Shared<'a, 'b, T: Code> {
     plan: &'a Plan,
     input: &'a BatchInput<'b, T>,
     missing: i64,
     refused: Option<i64>,
     group_table: &'a [Vec<Option<usize>>],
     has_norms: bool,
-    st: RowState,
+    /// Fast-path depth and tables when the fast path covers the plan.
+    fast: Option<(usize, fast::CallTables, fast::DecodeTables, bool)>,
 }
 
-impl<T: Code> RowCtx<'_, '_, T> {
-    fn score_row(&mut self, r: usize, out: &mut BatchColumns) -> Result<()> {
+impl<T: Code> Shared<'_, '_, T> {
+    /// Score rows `a..b` into `out` (whose row 0 is row `a`). No allocation per row.
+    fn run(&self, a: usize, b: usize, out: &mut ColsMut<'_>) -> Result<()> {
+        let plan = self.plan;
+        let mut st = RowState::new(plan);
+        let Some((depth, tables, luts, with_codes)) = &self.fast else {
+            for r in a..b {
+                self.score_row(&mut st, r, r - a, out)?;
+            }
+            return Ok(());
+        };
+        let mut s = fast::Scratch::new(plan, *depth);
+        let mut r0 = a;
+        while r0 < b {
+            let bn = fast::BLOCK.min(b - r0);
+            fast::decode(plan, luts, *with_codes, self.input.codes, r0, bn, &mut s);
+            if self.has_norms {
+                let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
+                for r in 0..bn {
+                    // Unknown groups are reported by the row path; mark the row slow.
+                    let gi = rg.get(r0 + r).copied().unwrap_or(u32::MAX) as usize;
+                    match self.group_table.get(gi) {
+                        Some(g) => s.norm_group[r] = g.iter().flatten().next().copied().unwrap_or(0) as u32,
+                        None => s.slow[r] = true,
+                    }
+                    if let Some(g) = self.group_table.get(gi) {
+                        // Every normed scale must resolve to the same table index for the fast path.
+                        let first = g.iter().flatten().next().copied();
+                        if g.iter().flatten().any(|x| Some(*x) != first) {
+                            s.slow[r] = true;
+                        }
+                    }
+                }
+            }
+            match self.input.durations {
+                Some(d) => s.durations[..bn].copy_from_slice(&d[r0..r0 + bn]),
+                None => s.durations[..bn].fill(-1),
+            }
+            fast::scales(plan, tables, bn, &mut s);
+            fast::finish_block(plan, tables, r0 - a, bn, &mut s, out);
+            for r in 0..bn {
+                if s.slow[r] {
+                    self.score_row(&mut st, r0 + r, r0 + r - a, out)?;
+                }
+            }
+            r0 += bn;
+        }
+        Ok(())
+    }
+
+    /// The generic per-row path (rows with missing, refused or invalid cells, and instruments
+    /// whose conditions the fast path does not cover). `r` is the batch row, `w` the view row.
+    fn score_row(&self, st: &mut RowState, r: usize, w: usize, out: &mut ColsMut<'_>) -> Result<()> {
         let plan = self.plan;
         let n_items = plan.items.len();
-        let st = &mut self.st;
         let row = &self.input.codes[r * n_items..(r + 1) * n_items];
         for (i, &c) in row.iter().enumerate() {
             let c = c.to_i64();
@@ -354,14 +466,20 @@ impl<T: Code> RowCtx<'_, '_, T> {
             } else if Some(c) == self.refused {
                 st.state[i] = REFUSED;
             } else {
-                let Some(v) = plan.items[i].value_of(c) else {
+                let opt = match self.input.code_map {
+                    Some(m) => m.apply(i, c).ok(),
+                    None => Some(c),
+                };
+                let Some((c, v)) = opt.and_then(|c| plan.items[i].value_of(c).map(|v| (c, v))) else {
+                    let what = if self.input.code_map.is_some_and(|m| m.covers(i)) {
+                        "a source code of the code map"
+                    } else {
+                        "an option"
+                    };
                     return Err(Error::new(
                         ErrorCode::BatchUnknownOption,
                         format!("row {r} / item {}", plan.items[i].number),
-                        format!(
-                            "code {c} is not an option of item {} (missing sentinel is {})",
-                            plan.items[i].number, self.missing
-                        ),
+                        format!("code {c} is not {what} of item {} (missing sentinel is {})", plan.items[i].number, self.missing),
                     )
                     .with_row(r as u64)
                     .with_item(plan.items[i].number));
@@ -385,9 +503,96 @@ impl<T: Code> RowCtx<'_, '_, T> {
         }
         st.duration = self.input.durations.and_then(|d| (d[r] >= 0).then_some(d[r]));
         eval::evaluate(plan, st);
-        write_row(plan, st, out, r);
+        write_row(plan, st, out, w);
         Ok(())
     }
+}
+
+/// Mutable views of one scale's columns over a range of rows.
+pub(crate) struct ScaleColsMut<'a> {
+    pub score_decimals: u32,
+    pub raw: &'a mut [i64],
+    pub score: &'a mut [i64],
+    pub band: &'a mut [i8],
+    pub answered: &'a mut [u16],
+    pub prorated: &'a mut [bool],
+}
+
+/// Mutable views of every output column over a range of rows (row 0 of the view is the
+/// range's first row). Threads write disjoint views of the same preallocated columns.
+pub(crate) struct ColsMut<'a> {
+    pub scales: Vec<ScaleColsMut<'a>>,
+    pub flags: &'a mut [u64],
+    pub flags_indeterminate: &'a mut [u64],
+    pub validity: &'a mut [u8],
+    /// Empty when the instrument defines no screen-positive rule.
+    pub screen: &'a mut [u8],
+}
+
+/// Split `v` at the ascending row bounds (the last bound is `v.len()`).
+fn split_rows<'a, X>(mut v: &'a mut [X], bounds: &[usize]) -> Vec<&'a mut [X]> {
+    let mut out = Vec::with_capacity(bounds.len());
+    let mut start = 0;
+    for &end in bounds {
+        let at = (end - start).min(v.len());
+        let (head, tail) = std::mem::take(&mut v).split_at_mut(at);
+        out.push(head);
+        v = tail;
+        start = end;
+    }
+    out
+}
+
+/// Views of `out`'s columns for consecutive row ranges ending at `bounds`.
+fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut<'a>> {
+    let mut scales: Vec<std::vec::IntoIter<ScaleColsMut<'a>>> = out
+        .scales
+        .iter_mut()
+        .map(|c| {
+            let d = c.score_decimals;
+            let mut raw = split_rows(&mut c.raw, bounds).into_iter();
+            let mut score = split_rows(&mut c.score, bounds).into_iter();
+            let mut band = split_rows(&mut c.band, bounds).into_iter();
+            let mut answered = split_rows(&mut c.answered, bounds).into_iter();
+            let mut prorated = split_rows(&mut c.prorated, bounds).into_iter();
+            let mut parts = Vec::with_capacity(bounds.len());
+            for _ in bounds {
+                let (Some(raw), Some(score), Some(band), Some(answered), Some(prorated)) =
+                    (raw.next(), score.next(), band.next(), answered.next(), prorated.next())
+                else {
+                    break;
+                };
+                parts.push(ScaleColsMut {
+                    score_decimals: d,
+                    raw,
+                    score,
+                    band,
+                    answered,
+                    prorated,
+                });
+            }
+            parts.into_iter()
+        })
+        .collect();
+    let mut flags = split_rows(&mut out.flags, bounds).into_iter();
+    let mut flags_u = split_rows(&mut out.flags_indeterminate, bounds).into_iter();
+    let mut validity = split_rows(&mut out.validity, bounds).into_iter();
+    let screen_bounds: Vec<usize> = if out.screen.is_empty() { vec![0; bounds.len()] } else { bounds.to_vec() };
+    let mut screen = split_rows(&mut out.screen, &screen_bounds).into_iter();
+    let mut views = Vec::with_capacity(bounds.len());
+    for _ in bounds {
+        let (Some(flags), Some(flags_indeterminate), Some(validity), Some(screen)) = (flags.next(), flags_u.next(), validity.next(), screen.next()) else {
+            break;
+        };
+        views.push(ColsMut {
+            scales: scales.iter_mut().filter_map(Iterator::next).collect(),
+            flags,
+            flags_indeterminate,
+            validity,
+            screen,
+        });
+    }
+    views
 }
 
 /// Size a column for `n` rows. Every row is overwritten by the fast or the row path, so an
@@ -436,7 +641,7 @@ pub(crate) fn score_decimals(sc: &crate::scoring::plan::ScalePlan) -> u32 {
 }
 
 #[inline]
-fn write_row(plan: &Plan, st: &RowState, out: &mut BatchColumns, r: usize) {
+fn write_row(plan: &Plan, st: &RowState, out: &mut ColsMut<'_>, r: usize) {
     for (si, sc) in plan.scales.iter().enumerate() {
         let col = &mut out.scales[si];
         col.raw[r] = st.raw[si].map_or(UNSCORED, |v| v.round_mantissa(sc.decimals, sc.rounding));
@@ -453,14 +658,15 @@ fn write_row(plan: &Plan, st: &RowState, out: &mut BatchColumns, r: usize) {
         col.answered[r] = u16::try_from(st.answered[si]).unwrap_or(u16::MAX);
         col.prorated[r] = st.prorated[si];
     }
-    let mut bits = 0u64;
+    let (mut pos, mut und) = (0u64, 0u64);
     for (fi, &f) in st.flags.iter().enumerate() {
-        bits |= u64::from(f) << fi;
+        pos |= u64::from(f == Tri::T) << fi;
+        und |= u64::from(f == Tri::U) << fi;
     }
-    out.flags[r] = bits;
-    out.flags_indeterminate[r] = 0;
+    out.flags[r] = pos;
+    out.flags_indeterminate[r] = und;
     out.validity[r] = eval::validity_code(plan, st);
     if let Some(s) = &plan.screen_positive {
-        out.screen[r] = u8::from(eval::cond(&s.cond, plan, st));
+        out.screen[r] = eval::cond3(&s.cond, plan, st).verdict().code();
     }
 }

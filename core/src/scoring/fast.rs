@@ -7,7 +7,8 @@
 //! interpreted once per block rather than once per row.
 //!
 //! The fast path handles *complete* rows (every item answered with a valid
-//! code): then every scale is complete and no missing-data rule applies. Rows
+//! code): then every scale is complete, no missing-data rule applies and every
+//! verdict is decided (two-valued logic suffices). Rows
 //! with a missing, refused or invalid cell are marked and re-scored by the
 //! generic row evaluator ([`super::eval`]), which is also what single scoring
 //! uses, so both paths share one definition of every rule. A property test
@@ -118,16 +119,53 @@ impl CallTables {
     }
 }
 
-/// Per-item 256-entry decode tables for byte-wide buffers (entries 128..=255 are not options).
-pub(crate) fn byte_luts(plan: &Plan) -> Vec<[i16; 256]> {
-    plan.items
-        .iter()
-        .map(|it| {
-            let mut t = [NOT_AN_OPTION; 256];
-            t[..CODE_SLOTS].copy_from_slice(&it.lut[..]);
-            t
-        })
-        .collect()
+/// Per-item decode tables over the buffer's raw codes 0..=255.
+///
+/// Without a code map they are built only for byte-wide buffers (entries 128..=255 are not
+/// options; wider buffers use the items' own 128-entry tables with a range check). With a code
+/// map the recode is composed into them (source code → option value, and → option code for the
+/// code column), so recoded batches decode at the same speed.
+pub(crate) struct DecodeTables {
+    pub val: Vec<[i16; 256]>,
+    /// Source code → option code, only with a code map (empty otherwise).
+    pub code: Vec<[u8; 256]>,
+}
+
+impl DecodeTables {
+    pub fn new(plan: &Plan, byte: bool, map: Option<&super::recode::CodeMap>) -> DecodeTables {
+        let Some(map) = map else {
+            let val = if byte {
+                plan.items
+                    .iter()
+                    .map(|it| {
+                        let mut t = [NOT_AN_OPTION; 256];
+                        t[..CODE_SLOTS].copy_from_slice(&it.lut[..]);
+                        t
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return DecodeTables { val, code: Vec::new() };
+        };
+        let mut val = Vec::with_capacity(plan.items.len());
+        let mut code = Vec::with_capacity(plan.items.len());
+        for (j, it) in plan.items.iter().enumerate() {
+            let mut v = [NOT_AN_OPTION; 256];
+            let mut c = [0u8; 256];
+            for src in 0..CODE_SLOTS {
+                if let Ok(opt) = map.apply(j, src as i64) {
+                    if (0..CODE_SLOTS as i64).contains(&opt) {
+                        v[src] = it.lut[opt as usize];
+                        c[src] = opt as u8;
+                    }
+                }
+            }
+            val.push(v);
+            code.push(c);
+        }
+        DecodeTables { val, code }
+    }
 }
 
 /// Whether any condition compares raw codes (only then is the code column filled).
@@ -151,16 +189,23 @@ pub(crate) fn uses_codes(plan: &Plan) -> bool {
 
 /// Decode a block into item-major columns; marks rows that need the generic path.
 #[inline]
-pub(crate) fn decode<T: Code>(plan: &Plan, luts: &[[i16; 256]], with_codes: bool, codes: &[T], r0: usize, bn: usize, s: &mut Scratch) {
+pub(crate) fn decode<T: Code>(plan: &Plan, tables: &DecodeTables, with_codes: bool, codes: &[T], r0: usize, bn: usize, s: &mut Scratch) {
     let n = plan.items.len();
     let rows = &codes[r0 * n..(r0 + bn) * n];
+    let mapped = !tables.code.is_empty();
     // Item-major: one item's lookup table stays hot while its column is written contiguously.
     for j in 0..n {
         let col = &mut s.val[j * BLOCK..j * BLOCK + bn];
         if T::BYTE {
-            let lut = &luts[j];
+            let lut = &tables.val[j];
             for (o, row) in col.iter_mut().zip(rows.chunks_exact(n)) {
                 *o = lut[row[j].byte() as usize];
+            }
+        } else if mapped {
+            let lut = &tables.val[j];
+            for (o, row) in col.iter_mut().zip(rows.chunks_exact(n)) {
+                let c = row[j].to_i64();
+                *o = if (c as u64) < 256 { lut[c as usize] } else { NOT_AN_OPTION };
             }
         } else {
             let lut = &plan.items[j].lut;
@@ -171,8 +216,15 @@ pub(crate) fn decode<T: Code>(plan: &Plan, luts: &[[i16; 256]], with_codes: bool
         }
         if with_codes {
             let out = &mut s.code[j * BLOCK..j * BLOCK + bn];
-            for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
-                *o = row[j].to_i64().clamp(0, 255) as u8;
+            if mapped {
+                let lut = &tables.code[j];
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
+                    *o = lut[row[j].to_i64().clamp(0, 255) as usize];
+                }
+            } else {
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
+                    *o = row[j].to_i64().clamp(0, 255) as u8;
+                }
             }
         }
     }
@@ -320,9 +372,9 @@ pub(crate) fn scales(plan: &Plan, t: &CallTables, bn: usize, s: &mut Scratch) {
                     }
                 }
             }
-            AggPlan::Count(items, op, k) => {
-                let test = int_test(*op, *k);
-                for &j in items {
+            AggPlan::Count(terms) => {
+                for t in terms {
+                    let (j, test) = (t.idx, int_test(t.op, t.value));
                     let col = &s.val[j * BLOCK..j * BLOCK + bn];
                     let tmp = &mut s.tmp;
                     int_loop!(test, tmp, bn, col, i16);
@@ -468,7 +520,7 @@ pub(crate) fn cond(
 }
 
 /// Evaluate flags, validity and screen-positive, and write the block's output columns.
-pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s: &mut Scratch, out: &mut super::batch::BatchColumns) {
+pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s: &mut Scratch, out: &mut super::batch::ColsMut<'_>) {
     let Scratch {
         val,
         code,

@@ -4,13 +4,14 @@ pub mod batch;
 pub(crate) mod eval;
 pub(crate) mod fast;
 pub(crate) mod plan;
+pub mod recode;
 pub mod report;
 
 use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::spec::{BandBasis, ItemBasis, ItemStateKind, Localized, ValidityVerdict};
 use crate::instrument::Instrument;
-use eval::{RowState, Unscored, ANSWERED, MISSING, REFUSED};
+use eval::{RowState, Tri, Unscored, ANSWERED, MISSING, REFUSED};
 use plan::{CondPlan, Plan, NO_BAND};
 use report::*;
 use std::collections::BTreeMap;
@@ -22,6 +23,17 @@ impl Instrument {
     /// unknown item, a code that is not an option, or an item answered twice is an
     /// error naming the item — never a silent zero.
     pub fn score(&self, response: &Response) -> Result<ScoreReport> {
+        self.score_inner(response, None)
+    }
+
+    /// Score one response whose codes follow an export's own coding, declared by a checked
+    /// [`recode::CodeMap`] (see [`Instrument::code_map`]). Answers given by option id are not recoded.
+    pub fn score_with_code_map(&self, response: &Response, map: &recode::CodeMap) -> Result<ScoreReport> {
+        map.check_for(self)?;
+        self.score_inner(response, Some(map))
+    }
+
+    fn score_inner(&self, response: &Response, map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
         let plan = self.plan();
         let mut st = RowState::new(plan);
         let mut seen = vec![false; plan.items.len()];
@@ -51,24 +63,53 @@ impl Instrument {
                 .with_item(plan.items[idx].number));
             }
             seen[idx] = true;
-            set_answer(plan, &mut st, idx, ans, &path)?;
+            set_answer(plan, &mut st, idx, ans, map, &path)?;
         }
         self.finish(st, response)
     }
 
-    /// Score answers given positionally in item order. The list must have one entry per item.
+    /// Score answers given positionally, in item order. The list has either one entry per item,
+    /// or exactly one entry per **scored** item (e.g. nine values for the PHQ-9, whose item 10 is
+    /// the unscored difficulty question); unscored items are then missing.
     pub fn score_answers(&self, answers: &[Answer]) -> Result<ScoreReport> {
+        self.score_answers_inner(answers, None)
+    }
+
+    /// [`Instrument::score_answers`] with a declared recode.
+    pub fn score_answers_with_code_map(&self, answers: &[Answer], map: &recode::CodeMap) -> Result<ScoreReport> {
+        map.check_for(self)?;
+        self.score_answers_inner(answers, Some(map))
+    }
+
+    fn score_answers_inner(&self, answers: &[Answer], map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
         let plan = self.plan();
-        if answers.len() != plan.items.len() {
+        let scored: Vec<usize> = (0..plan.items.len()).filter(|&i| plan.items[i].scored).collect();
+        let positions: Vec<usize> = if answers.len() == plan.items.len() {
+            (0..plan.items.len()).collect()
+        } else if answers.len() == scored.len() {
+            scored
+        } else {
             return Err(Error::new(
                 ErrorCode::ScoreWrongItemCount,
                 "/answers",
-                format!("instrument {} has {} items but {} answers were given", plan.id, plan.items.len(), answers.len()),
+                if scored.len() == plan.items.len() {
+                    format!("instrument {} has {} items but {} answers were given", plan.id, plan.items.len(), answers.len())
+                } else {
+                    format!(
+                        "instrument {} has {} items ({} scored); give {} or {} answers, not {}",
+                        plan.id,
+                        plan.items.len(),
+                        scored.len(),
+                        plan.items.len(),
+                        scored.len(),
+                        answers.len()
+                    )
+                },
             ));
-        }
+        };
         let mut st = RowState::new(plan);
-        for (i, a) in answers.iter().enumerate() {
-            set_answer(plan, &mut st, i, a, &format!("/answers/{}", i + 1))?;
+        for (a, &i) in answers.iter().zip(&positions) {
+            set_answer(plan, &mut st, i, a, map, &format!("/answers/{}", plan.items[i].number))?;
         }
         self.finish(st, &Response::default())
     }
@@ -104,7 +145,7 @@ pub(crate) fn resolve_item(plan: &Plan, key: &str) -> Option<usize> {
     plan.items.iter().position(|it| it.id == key)
 }
 
-fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &str) -> Result<()> {
+fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, map: Option<&recode::CodeMap>, path: &str) -> Result<()> {
     let item = &plan.items[idx];
     let code = match ans {
         Answer::Missing => {
@@ -115,7 +156,22 @@ fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &s
             st.state[idx] = REFUSED;
             return Ok(());
         }
-        Answer::Code(c) => *c,
+        Answer::Code(c) => match map {
+            Some(m) if m.covers(idx) => m.apply(idx, *c).map_err(|()| {
+                let sources: Vec<String> = m.sources(idx).iter().map(i64::to_string).collect();
+                Error::new(
+                    ErrorCode::ScoreUnknownOption,
+                    path.to_owned(),
+                    format!(
+                        "item {}: code {c} is not a source code of the code map (source codes: {})",
+                        item.number,
+                        sources.join(", ")
+                    ),
+                )
+                .with_item(item.number)
+            })?,
+            _ => *c,
+        },
         Answer::OptionId(id) => item.code_of_id(id).ok_or_else(|| {
             let ids: Vec<&str> = item.options.iter().map(|o| o.id.as_str()).collect();
             Error::new(
@@ -144,7 +200,7 @@ fn set_answer(plan: &Plan, st: &mut RowState, idx: usize, ans: &Answer, path: &s
 }
 
 /// At most a short prefix of an input string, for error messages.
-fn echo(s: &str) -> String {
+pub(crate) fn echo(s: &str) -> String {
     match s.char_indices().nth(40) {
         None => s.to_owned(),
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -276,39 +332,33 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
     };
     let mut flags = Vec::new();
     for (fi, f) in plan.flags.iter().enumerate() {
-        if st.flags[fi] {
-            let mut ev = Vec::new();
-            let mut items = Vec::new();
-            explain(&f.cond, plan, st, &mut ev, &mut items);
-            items.sort_unstable();
-            items.dedup();
-            flags.push(FlagResult {
-                id: f.id.clone(),
-                verdict: Verdict::Positive,
-                level: f.level,
-                label: f.label.clone(),
-                reason: f.reason.clone(),
-                items,
-                missing_items: Vec::new(),
-                refused_items: Vec::new(),
-                evidence: ev,
-                source: f.source.clone(),
-            });
+        let v = st.flags[fi];
+        if v == Tri::F {
+            continue;
         }
+        let ex = explained(&f.cond, v, plan, st);
+        flags.push(FlagResult {
+            id: f.id.clone(),
+            verdict: v.verdict(),
+            level: f.level,
+            label: f.label.clone(),
+            reason: f.reason.clone(),
+            items: ex.items,
+            missing_items: ex.missing,
+            refused_items: ex.refused,
+            evidence: ex.evidence,
+            source: f.source.clone(),
+        });
     }
     let screen_positive = plan.screen_positive.as_ref().map(|s| {
-        let positive = eval::cond(&s.cond, plan, st);
-        let mut ev = Vec::new();
-        if positive {
-            let mut items = Vec::new();
-            explain(&s.cond, plan, st, &mut ev, &mut items);
-        }
+        let v = eval::cond3(&s.cond, plan, st);
+        let ex = if v == Tri::F { Explained::default() } else { explained(&s.cond, v, plan, st) };
         ScreenPositiveResult {
-            verdict: if positive { Verdict::Positive } else { Verdict::Negative },
-            missing_items: Vec::new(),
-            refused_items: Vec::new(),
+            verdict: v.verdict(),
+            missing_items: ex.missing,
+            refused_items: ex.refused,
             reason: s.reason.clone(),
-            evidence: ev,
+            evidence: ex.evidence,
             source: s.source.clone(),
         }
     });
@@ -327,7 +377,7 @@ fn build_report(inst: &Instrument, plan: &Plan, st: &RowState) -> ScoreReport {
     }
 }
 
-fn fmt_ratio(v: Ratio) -> String {
+pub(crate) fn fmt_ratio(v: Ratio) -> String {
     if v.is_integer() {
         v.num().to_string()
     } else {
@@ -343,33 +393,135 @@ fn fmt_ratio(v: Ratio) -> String {
     }
 }
 
-/// Collect human-readable evidence for a condition that holds (only true leaves are reported).
-fn explain(c: &CondPlan, plan: &Plan, st: &RowState, ev: &mut Vec<String>, items: &mut Vec<u32>) {
-    if !eval::cond(c, plan, st) {
+/// Evidence for a positive or indeterminate condition.
+#[derive(Default)]
+struct Explained {
+    evidence: Vec<String>,
+    /// Positive: items whose answers made it hold. Indeterminate: the unanswered items it depends on.
+    items: Vec<u32>,
+    missing: Vec<u32>,
+    refused: Vec<u32>,
+}
+
+fn explained(c: &CondPlan, v: Tri, plan: &Plan, st: &RowState) -> Explained {
+    let mut ex = Explained::default();
+    explain(c, v, plan, st, &mut ex.evidence, &mut ex.items);
+    if v == Tri::U {
+        let mut idx = Vec::new();
+        eval::undecided_items(c, plan, st, &mut idx);
+        idx.sort_unstable();
+        idx.dedup();
+        for i in idx {
+            let n = plan.items[i].number;
+            match st.state[i] {
+                REFUSED => ex.refused.push(n),
+                ANSWERED => {}
+                _ => ex.missing.push(n),
+            }
+        }
+        ex.items = ex.missing.iter().chain(&ex.refused).copied().collect();
+    }
+    ex.items.sort_unstable();
+    ex.items.dedup();
+    ex
+}
+
+/// `"items 3, 5 missing; item 9 refused"` for the unanswered items of a scale.
+fn unanswered_words(plan: &Plan, st: &RowState, idx: &[usize]) -> String {
+    let mut parts = Vec::new();
+    for (state, word) in [(MISSING, "missing"), (REFUSED, "refused")] {
+        let mut ns: Vec<u32> = idx.iter().filter(|&&i| st.state[i] == state).map(|&i| plan.items[i].number).collect();
+        ns.sort_unstable();
+        ns.dedup();
+        if !ns.is_empty() {
+            let list = ns.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            parts.push(format!("{} {list} {word}", if ns.len() == 1 { "item" } else { "items" }));
+        }
+    }
+    parts.join("; ")
+}
+
+/// The scale's value range over the completions, in the words of a condition's basis.
+fn scale_span(plan: &Plan, st: &RowState, idx: usize, basis: BandBasis) -> String {
+    let sc = &plan.scales[idx];
+    let den = sc.den.max(1);
+    let (lo, hi) = (Ratio::new(st.lo[idx], den), Ratio::new(st.hi[idx], den));
+    let (lo, hi) = match (&sc.norms, basis, st.group[idx]) {
+        (Some(n), BandBasis::Score, Some(g)) => {
+            let at = |v: Ratio| {
+                usize::try_from(v.num() - n.raw_min)
+                    .ok()
+                    .and_then(|s| n.groups[g].scores.get(s))
+                    .map(|d| d.to_ratio())
+            };
+            match (at(lo), at(hi)) {
+                (Some(a), Some(b)) => (a, b),
+                _ => (lo, hi),
+            }
+        }
+        _ => (lo, hi),
+    };
+    if lo == hi {
+        fmt_ratio(lo)
+    } else {
+        format!("{}..{}", fmt_ratio(lo), fmt_ratio(hi))
+    }
+}
+
+/// Collect human-readable evidence for a condition whose value is `want` (true or undecided):
+/// the leaves with that value under nodes with that value.
+fn explain(c: &CondPlan, want: Tri, plan: &Plan, st: &RowState, ev: &mut Vec<String>, items: &mut Vec<u32>) {
+    if eval::cond3(c, plan, st) != want {
         return;
     }
+    let undecided = want == Tri::U;
     match c {
         CondPlan::Any(v) | CondPlan::All(v) => {
             for c in v {
-                explain(c, plan, st, ev, items);
+                explain(c, want, plan, st, ev, items);
             }
         }
         CondPlan::CountOf { of, op, value } => {
-            let n = of.iter().filter(|c| eval::cond(c, plan, st)).count();
-            ev.push(format!("{n} of {} conditions hold ({} {value})", of.len(), op.symbol()));
+            let (t, u) = eval::count_of(of, plan, st);
+            if u == 0 {
+                ev.push(format!("{t} of {} conditions hold ({} {value})", of.len(), op.symbol()));
+            } else {
+                ev.push(format!("{t} of {} conditions hold, {u} undecided ({} {value})", of.len(), op.symbol()));
+            }
             for c in of {
-                explain(c, plan, st, ev, items);
+                explain(c, want, plan, st, ev, items);
             }
         }
-        CondPlan::Not(inner) => ev.push(format!("not ({})", describe(inner, plan))),
+        CondPlan::Not(inner) => {
+            if undecided {
+                explain(inner, Tri::U, plan, st, ev, items);
+            } else {
+                ev.push(format!("not ({})", describe(inner, plan)));
+            }
+        }
         CondPlan::Item { idx, op, value, on } => {
             let it = &plan.items[*idx];
             items.push(it.number);
-            let (what, x) = match on {
-                ItemBasis::Value => ("value", i64::from(st.value[*idx])),
-                ItemBasis::Code => ("code", st.code[*idx]),
+            let what = match on {
+                ItemBasis::Value => "value",
+                ItemBasis::Code => "code",
             };
-            ev.push(format!("item {} {what} {x} {} {}", it.number, op.symbol(), fmt_ratio(*value)));
+            if undecided {
+                let s = if st.state[*idx] == REFUSED { "refused" } else { "missing" };
+                ev.push(format!(
+                    "item {} {what} {} {} undecided (item {} {s})",
+                    it.number,
+                    op.symbol(),
+                    fmt_ratio(*value),
+                    it.number
+                ));
+            } else {
+                let x = match on {
+                    ItemBasis::Value => i64::from(st.value[*idx]),
+                    ItemBasis::Code => st.code[*idx],
+                };
+                ev.push(format!("item {} {what} {x} {} {}", it.number, op.symbol(), fmt_ratio(*value)));
+            }
         }
         CondPlan::ItemState { idx, state } => {
             let it = &plan.items[*idx];
@@ -383,17 +535,37 @@ fn explain(c: &CondPlan, plan: &Plan, st: &RowState, ev: &mut Vec<String>, items
         }
         CondPlan::Scale { idx, op, value, basis } => {
             let sc = &plan.scales[*idx];
-            let v = if *basis == BandBasis::Raw { st.raw[*idx] } else { st.score[*idx] };
             let what = if *basis == BandBasis::Raw { "raw" } else { "score" };
-            if let Some(v) = v {
-                ev.push(format!("scale {} {what} {} {} {}", sc.id, fmt_ratio(v), op.symbol(), fmt_ratio(*value)));
-            }
+            let mut unanswered = Vec::new();
+            eval::scale_unanswered(plan, st, *idx, &mut unanswered);
+            let span = scale_span(plan, st, *idx, *basis);
+            let tail = if unanswered.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", unanswered_words(plan, st, &unanswered))
+            };
+            let verdict = if undecided { " undecided" } else { "" };
+            ev.push(format!("scale {} {what} {span} {} {}{verdict}{tail}", sc.id, op.symbol(), fmt_ratio(*value)));
         }
         CondPlan::ScaleUnscored(idx) => ev.push(format!("scale {} is not scored", plan.scales[*idx].id)),
         CondPlan::Band { idx, op, index } => {
             let sc = &plan.scales[*idx];
-            let b = &sc.bands[st.band[*idx] as usize];
-            ev.push(format!("scale {} band {} (index {}) {} {index}", sc.id, b.id, b.index, op.symbol()));
+            let mut unanswered = Vec::new();
+            eval::scale_unanswered(plan, st, *idx, &mut unanswered);
+            if unanswered.is_empty() && st.band[*idx] != NO_BAND {
+                let b = &sc.bands[st.band[*idx] as usize];
+                ev.push(format!("scale {} band {} (index {}) {} {index}", sc.id, b.id, b.index, op.symbol()));
+            } else {
+                let what = if sc.bands_on == BandBasis::Raw { "raw" } else { "score" };
+                let span = scale_span(plan, st, *idx, sc.bands_on);
+                let verdict = if undecided { " undecided" } else { "" };
+                ev.push(format!(
+                    "scale {} band index {} {index}{verdict} ({what} {span}; {})",
+                    sc.id,
+                    op.symbol(),
+                    unanswered_words(plan, st, &unanswered)
+                ));
+            }
         }
         CondPlan::Answered { items: its, op, value } => {
             let n = its.iter().filter(|&&i| st.state[i] == ANSWERED).count();
@@ -407,7 +579,13 @@ fn explain(c: &CondPlan, plan: &Plan, st: &RowState, ev: &mut Vec<String>, items
                 ev.push(format!("completion time {d} s {} {} s", op.symbol(), fmt_ratio(*value)));
             }
         }
-        CondPlan::Flag(i) => ev.push(format!("flag {} fired", plan.flags[*i].id)),
+        CondPlan::Flag(i) => {
+            if undecided {
+                ev.push(format!("flag {} undecided", plan.flags[*i].id));
+            } else {
+                ev.push(format!("flag {} fired", plan.flags[*i].id));
+            }
+        }
     }
 }
 
@@ -420,7 +598,7 @@ fn state_name(s: ItemStateKind) -> &'static str {
     }
 }
 
-fn describe(c: &CondPlan, plan: &Plan) -> String {
+pub(crate) fn describe(c: &CondPlan, plan: &Plan) -> String {
     match c {
         CondPlan::Any(v) => format!("any of [{}]", v.iter().map(|c| describe(c, plan)).collect::<Vec<_>>().join(", ")),
         CondPlan::All(v) => format!("all of [{}]", v.iter().map(|c| describe(c, plan)).collect::<Vec<_>>().join(", ")),

@@ -37,11 +37,15 @@ pub(crate) struct ItemPlan {
     pub lut: Box<[i16; CODE_SLOTS]>,
     /// The options in printed order.
     pub options: Vec<OptionPlan>,
+    /// Smallest and largest scored value over the options.
+    pub vmin: i32,
+    pub vmax: i32,
+    /// Skip logic: asked only when this holds (refers to earlier items only; the item is in no scale).
+    pub asked_if: Option<CondPlan>,
 }
 
 /// One option of an item, as compiled.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // value/label: read by `describe` (next commit)
 pub(crate) struct OptionPlan {
     pub code: i64,
     /// The effective option id (unique within the item).
@@ -72,8 +76,32 @@ impl ItemPlan {
 pub(crate) enum AggPlan {
     Sum(Vec<usize>),
     Mean(Vec<usize>),
-    Count(Vec<usize>, CmpOp, Ratio),
+    /// `count` and `count_groups`: one test per item.
+    Count(Vec<CountTerm>),
     SumOfScales(Vec<usize>),
+}
+
+/// One item of a count aggregation with its test.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountTerm {
+    pub idx: usize,
+    pub op: CmpOp,
+    pub value: Ratio,
+    /// Whether every option of the item satisfies the test (an unanswered item surely counts).
+    pub always: bool,
+    /// Whether some option satisfies it (an unanswered item may count).
+    pub possible: bool,
+}
+
+impl AggPlan {
+    /// The item indices a (non-composite) aggregation reads.
+    pub fn item_indices(&self) -> Vec<usize> {
+        match self {
+            AggPlan::Sum(v) | AggPlan::Mean(v) => v.clone(),
+            AggPlan::Count(t) => t.iter().map(|t| t.idx).collect(),
+            AggPlan::SumOfScales(_) => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
