@@ -57,6 +57,6 @@ pub use evidence::{
     StudentEvidence,
 };
 pub use policy::{
-    AlertPolicy, Basis, CompiledPolicy, ExternalInstrument, ExternalScale, HandlingLevel, NoticeSeverity, Reliability, RuleCondition, ALERT_POLICY_FORMAT,
-    CHANGZHOU_DEFAULT_JSON,
+    AlertPolicy, Basis, CompiledPolicy, ExternalInstrument, ExternalScale, HandlingLevel, Indeterminate, NoticeSeverity, Reliability, RuleCondition,
+    ALERT_POLICY_FORMAT, CHANGZHOU_DEFAULT_JSON,
 };
