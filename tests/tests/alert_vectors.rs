@@ -71,6 +71,10 @@ fn build_report(policy: &CompiledPolicy, src: &Value) -> Result<Value, String> {
             }
         }
     }
+    // Marks stand in for three-valued scoring until the engine reports indeterminate verdicts
+    // itself; once it does (for this report), a mark must agree with it.
+    let three_valued = report.flags.iter().any(|f| f.verdict == Verdict::Indeterminate)
+        || report.screen_positive.as_ref().is_some_and(|s| s.verdict == Verdict::Indeterminate);
     for mark in src.get("indeterminate").and_then(Value::as_array).into_iter().flatten() {
         let items = |k: &str| -> Vec<u32> { serde_json::from_value(mark.get(k).cloned().unwrap_or(Value::Array(vec![]))).unwrap_or_default() };
         let (missing, refused) = (items("missing_items"), items("refused_items"));
@@ -80,6 +84,9 @@ fn build_report(policy: &CompiledPolicy, src: &Value) -> Result<Value, String> {
                 return Err("the engine decides the screen positive; it cannot be marked indeterminate".into());
             }
             if sp.verdict == Verdict::Negative {
+                if three_valued {
+                    return Err("the engine (three-valued) decides the screen negative: correct the mark".into());
+                }
                 sp.verdict = Verdict::Indeterminate;
                 sp.missing_items = missing;
                 sp.refused_items = refused;
@@ -90,6 +97,7 @@ fn build_report(policy: &CompiledPolicy, src: &Value) -> Result<Value, String> {
         match report.flags.iter().find(|f| f.id == id).map(|f| f.verdict) {
             Some(Verdict::Positive) => return Err(format!("the engine decides flag {id} positive; it cannot be marked indeterminate")),
             Some(_) => {}
+            None if three_valued => return Err(format!("the engine (three-valued) decides flag {id} negative: correct the mark")),
             None => {
                 let spec = inst.spec().flags.iter().find(|f| f.id == id).ok_or(format!("no flag {id}"))?;
                 let mut all = missing.clone();

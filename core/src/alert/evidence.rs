@@ -1,15 +1,19 @@
 //! The evidence about one student that the engine turns into a tier.
 //!
-//! [`StudentEvidence`] is the wire shape (JSON, serde): scored screenings (whole
+//! [`StudentEvidence`] is the wire shape (JSON, serde): screenings (answers, or whole
 //! [`ScoreReport`]s), staff observations, life events, clinical notices, notices
 //! from outside agencies, the special periods that apply to the student, the tier in
-//! force with its reviews, and the actions already done. Timestamps are RFC 3339
-//! strings; vocabularies are the policy's ids.
+//! force (with the rules that raised it) with its reviews, and the actions already done.
+//! Timestamps are RFC 3339 strings; vocabularies are the policy's ids.
 //!
 //! Before evaluation the evidence is checked against the compiled policy and
 //! reduced to compact indices (`Prepared`): a bad date, an unknown category or a
 //! review that skips a tier is an `evidence.invalid` error whose path points into
-//! the evidence document (`/observations/2/at`).
+//! the evidence document (`/observations/2/at`). Screenings are scored (answers) or
+//! verified (reports) here, on every path: `evidence.unknown_instrument`,
+//! `evidence.version_mismatch`, `evidence.unknown_setting`, `evidence.out_of_range`,
+//! `evidence.report_inconsistent` (`/screenings/0/report/scales/0/raw`), or the scoring
+//! errors of the answers (`/screenings/0/response/answers/9`).
 
 use crate::alert::datetime::Timestamp;
 use crate::alert::policy::{
