@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, assert_row_matches
 
 import changkaixin as ck
 
@@ -245,3 +245,69 @@ def test_fhir_sdc_quantity_total_is_recomputed() -> None:
     assert str(scored.report.scale("total").raw) == "10"  # the example stores 13; its answers add up to 10
     assert [(t.stored, t.status) for t in scored.stored_totals] == [(Decimal("13"), "disagrees")]
     assert ck.score_questionnaire_response(inst, qr) == scored.report
+
+
+# ---- declared recodes ----------------------------------------------------------------------------
+
+AS_TICKED = {"all": {1: "strongly_disagree", 2: "disagree", 3: "agree", 4: "strongly_agree"}}
+
+
+def test_code_map_single_batch_and_frame_agree() -> None:
+    rses = ck.catalog().instrument("rses")
+    m = rses.code_map(AS_TICKED)
+    assert m.instrument == "rses" and "CodeMap('rses'" in repr(m)
+    assert str(rses.score([4] * 10, code_map=m).scale("total").raw) == "15"
+    rng = np.random.default_rng(9)
+    arr = rng.integers(1, 5, size=(400, 10)).astype(np.int8)
+    arr[rng.random(arr.shape) < 0.05] = -1
+    for threads in (1, 2):
+        res = rses.score_batch(arr, code_map=m, threads=threads)
+        for r in range(0, 400, 9):
+            answers = {j + 1: (None if c == -1 else int(c)) for j, c in enumerate(arr[r])}
+            rep = rses.score(answers, code_map=AS_TICKED)  # the spec dict works as well as the CodeMap
+            assert_row_matches(res, r, rep)
+    # Without the map the same codes are refused (4 is not an RSES option code), not silently misread.
+    with pytest.raises(ck.BatchError) as e:
+        rses.score_batch(arr)
+    assert e.value.code == "batch.unknown_option"
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(np.where(arr < 0, np.nan, arr), columns=rses.item_ids())
+    out = ck.score_frame(df, rses, code_map=m)
+    ref = rses.score_batch(arr, code_map=m)
+    assert out["total"].isna().tolist() == (ref["total.raw"] == ck.UNSCORED).tolist()
+
+
+def test_code_map_errors() -> None:
+    rses = ck.catalog().instrument("rses")
+    with pytest.raises(ck.ScoreError) as e:
+        rses.code_map({"all": {1: "strongly_disagree", 2: "strongly_disagree", 3: "agree", 4: "strongly_agree"}})
+    assert e.value.code == "score.code_map_not_bijective"
+    with pytest.raises(ck.ScoreError) as e:
+        rses.code_map({"all": {1: "no_such_option"}})
+    assert e.value.code == "score.code_map_invalid"
+    with pytest.raises(ck.ScoreError) as e:
+        rses.code_map({"items": {"99": {1: 0}}})
+    assert e.value.code == "score.code_map_invalid"
+    m = rses.code_map(AS_TICKED)
+    phq9 = ck.catalog().instrument("phq9")
+    with pytest.raises(ck.ScoreError) as e:
+        phq9.score(PHQ9, code_map=m)
+    assert e.value.code == "score.code_map_mismatch"
+    with pytest.raises(ck.ChangkaixinError) as e2:
+        rses.score_batch(np.ones((2, 10), dtype=np.int8), missing=1, code_map=m)  # the sentinel is a source code
+    assert e2.value.code == "batch.shape"
+
+
+def test_positional_lists_of_the_scored_items() -> None:
+    phq9 = ck.catalog().instrument("phq9")
+    nine = [PHQ9[i] for i in range(1, 10)]
+    assert phq9.score(nine) == phq9.score(PHQ9)
+    assert phq9.score(nine + [None]) == phq9.score(PHQ9)
+    timed = phq9.score(nine, started_at="2026-03-02T09:00:00+08:00", finished_at="2026-03-02T09:04:00+08:00")
+    assert timed.duration_seconds == 240 and timed.scale("total").raw == Decimal(12)
+    with pytest.raises(ck.ScoreError) as e:
+        phq9.score(nine[:8])
+    assert e.value.code == "score.wrong_item_count"
+    with pytest.raises(ck.ScoreError) as e:
+        phq9.score(nine[:8], started_at="2026-03-02T09:00:00+08:00")
+    assert e.value.code == "score.wrong_item_count"
