@@ -368,10 +368,11 @@ fn item_bounds(plan: &Plan, views: &[ScaleView]) -> Result<Vec<ItemBound>> {
                     narrow(*i, clamp(lo), clamp(hi), &sc.id)?;
                 }
             }
-            AggPlan::Count(items, op, k) => {
+            AggPlan::Count(terms) => {
                 let count = value.num();
-                let all = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                for &i in items {
+                let all = i64::try_from(terms.len()).unwrap_or(i64::MAX);
+                for t in terms {
+                    let (i, op, k) = (t.idx, t.op, &t.value);
                     let Some(it) = plan.items.get(i) else { continue };
                     // Values the item can take given the count: all of them, or only those that
                     // fail (count 0) or meet (count n) the count's condition.
@@ -410,7 +411,17 @@ fn reads_item(plan: &Plan, c: &CondPlan, number: u32, depth: usize) -> bool {
         CondPlan::Any(v) | CondPlan::All(v) => v.iter().any(|c| reads_item(plan, c, number, depth + 1)),
         CondPlan::CountOf { of, .. } => of.iter().any(|c| reads_item(plan, c, number, depth + 1)),
         CondPlan::Not(c) => reads_item(plan, c, number, depth + 1),
-        CondPlan::Item { idx, .. } | CondPlan::ItemState { idx, .. } => is(idx),
+        // An item test also reads the items its skip logic (`asked_if`) reads: whether the item was
+        // asked decides whether its absence is undecided (eval::undecided_items follows it too).
+        CondPlan::Item { idx, .. } => {
+            is(idx)
+                || plan
+                    .items
+                    .get(*idx)
+                    .and_then(|it| it.asked_if.as_ref())
+                    .is_some_and(|a| reads_item(plan, a, number, depth + 1))
+        }
+        CondPlan::ItemState { idx, .. } => is(idx),
         CondPlan::Answered { items, .. } | CondPlan::StraightLine { items, .. } => items.iter().any(is),
         CondPlan::Scale { idx, .. } | CondPlan::ScaleUnscored(idx) | CondPlan::Band { idx, .. } => scale_reads(plan, *idx, number, depth + 1),
         CondPlan::Flag(i) => plan.flags.get(*i).is_some_and(|f| reads_item(plan, &f.cond, number, depth + 1)),
@@ -424,8 +435,8 @@ fn scale_reads(plan: &Plan, si: usize, number: u32, depth: usize) -> bool {
     }
     let Some(sc) = plan.scales.get(si) else { return false };
     match &sc.agg {
-        AggPlan::Sum(items) | AggPlan::Mean(items) | AggPlan::Count(items, _, _) => {
-            items.iter().any(|i| plan.items.get(*i).is_some_and(|it| it.number == number))
+        AggPlan::Sum(_) | AggPlan::Mean(_) | AggPlan::Count(_) => {
+            sc.agg.item_indices().iter().any(|i| plan.items.get(*i).is_some_and(|it| it.number == number))
         }
         AggPlan::SumOfScales(parts) => parts.iter().any(|j| scale_reads(plan, *j, number, depth + 1)),
     }
@@ -906,10 +917,8 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
         None => raw.to_ratio(),
     };
     let den = sc.den.max(1);
-    let items: &[usize] = match &sc.agg {
-        AggPlan::Sum(v) | AggPlan::Mean(v) | AggPlan::Count(v, _, _) => v,
-        AggPlan::SumOfScales(_) => &[],
-    };
+    let item_indices = sc.agg.item_indices(); // empty for a composite
+    let items: &[usize] = &item_indices;
     let range_msg = |lo: Ratio, hi: Ratio| format!("scale {id}: {raw} is outside the range {} to {} it can take", show(lo), show(hi));
     if complete {
         if !integer_multiple_in(value, den, sc.sum_min, sc.sum_max) {
