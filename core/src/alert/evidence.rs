@@ -380,7 +380,7 @@ impl Prepared {
                     self.slot_score.push(if cs.needs_score {
                         found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
                             (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
-                            (_, _, Some(score)) => Some(score.to_ratio()),
+                            (_, _, Some(score)) => score.to_ratio(),
                             _ => None,
                         })
                     } else {

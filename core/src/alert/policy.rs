@@ -1453,7 +1453,14 @@ impl<'a> Compiler<'a> {
         }
         if let Some(s) = &t.scale_at_least {
             if let Some((slot, _)) = scale_slot(self, &s.scale, &format!("{path}/scale_at_least/scale")) {
-                leaf.scale = Some((slot, s.value.to_ratio(), s.value));
+                let value = match crate::limits::spec_number(s.value, ErrorCode::PolicyInvalidValue, &format!("{path}/scale_at_least/value")) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.errors.push(e);
+                        Ratio::int(0)
+                    }
+                };
+                leaf.scale = Some((slot, value, s.value));
                 if let Some(cs) = self.out.instruments.get_mut(ci).and_then(|i| i.scales.get_mut(usize::from(slot))) {
                     cs.needs_score = true;
                 }

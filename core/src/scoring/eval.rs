@@ -74,7 +74,7 @@ pub(crate) fn evaluate(plan: &Plan, st: &mut RowState) {
                 Some(g) if v.is_integer() => {
                     let slot = (v.num() - norms.raw_min) as usize;
                     let table = &norms.groups[g];
-                    st.score[si] = table.scores.get(slot).map(|d| d.to_ratio());
+                    st.score[si] = table.scores.get(slot).and_then(|d| d.to_ratio());
                     st.norm_slot[si] = Some((g, slot));
                 }
                 _ => st.score[si] = None,

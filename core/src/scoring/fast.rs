@@ -105,7 +105,13 @@ impl CallTables {
                 Some(n) => n
                     .groups
                     .iter()
-                    .map(|g| g.scores.iter().map(|s| s.to_ratio().round_mantissa(d, crate::Rounding::HalfUp)).collect())
+                    .map(|g| {
+                        // Norm scores are bounded at compile time, so `to_ratio` always succeeds here.
+                        g.scores
+                            .iter()
+                            .map(|s| s.to_ratio().map_or(super::batch::UNSCORED, |r| r.round_mantissa(d, crate::Rounding::HalfUp)))
+                            .collect()
+                    })
                     .collect(),
             })
             .collect();
