@@ -56,9 +56,11 @@ impl FromStr for Dec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         if t.is_empty() || t.contains(['e', 'E']) {
-            return Err(format!("not a plain decimal: {s:?}"));
+            return Err(format!("not a plain decimal: {}", crate::error::excerpt(s)));
         }
-        Decimal::from_str_exact(t).map(Dec).map_err(|e| format!("not a decimal: {s:?} ({e})"))
+        Decimal::from_str_exact(t)
+            .map(Dec)
+            .map_err(|e| format!("not a decimal: {} ({e})", crate::error::excerpt(s)))
     }
 }
 

@@ -277,7 +277,8 @@ fn vocab(list: &[VocabEntry], id: &str, path: impl FnOnce() -> String, what: &st
         None => Err(bad(
             path(),
             format!(
-                "unknown {what} {id:?} (the policy knows: {})",
+                "unknown {what} {} (the policy knows: {})",
+                crate::error::excerpt(id),
                 list.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         )),
@@ -330,7 +331,8 @@ impl Prepared {
                 bad(
                     path(),
                     format!(
-                        "unknown role {r:?} (the policy knows: {})",
+                        "unknown role {} (the policy knows: {})",
+                        crate::error::excerpt(r),
                         cp.roles.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -340,7 +342,11 @@ impl Prepared {
             cp.tier_index(t).ok_or_else(|| {
                 bad(
                     path(),
-                    format!("unknown tier {t:?} (the policy's tiers: {})", cp.tier_ids().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "unknown tier {} (the policy's tiers: {})",
+                        crate::error::excerpt(t),
+                        cp.tier_ids().collect::<Vec<_>>().join(", ")
+                    ),
                 )
             })
         };

@@ -37,7 +37,13 @@ fn parse_resource(json: &str, kind: &str) -> Result<Value> {
     let v: Value = serde_json::from_str(json).map_err(|e| Error::from_json(ErrorCode::FhirParse, &e))?;
     match v.get("resourceType").and_then(Value::as_str) {
         Some(k) if k == kind => Ok(v),
-        other => Err(perr("/resourceType", format!("expected a {kind}, found {other:?}"))),
+        other => Err(perr(
+            "/resourceType",
+            format!(
+                "expected a {kind}, found {}",
+                other.map_or("nothing".to_owned(), |o| crate::error::excerpt(o).to_string())
+            ),
+        )),
     }
 }
 
@@ -103,12 +109,18 @@ fn options_of(q: &Value, item: &Value, path: &str) -> Result<Vec<(Coding, Option
             return Err(Error::new(
                 ErrorCode::FhirUnsupported,
                 format!("{path}/answerValueSet"),
-                format!("external value set {vs:?}: only contained (#id) value sets can be resolved offline"),
+                format!(
+                    "external value set {}: only contained (#id) value sets can be resolved offline",
+                    crate::error::excerpt(vs)
+                ),
             ));
         };
         let contained = q.get("contained").and_then(Value::as_array).cloned().unwrap_or_default();
         let Some(set) = contained.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(local)) else {
-            return Err(perr(&format!("{path}/answerValueSet"), format!("contained value set {local:?} not found")));
+            return Err(perr(
+                &format!("{path}/answerValueSet"),
+                format!("contained value set {} not found", crate::error::excerpt(local)),
+            ));
         };
         let mut concepts: Vec<(Value, Option<String>)> = Vec::new();
         if let Some(c) = set.pointer("/expansion/contains").and_then(Value::as_array) {
@@ -130,7 +142,10 @@ fn options_of(q: &Value, item: &Value, path: &str) -> Result<Vec<(Coding, Option
             out.push((coding, w));
         }
         if out.is_empty() {
-            return Err(perr(&format!("{path}/answerValueSet"), format!("value set {local:?} has no concepts")));
+            return Err(perr(
+                &format!("{path}/answerValueSet"),
+                format!("value set {} has no concepts", crate::error::excerpt(local)),
+            ));
         }
         return Ok(out);
     }
@@ -187,7 +202,10 @@ pub fn import_questionnaire(json: &str) -> Result<InstrumentSpec> {
             .ok_or_else(|| perr(&path, "item without linkId"))?
             .to_owned();
         if !seen_links.insert(link.clone()) {
-            return Err(perr(&format!("{path}/linkId"), format!("linkId {link:?} appears twice")));
+            return Err(perr(
+                &format!("{path}/linkId"),
+                format!("linkId {} appears twice", crate::error::excerpt(&link)),
+            ));
         }
         let ty = item.get("type").and_then(Value::as_str).unwrap_or("");
         if let Some(children) = item.get("item").and_then(Value::as_array) {
@@ -211,7 +229,7 @@ pub fn import_questionnaire(json: &str) -> Result<InstrumentSpec> {
                 return Err(Error::new(
                     ErrorCode::FhirUnsupported,
                     format!("{path}/type"),
-                    format!("item type {other:?} cannot be scored"),
+                    format!("item type {} cannot be scored", crate::error::excerpt(other)),
                 ))
             }
         }
@@ -342,7 +360,7 @@ pub fn response_from_questionnaire_response(instrument: &Instrument, json: &str)
             return Err(Error::new(
                 ErrorCode::FhirUnknownLinkId,
                 format!("{path}/linkId"),
-                format!("instrument {} has no item with linkId {link:?}", spec.id),
+                format!("instrument {} has no item with linkId {}", spec.id, crate::error::excerpt(link)),
             ));
         };
         if answers.len() > 1 {
@@ -372,7 +390,12 @@ pub fn response_from_questionnaire_response(instrument: &Instrument, json: &str)
             return Err(Error::new(
                 ErrorCode::FhirUnknownAnswer,
                 format!("{path}/answer/0/valueCoding"),
-                format!("answer {:?} is not an option of item {} (linkId {link:?})", coding.code, spec_item.number),
+                format!(
+                    "answer {} is not an option of item {} (linkId {})",
+                    crate::error::excerpt(&coding.code),
+                    spec_item.number,
+                    crate::error::excerpt(link)
+                ),
             )
             .with_item(spec_item.number));
         };
@@ -397,8 +420,8 @@ pub fn export_observation(instrument: &Instrument, report: &ScoreReport, scale_i
     let scale = report.scale(scale_id).ok_or_else(|| {
         Error::new(
             ErrorCode::SpecUnknownScale,
-            format!("/scales/{scale_id}"),
-            format!("the report has no scale {scale_id:?}"),
+            format!("/scales/{}", crate::error::excerpt_raw(scale_id)),
+            format!("the report has no scale {}", crate::error::excerpt(scale_id)),
         )
     })?;
     let raw = scale.raw.ok_or_else(|| {

@@ -219,7 +219,7 @@ impl Instrument {
                     Error::new(
                         ErrorCode::ScoreNormGroupNotFound,
                         format!("groups.groups[{gi}]"),
-                        format!("no norm table of scale {s:?} matches group {key:?}"),
+                        format!("no norm table of scale {s:?} matches group {}", crate::error::excerpt_debug(key)),
                     )
                 })?;
                 group_table.push(v);

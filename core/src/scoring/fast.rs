@@ -465,7 +465,8 @@ pub(crate) fn cond(
             let (p, q) = (value.num(), value.den());
             for r in 0..bn {
                 let d = durations[r];
-                out[r] = u8::from(d >= 0 && op.holds((d * q).cmp(&p)));
+                // Durations come from the caller (any i64): compare in i128, never overflowing.
+                out[r] = u8::from(d >= 0 && op.holds((i128::from(d) * i128::from(q)).cmp(&i128::from(p))));
             }
         }
         CondPlan::Flag(i) => out[..bn].copy_from_slice(&flags[i * BLOCK..i * BLOCK + bn]),

@@ -53,7 +53,7 @@ impl<'de> Deserialize<'de> for Answer {
                 match v {
                     "refused" => Ok(Answer::Refused),
                     "missing" => Ok(Answer::Missing),
-                    other => Err(E::custom(format!("expected a code, null or \"refused\", got {other:?}"))),
+                    other => Err(E::custom(format!("expected a code, null or \"refused\", got {}", crate::error::excerpt(other)))),
                 }
             }
         }
