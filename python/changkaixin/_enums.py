@@ -42,6 +42,7 @@ class ErrorCode(_StrEnum):
     SPEC_INVALID_VALUE = "spec.invalid_value"
     SPEC_BAD_SCALE = "spec.bad_scale"
     SPEC_UNKNOWN_SETTING = "spec.unknown_setting"
+    SPEC_LIMIT_EXCEEDED = "spec.limit_exceeded"
     SCORE_PARSE = "score.parse"
     SCORE_UNKNOWN_ITEM = "score.unknown_item"
     SCORE_UNKNOWN_OPTION = "score.unknown_option"
@@ -70,6 +71,8 @@ class ErrorCode(_StrEnum):
     POLICY_MISSING_SOURCE = "policy.missing_source"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
     POLICY_INVALID_VALUE = "policy.invalid_value"
+    POLICY_LIMIT_EXCEEDED = "policy.limit_exceeded"
+    POLICY_UNREVIEWABLE_RULE = "policy.unreviewable_rule"
     EVIDENCE_INVALID = "evidence.invalid"
     TIME_INVALID = "time.invalid"
 

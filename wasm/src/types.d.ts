@@ -485,6 +485,7 @@ export type ErrorCode =
   | "spec.invalid_value"
   | "spec.bad_scale"
   | "spec.unknown_setting"
+  | "spec.limit_exceeded"
   | "score.parse"
   | "score.unknown_item"
   | "score.unknown_option"
@@ -513,6 +514,8 @@ export type ErrorCode =
   | "policy.missing_source"
   | "policy.duplicate_id"
   | "policy.invalid_value"
+  | "policy.limit_exceeded"
+  | "policy.unreviewable_rule"
   | "evidence.invalid"
   | "time.invalid";
 
