@@ -544,3 +544,19 @@ fn rules_that_can_never_be_reviewed_away_are_lint_errors() {
     }
     assert!(default_policy().lint_against(catalog).is_empty());
 }
+
+#[test]
+fn wide_unsigned_codes_never_collapse_onto_a_sentinel() {
+    // Found by the batch_types fuzz target: u64 codes above i64::MAX used to be read as "missing"
+    // when the missing sentinel was u64::MAX (both saturated to i64::MAX).
+    let gad7 = Catalog::builtin().instrument("gad7").unwrap();
+    let mut codes = vec![0u64; 7];
+    codes[0] = u64::MAX - 65_000;
+    let mut input = BatchInput::new(&codes, 7, u64::MAX);
+    input.refused = Some(u64::MAX - 1);
+    let e = gad7.score_batch(&input).unwrap_err();
+    assert_eq!(e.code(), "batch.unknown_option");
+    codes[0] = u64::MAX;
+    let out = gad7.score_batch(&BatchInput::new(&codes, 7, u64::MAX)).unwrap();
+    assert_eq!(out.validity, vec![1], "u64::MAX is the missing sentinel: incomplete");
+}

@@ -248,7 +248,6 @@ impl Instrument {
             plan,
             input,
             missing,
-            refused,
             group_table: &group_table,
             has_norms,
             st: RowState::new(plan),
@@ -311,7 +310,6 @@ struct RowCtx<'a, 'b, T: Code> {
     plan: &'a Plan,
     input: &'a BatchInput<'b, T>,
     missing: i64,
-    refused: Option<i64>,
     group_table: &'a [Vec<Option<usize>>],
     has_norms: bool,
     st: RowState,
@@ -323,11 +321,13 @@ impl<T: Code> RowCtx<'_, '_, T> {
         let n_items = plan.items.len();
         let st = &mut self.st;
         let row = &self.input.codes[r * n_items..(r + 1) * n_items];
-        for (i, &c) in row.iter().enumerate() {
-            let c = c.to_i64();
-            if c == self.missing {
+        for (i, &code) in row.iter().enumerate() {
+            // Sentinels are compared in the buffer's own type: `to_i64` saturates u64 codes above
+            // i64::MAX, which must not collapse onto a u64::MAX sentinel (found by fuzzing).
+            let c = code.to_i64();
+            if code == self.input.missing {
                 st.state[i] = MISSING;
-            } else if Some(c) == self.refused {
+            } else if Some(code) == self.input.refused {
                 st.state[i] = REFUSED;
             } else {
                 let Some(v) = plan.items[i].value_of(c) else {
