@@ -69,7 +69,13 @@ fn ordinal(ext: Option<&Value>) -> Result<Option<i32>> {
             let v = raw
                 .as_i64()
                 .or_else(|| raw.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e6).map(|f| f as i64))
-                .ok_or_else(|| Error::new(ErrorCode::FhirUnsupported, "extension", format!("option weight {raw} is not an integer")))?;
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::FhirUnsupported,
+                        "extension",
+                        format!("option weight {} is not an integer", crate::error::excerpt_debug(raw)),
+                    )
+                })?;
             return i32::try_from(v)
                 .map(Some)
                 .map_err(|_| Error::new(ErrorCode::FhirUnsupported, "extension", "option weight out of range"));
