@@ -121,8 +121,16 @@ pub struct Ratio {
     den: i64,
 }
 
-fn gcd(a: u128, b: u128) -> u128 {
-    let (mut a, mut b) = (a, b);
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a.max(1)
+}
+
+fn gcd_wide(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         let t = a % b;
         a = b;
@@ -164,7 +172,7 @@ impl Ratio {
         }
         if num != i64::MIN && den > 0 {
             // Common case: no overflow possible in i64.
-            let g = gcd(u128::from(num.unsigned_abs()), den as u128) as i64;
+            let g = gcd(num.unsigned_abs(), den as u64) as i64;
             return Some(Ratio { num: num / g, den: den / g });
         }
         let (n, d) = Ratio::reduced_wide(num, den);
@@ -181,7 +189,7 @@ impl Ratio {
             n = -n;
             d = -d;
         }
-        let g = gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
+        let g = gcd_wide(n.unsigned_abs(), d.unsigned_abs()) as i128;
         (n / g, d / g)
     }
     /// An integer.
