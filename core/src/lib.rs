@@ -28,6 +28,7 @@ pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
+pub mod limits;
 pub mod scoring;
 pub mod source;
 pub mod time;

@@ -411,7 +411,17 @@ fn reads_item(plan: &Plan, c: &CondPlan, number: u32, depth: usize) -> bool {
         CondPlan::Any(v) | CondPlan::All(v) => v.iter().any(|c| reads_item(plan, c, number, depth + 1)),
         CondPlan::CountOf { of, .. } => of.iter().any(|c| reads_item(plan, c, number, depth + 1)),
         CondPlan::Not(c) => reads_item(plan, c, number, depth + 1),
-        CondPlan::Item { idx, .. } | CondPlan::ItemState { idx, .. } => is(idx),
+        // An item test also reads the items its skip logic (`asked_if`) reads: whether the item was
+        // asked decides whether its absence is undecided (eval::undecided_items follows it too).
+        CondPlan::Item { idx, .. } => {
+            is(idx)
+                || plan
+                    .items
+                    .get(*idx)
+                    .and_then(|it| it.asked_if.as_ref())
+                    .is_some_and(|a| reads_item(plan, a, number, depth + 1))
+        }
+        CondPlan::ItemState { idx, .. } => is(idx),
         CondPlan::Answered { items, .. } | CondPlan::StraightLine { items, .. } => items.iter().any(is),
         CondPlan::Scale { idx, .. } | CondPlan::ScaleUnscored(idx) | CondPlan::Band { idx, .. } => scale_reads(plan, *idx, number, depth + 1),
         CondPlan::Flag(i) => plan.flags.get(*i).is_some_and(|f| reads_item(plan, &f.cond, number, depth + 1)),
@@ -904,7 +914,15 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
             }
             exact
         }
-        None => raw.to_ratio(),
+        None => match raw.to_ratio() {
+            Some(r) => r,
+            None => {
+                return Err(inconsistent(
+                    "/raw",
+                    format!("scale {id}: raw {} is beyond the range the engine computes in", echo(&raw.to_string())),
+                ))
+            }
+        },
     };
     let den = sc.den.max(1);
     let item_indices = sc.agg.item_indices(); // empty for a composite
@@ -986,7 +1004,8 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
                             format!("no norm table of scale {id} maps raw {raw} to standard score {s}"),
                         ));
                     }
-                    Some(s.to_ratio())
+                    // `s` equals a compiled norm score, and those all convert (checked at compile).
+                    s.to_ratio()
                 }
             }
         }
