@@ -443,3 +443,101 @@ pub fn log_entries(city: &[SchoolFacts]) -> usize {
         })
         .sum()
 }
+
+/// The compliance part of the main job (`city_screening`): check a synthetic city of `schools`
+/// schools against the built-in Changzhou pack as of the school year's last day, and print per
+/// requirement the compliance rate by district, then one school's findings in full.
+pub fn print_city_compliance(schools: usize) -> Result<(), changkaixin_core::Error> {
+    use changkaixin_core::compliance::{check_summary_validated, check_validated, rollup_summaries, CompiledPack, Status};
+    use std::time::Instant;
+    let t = Instant::now();
+    let pack = CompiledPack::changzhou_2022_2024()?;
+    let city = synthetic_city(schools, 2024);
+    for f in &city {
+        f.validate()?;
+    }
+    let gen_ms = t.elapsed().as_secs_f64() * 1e3;
+    let as_of = Date::parse("2024-08-31")?;
+    let t = Instant::now();
+    let summaries: Vec<_> = city.iter().map(|f| check_summary_validated(pack, f, as_of)).collect();
+    let check_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let roll = rollup_summaries(pack, &summaries)?;
+    let roll_ms = t.elapsed().as_secs_f64() * 1e3;
+    let classes: usize = city.iter().map(|s| s.classes.as_ref().map_or(0, Vec::len)).sum();
+    println!(
+        "\nCompliance with {} {} — synthetic city of {schools} schools ({classes} classes, {} log entries), school year 2023-2024, as of {as_of}",
+        pack.id(),
+        pack.version(),
+        log_entries(&city)
+    );
+    println!("{gen_ms:>11.2} ms  generate and validate the facts");
+    println!(
+        "{check_ms:>11.2} ms  check {} requirements for every school ({} findings)",
+        pack.pack().requirements.len(),
+        schools * pack.pack().requirements.len()
+    );
+    println!("{roll_ms:>11.2} ms  roll up by district and for the city");
+    println!("\nCompliance rate by district: % of the schools where the requirement applies that comply");
+    println!("(schools with insufficient evidence count as not compliant and are listed apart from failures; A = attestation only)");
+    print!("{:<44}{:>9}", "requirement", "clause");
+    for d in &roll.districts {
+        print!("{:>8}", d.name);
+    }
+    println!("{:>8}{:>6}{:>7}{:>6}", "city", "fail", "insuff", "n/a");
+    for (k, r) in roll.city.requirements.iter().enumerate() {
+        let att = if r.method == changkaixin_core::compliance::Method::Attestation {
+            " A"
+        } else {
+            ""
+        };
+        print!("{:<44}{:>9}", format!("{}{att}", r.requirement), r.clause);
+        for d in &roll.districts {
+            let x = &d.requirements[k];
+            print!("{:>8}", x.compliance_rate.map_or("—".to_owned(), |v| format!("{v}")));
+        }
+        println!(
+            "{:>8}{:>6}{:>7}{:>6}",
+            r.compliance_rate.map_or("—".to_owned(), |v| format!("{v}")),
+            r.fail,
+            r.insufficient_evidence,
+            r.not_applicable
+        );
+    }
+    // One school in full: the first with both a failure and a gap in its evidence.
+    let pick = summaries
+        .iter()
+        .position(|s| s.counts.fail > 0 && s.counts.insufficient_evidence > 0)
+        .unwrap_or(0);
+    let Some(facts) = city.get(pick) else { return Ok(()) };
+    let report = check_validated(pack, facts, as_of);
+    println!(
+        "\nOne school's findings in full: {} {} ({})",
+        report.school.id,
+        report.school.name.as_deref().unwrap_or(""),
+        report.school.district.as_deref().unwrap_or("")
+    );
+    println!("{}\n{}", report.summary.zh.as_deref().unwrap_or(""), report.summary.en.as_deref().unwrap_or(""));
+    for f in &report.findings {
+        let status = match f.status {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::NotApplicable => "n/a",
+            Status::InsufficientEvidence => "insufficient evidence",
+        };
+        let measured = f.measured.as_ref().map_or("—".to_owned(), |q| q.value.to_string());
+        let short = f.shortfall.map(|s| format!(", shortfall {s}")).unwrap_or_default();
+        println!(
+            "\n[{status}] {} ({} {}, {:?}) measured {measured}, required {} {}{short}",
+            f.requirement,
+            f.clause,
+            f.sources.first().map_or("", |s| s.id.split(':').next().unwrap_or("")),
+            f.severity,
+            f.required.op.as_str(),
+            f.required.value,
+        );
+        println!("    {}", f.explanation.zh.as_deref().unwrap_or(""));
+        println!("    {}", f.explanation.en.as_deref().unwrap_or(""));
+    }
+    Ok(())
+}
