@@ -123,10 +123,11 @@ fn school(i: usize, cal: &Calendar, days: &[Date], g: &mut Lcg) -> SchoolFacts {
         ],
     );
     let location = pick(g, &[(50, Location::Urban), (32, Location::TownshipCentral), (18, Location::Rural)]);
-    // 0 = exemplary … 99 = careless: the chance of each kind of miss grows with it.
+    // 0 = exemplary … 99 = careless. Four schools in five keep every duty; in the others the
+    // chance of each kind of miss grows with carelessness.
     let careless = g.below(100);
-    let miss = |g: &mut Lcg, per_mille: u32| g.below(1000) < per_mille * careless / 50;
-    let unreported = |g: &mut Lcg| g.below(1000) < 3 + careless / 10;
+    let miss = |g: &mut Lcg, per_mille: u32| careless >= 80 && g.below(1000) < per_mille * (careless - 79) / 8;
+    let unreported = |g: &mut Lcg| g.below(1000) < careless / 40;
     let grades: Vec<u8> = match stage {
         Stage::Primary | Stage::Special => (1..=6).collect(),
         Stage::Junior => (7..=9).collect(),
@@ -144,21 +145,37 @@ fn school(i: usize, cal: &Calendar, days: &[Date], g: &mut Lcg) -> SchoolFacts {
             let mut labour = Vec::new();
             let mut sport = Vec::with_capacity(days.len());
             let mut spirit = Vec::new();
+            // One lesson in each week (labour) and each fortnight (psychology, weekly in some
+            // schools) of every term, on a school day of that block.
+            for t in &cal.terms {
+                let in_term: Vec<Date> = days.iter().copied().filter(|x| *x >= t.start && *x <= t.end).collect();
+                let mut block_start = t.start;
+                let mut fortnight_done = false;
+                while block_start <= t.end {
+                    if t.start.days_until(block_start) % 14 == 0 {
+                        fortnight_done = false;
+                    }
+                    let week: Vec<Date> = in_term.iter().copied().filter(|x| *x >= block_start && *x < block_start.plus_days(7)).collect();
+                    if let Some(&x) = week.get(week.len() / 2) {
+                        if !miss(g, 25) {
+                            labour.push(Lesson { date: x, periods: 1 });
+                        }
+                        if (weeks_psych || !fortnight_done) && !miss(g, 25) {
+                            psych.push(Lesson { date: x, periods: 1 });
+                        }
+                        fortnight_done = true;
+                    }
+                    block_start = block_start.plus_days(7);
+                }
+            }
             for (n, &day) in days.iter().enumerate() {
-                let wd = day.weekday();
-                if wd == 1 && (weeks_psych || (day.days() / 7) % 2 == 0) && !miss(g, 15) {
-                    psych.push(Lesson { date: day, periods: 1 });
-                }
-                if wd == 3 && !miss(g, 12) {
-                    labour.push(Lesson { date: day, periods: 1 });
-                }
-                if stage == Stage::Vocational && wd == 4 && n % 14 == 4 {
+                if stage == Stage::Vocational && n % 12 == 5 {
                     spirit.push(HoursEntry {
                         date: day,
                         hours: Dec::from_i64(2),
                     });
                 }
-                let minutes = if miss(g, 8) { 30 + g.below(30) } else { 60 + 10 * g.below(3) };
+                let minutes = if miss(g, 2) { 30 + g.below(30) } else { 60 + 10 * g.below(3) };
                 sport.push(SportDay { date: day, minutes });
             }
             let meetings = vec![
@@ -222,7 +239,7 @@ fn school(i: usize, cal: &Calendar, days: &[Date], g: &mut Lcg) -> SchoolFacts {
                 80 + i64::from(g.below(40))
             })
         });
-        let mh = if g.below(1000) < 5 {
+        let mh = if careless >= 90 && g.below(100) < 3 {
             None
         } else {
             Some(Dec::from_i64(if miss(g, 30) { i64::from(g.below(10)) } else { 10 + i64::from(g.below(8)) }))
@@ -239,8 +256,8 @@ fn school(i: usize, cal: &Calendar, days: &[Date], g: &mut Lcg) -> SchoolFacts {
     // Counselling room: lunch and after-school sessions on every school day.
     let mut duty = Vec::with_capacity(days.len() * 2);
     for &day in days {
-        let short = miss(g, 10);
-        let teacher = if miss(g, 5) {
+        let short = miss(g, 4);
+        let teacher = if miss(g, 2) {
             StaffRef::Staff("t010".into())
         } else {
             StaffRef::Staff(psych_ids[(day.days() % 2) as usize].into())
@@ -302,7 +319,7 @@ fn school(i: usize, cal: &Calendar, days: &[Date], g: &mut Lcg) -> SchoolFacts {
             GradeCertificates {
                 grade: gr,
                 families,
-                certified: families * (30 + g.below(45)) / 100,
+                certified: families * (35 + g.below(45)) / 100,
             }
         })
         .collect();
