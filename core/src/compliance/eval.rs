@@ -1303,9 +1303,18 @@ fn unit_noun(scope: Scope, period: Period) -> (&'static str, &'static str) {
     }
 }
 
+/// The English unit after a value ("1 period", "2 periods").
+fn en_unit(v: Dec, unit: Unit) -> &'static str {
+    if unit == Unit::Periods && v.0 == rust_decimal::Decimal::ONE {
+        " period"
+    } else {
+        unit.en()
+    }
+}
+
 fn req_text(req: &Required, zh: bool) -> String {
     let v = req.value;
-    let u = if zh { req.unit.zh() } else { req.unit.en() };
+    let u = if zh { req.unit.zh() } else { en_unit(v, req.unit) };
     match (req.op, zh) {
         (Op::Ge, true) => match req.unit {
             Unit::YesNo => "要求：是".into(),
@@ -1332,7 +1341,7 @@ fn val_text(v: Dec, unit: Unit, zh: bool) -> String {
             (false, true) => "是".into(),
             (false, false) => "yes".into(),
         },
-        _ => format!("{v}{}", if zh { unit.zh() } else { unit.en() }),
+        _ => format!("{v}{}", if zh { unit.zh() } else { en_unit(v, unit) }),
     }
 }
 
@@ -1488,7 +1497,7 @@ fn explain(
                     req_text(req, false),
                     we,
                     sf,
-                    req.unit.en(),
+                    en_unit(shortfall.unwrap_or_default(), req.unit),
                     list_en.join("; ")
                 ),
             )
