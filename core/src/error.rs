@@ -202,7 +202,7 @@ error_codes! {
     InvalidTime => "time.invalid",
 
     // ---- Compliance checks: requirement packs (`compliance.*`) and school facts (`facts.*`) ----
-    /// The requirement-pack JSON could not be parsed or does not have the documented shape.
+    /// A requirement pack (or a compliance report read back) could not be parsed or does not have the documented shape (path: JSON pointer).
     CompliancePackParse => "compliance.parse",
     /// `format` is not a supported requirement-pack format version.
     ComplianceUnsupportedFormat => "compliance.unsupported_format",

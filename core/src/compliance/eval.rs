@@ -42,12 +42,13 @@ pub fn check_validated(pack: &CompiledPack, facts: &SchoolFacts, as_of: Date) ->
         as_of,
         cal,
         buf: Vec::new(),
+        sums: Vec::new(),
     };
     let mut counts = StatusCounts::default();
     let mut findings = Vec::with_capacity(pack.reqs.len());
     for r in &pack.reqs {
         let spec = &pack.source.requirements[r.index];
-        let mut t = Tally::new(r);
+        let mut t = Tally::new(r, true);
         ctx.requirement(r, &mut t);
         let f = t.finish(spec, r);
         counts.add(f.status);
@@ -86,6 +87,57 @@ pub fn check_validated(pack: &CompiledPack, facts: &SchoolFacts, as_of: Date) ->
         counts,
         findings,
         summary,
+    }
+}
+
+/// The lean form of [`check`] for whole cities: per requirement the status, the decisive measured
+/// value, the shortfall and the unit counts — the same evaluation as [`check`], without titles,
+/// citations, explanations or unit lists. [`crate::compliance::rollup_summaries`] rolls these up.
+///
+/// ```
+/// use changkaixin_core::compliance::{check, check_summary, CompiledPack, SchoolFacts};
+/// use changkaixin_core::time::Date;
+/// let pack = CompiledPack::changzhou_2022_2024().unwrap();
+/// let facts = SchoolFacts::from_json(r#"{"format": "changkaixin.compliance-facts/1", "school": {"id": "s"}}"#).unwrap();
+/// let day = Date::parse("2024-07-01").unwrap();
+/// assert_eq!(check_summary(pack, &facts, day).unwrap(), check(pack, &facts, day).unwrap().summarize());
+/// ```
+pub fn check_summary(pack: &CompiledPack, facts: &SchoolFacts, as_of: Date) -> Result<SchoolSummary> {
+    facts.validate()?;
+    Ok(check_summary_validated(pack, facts, as_of))
+}
+
+/// [`check_summary`] on facts already validated.
+pub fn check_summary_validated(pack: &CompiledPack, facts: &SchoolFacts, as_of: Date) -> SchoolSummary {
+    let cal = facts.calendar.as_ref().map(Cal::new);
+    let mut ctx = Ctx {
+        f: facts,
+        as_of,
+        cal,
+        buf: Vec::new(),
+        sums: Vec::new(),
+    };
+    let mut counts = StatusCounts::default();
+    let findings = pack
+        .reqs
+        .iter()
+        .map(|r| {
+            let mut t = Tally::new(r, false);
+            ctx.requirement(r, &mut t);
+            let f = t.summary(r);
+            counts.add(f.status);
+            f
+        })
+        .collect();
+    SchoolSummary {
+        pack: PackRef {
+            id: pack.source.id.clone(),
+            version: pack.source.version.clone(),
+        },
+        school: facts.school.clone(),
+        as_of,
+        counts,
+        findings,
     }
 }
 
@@ -170,6 +222,8 @@ impl<'a> Cal<'a> {
 // Tallying units into a finding.
 
 struct Tally {
+    /// Whether failing units and missing facts are listed (full reports) or only counted (summaries).
+    detail: bool,
     op: Op,
     threshold: Ratio,
     counts: UnitCounts,
@@ -196,8 +250,9 @@ fn lz(zh: String, en: String) -> Localized {
 }
 
 impl Tally {
-    fn new(r: &CReq) -> Tally {
+    fn new(r: &CReq, detail: bool) -> Tally {
         Tally {
+            detail,
             op: r.op,
             threshold: r.threshold,
             counts: UnitCounts::default(),
@@ -268,6 +323,9 @@ impl Tally {
             _ => sub(self.threshold, v),
         };
         self.max_short = Some(self.max_short.map_or(short, |m| m.max(short)));
+        if !self.detail {
+            return;
+        }
         if self.failures.len() < MAX_LISTED_UNITS {
             let (scope, id, from, to) = subject();
             self.failures.push(UnitFinding {
@@ -290,6 +348,9 @@ impl Tally {
             return;
         }
         self.counts.missing += n;
+        if !self.detail {
+            return;
+        }
         if self.missing.len() < MAX_LISTED_UNITS {
             let (scope, id, from, to) = subject();
             self.missing.push(MissingFact {
@@ -308,23 +369,8 @@ impl Tally {
         self.missing_n(1, fact, subject);
     }
 
-    fn finish(self, spec: &crate::compliance::pack::Requirement, r: &CReq) -> Finding {
-        let m = r.metric;
-        let required = Required {
-            op: r.op,
-            value: match r.op {
-                Op::Ge | Op::Le => r.value.unwrap_or_default(),
-                Op::AllOf => Dec::from_i64(r.kinds.len() as i64),
-                Op::Attested => Dec::from_i64(1),
-            },
-            kinds: if r.op == Op::AllOf {
-                r.kinds.iter().map(|k| m.vocab.words()[*k].to_owned()).collect()
-            } else {
-                Vec::new()
-            },
-            unit: m.unit,
-        };
-        let status = if self.na.is_some() {
+    fn status(&self) -> Status {
+        if self.na.is_some() {
             Status::NotApplicable
         } else if self.counts.failed > 0 {
             Status::Fail
@@ -334,7 +380,37 @@ impl Tally {
             Status::Pass
         } else {
             Status::NotApplicable
+        }
+    }
+
+    fn summary(&self, r: &CReq) -> FindingSummary {
+        let status = self.status();
+        let measured = match status {
+            Status::Fail => self.worst_fail,
+            _ => self.worst_pass,
         };
+        FindingSummary {
+            status,
+            measured: measured.map(|v| show(v, self.op)),
+            required: required_value(r),
+            shortfall: if status == Status::Fail { self.max_short.map(show_up) } else { None },
+            units: self.counts,
+        }
+    }
+
+    fn finish(self, spec: &crate::compliance::pack::Requirement, r: &CReq) -> Finding {
+        let m = r.metric;
+        let required = Required {
+            op: r.op,
+            value: required_value(r),
+            kinds: if r.op == Op::AllOf {
+                r.kinds.iter().map(|k| m.vocab.words()[*k].to_owned()).collect()
+            } else {
+                Vec::new()
+            },
+            unit: m.unit,
+        };
+        let status = self.status();
         let measured_r = match status {
             Status::Fail => self.worst_fail,
             _ => self.worst_pass,
@@ -406,6 +482,14 @@ impl Tally {
     }
 }
 
+fn required_value(r: &CReq) -> Dec {
+    match r.op {
+        Op::Ge | Op::Le => r.value.unwrap_or_default(),
+        Op::AllOf => Dec::from_i64(r.kinds.len() as i64),
+        Op::Attested => Dec::from_i64(1),
+    }
+}
+
 fn sub(a: Ratio, b: Ratio) -> Ratio {
     let den = a.den().saturating_mul(b.den());
     Ratio::new(a.num().saturating_mul(b.den()).saturating_sub(b.num().saturating_mul(a.den())), den)
@@ -434,6 +518,7 @@ struct Ctx<'a> {
     as_of: Date,
     cal: Option<Cal<'a>>,
     buf: Vec<i64>,
+    sums: Vec<i64>,
 }
 
 fn school() -> Subject {
@@ -582,30 +667,70 @@ impl Ctx<'_> {
                 }
                 continue;
             };
-            // Per-day sums, then prefix sums.
-            self.buf.clear();
-            self.buf.resize(n + 1, 0);
-            for e in &log.entries {
-                let d = e.date();
-                if d > as_of || d < cal.start {
-                    continue;
-                }
-                let o = cal.off(d);
-                if o < n {
-                    self.buf[o + 1] += val(e);
-                }
-            }
-            for i in 1..=n {
-                self.buf[i] += self.buf[i - 1];
-            }
+            // Block sums in one merge pass when the entries are in date order (the usual export);
+            // otherwise per-day sums and prefix sums.
+            let entries = &log.entries;
+            self.sums.clear();
+            let mut sorted = true;
+            let (mut k, mut prev) = (0usize, Date::from_days(i32::MIN));
             for &(a, b) in &blocks {
+                let end = b.min(as_of);
+                let mut sum = 0i64;
+                while k < entries.len() {
+                    let d = entries[k].date();
+                    if d < prev {
+                        sorted = false;
+                        break;
+                    }
+                    if d > end {
+                        break;
+                    }
+                    if d >= a {
+                        sum += val(&entries[k]);
+                    }
+                    prev = d;
+                    k += 1;
+                }
+                if !sorted {
+                    break;
+                }
+                self.sums.push(sum);
+            }
+            sorted =
+                sorted && entries[k.min(entries.len())..].windows(2).all(|w| w[0].date() <= w[1].date()) && entries.get(k).is_none_or(|e| e.date() >= prev);
+            if !sorted {
+                self.buf.clear();
+                self.buf.resize(n + 1, 0);
+                for e in entries {
+                    let d = e.date();
+                    if d > as_of || d < cal.start {
+                        continue;
+                    }
+                    let o = cal.off(d);
+                    if o < n {
+                        self.buf[o + 1] += val(e);
+                    }
+                }
+                for i in 1..=n {
+                    self.buf[i] += self.buf[i - 1];
+                }
+                self.sums.clear();
+                for &(a, b) in &blocks {
+                    let end = b.min(as_of);
+                    self.sums.push(if end < a {
+                        0
+                    } else {
+                        self.buf[cal.off(end).min(n - 1) + 1] - self.buf[cal.off(a)]
+                    });
+                }
+            }
+            for (bi, &(a, b)) in blocks.iter().enumerate() {
                 let due = b <= as_of;
                 if due && !log.covers(a, b) {
                     t.missing(|| format!("/classes/{ci}/{name}"), || (Scope::Class, Some(c.id.clone()), Some(a), Some(b)));
                     continue;
                 }
-                let (oa, ob) = (cal.off(a), cal.off(b).min(n - 1));
-                let sum = self.buf[ob + 1] - self.buf[oa];
+                let sum = self.sums.get(bi).copied().unwrap_or(0);
                 t.value(Ratio::new(sum, scale), due, || (Scope::Class, Some(c.id.clone()), Some(a), Some(b)));
             }
         }
@@ -709,6 +834,11 @@ impl Ctx<'_> {
         let Some(log) = &self.f.room_duty else {
             return t.missing(|| "/room_duty".into(), school);
         };
+        let psych: Option<Vec<&str>> = self
+            .f
+            .staff
+            .as_ref()
+            .map(|s| s.iter().filter(|m| m.psychology_teacher.is_some()).map(|m| m.id.as_str()).collect());
         let mut by_day: Vec<(Date, usize)> = log
             .entries
             .iter()
@@ -737,10 +867,10 @@ impl Ctx<'_> {
                 match &s.teacher {
                     None => unknown = Some(k),
                     Some(StaffRef::Nobody) => lacking.push(format!("{}-{}", s.open, s.close)),
-                    Some(StaffRef::Staff(id)) => match &self.f.staff {
+                    Some(StaffRef::Staff(id)) => match &psych {
                         None => need_staff = true,
-                        Some(staff) => {
-                            if !staff.iter().any(|m| &m.id == id && m.psychology_teacher.is_some()) {
+                        Some(psych) => {
+                            if !psych.contains(&id.as_str()) {
                                 lacking.push(format!("{}-{}", s.open, s.close));
                             }
                         }
@@ -1173,9 +1303,18 @@ fn unit_noun(scope: Scope, period: Period) -> (&'static str, &'static str) {
     }
 }
 
+/// The English unit after a value ("1 period", "2 periods").
+fn en_unit(v: Dec, unit: Unit) -> &'static str {
+    if unit == Unit::Periods && v.0 == rust_decimal::Decimal::ONE {
+        " period"
+    } else {
+        unit.en()
+    }
+}
+
 fn req_text(req: &Required, zh: bool) -> String {
     let v = req.value;
-    let u = if zh { req.unit.zh() } else { req.unit.en() };
+    let u = if zh { req.unit.zh() } else { en_unit(v, req.unit) };
     match (req.op, zh) {
         (Op::Ge, true) => match req.unit {
             Unit::YesNo => "要求：是".into(),
@@ -1202,7 +1341,7 @@ fn val_text(v: Dec, unit: Unit, zh: bool) -> String {
             (false, true) => "是".into(),
             (false, false) => "yes".into(),
         },
-        _ => format!("{v}{}", if zh { unit.zh() } else { unit.en() }),
+        _ => format!("{v}{}", if zh { unit.zh() } else { en_unit(v, unit) }),
     }
 }
 
@@ -1358,7 +1497,7 @@ fn explain(
                     req_text(req, false),
                     we,
                     sf,
-                    req.unit.en(),
+                    en_unit(shortfall.unwrap_or_default(), req.unit),
                     list_en.join("; ")
                 ),
             )

@@ -39,15 +39,16 @@ pub mod report;
 #[cfg(test)]
 mod tests;
 
-pub use eval::{check, check_validated};
+pub use eval::{check, check_summary, check_summary_validated, check_validated};
 pub use facts::{SchoolFacts, COMPLIANCE_FACTS_FORMAT};
 pub use pack::{
     metric, Applicability, Check, CompiledPack, Location, MetricDef, Op, Period, Requirement, RequirementPack, Scope, Severity, Stage, Unit,
     CHANGZHOU_2022_2024_JSON, COMPLIANCE_PACK_FORMAT, METRICS, NATIONAL_2023_JSON,
 };
 pub use report::{
-    finding_rows, rollup, AttestationUsed, ComplianceReport, Finding, FindingRow, Gap, GroupRollup, Method, MissingFact, PackRef, Quantity, Required,
-    RequirementRollup, Rollup, Status, StatusCounts, UnitCounts, UnitFinding, COMPLIANCE_REPORT_FORMAT, COMPLIANCE_ROLLUP_FORMAT,
+    finding_rows, rollup, rollup_summaries, AttestationUsed, ComplianceReport, Finding, FindingRow, FindingSummary, Gap, GroupRollup, Method, MissingFact,
+    PackRef, Quantity, Required, RequirementRollup, Rollup, SchoolSummary, Status, StatusCounts, UnitCounts, UnitFinding, COMPLIANCE_REPORT_FORMAT,
+    COMPLIANCE_ROLLUP_FORMAT,
 };
 
 use crate::error::{Error, ErrorCode, Result};

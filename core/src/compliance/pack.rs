@@ -1256,7 +1256,8 @@ impl Compiler<'_> {
                     format!("op {} needs a value", c.op.as_str()),
                 ),
                 Some(v) => {
-                    threshold = v.to_ratio();
+                    // threshold() reports a value beyond the exact range as a lint error.
+                    threshold = v.to_ratio().unwrap_or(threshold);
                     self.threshold(&cp, m, c.op, v);
                 }
             },
@@ -1293,7 +1294,10 @@ impl Compiler<'_> {
 
     fn threshold(&mut self, cp: &str, m: &MetricDef, op: Op, v: Dec) {
         let path = format!("{cp}/value");
-        let r = v.to_ratio();
+        let Some(r) = v.to_ratio() else {
+            self.err(ErrorCode::ComplianceImpossibleThreshold, path, format!("{v} is beyond any plausible value"));
+            return;
+        };
         let (max, what): (Option<i64>, &str) = match m.unit {
             Unit::Percent => (Some(100), "a percentage"),
             Unit::YesNo => (Some(1), "a yes/no metric (1 = yes)"),

@@ -297,6 +297,63 @@ impl ComplianceReport {
     }
 }
 
+/// The lean outcome of one requirement (see [`crate::compliance::check_summary`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingSummary {
+    /// Outcome.
+    pub status: Status,
+    /// The decisive measured value (as in [`Finding::measured`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<Dec>,
+    /// The required value.
+    pub required: Dec,
+    /// The largest shortfall (fail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<Dec>,
+    /// Unit counts.
+    pub units: UnitCounts,
+}
+
+/// One school's lean compliance outcome: one [`FindingSummary`] per requirement, in pack order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolSummary {
+    /// The pack.
+    pub pack: PackRef,
+    /// The school.
+    pub school: SchoolRef,
+    /// The day checked.
+    pub as_of: Date,
+    /// Findings by status.
+    pub counts: StatusCounts,
+    /// Per requirement, in pack order.
+    pub findings: Vec<FindingSummary>,
+}
+
+impl ComplianceReport {
+    /// The lean form of this report.
+    pub fn summarize(&self) -> SchoolSummary {
+        SchoolSummary {
+            pack: self.pack.clone(),
+            school: self.school.clone(),
+            as_of: self.as_of,
+            counts: self.counts,
+            findings: self
+                .findings
+                .iter()
+                .map(|f| FindingSummary {
+                    status: f.status,
+                    measured: f.measured.as_ref().map(|q| q.value),
+                    required: f.required.value,
+                    shortfall: f.shortfall,
+                    units: f.units,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One row per school × requirement (what bindings turn into a data frame).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -448,6 +505,12 @@ pub struct Rollup {
 /// Every report must come from `pack` (same id and version) and the same `as_of`
 /// (`compliance.rollup_mismatch` otherwise, path `/<index>`).
 pub fn rollup(pack: &CompiledPack, reports: &[ComplianceReport]) -> Result<Rollup> {
+    let summaries: Vec<SchoolSummary> = reports.iter().map(ComplianceReport::summarize).collect();
+    rollup_summaries(pack, &summaries)
+}
+
+/// [`rollup`] from lean summaries ([`crate::compliance::check_summary`]); the same result.
+pub fn rollup_summaries(pack: &CompiledPack, reports: &[SchoolSummary]) -> Result<Rollup> {
     let as_of = reports.first().map(|r| r.as_of).unwrap_or(Date::from_days(0));
     for (i, r) in reports.iter().enumerate() {
         if r.pack.id != pack.id() || r.pack.version != pack.version() {
@@ -472,11 +535,11 @@ pub fn rollup(pack: &CompiledPack, reports: &[ComplianceReport]) -> Result<Rollu
             ));
         }
     }
-    let mut by_district: BTreeMap<&str, Vec<&ComplianceReport>> = BTreeMap::new();
+    let mut by_district: BTreeMap<&str, Vec<&SchoolSummary>> = BTreeMap::new();
     for r in reports {
         by_district.entry(r.school.district.as_deref().unwrap_or("unassigned")).or_default().push(r);
     }
-    let all: Vec<&ComplianceReport> = reports.iter().collect();
+    let all: Vec<&SchoolSummary> = reports.iter().collect();
     Ok(Rollup {
         format: COMPLIANCE_ROLLUP_FORMAT.to_owned(),
         pack: PackRef {
@@ -489,7 +552,7 @@ pub fn rollup(pack: &CompiledPack, reports: &[ComplianceReport]) -> Result<Rollu
     })
 }
 
-fn group(pack: &CompiledPack, name: &str, reports: &[&ComplianceReport]) -> GroupRollup {
+fn group(pack: &CompiledPack, name: &str, reports: &[&SchoolSummary]) -> GroupRollup {
     let requirements = pack
         .source
         .requirements
@@ -525,22 +588,21 @@ fn group(pack: &CompiledPack, name: &str, reports: &[&ComplianceReport]) -> Grou
                     Status::Fail => {
                         rr.fail += 1;
                         rr.failing_schools.push(r.school.id.clone());
-                        if let (Some(m), Some(s)) = (&f.measured, f.shortfall) {
-                            let req_r = f.required.value.to_ratio();
+                        // Values in a report were computed by the engine from checked inputs, so they
+                        // convert; one that did not would only lose its place in the gap ranking.
+                        if let (Some(m), Some(s), Some(req_r)) = (f.measured, f.shortfall, f.required.to_ratio()) {
+                            let sr = s.to_ratio().unwrap_or(Ratio::int(0));
                             let rel = if req_r.num() == 0 {
-                                s.to_ratio()
+                                sr
                             } else {
-                                Ratio::new(
-                                    s.to_ratio().num().saturating_mul(req_r.den()),
-                                    s.to_ratio().den().saturating_mul(req_r.num()).max(1),
-                                )
+                                Ratio::new(sr.num().saturating_mul(req_r.den()), sr.den().saturating_mul(req_r.num()).max(1))
                             };
                             gaps.push((
                                 rel,
                                 Gap {
                                     school: r.school.id.clone(),
-                                    measured: m.value,
-                                    required: f.required.value,
+                                    measured: m,
+                                    required: f.required,
                                     shortfall: s,
                                     failed_units: f.units.failed,
                                 },
