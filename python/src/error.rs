@@ -26,12 +26,10 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
     }
 }
 
-/// At most 200 characters of a message built from input (a parser's message may quote the input).
+/// A short prefix of a message built from input (a parser's message may quote the input whole):
+/// the core's shared excerpt helper, so every binding cuts the same way.
 pub(crate) fn short(s: &str) -> String {
-    match s.char_indices().nth(200) {
-        None => s.to_owned(),
-        Some((i, _)) => format!("{}…", &s[..i]),
-    }
+    changkaixin_core::error::excerpt_raw(s).to_string()
 }
 
 /// Convert a core error into the matching `changkaixin` exception.

@@ -271,12 +271,12 @@ fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
             return Ok(Answer::Code(c));
         }
     }
-    let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
+    let shown = v.repr().map(|r| crate::error::short(&r.to_string())).unwrap_or_default();
     Err(to_py(
         py,
         &Error::new(
             ErrorCode::ResponseParse,
-            format!("/answers/{key}"),
+            format!("/answers/{}", changkaixin_core::error::excerpt_raw(key)),
             format!("expected an integer option code, an option id (str), None (missing) or \"refused\", got {shown}"),
         ),
     ))
