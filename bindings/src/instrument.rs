@@ -131,7 +131,8 @@ impl Instrument {
     pub fn score(&self, response: Response) -> FfiResult<ScoreReport> {
         guard(|| Ok(self.inner.score(&response.into())?.into()))
     }
-    /// Score answers given in item order (one entry per item).
+    /// Score answers given in item order: one entry per item, or exactly one entry per **scored**
+    /// item (nine values for the PHQ-9, whose item 10 is unscored; unscored items are then missing).
     pub fn score_answers(&self, answers: Vec<Answer>) -> FfiResult<ScoreReport> {
         guard(|| {
             let answers: Vec<CoreAnswer> = answers.into_iter().map(Into::into).collect();
@@ -192,6 +193,8 @@ pub struct LicenseInfo {
 /// One response option.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct OptionInfo {
+    /// The stable option id (LOINC answer code or slug; `Answer.OptionId` takes it).
+    pub id: String,
     pub code: i64,
     pub value: i32,
     pub label: Option<Localized>,
@@ -280,6 +283,7 @@ pub struct SettingOptionInfo {
 
 fn option_info(o: &core_spec::OptionSpec) -> OptionInfo {
     OptionInfo {
+        id: o.effective_id(),
         code: o.code,
         value: o.value,
         label: o.label.clone(),

@@ -181,6 +181,7 @@ private class Obj(val m: Map<String, Any?>, val path: String, known: Set<String>
     fun objs(k: String, known: Set<String>): List<Obj> = list(k).mapIndexed { i, v ->
         Obj(v as? Map<String, Any?> ?: throw TypedJsonError("$path/$k/$i: expected an object"), "$path/$k/$i", known)
     }
+    fun u32s(k: String): List<UInt> = list(k).mapIndexed { i, v -> (v as? BigInteger ?: throw TypedJsonError("$path/$k/$i: expected an integer")).toLong().toUInt() }
     fun strs(k: String): List<String> = list(k).mapIndexed { i, v -> v as? String ?: throw TypedJsonError("$path/$k/$i: expected a string") }
     fun strMap(k: String): Map<String, String> {
         if (!has(k)) return emptyMap()
@@ -230,12 +231,13 @@ fun typedReport(v: Any?, path: String = ""): ScoreReport {
                 unscoredReason = s.optStr("unscored_reason"),
             )
         },
-        flags = r.objs("flags", setOf("id", "level", "label", "reason", "items", "evidence", "source")).map { f ->
-            FlagResult(id = f.str("id"), level = wire(f, "level"), label = localized(f.obj("label", LOCALIZED)), reason = localized(f.obj("reason", LOCALIZED)),
-                items = f.list("items").map { (it as BigInteger).toLong().toUInt() }, evidence = f.strs("evidence"), source = f.str("source"))
+        flags = r.objs("flags", setOf("id", "verdict", "level", "label", "reason", "items", "missing_items", "refused_items", "evidence", "source")).map { f ->
+            FlagResult(id = f.str("id"), verdict = wire(f, "verdict"), level = wire(f, "level"), label = localized(f.obj("label", LOCALIZED)), reason = localized(f.obj("reason", LOCALIZED)),
+                items = f.u32s("items"), missingItems = f.u32s("missing_items"), refusedItems = f.u32s("refused_items"), evidence = f.strs("evidence"), source = f.str("source"))
         },
-        screenPositive = r.optObj("screen_positive", setOf("positive", "reason", "evidence", "source"))?.let { p ->
-            ScreenPositiveResult(positive = p.bool("positive"), reason = localized(p.obj("reason", LOCALIZED)), evidence = p.strs("evidence"), source = p.str("source"))
+        screenPositive = r.optObj("screen_positive", setOf("verdict", "missing_items", "refused_items", "reason", "evidence", "source"))?.let { p ->
+            ScreenPositiveResult(verdict = wire(p, "verdict"), missingItems = p.u32s("missing_items"), refusedItems = p.u32s("refused_items"),
+                reason = localized(p.obj("reason", LOCALIZED)), evidence = p.strs("evidence"), source = p.str("source"))
         },
     )
 }

@@ -243,6 +243,12 @@ private struct Obj {
     func objs(_ k: String, _ known: Set<String>) throws -> [Obj] {
         try list(k).enumerated().map { try Obj($0.element, "\(path)/\(k)/\($0.offset)", known) }
     }
+    func u32s(_ k: String) throws -> [UInt32] {
+        try list(k).enumerated().map {
+            guard let n = $0.element.int.flatMap({ UInt32($0) }) else { throw TypedJSONError(message: "\(path)/\(k)/\($0.offset): expected a u32") }
+            return n
+        }
+    }
     func strs(_ k: String) throws -> [String] {
         try list(k).enumerated().map {
             guard let s = $0.element.string else { throw TypedJSONError(message: "\(path)/\(k)/\($0.offset): expected a string") }
@@ -275,6 +281,7 @@ private let severities: [String: Severity] = ["none": .none, "mild": .mild, "mod
 private let flagLevels: [String: FlagLevel] = ["info": .info, "warning": .warning, "critical": .critical]
 private let statuses: [String: ValidityStatus] = ["valid": .valid, "incomplete": .incomplete, "invalid": .invalid]
 private let verdicts: [String: ValidityVerdict] = ["note": .note, "incomplete": .incomplete, "invalid": .invalid]
+let threeValued: [String: Verdict] = ["negative": .negative, "positive": .positive, "indeterminate": .indeterminate]
 private let noticeSeverities: [String: NoticeSeverity] = ["concern": .concern, "urgent": .urgent]
 
 /// A typed `ScoreReport` from the core's JSON report.
@@ -307,17 +314,15 @@ func typedReport(_ v: JSON?, _ path: String = "") throws -> ScoreReport {
                 },
                 unscoredReason: try s.optStr("unscored_reason"))
         },
-        flags: try r.objs("flags", ["id", "level", "label", "reason", "items", "evidence", "source"]).map { f in
-            FlagResult(id: try f.str("id"), level: try f.wire("level", flagLevels), label: try localized(try f.obj("label", localizedKeys)),
+        flags: try r.objs("flags", ["id", "verdict", "level", "label", "reason", "items", "missing_items", "refused_items", "evidence", "source"]).map { f in
+            FlagResult(id: try f.str("id"), verdict: try f.wire("verdict", threeValued), level: try f.wire("level", flagLevels), label: try localized(try f.obj("label", localizedKeys)),
                        reason: try localized(try f.obj("reason", localizedKeys)),
-                       items: try f.list("items").map {
-                           guard let n = $0.int.flatMap({ UInt32($0) }) else { throw TypedJSONError(message: "\(f.path)/items: expected u32") }
-                           return n
-                       },
+                       items: try f.u32s("items"), missingItems: try f.u32s("missing_items"), refusedItems: try f.u32s("refused_items"),
                        evidence: try f.strs("evidence"), source: try f.str("source"))
         },
-        screenPositive: try r.optObj("screen_positive", ["positive", "reason", "evidence", "source"]).map { p in
-            ScreenPositiveResult(positive: try p.bool("positive"), reason: try localized(try p.obj("reason", localizedKeys)), evidence: try p.strs("evidence"), source: try p.str("source"))
+        screenPositive: try r.optObj("screen_positive", ["verdict", "missing_items", "refused_items", "reason", "evidence", "source"]).map { p in
+            ScreenPositiveResult(verdict: try p.wire("verdict", threeValued), missingItems: try p.u32s("missing_items"), refusedItems: try p.u32s("refused_items"),
+                                 reason: try localized(try p.obj("reason", localizedKeys)), evidence: try p.strs("evidence"), source: try p.str("source"))
         })
 }
 

@@ -54,18 +54,41 @@ func errorJson(_ e: ChangkaixinError) -> JSON {
     return .object(kv)
 }
 
+/// One typed answer from a vector's JSON answer (int code, option id string, null, "refused", "missing").
+func typedAnswer(_ v: JSON) -> Answer {
+    switch v {
+    case .null: return .missing
+    case .string("refused"): return .refused
+    case .string("missing"): return .missing
+    case .string(let id): return .optionId(id: id)
+    case .int(let digits): return .code(code: Int64(digits)!)
+    default: fatalError("answer not representable: \(v.canonical)")
+    }
+}
+
+/// The typed recode from a vector's `code_map` (targets: option code or option id).
+func typedCodeMap(_ v: JSON) -> CodeMapSpec {
+    func table(_ m: JSON?) -> [String: OptionTarget] {
+        var t: [String: OptionTarget] = [:]
+        for (k, x) in m?.object ?? [] {
+            switch x {
+            case .int(let digits): t[k] = .code(code: Int64(digits)!)
+            case .string(let id): t[k] = .id(id: id)
+            default: fatalError("code map target not representable: \(x.canonical)")
+            }
+        }
+        return t
+    }
+    check((v.object ?? []).allSatisfy { $0.0 == "all" || $0.0 == "items" }, "code map keys")
+    var items: [String: [String: OptionTarget]] = [:]
+    for (k, m) in v["items"]?.object ?? [] { items[k] = table(m) }
+    return CodeMapSpec(all: v["all"].map { table($0) }, items: items)
+}
+
 /// The typed Response built from a vector's JSON response.
 func typedResponse(_ r: JSON) -> Response {
     var answers: [String: Answer] = [:]
-    for (k, v) in r["answers"]?.object ?? [] {
-        switch v {
-        case .null: answers[k] = .missing
-        case .string("refused"): answers[k] = .refused
-        case .string("missing"): answers[k] = .missing
-        case .int(let digits): answers[k] = .code(code: Int64(digits)!)
-        default: fatalError("answer not representable: \(v.canonical)")
-        }
-    }
+    for (k, v) in r["answers"]?.object ?? [] { answers[k] = typedAnswer(v) }
     return Response(answers: answers, startedAt: r["started_at"]?.string, finishedAt: r["finished_at"]?.string, group: r["group"]?.stringMap ?? [:])
 }
 
@@ -95,8 +118,36 @@ func spotCheck(_ n: String, _ rep: ScoreReport, _ want: JSON) {
     let flags = want["flags"]?.array ?? []
     check(rep.flags.map { $0.id } == flags.map { $0["id"]?.string ?? "?" }, "\(n): flags")
     check(rep.flags.map { name($0.level) } == flags.map { $0["level"]?.string ?? "?" }, "\(n): flag levels")
-    for f in rep.flags { check(rep.hasFlag(id: f.id), "\(n): hasFlag(\(f.id))") }
-    check(rep.screenPositive?.positive == want["screen_positive"]?["positive"]?.bool, "\(n): screen_positive")
+    check(rep.flags.map { name($0.verdict) } == flags.map { $0["verdict"]?.string ?? "?" }, "\(n): flag verdicts")
+    check(rep.flags.map { $0.missingItems.map { String($0) } } == flags.map { ($0["missing_items"]?.array ?? []).map { $0.int ?? "?" } } &&
+          rep.flags.map { $0.refusedItems.map { String($0) } } == flags.map { ($0["refused_items"]?.array ?? []).map { $0.int ?? "?" } }, "\(n): flag missing/refused items")
+    // Positive reads as hasFlag; indeterminate never does.
+    for f in rep.flags { check(rep.hasFlag(id: f.id) == (f.verdict == .positive) && rep.flagVerdict(id: f.id) == f.verdict, "\(n): hasFlag/flagVerdict(\(f.id))") }
+    let sp = want["screen_positive"]
+    check(rep.screenPositive.map { name($0.verdict) } == sp?["verdict"]?.string && rep.screenVerdict() == rep.screenPositive?.verdict, "\(n): screen verdict")
+    check(rep.screenPositive?.missingItems.map { String($0) } == sp.map { ($0["missing_items"]?.array ?? []).map { $0.int ?? "?" } } &&
+          rep.screenPositive?.refusedItems.map { String($0) } == sp.map { ($0["refused_items"]?.array ?? []).map { $0.int ?? "?" } }, "\(n): screen missing/refused items")
+}
+
+/// The hand-written expectations (`expect`) against the typed report.
+func checkExpect(_ n: String, _ rep: ScoreReport, _ expect: JSON) {
+    if let v = expect["validity"]?.string { check(name(rep.validity.status) == v, "\(n): expect validity \(v)") }
+    for (id, w) in expect["scales"]?.object ?? [] {
+        let got = rep.scale(id: id)
+        check(got != nil, "\(n): expect scale \(id)")
+        if let raw = w["raw"] { check(got?.raw == raw.string, "\(n): expect \(id) raw \(raw.canonical), got \(got?.raw ?? "nil")") }
+        if let band = w["band"] { check(got?.band?.id == band.string, "\(n): expect \(id) band \(band.canonical)") }
+    }
+    if expect["flags"] != nil || expect["flags_indeterminate"] != nil {
+        let pos = Set((expect["flags"]?.array ?? []).compactMap { $0.string })
+        let ind = Set((expect["flags_indeterminate"]?.array ?? []).compactMap { $0.string })
+        check(Set(rep.flags.filter { $0.verdict == .positive }.map { $0.id }) == pos, "\(n): expect positive flags \(pos)")
+        check(Set(rep.flags.filter { $0.verdict == .indeterminate }.map { $0.id }) == ind, "\(n): expect indeterminate flags \(ind)")
+        for id in ind { check(!rep.hasFlag(id: id) && rep.flagVerdict(id: id) == .indeterminate, "\(n): indeterminate \(id) must not read as a flag or as negative") }
+    }
+    if let w = expect["screen_positive"] { check(w.string != nil && rep.screenVerdict().map { name($0) } == w.string, "\(n): expect screen \(w.canonical)") }
+    if let w = expect["screen_missing_items"] { check(rep.screenPositive?.missingItems.map { String($0) } == (w.array ?? []).map { $0.int ?? "?" }, "\(n): screen missing items") }
+    if let w = expect["screen_refused_items"] { check(rep.screenPositive?.refusedItems.map { String($0) } == (w.array ?? []).map { $0.int ?? "?" }, "\(n): screen refused items") }
 }
 
 func replayVectors(_ root: URL) throws -> Int {
@@ -124,9 +175,27 @@ func replayVectors(_ root: URL) throws -> Int {
                 check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string, "\(n): cannot load instrument: \(e)")
                 continue
             }
-            let response = c["response"] ?? .null
+            let response = c["response"]
+            let answersList = c["answers_list"]?.array?.map(typedAnswer)
+            let codeMapJson = c["code_map"]
             do {
-                let rep = try inst.score(response: typedResponse(response))
+                // The recode is checked by the core, typed and from JSON alike.
+                var map: CodeMap? = nil
+                if let cm = codeMapJson {
+                    do { map = try inst.codeMap(spec: typedCodeMap(cm)) } catch let e as ChangkaixinError {
+                        let j = expectError(e.errorCode()) { try inst.codeMapJson(json: cm.canonical) }
+                        check(j.map { errorJson($0).canonical } == errorJson(e).canonical, "\(n): codeMapJson error differs")
+                        throw e
+                    }
+                    check(map?.instrument() == inst.id(), "\(n): code map instrument")
+                }
+                let rep: ScoreReport
+                switch (answersList, map) {
+                case (let list?, let m?): rep = try inst.scoreAnswersWithCodeMap(answers: list, map: m)
+                case (let list?, nil): rep = try inst.scoreAnswers(answers: list)
+                case (nil, let m?): rep = try inst.scoreWithCodeMap(response: typedResponse(response ?? .null), map: m)
+                case (nil, nil): rep = try inst.score(response: typedResponse(response ?? .null))
+                }
                 guard wantErr == nil, let want = c["report"] else {
                     check(false, "\(n): expected error \(wantErr?.canonical ?? "?") or a stored report")
                     continue
@@ -135,8 +204,17 @@ func replayVectors(_ root: URL) throws -> Int {
                 let got = try JSONReader.parse(rep.toJson())
                 check(got.canonical == want.canonical, "\(n): report differs\n  want \(want.canonical)\n  got  \(got.canonical)")
                 spotCheck(n, rep, want)
-                // The JSON-in / JSON-out helper gives the same bytes.
-                check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
+                if let expect = c["expect"] { checkExpect(n, rep, expect) }
+                // The typed report read back from the stored JSON equals the one scored.
+                check((try? typedReport(want)) == rep && (try? scoreReportFromJson(json: want.canonical)) == rep, "\(n): typed report from the stored JSON differs")
+                if let cm = codeMapJson {
+                    let viaJson = try inst.codeMapJson(json: cm.canonical)
+                    let again = try answersList.map { try inst.scoreAnswersWithCodeMap(answers: $0, map: viaJson) } ?? inst.scoreWithCodeMap(response: typedResponse(response ?? .null), map: viaJson)
+                    check(again == rep, "\(n): codeMapJson gives another report")
+                } else if let response = response {
+                    // The JSON-in / JSON-out helper gives the same bytes.
+                    check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
+                }
             } catch let e as ChangkaixinError {
                 guard let wantErr = wantErr else { check(false, "\(n): unexpected error \(e)"); continue }
                 check(e.errorCode() == wantErr["code"]?.string, "\(n): expected \(wantErr["code"]?.canonical ?? "?"), got \(e.errorCode())")
@@ -249,6 +327,172 @@ func snake(_ c: Change) -> String {
     case .held: return "held"
     case .loweredByReview: return "lowered_by_review"
     }
+}
+
+/// A stored total as the core serialises it (absent optionals are absent).
+func storedTotalJson(_ t: StoredTotal) -> JSON {
+    var kv: [(String, JSON)] = [("link_id", .string(t.linkId)), ("path", .string(t.path)), ("status", .string(storedStatus(t.status)))]
+    if let s = t.scale { kv.append(("scale", .string(s))) }
+    if let s = t.stored { kv.append(("stored", .string(s))) }
+    if let s = t.recomputed { kv.append(("recomputed", .string(s))) }
+    return .object(kv)
+}
+
+func storedStatus(_ s: StoredTotalStatus) -> String {
+    switch s {
+    case .agrees: return "agrees"
+    case .disagrees: return "disagrees"
+    case .notCompared: return "not_compared"
+    }
+}
+
+/// Replays tests/vectors/fhir (docs/golden-vectors.md, "FHIR vectors"): import, bind, detailed scoring, export.
+func replayFhirVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/fhir")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    let catalog = Catalog.builtin()
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "fhir", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            // The files' text, unchanged (FHIR decimals are read from their literal text).
+            let questionnaire = try c["questionnaire_file"]?.string.map { try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+            let responseText = try c["response_file"]?.string.map { try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+            var out: [String: JSON] = [:]
+            var stage = ""
+            var error: ChangkaixinError? = nil
+            do {
+                stage = "import"
+                var imported: Instrument? = nil
+                if let q = questionnaire {
+                    let spec = try importQuestionnaire(json: q)
+                    out["spec"] = try JSONReader.parse(spec)
+                    if c["instrument"]?.string == "import" {
+                        let i = try Instrument.fromJson(json: spec, settings: [:])
+                        // The one-call import compiles the same instrument.
+                        check(try Instrument.fromFhirQuestionnaire(json: q).specJson() == i.specJson(), "\(n): fromFhirQuestionnaire differs")
+                        imported = i
+                    }
+                }
+                let named = c["instrument"]?.string ?? ""
+                let inst: Instrument
+                if named == "import", let i = imported { inst = i }
+                else if named.hasPrefix("bind:") { stage = "bind"; inst = try catalog.instrument(id: String(named.dropFirst(5))).bindQuestionnaire(json: questionnaire ?? "") }
+                else { inst = try catalog.instrument(id: named) }
+                if let text = responseText {
+                    stage = "score"
+                    let scored = try inst.scoreQuestionnaireResponseDetailed(json: text)
+                    out["report"] = try JSONReader.parse(scored.report.toJson())
+                    out["stored_totals"] = .array(scored.storedTotals.map(storedTotalJson))
+                    check(try inst.scoreQuestionnaireResponse(json: text) == scored.report, "\(n): scoreQuestionnaireResponse differs from the detailed call")
+                    if let x = c["export"] {
+                        stage = "export"
+                        out["observation"] = try JSONReader.parse(try inst.exportObservation(report: scored.report, scaleId: x["scale"]?.string ?? "",
+                                                                                           subject: x["subject"]?.string ?? "", effective: x["effective"]?.string ?? ""))
+                    }
+                }
+            } catch let e as ChangkaixinError {
+                error = e
+                out["error"] = errorJson(e)
+            }
+            if let wantErr = c["expect_error"] {
+                check(error != nil && wantErr["stage"]?.string == stage && wantErr["code"]?.string == error?.errorCode() &&
+                      (wantErr["path"] == nil || wantErr["path"]?.string == error?.errorPath()) &&
+                      (wantErr["item"] == nil || wantErr["item"]?.int == error.flatMap(itemOf).map { String($0) }),
+                      "\(n): expected error \(wantErr.canonical), got \(stage) \(error.map { errorJson($0).canonical } ?? "none")")
+            } else {
+                check(error == nil, "\(n): unexpected error at \(stage): \(String(describing: error))")
+            }
+            for key in ["spec", "report", "stored_totals", "observation", "error"] {
+                check(c[key]?.canonical == out[key]?.canonical, "\(n): \(key) differs\n  want \(c[key]?.canonical ?? "absent")\n  got  \(out[key]?.canonical ?? "absent")")
+            }
+            if let expect = c["expect"] {
+                let rep = try out["report"].map { try typedReport($0) }
+                let total = rep?.scale(id: "total")
+                if let w = expect["total"] { check(total?.raw == w.string, "\(n): total") }
+                if let w = expect["band"] { check(total?.band?.id == w.string, "\(n): band") }
+                if let w = expect["validity"]?.string { check(rep.map { name($0.validity.status) } == w, "\(n): validity") }
+                if let w = expect["answered"]?.int { check(rep.map { String($0.items.answered) } == w, "\(n): answered") }
+                if let w = expect["item9_flag"]?.bool { check((rep?.hasFlag(id: "item9_self_harm") ?? false) == w, "\(n): item9 flag") }
+                if let w = expect["stored_totals"]?.array {
+                    let got = out["stored_totals"]?.array ?? []
+                    check(got.count == w.count && zip(w, got).allSatisfy { a, b in ["link_id", "stored", "status"].allSatisfy { a[$0]?.canonical == b[$0]?.canonical } }, "\(n): stored totals")
+                }
+                if let w = expect["observation"] {
+                    let obs = out["observation"]
+                    let code = obs?["code"]?["coding"]?.array?.first?["code"]?.string
+                    let value = obs?["valueInteger"]?.int ?? obs?["valueQuantity"]?["value"].map { $0.int ?? $0.canonical }
+                    check(code == w["code"]?.string && value == w["value"]?.string, "\(n): observation \(code ?? "-") \(value ?? "-")")
+                }
+            }
+        }
+    }
+    return cases
+}
+
+/// Three-valued verdicts, option ids, recodes, positional lists, describe(), batch verdict columns.
+func verdictsAndCodes() throws {
+    let catalog = Catalog.builtin()
+    // Batch codes of the verdicts are the documented 0/1/2, both ways.
+    check([Verdict.negative, .positive, .indeterminate].map { verdictCode(verdict: $0) } == [0, 1, 2], "verdict codes")
+    check(verdictFromCode(code: 2) == .indeterminate && verdictFromCode(code: 0) == .negative && verdictFromCode(code: 3) == nil, "verdict from code")
+    // An ASQ with item 2 unanswered: the screen cannot be decided, and nothing reads as negative.
+    let asq = try catalog.instrument(id: "asq")
+    let r = try asq.score(response: Response(answers: ["1": .code(code: 0), "3": .code(code: 0), "4": .code(code: 0)]))
+    check(r.screenVerdict() == .indeterminate && r.screenPositive?.verdict == .indeterminate && r.screenPositive?.missingItems == [2], "ASQ indeterminate")
+    check(!r.flags.isEmpty && r.flags.allSatisfy { $0.verdict == .indeterminate && !r.hasFlag(id: $0.id) && r.flagVerdict(id: $0.id) == .indeterminate }, "ASQ flags indeterminate")
+    let phq9 = try catalog.instrument(id: "phq9")
+    check(try phq9.score(response: Response(answers: ["1": .code(code: 0)])).flagVerdict(id: "no_such_flag") == .negative, "unlisted flag is negative")
+    // Answers by option id (LOINC answer codes for the PHQ-9) score like the codes.
+    var ids: [String: Answer] = [:]
+    for i in 1...9 { ids[String(i)] = .optionId(id: "LA6571-9") }
+    let byId = try phq9.score(response: Response(answers: ids))
+    check(byId.scale(id: "total")?.raw == "27" && byId.hasFlag(id: "item9_self_harm"), "option ids")
+    expectError("score.unknown_option") { try phq9.score(response: Response(answers: ["1": .optionId(id: "no_such_option")])) }
+    // Nine values for the nine scored items (item 10 is the unscored difficulty question).
+    let nine = try phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9))
+    check(try nine.scale(id: "total")?.raw == "9" && nine == phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9) + [.missing]), "scored-items-only list")
+    // describe(): the code tables as records, and the core's stable text.
+    let rses = try catalog.instrument(id: "rses")
+    let d = rses.describe()
+    let o = d.items[1].options[0]
+    check(d.id == "rses" && d.items.count == 10 && o.code == 0 && o.id == "strongly_agree" && o.value == 0 && d.items[1].reverse, "describe")
+    check(rses.describeText().contains("items 2, 5, 6, 8, 9") && rses.describeText().hasPrefix("rses "), "describe text")
+    check(phq9.describe().screenPositive != nil && phq9.describe().flags.contains { $0.id == "item9_self_harm" && $0.level == .critical }, "describe flags")
+    let item1Options: [OptionInfo]
+    switch phq9.info().items[0].options {
+    case .named(let name): item1Options = phq9.info().optionSets[name] ?? []
+    case .inline(let options): item1Options = options
+    }
+    check(item1Options.map { $0.id } == ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"], "option ids in info")
+    // A declared recode: an export that numbers the RSES answers 1..4 from "strongly disagree".
+    let spec = CodeMapSpec(all: ["1": .id(id: "strongly_disagree"), "2": .id(id: "disagree"), "3": .id(id: "agree"), "4": .id(id: "strongly_agree")])
+    let map = try rses.codeMap(spec: spec)
+    check(map.instrument() == "rses", "code map instrument")
+    var fours: [String: Answer] = [:]
+    for i in 1...10 { fours[String(i)] = .code(code: 4) }
+    let allSa = try rses.scoreWithCodeMap(response: Response(answers: fours), map: map)
+    check(allSa.scale(id: "total")?.raw == "15", "recoded RSES")
+    check(try rses.scoreAnswersWithCodeMap(answers: Array(repeating: .code(code: 4), count: 10), map: map) == allSa, "recoded positional")
+    let mapJson = try rses.codeMapJson(json: "{\"all\": {\"1\": \"strongly_disagree\", \"2\": \"disagree\", \"3\": \"agree\", \"4\": \"strongly_agree\"}}")
+    check(try rses.scoreWithCodeMap(response: Response(answers: fours), map: mapJson) == allSa, "code map from JSON")
+    expectError("score.code_map_not_bijective") { try rses.codeMap(spec: CodeMapSpec(all: ["1": .code(code: 0), "2": .code(code: 0)])) }
+    expectError("score.code_map_invalid") { try rses.codeMapJson(json: "{\"al\": {}}") }
+    expectError("score.code_map_mismatch") { try phq9.scoreWithCodeMap(response: Response(answers: [:]), map: map) }
+    // Batch: the recode, the parallel path, and verdict codes per row (indeterminate is not false).
+    let codes = Data(repeating: 4, count: 30)
+    let batch = try rses.scoreBatch(request: BatchRequest(codes: codes, nItems: 10, missing: -1, codeMap: map))
+    check(batch.scales.first { $0.id == "total" }?.raw == [15, 15, 15], "recoded batch")
+    check(try rses.scoreBatch(request: BatchRequest(codes: codes, nItems: 10, missing: -1, codeMap: map, threads: 0)) == batch, "parallel batch equals single")
+    let asqRows: [Int8] = [0, -1, 0, 0, -1, 1, 0, 0, 0, -1, 0, 0, 0, 0, -1]
+    let ab = try asq.scoreBatch(request: BatchRequest(codes: Data(asqRows.map { UInt8(bitPattern: $0) }), nItems: 5, missing: -1, threads: 2))
+    check([UInt8](ab.screen) == [2, 1, 0], "ASQ batch screen codes \([UInt8](ab.screen))")
+    check(batchFlagVerdicts(result: ab, flagId: "positive").map { [UInt8]($0) } == [2, 1, 0] && batchFlagColumn(result: ab, flagId: "positive") == [false, true, false], "ASQ batch flag verdicts")
+    check(ab.flagsIndeterminate.count == 3 && batchFlagVerdicts(result: ab, flagId: "nope") == nil, "flags_indeterminate")
+    check(try rses.scoreBatch(request: BatchRequest(codes: Data(repeating: 3, count: 30), nItems: 10, missing: -1)).screen.isEmpty, "no screen rule: empty screen column")
 }
 
 func badInput() throws {
@@ -426,10 +670,12 @@ func appFlow(_ root: URL) throws {
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
+    let fhirCases = try replayFhirVectors(root)
     let alertCases = try replayAlertVectors(root)
-    print("swift: replayed \(cases) scoring and \(alertCases) alert golden-vector cases")
-    if alertCases == 0 { failed += 1 }
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR and \(alertCases) alert golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 { failed += 1 }
     try badInput()
+    try verdictsAndCodes()
     try appFlow(root)
     if cases == 0 { failed += 1 }
 } catch {
