@@ -180,6 +180,16 @@ error_codes! {
     PolicyInvalidValue => "policy.invalid_value",
     /// Evidence given to the alert engine is malformed or inconsistent.
     EvidenceInvalid => "evidence.invalid",
+    /// A screening names an instrument that is neither in the catalog nor declared external by the policy.
+    EvidenceUnknownInstrument => "evidence.unknown_instrument",
+    /// A screening was produced by another version of the instrument than the catalog (or policy) holds.
+    EvidenceVersionMismatch => "evidence.version_mismatch",
+    /// A screening names a setting or setting option the instrument does not have.
+    EvidenceUnknownSetting => "evidence.unknown_setting",
+    /// A reported value lies outside the range its scale can take.
+    EvidenceOutOfRange => "evidence.out_of_range",
+    /// A report contradicts its instrument: shape, band, flags, screen verdict or validity do not follow from its values.
+    EvidenceReportInconsistent => "evidence.report_inconsistent",
     /// A timestamp or ISO-8601 duration is malformed.
     InvalidTime => "time.invalid",
 }

@@ -87,6 +87,11 @@ class ErrorCode(_StrEnum):
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
     POLICY_INVALID_VALUE = "policy.invalid_value"
     EVIDENCE_INVALID = "evidence.invalid"
+    EVIDENCE_UNKNOWN_INSTRUMENT = "evidence.unknown_instrument"
+    EVIDENCE_VERSION_MISMATCH = "evidence.version_mismatch"
+    EVIDENCE_UNKNOWN_SETTING = "evidence.unknown_setting"
+    EVIDENCE_OUT_OF_RANGE = "evidence.out_of_range"
+    EVIDENCE_REPORT_INCONSISTENT = "evidence.report_inconsistent"
     TIME_INVALID = "time.invalid"
 
     @property

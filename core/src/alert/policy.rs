@@ -15,9 +15,11 @@ use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::spec::{FlagLevel, Localized, Severity};
-use crate::scoring::report::ValidityStatus;
+use crate::instrument::Instrument;
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, ValidityStatus, Verdict};
+use crate::scoring::verify::{echo, within};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The format tag every alert policy must carry.
 pub const ALERT_POLICY_FORMAT: &str = "changkaixin.alert-policy/1";
@@ -67,12 +69,41 @@ pub struct AlertPolicy {
     /// Instruments loaded by the platform at runtime (e.g. a licensed MHT key), which the catalog does not hold.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_instruments: Vec<ExternalInstrument>,
+    /// How a flag or screen test that names no verdict treats an indeterminate verdict
+    /// (default [`Indeterminate::Explicit`]).
+    #[serde(default, skip_serializing_if = "Indeterminate::is_default")]
+    pub indeterminate: Indeterminate,
     /// Every action tiers and rules may demand, each with its deadline.
     pub actions: Vec<ActionSpec>,
     /// The ordered tier scale, lowest first (the first tier is "no concern").
     pub tiers: Vec<TierSpec>,
     /// The rules.
     pub rules: Vec<RuleSpec>,
+}
+
+/// How a screening test of a flag (`flag`, `flag_level_at_least`) or of the screen verdict
+/// (`screen_positive: true`) that names no verdict treats an **indeterminate** verdict (a
+/// screen or flag the answers given cannot decide because items are missing or refused).
+///
+/// Whatever the setting, a test can name the verdicts it matches (`flag_verdict`,
+/// `screen_verdict`). Under `explicit` the lint requires a policy whose rules test flags or
+/// screen verdicts to have at least one rule matching indeterminate verdicts, so "cannot tell"
+/// is never silently read as negative.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indeterminate {
+    /// Default: such a test matches positive verdicts only; indeterminate verdicts count only
+    /// in tests that name them (`flag_verdict` / `screen_verdict: ["indeterminate"]`).
+    #[default]
+    Explicit,
+    /// Worst-case reading: such a test also matches an indeterminate verdict, as if positive.
+    AsPositive,
+}
+
+impl Indeterminate {
+    fn is_default(&self) -> bool {
+        *self == Indeterminate::Explicit
+    }
 }
 
 /// Default look-back windows (ISO-8601 durations).
@@ -143,12 +174,18 @@ pub struct Vocabulary {
     pub special_periods: Vec<VocabEntry>,
 }
 
-/// An instrument loaded at runtime, declared so rules about it can be linted.
+/// An instrument loaded at runtime, declared so rules about it can be linted and its reports
+/// verified: a report of an external instrument may carry only the declared scales (values
+/// within their declared range, bands among the declared ones at their position) and the
+/// declared flags (at their declared level), and the declared version when one is given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalInstrument {
     /// Instrument id the platform's reports carry (e.g. `mht`).
     pub id: String,
+    /// The spec version reports must carry (absent: any version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// What it is and how it is loaded.
     pub description: String,
     /// Scales rules may name, with band ids in ordinal order (index 0 first).
@@ -168,6 +205,12 @@ pub struct ExternalScale {
     /// Band ids in ordinal order (may be empty).
     #[serde(default)]
     pub bands: Vec<String>,
+    /// The least value the scale can take (reports below it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Dec>,
+    /// The greatest value the scale can take (reports above it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Dec>,
 }
 
 /// A flag of an external instrument.
@@ -343,15 +386,24 @@ pub struct ScreeningTest {
     /// A scale's reported score is at least this value (compared exactly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_at_least: Option<ScaleAtLeast>,
-    /// This flag fired.
+    /// This flag fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
-    /// Some flag of at least this level fired.
+    /// Some flag of at least this level fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_level_at_least: Option<FlagLevel>,
-    /// The instrument's screen-positive verdict equals this.
+    /// The verdicts `flag` and `flag_level_at_least` match: `positive` and/or `indeterminate`
+    /// (default: `positive`, plus `indeterminate` when the policy says `indeterminate: as_positive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flag_verdict: Vec<Verdict>,
+    /// The instrument's screen verdict is positive (`true`) or negative (`false`; also when the
+    /// instrument defines no screen). See the policy's `indeterminate` setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_positive: Option<bool>,
+    /// The instrument's screen verdict is one of these (`negative`, `positive`, `indeterminate`);
+    /// an instrument without a screen rule matches none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screen_verdict: Vec<Verdict>,
     /// The validity status is one of these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validity: Vec<ValidityStatus>,
@@ -481,13 +533,18 @@ impl AlertPolicy {
         c.errors
     }
 
-    /// Lint and compile; the first problem is the error.
+    /// Lint and compile; the first problem is the error. The compiled policy keeps (a cheap
+    /// copy of) `catalog`: evidence is scored and verified against it.
     pub fn compile(&self, catalog: &Catalog) -> Result<CompiledPolicy> {
         let mut c = Compiler::new(self, catalog);
-        let compiled = c.run();
+        let mut compiled = c.run();
         match c.errors.into_iter().next() {
             Some(e) => Err(e),
-            None => Ok(compiled),
+            None => {
+                compiled.fingerprint = catalog_fingerprint(compiled.fingerprint, catalog);
+                compiled.catalog = catalog.clone();
+                Ok(compiled)
+            }
         }
     }
 
@@ -495,6 +552,14 @@ impl AlertPolicy {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// Bit of an instrument without a screen rule, in screen verdict masks.
+pub(crate) const NO_SCREEN: u8 = 1 << 3;
+
+/// The bit of a verdict in verdict masks.
+pub(crate) fn verdict_bit(v: Verdict) -> u8 {
+    1 << v.code()
 }
 
 /// Sentinel: "any instrument" in a screening leaf, or "instrument not named by the policy" in evidence.
@@ -578,7 +643,10 @@ pub(crate) struct ScreeningLeaf {
     pub scale: Option<(u16, Ratio, Dec)>,
     pub flag: Option<u8>,
     pub flag_level: Option<FlagLevel>,
-    pub positive: Option<bool>,
+    /// Bits (1 << verdict code) of the flag verdicts `flag` / `flag_level` match.
+    pub flag_verdicts: u8,
+    /// Bits (1 << verdict code) of the screen verdicts matched, plus [`NO_SCREEN`]; 0 = no test.
+    pub screen: u8,
     /// Bit 0 valid, 1 incomplete, 2 invalid; 0 = any.
     pub validity: u8,
 }
@@ -615,6 +683,8 @@ pub(crate) struct CAction {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CTier {
+    /// Sources of the tier's definition (indices into `sources`).
+    pub sources: Vec<u16>,
     pub id: String,
     pub label: Localized,
     pub level: Option<HandlingLevel>,
@@ -668,8 +738,13 @@ pub struct CompiledPolicy {
     pub(crate) agencies: Vec<VocabEntry>,
     pub(crate) special_periods: Vec<VocabEntry>,
     pub(crate) future_tolerance: i64,
-    /// FNV-1a hash of the policy's canonical JSON: ties prepared evidence to its policy.
+    /// FNV-1a hash of the policy's canonical JSON and of the catalog it was compiled against:
+    /// ties prepared evidence to its policy and catalog.
     pub(crate) fingerprint: u64,
+    /// The catalog the policy was compiled against: screenings are scored and verified with it.
+    pub(crate) catalog: Catalog,
+    /// Catalog instruments with non-default settings, compiled on first use.
+    pub(crate) variants: Arc<RwLock<Vec<Instrument>>>,
 }
 
 static CHANGZHOU: OnceLock<Result<CompiledPolicy>> = OnceLock::new();
@@ -731,6 +806,209 @@ impl CompiledPolicy {
     pub(crate) fn role_index(&self, id: &str) -> Option<u16> {
         self.roles.iter().position(|r| r.id == id).and_then(|i| u16::try_from(i).ok())
     }
+
+    /// The catalog the policy was compiled against (screenings are scored and verified with it).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The policy's declaration of an external instrument (one the catalog does not hold).
+    pub fn external_instrument(&self, id: &str) -> Option<&ExternalInstrument> {
+        if self.catalog.contains(id) || self.catalog.load_errors().iter().any(|(x, _)| x == id) {
+            return None;
+        }
+        self.source.external_instruments.iter().find(|e| e.id == id)
+    }
+
+    fn unknown_instrument(&self, id: &str) -> Error {
+        let mut known: Vec<&str> = self.catalog.ids().collect();
+        known.extend(self.source.external_instruments.iter().map(|e| e.id.as_str()));
+        Error::new(
+            ErrorCode::EvidenceUnknownInstrument,
+            "/id",
+            format!(
+                "instrument {} is neither in the catalog nor declared external by policy {} (known: {})",
+                echo(id),
+                self.source.id,
+                known.join(", ")
+            ),
+        )
+    }
+
+    /// The catalog instrument a reference names, with its settings applied (a setting not named
+    /// takes its default). Paths relative to the reference (`/id`, `/version`, `/settings/<id>`).
+    pub(crate) fn instrument_for(&self, r: &InstrumentRef) -> Result<Instrument> {
+        let base = self.catalog.report_base(r).map_err(|e| {
+            if e.error_code() == ErrorCode::EvidenceUnknownInstrument {
+                self.unknown_instrument(&r.id)
+            } else {
+                e
+            }
+        })?;
+        if r.settings.is_empty() || &r.settings == base.settings() {
+            return Ok(base);
+        }
+        let mut merged = base.settings().clone();
+        merged.extend(r.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Ok(cache) = self.variants.read() {
+            if let Some(v) = cache.iter().find(|v| v.id() == r.id && v.settings() == &merged) {
+                return Ok(v.clone());
+            }
+        }
+        let v = base
+            .with_settings(&merged)
+            .map_err(|e| Error::new(ErrorCode::EvidenceUnknownSetting, "/settings", e.message().to_owned()))?;
+        if let Ok(mut cache) = self.variants.write() {
+            // Settings are a closed set per instrument, so the cache is bounded by the catalog.
+            if !cache.iter().any(|x| x.id() == v.id() && x.settings() == v.settings()) {
+                cache.push(v.clone());
+            }
+        }
+        Ok(v)
+    }
+
+    /// Verify a score report as evidence under this policy: against the catalog the policy was
+    /// compiled with ([`Instrument::verify_report`]), or, for an instrument the policy declares
+    /// external, against that declaration. Paths are JSON pointers into the report.
+    ///
+    /// Errors: `evidence.unknown_instrument` (`/instrument/id`), `evidence.version_mismatch`,
+    /// `evidence.unknown_setting`, `evidence.out_of_range`, `evidence.report_inconsistent`.
+    pub fn verify_report(&self, r: &ScoreReport) -> Result<()> {
+        if let Some(decl) = self.external_instrument(&r.instrument.id) {
+            return verify_external(decl, r);
+        }
+        let inst = self.instrument_for(&r.instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.verify_report(r)
+    }
+
+    /// Score answers given as evidence, with the named instrument id and version from the
+    /// catalog (a setting not named takes its default). Paths: `/instrument/...` for the
+    /// reference, `/response/...` for the answers (scoring errors keep their `score.*` codes).
+    pub fn score_screening(&self, instrument: &InstrumentRef, response: &Response) -> Result<ScoreReport> {
+        if self.external_instrument(&instrument.id).is_some() {
+            return Err(Error::new(
+                ErrorCode::EvidenceUnknownInstrument,
+                "/instrument/id",
+                format!(
+                    "{} is an external instrument: the engine holds no key to score its answers; give the platform's report instead",
+                    echo(&instrument.id)
+                ),
+            ));
+        }
+        let inst = self.instrument_for(instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.score(response).map_err(|e| e.prefixed("/response"))
+    }
+}
+
+/// Verify a report of an external instrument against the policy's declaration.
+fn verify_external(decl: &ExternalInstrument, r: &ScoreReport) -> Result<()> {
+    let bad = |path: String, msg: String| Error::new(ErrorCode::EvidenceReportInconsistent, path, msg);
+    if let Some(v) = &decl.version {
+        if &r.instrument.version != v {
+            return Err(Error::new(
+                ErrorCode::EvidenceVersionMismatch,
+                "/instrument/version",
+                format!(
+                    "the policy declares {} version {v}; the report is version {}",
+                    decl.id,
+                    echo(&r.instrument.version)
+                ),
+            ));
+        }
+    }
+    let mut any_unscored = false;
+    for (k, sc) in r.scales.iter().enumerate() {
+        let path = format!("/scales/{k}");
+        let Some(d) = decl.scales.iter().find(|x| x.id == sc.id) else {
+            return Err(bad(
+                format!("{path}/id"),
+                format!(
+                    "the policy declares no scale {} for external instrument {} (declared: {})",
+                    echo(&sc.id),
+                    decl.id,
+                    decl.scales.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        if r.scales[..k].iter().any(|x| x.id == sc.id) {
+            return Err(bad(format!("{path}/id"), format!("scale {} is reported twice", sc.id)));
+        }
+        if sc.answered > sc.of {
+            return Err(bad(format!("{path}/answered"), format!("{} answered of {}", sc.answered, sc.of)));
+        }
+        if sc.scored != sc.raw.is_some() {
+            return Err(bad(format!("{path}/scored"), "a scale is scored exactly when it has a raw value".to_owned()));
+        }
+        any_unscored |= !sc.scored;
+        for (field, v) in [("raw", sc.raw), ("score", sc.score)] {
+            if let Some(v) = v {
+                if !within(v, d.min, d.max) {
+                    return Err(Error::new(
+                        ErrorCode::EvidenceOutOfRange,
+                        format!("{path}/{field}"),
+                        format!(
+                            "scale {} of {}: {v} is outside the declared range {} to {}",
+                            sc.id,
+                            decl.id,
+                            d.min.map_or("-".to_owned(), |x| x.to_string()),
+                            d.max.map_or("-".to_owned(), |x| x.to_string())
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(b) = &sc.band {
+            match d.bands.iter().position(|x| x == &b.id) {
+                Some(i) if i as u64 == u64::from(b.index) => {}
+                _ => {
+                    return Err(bad(
+                        format!("{path}/band"),
+                        format!(
+                            "band {} (index {}) is not a declared band of {}/{} (declared, in order: {})",
+                            echo(&b.id),
+                            b.index,
+                            decl.id,
+                            sc.id,
+                            d.bands.join(", ")
+                        ),
+                    ))
+                }
+            }
+            if !sc.scored {
+                return Err(bad(format!("{path}/band"), "an unscored scale has no band".to_owned()));
+            }
+        }
+    }
+    for (k, f) in r.flags.iter().enumerate() {
+        let path = format!("/flags/{k}");
+        match decl.flags.iter().find(|x| x.id == f.id) {
+            Some(d) if d.level == f.level => {}
+            Some(d) => {
+                return Err(bad(
+                    format!("{path}/level"),
+                    format!("the policy declares flag {} at level {:?}", d.id, d.level).to_lowercase(),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    format!("{path}/id"),
+                    format!(
+                        "the policy declares no flag {} for external instrument {} (declared: {})",
+                        echo(&f.id),
+                        decl.id,
+                        decl.flags.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+        }
+        if r.flags[..k].iter().any(|x| x.id == f.id) {
+            return Err(bad(format!("{path}/id"), format!("flag {} is reported twice", f.id)));
+        }
+    }
+    if any_unscored && r.validity.status == ValidityStatus::Valid {
+        return Err(bad("/validity/status".to_owned(), "a report with an unscored scale cannot be valid".to_owned()));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,6 +1022,10 @@ struct Compiler<'a> {
     catalog: &'a Catalog,
     errors: Vec<Error>,
     out: CompiledPolicy,
+    /// Some rule tests a flag or a positive screen verdict.
+    tests_verdicts: bool,
+    /// Some rule matches an indeterminate flag or screen verdict.
+    matches_indeterminate: bool,
 }
 
 fn valid_id(s: &str) -> bool {
@@ -770,11 +1052,27 @@ fn empty_compiled(p: &AlertPolicy) -> CompiledPolicy {
         agencies: Vec::new(),
         special_periods: Vec::new(),
         future_tolerance: 0,
-        fingerprint: p
-            .to_json()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)),
+        fingerprint: fnv1a(0xcbf2_9ce4_8422_2325u64, p.to_json().as_bytes()),
+        catalog: Catalog::empty(),
+        variants: Arc::new(RwLock::new(Vec::new())),
     }
+}
+
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Mix a catalog's instruments (id, version, settings, resolved spec) into a fingerprint.
+fn catalog_fingerprint(mut h: u64, catalog: &Catalog) -> u64 {
+    for i in catalog.instruments() {
+        h = fnv1a(h, i.id().as_bytes());
+        h = fnv1a(h, i.version().as_bytes());
+        for (k, v) in i.settings() {
+            h = fnv1a(fnv1a(h, k.as_bytes()), v.as_bytes());
+        }
+        h = fnv1a(h, i.to_json().as_bytes());
+    }
+    h
 }
 
 impl<'a> Compiler<'a> {
@@ -785,6 +1083,8 @@ impl<'a> Compiler<'a> {
             catalog,
             errors: Vec::new(),
             out,
+            tests_verdicts: false,
+            matches_indeterminate: false,
         }
     }
 
@@ -976,7 +1276,19 @@ impl<'a> Compiler<'a> {
             let path = format!("/external_instruments/{i}");
             self.unique(e.scales.iter().map(|s| s.id.as_str()), &format!("{path}/scales"), "scale");
             self.unique(e.flags.iter().map(|s| s.id.as_str()), &format!("{path}/flags"), "flag");
+            if e.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                self.err(ErrorCode::PolicyInvalidValue, format!("{path}/version"), "a declared version must not be empty");
+            }
             for (k, s) in e.scales.iter().enumerate() {
+                if let (Some(lo), Some(hi)) = (s.min, s.max) {
+                    if lo > hi {
+                        self.err(
+                            ErrorCode::PolicyInvalidValue,
+                            format!("{path}/scales/{k}/max"),
+                            format!("max {hi} is below min {lo}"),
+                        );
+                    }
+                }
                 let mut seen: Vec<&str> = Vec::new();
                 for (b, band) in s.bands.iter().enumerate() {
                     if seen.contains(&band.as_str()) {
@@ -1061,8 +1373,10 @@ impl<'a> Compiler<'a> {
                 .and_then(|d| self.duration(d, &format!("{path}/special_period_review_interval")));
             let actions = self.action_refs(&t.actions, &format!("{path}/actions"));
             let notifications = self.notifications(&t.notifications, &format!("{path}/notifications"));
-            self.source_refs(&t.sources, &format!("{path}/sources"), false);
+            // A tier above the lowest is cited whenever it is held without a rule firing at it.
+            let sources = self.source_refs(&t.sources, &format!("{path}/sources"), !lowest);
             self.out.tiers.push(CTier {
+                sources,
                 id: t.id.clone(),
                 label: t.label.clone(),
                 level: t.level,
@@ -1122,6 +1436,13 @@ impl<'a> Compiler<'a> {
                 actions,
                 notifications,
             });
+        }
+        if self.tests_verdicts && !self.matches_indeterminate && p.indeterminate == Indeterminate::Explicit {
+            self.err(
+                ErrorCode::PolicyLint,
+                "/indeterminate",
+                "rules test flags or screen verdicts, but none matches an indeterminate verdict, so \"cannot tell\" would read as negative: add a rule with flag_verdict or screen_verdict [\"indeterminate\"], or set indeterminate to \"as_positive\"",
+            );
         }
         for (i, t) in p.tiers.iter().enumerate().skip(1) {
             if !p.rules.iter().any(|r| r.tier == t.id) {
@@ -1327,7 +1648,8 @@ impl<'a> Compiler<'a> {
             scale: None,
             flag: None,
             flag_level: t.flag_level_at_least,
-            positive: t.screen_positive,
+            flag_verdicts: 0,
+            screen: 0,
             validity: t.validity.iter().fold(0u8, |m, v| m | (1 << v.code())),
         };
         let tests_something = t.band_at_least.is_some()
@@ -1336,14 +1658,53 @@ impl<'a> Compiler<'a> {
             || t.flag.is_some()
             || t.flag_level_at_least.is_some()
             || t.screen_positive.is_some()
+            || !t.screen_verdict.is_empty()
             || !t.validity.is_empty();
         if !tests_something {
             self.err(
                 ErrorCode::PolicyLint,
                 path,
-                "a screening condition must test something (band, severity, score, flag, flag level, screen positive or validity)",
+                "a screening condition must test something (band, severity, score, flag, flag level, screen verdict or validity)",
             );
         }
+        let as_positive = p.indeterminate == Indeterminate::AsPositive;
+        leaf.flag_verdicts = if t.flag_verdict.is_empty() {
+            verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 }
+        } else {
+            if t.flag.is_none() && t.flag_level_at_least.is_none() {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "flag_verdict qualifies flag or flag_level_at_least; give one of them",
+                );
+            }
+            if t.flag_verdict.contains(&Verdict::Negative) {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "a flag test matches positive or indeterminate flags (a negative flag is not listed in a report)",
+                );
+            }
+            t.flag_verdict.iter().fold(0, |m, v| m | verdict_bit(*v))
+        };
+        leaf.screen = match (t.screen_positive, t.screen_verdict.is_empty()) {
+            (Some(_), false) => {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/screen_verdict"),
+                    "give either screen_positive or screen_verdict, not both",
+                );
+                0
+            }
+            (Some(true), true) => verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 },
+            (Some(false), true) => verdict_bit(Verdict::Negative) | NO_SCREEN,
+            (None, false) => t.screen_verdict.iter().fold(0, |m, v| m | verdict_bit(*v)),
+            (None, true) => 0,
+        };
+        let ind = verdict_bit(Verdict::Indeterminate);
+        let tests_flags = t.flag.is_some() || t.flag_level_at_least.is_some();
+        self.tests_verdicts |= tests_flags || leaf.screen & verdict_bit(Verdict::Positive) != 0;
+        self.matches_indeterminate |= (tests_flags && leaf.flag_verdicts & ind != 0) || leaf.screen & ind != 0;
         let Some(inst_id) = &t.instrument else {
             for (field, present) in [
                 ("band_at_least", t.band_at_least.is_some()),

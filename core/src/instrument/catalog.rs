@@ -95,6 +95,11 @@ impl Catalog {
         base.with_settings(settings)
     }
 
+    /// Whether the catalog holds an instrument with this id (no error built).
+    pub fn contains(&self, id: &str) -> bool {
+        self.instruments.contains_key(id)
+    }
+
     /// Instrument ids, sorted.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.instruments.keys().map(String::as_str)
