@@ -45,6 +45,13 @@ impl Catalog {
     pub fn instrument(&self, id: String) -> FfiResult<Arc<Instrument>> {
         guard(|| Ok(Instrument::wrap(self.inner.instrument(&id)?)))
     }
+    /// Verify a score report (e.g. one received from a client or a server) against this catalog:
+    /// known instrument and version, settings known, every value within its scale's range, bands,
+    /// flags and screen verdict consistent with the values. Errors are `evidence.*` codes with a
+    /// path into the report (`/instrument/id`, `/scales/0/raw`, `/flags`).
+    pub fn verify_report(&self, report: ScoreReport) -> FfiResult<()> {
+        guard(|| Ok(self.inner.verify_report(&report.into())?))
+    }
     /// The instrument with this id and the given setting options (`setting id → option id`).
     pub fn instrument_with(&self, id: String, settings: HashMap<String, String>) -> FfiResult<Arc<Instrument>> {
         guard(|| Ok(Instrument::wrap(self.inner.instrument_with(&id, &settings.into_iter().collect())?)))
@@ -126,6 +133,10 @@ impl Instrument {
         self.inner.to_json()
     }
 
+    /// Verify a report against this instrument (see `Catalog.verifyReport`; paths into the report).
+    pub fn verify_report(&self, report: ScoreReport) -> FfiResult<()> {
+        guard(|| Ok(self.inner.verify_report(&report.into())?))
+    }
     /// Score one response. An unknown item, a code that is not an option or an item answered twice
     /// is a `ChangkaixinError.Score` naming the item, never a silent zero.
     pub fn score(&self, response: Response) -> FfiResult<ScoreReport> {

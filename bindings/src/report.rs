@@ -321,6 +321,16 @@ fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
 }
 
+impl From<InstrumentRef> for core::InstrumentRef {
+    fn from(i: InstrumentRef) -> Self {
+        core::InstrumentRef {
+            id: i.id,
+            version: i.version,
+            settings: sorted(i.settings),
+        }
+    }
+}
+
 impl From<core::ScoreReport> for ScoreReport {
     fn from(r: core::ScoreReport) -> Self {
         ScoreReport {

@@ -249,8 +249,10 @@ fun typedEvidence(v: Any?): StudentEvidence {
         setOf("student", "screenings", "observations", "life_events", "clinical", "agency_notices", "special_periods", "previous", "reviews", "completed_actions"))
     return StudentEvidence(
         student = e.str("student"),
-        screenings = e.objs("screenings", setOf("id", "at", "report")).map {
-            Screening(id = it.optStr("id"), at = it.str("at"), report = typedReport(it.m["report"], "${it.path}/report"))
+        screenings = e.objs("screenings", setOf("id", "at", "report", "instrument", "response")).map {
+            Screening(id = it.optStr("id"), at = it.str("at"), report = if (it.has("report")) typedReport(it.m["report"], "${it.path}/report") else null,
+                instrument = it.optObj("instrument", setOf("id", "version", "settings"))?.let { i -> InstrumentRef(id = i.str("id"), version = i.str("version"), settings = i.strMap("settings")) },
+                response = it.optObj("response", setOf("answers", "started_at", "finished_at", "group"))?.let { r -> typedResponse(r.m) })
         },
         observations = e.objs("observations", setOf("id", "category", "at", "observed_by")).map {
             StaffObservation(id = it.optStr("id"), category = it.str("category"), at = it.str("at"), observedBy = person(it.obj("observed_by", PERSON)))
@@ -267,8 +269,10 @@ fun typedEvidence(v: Any?): StudentEvidence {
         specialPeriods = e.objs("special_periods", setOf("kind", "from", "to")).map {
             SpecialPeriod(kind = it.str("kind"), from = it.str("from"), to = it.str("to"))
         },
-        previous = e.optObj("previous", setOf("tier", "since", "confirmed_by"))?.let {
-            PreviousTier(tier = it.str("tier"), since = it.str("since"), confirmedBy = it.optObj("confirmed_by", PERSON)?.let(::person))
+        previous = e.optObj("previous", setOf("tier", "since", "confirmed_by", "raised_by", "reason"))?.let {
+            PreviousTier(tier = it.str("tier"), since = it.str("since"), confirmedBy = it.optObj("confirmed_by", PERSON)?.let(::person),
+                raisedBy = it.objs("raised_by", setOf("rule", "since", "sources")).map { r -> RaisedBy(rule = r.str("rule"), since = r.str("since"), sources = r.strs("sources")) },
+                reason = it.optStr("reason"))
         },
         reviews = e.objs("reviews", setOf("id", "by", "at", "from_tier", "to_tier", "reason")).map {
             Review(id = it.optStr("id"), by = person(it.obj("by", PERSON)), at = it.str("at"), fromTier = it.str("from_tier"), toTier = it.str("to_tier"), reason = it.str("reason"))

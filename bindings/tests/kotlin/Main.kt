@@ -267,6 +267,20 @@ fun replayAlertVectors(root: File): Int {
                 check(d.tier().id == expect["tier"] && d.change().name.lowercase() == expect["change"]) { "$name: tier ${d.tier().id} ${d.change()}" }
                 check(d.firedRules().map { it.rule }.toSet() == (expect["rules"] as List<String>).toSet()) { "$name: rules ${d.firedRules().map { it.rule }}" }
                 check(d.heldBy() == expect["held_by"]) { "$name: held_by ${d.heldBy()}" }
+                // A held tier cites its grounds: the rules that raised it and when, the tier's sources, dwell end, reviewers.
+                val wh = want["held_by"] as Map<String, Any?>?
+                val h = d.held()
+                check((h == null) == (wh == null) && h?.reason == wh?.get("reason") && h?.message?.zh == (wh?.get("message") as Map<String, Any?>?)?.get("zh") &&
+                    h?.raisedBy?.map { listOf(it.rule, it.tier, it.since, it.sources.map { s -> s.id }) } == (wh?.get("raised_by") as List<Map<String, Any?>>?).let { l -> if (wh == null) null else (l ?: emptyList()).map { listOf(it["rule"], it["tier"], it["since"], (it["sources"] as List<Map<String, Any?>>).map { s -> s["id"] }) } } &&
+                    h?.recordedReason == wh?.get("recorded_reason") && h?.dwellUntil == wh?.get("dwell_until") &&
+                    h?.tierSources?.map { it.id } == (wh?.get("tier_sources") as List<Map<String, Any?>>?)?.map { it["id"] } &&
+                    h?.reviewBy?.map { it.id } == (wh?.get("review_by") as List<Map<String, Any?>>?)?.map { it["id"] }) { "$name: held grounds $h" }
+                if (d.tier().index > 0u) check(d.firedRules().isNotEmpty() || (h != null && (h.raisedBy.isNotEmpty() || h.tierSources.isNotEmpty()))) { "$name: a tier above none cites its grounds" }
+                // Report-form screenings verify on their own, answers-form ones score as the engine scores them.
+                for (sc in evidence.screenings) {
+                    sc.report?.let { r -> policy.verifyReport(r) }
+                    if (sc.instrument != null && sc.response != null) check(policy.scoreScreening(sc.instrument!!, sc.response!!).instrument.id == sc.instrument!!.id) { "$name: scoreScreening" }
+                }
                 // Typed accessors agree with the stored document.
                 check(d.student() == want["student"] && d.evaluatedAt() == want["evaluated_at"] && d.tierSince() == want["tier_since"]) { "$name: student/times" }
                 check(d.tier().index.toString() == (want["tier"] as Map<String, Any?>)["index"].toString() && d.ruleTier().id == (want["rule_tier"] as Map<String, Any?>)["id"]) { "$name: tier refs" }
@@ -281,7 +295,8 @@ fun replayAlertVectors(root: File): Int {
             } catch (e: ChangkaixinException) {
                 // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
-                check(e is ChangkaixinException.Evidence) { "$name: error category ${e::class.simpleName}" }
+                // Evidence is verified (`evidence.*`); answers that do not fit their instrument keep their `score.*` code.
+                check(e is ChangkaixinException.Evidence || (e is ChangkaixinException.Score && e.path.startsWith("/screenings/"))) { "$name: error category ${e::class.simpleName}" }
                 val j = try { policy.evaluateJson(evidenceJson, at); null } catch (j: ChangkaixinException) { j }
                 check(j != null && j.errorCode() == e.errorCode() && j.errorPath() == e.errorPath()) { "$name: evaluateJson error differs" }
             }
@@ -508,6 +523,24 @@ fun badInput() {
     expectError("spec.invalid_value") { phq9.exportObservation(broken, "total", "Patient/x", "2026-09-01T09:00:00+08:00") }
     // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
     expectError("spec.invalid_value") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", report = broken))), "2026-09-01T10:00:00Z") }
+    // Reports are verified, not trusted: a hand-edited PHQ-9 total of 99, an unknown instrument.
+    val full = phq9.scoreAnswers(List(9) { Answer.Code(1) })
+    val tampered = full.copy(scales = full.scales.map { if (it.id == "total") it.copy(raw = "99", score = "99") else it })
+    Catalog.builtin().verifyReport(full)
+    phq9.verifyReport(full)
+    policy.verifyReport(full)
+    expectError("evidence.out_of_range") { phq9.verifyReport(tampered) }.let { check(it?.errorPath() == "/scales/0/raw") { "tampered path ${it?.errorPath()}" } }
+    expectError("evidence.out_of_range") { Catalog.builtin().verifyReport(tampered) }
+    val relabelled = full.copy(instrument = full.instrument.copy(id = "asq_v2"))
+    expectError("evidence.unknown_instrument") { Catalog.builtin().verifyReport(relabelled) }.let { check(it?.errorPath() == "/instrument/id") { "unknown instrument path ${it?.errorPath()}" } }
+    expectError("evidence.unknown_instrument") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", report = relabelled))), "2026-09-01T10:00:00Z") }
+        .let { check(it is ChangkaixinException.Evidence && it.path == "/screenings/0/report/instrument/id") { "evidence path ${it?.errorPath()}" } }
+    // A screening that carries the answers is scored by the engine with the named instrument version.
+    val ref = InstrumentRef(id = "phq9", version = phq9.version(), settings = emptyMap())
+    check(policy.scoreScreening(ref, Response(mapOf("9" to Answer.Code(2)))).hasFlag("item9_self_harm")) { "scoreScreening" }
+    val byAnswers = policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", instrument = ref, response = Response(mapOf("9" to Answer.Code(2)))))), "2026-09-01T10:00:00Z")
+    check(byAnswers.tier().index >= 2u && byAnswers.firedRules().isNotEmpty()) { "answers-carrying screening tier ${byAnswers.tier().id}" }
+    expectError("evidence.version_mismatch") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", instrument = ref.copy(version = "0.0.1"), response = Response(emptyMap())))), "2026-09-01T10:00:00Z") }
     // A panic inside Rust arrives as an ordinary exception.
     val p = expectError("internal.panic") { selftestPanic("boom") }
     check(p is ChangkaixinException.Internal && p.detail.contains("boom")) { "panic detail" }

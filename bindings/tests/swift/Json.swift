@@ -331,8 +331,10 @@ func typedEvidence(_ v: JSON?) throws -> StudentEvidence {
     let e = try Obj(v, "", ["student", "screenings", "observations", "life_events", "clinical", "agency_notices", "special_periods", "previous", "reviews", "completed_actions"])
     return StudentEvidence(
         student: try e.str("student"),
-        screenings: try e.objs("screenings", ["id", "at", "report"]).map {
-            Screening(id: try $0.optStr("id"), at: try $0.str("at"), report: try typedReport($0["report"], "\($0.path)/report"))
+        screenings: try e.objs("screenings", ["id", "at", "report", "instrument", "response"]).map { s in
+            Screening(id: try s.optStr("id"), at: try s.str("at"), report: s.has("report") ? try typedReport(s["report"], "\(s.path)/report") : nil,
+                      instrument: try s.optObj("instrument", ["id", "version", "settings"]).map { i in InstrumentRef(id: try i.str("id"), version: try i.str("version"), settings: try i.strMap("settings")) },
+                      response: try s.optObj("response", ["answers", "started_at", "finished_at", "group"]).map { _ in typedResponse(s["response"] ?? .null) })
         },
         observations: try e.objs("observations", ["id", "category", "at", "observed_by"]).map {
             StaffObservation(id: try $0.optStr("id"), category: try $0.str("category"), at: try $0.str("at"), observedBy: try person(try $0.obj("observed_by", personKeys)))
@@ -349,8 +351,10 @@ func typedEvidence(_ v: JSON?) throws -> StudentEvidence {
         specialPeriods: try e.objs("special_periods", ["kind", "from", "to"]).map {
             SpecialPeriod(kind: try $0.str("kind"), from: try $0.str("from"), to: try $0.str("to"))
         },
-        previous: try e.optObj("previous", ["tier", "since", "confirmed_by"]).map {
-            PreviousTier(tier: try $0.str("tier"), since: try $0.str("since"), confirmedBy: try $0.optObj("confirmed_by", personKeys).map(person))
+        previous: try e.optObj("previous", ["tier", "since", "confirmed_by", "raised_by", "reason"]).map { p in
+            PreviousTier(tier: try p.str("tier"), since: try p.str("since"), confirmedBy: try p.optObj("confirmed_by", personKeys).map(person),
+                         raisedBy: try p.objs("raised_by", ["rule", "since", "sources"]).map { RaisedBy(rule: try $0.str("rule"), since: try $0.str("since"), sources: try $0.strs("sources")) },
+                         reason: try p.optStr("reason"))
         },
         reviews: try e.objs("reviews", ["id", "by", "at", "from_tier", "to_tier", "reason"]).map {
             Review(id: try $0.optStr("id"), by: try person(try $0.obj("by", personKeys)), at: try $0.str("at"), fromTier: try $0.str("from_tier"),

@@ -265,6 +265,21 @@ func replayAlertVectors(_ root: URL) throws -> Int {
                 check(d.tier().id == expect["tier"]?.string && snake(d.change()) == expect["change"]?.string, "\(n): tier/change")
                 check(Set(d.firedRules().map { $0.rule }) == Set((expect["rules"]?.array ?? []).compactMap { $0.string }), "\(n): rules")
                 check(d.heldBy() == expect["held_by"]?.string, "\(n): held_by")
+                // A held tier cites its grounds: the rules that raised it and when, the tier's sources, dwell end, reviewers.
+                let wh = want["held_by"]
+                let h = d.held()
+                check((h == nil) == (wh == nil) && h?.reason == wh?["reason"]?.string && h?.message.zh == wh?["message"]?["zh"]?.string &&
+                      h?.raisedBy.map { "\($0.rule)|\($0.tier ?? "-")|\($0.since)|\($0.sources.map { $0.id })" } ==
+                      wh.map { ($0["raised_by"]?.array ?? []).map { "\($0["rule"]?.string ?? "")|\($0["tier"]?.string ?? "-")|\($0["since"]?.string ?? "")|\(($0["sources"]?.array ?? []).map { $0["id"]?.string ?? "" })" } } &&
+                      h?.recordedReason == wh?["recorded_reason"]?.string && h?.dwellUntil == wh?["dwell_until"]?.string &&
+                      h?.tierSources.map { $0.id } == wh?["tier_sources"]?.array?.map { $0["id"]?.string ?? "" } &&
+                      h?.reviewBy.map { $0.id } == wh?["review_by"]?.array?.map { $0["id"]?.string ?? "" }, "\(n): held grounds")
+                if d.tier().index > 0 { check(!d.firedRules().isEmpty || (h.map { !$0.raisedBy.isEmpty || !$0.tierSources.isEmpty } ?? false), "\(n): a tier above none cites its grounds") }
+                // Report-form screenings verify on their own, answers-form ones score as the engine scores them.
+                for sc in evidence.screenings {
+                    if let r = sc.report { try policy.verifyReport(report: r) }
+                    if let i = sc.instrument, let resp = sc.response { check(try policy.scoreScreening(instrument: i, response: resp).instrument.id == i.id, "\(n): scoreScreening") }
+                }
                 check(d.student() == want["student"]?.string && d.evaluatedAt() == want["evaluated_at"]?.string && d.tierSince() == want["tier_since"]?.string, "\(n): student/times")
                 check(String(d.tier().index) == want["tier"]?["index"]?.int && d.ruleTier().id == want["rule_tier"]?["id"]?.string, "\(n): tier refs")
                 check(d.previousTier()?.id == want["previous_tier"]?["tier"]?["id"]?.string, "\(n): previous tier")
@@ -289,7 +304,12 @@ func replayAlertVectors(_ root: URL) throws -> Int {
             } catch let e as ChangkaixinError {
                 // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
-                if case .Evidence = e {} else { check(false, "\(n): error category \(e)") }
+                // Evidence is verified (`evidence.*`); answers that do not fit their instrument keep their `score.*` code.
+                switch e {
+                case .Evidence: break
+                case .Score(_, let path, _, _, _) where path.hasPrefix("/screenings/"): break
+                default: check(false, "\(n): error category \(e)")
+                }
                 do {
                     _ = try policy.evaluateJson(evidenceJson: evidenceJson, at: at)
                     check(false, "\(n): evaluateJson gave a decision")
@@ -556,6 +576,34 @@ func badInput() throws {
     // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
     expectError("spec.invalid_value") {
         try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", report: broken)]), at: "2026-09-01T10:00:00Z")
+    }
+    // Reports are verified, not trusted: a hand-edited PHQ-9 total of 99, an unknown instrument.
+    let full = try phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9))
+    let tamperedScales = full.scales.map { s in
+        s.id != "total" ? s : ScaleResult(id: s.id, scored: s.scored, raw: "99", rawExact: s.rawExact, score: "99", answered: s.answered, of: s.of,
+                                          prorated: s.prorated, band: s.band, unscoredReason: s.unscoredReason)
+    }
+    let tampered = ScoreReport(instrument: full.instrument, validity: full.validity, items: full.items, durationSeconds: full.durationSeconds,
+                               scales: tamperedScales, flags: full.flags, screenPositive: full.screenPositive)
+    try Catalog.builtin().verifyReport(report: full)
+    try phq9.verifyReport(report: full)
+    try policy.verifyReport(report: full)
+    check(expectError("evidence.out_of_range") { try phq9.verifyReport(report: tampered) }?.errorPath() == "/scales/0/raw", "tampered path")
+    expectError("evidence.out_of_range") { try Catalog.builtin().verifyReport(report: tampered) }
+    let relabelled = ScoreReport(instrument: InstrumentRef(id: "asq_v2", version: full.instrument.version, settings: full.instrument.settings), validity: full.validity,
+                                 items: full.items, durationSeconds: full.durationSeconds, scales: full.scales, flags: full.flags, screenPositive: full.screenPositive)
+    check(expectError("evidence.unknown_instrument") { try Catalog.builtin().verifyReport(report: relabelled) }?.errorPath() == "/instrument/id", "unknown instrument path")
+    let unknown = expectError("evidence.unknown_instrument") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", report: relabelled)]), at: "2026-09-01T10:00:00Z")
+    }
+    if case .Evidence(_, let path, _, _, _)? = unknown { check(path == "/screenings/0/report/instrument/id", "evidence path \(path)") } else { check(false, "unknown instrument is .Evidence") }
+    // A screening that carries the answers is scored by the engine with the named instrument version.
+    let ref = InstrumentRef(id: "phq9", version: phq9.version(), settings: [:])
+    check(try policy.scoreScreening(instrument: ref, response: Response(answers: ["9": .code(code: 2)])).hasFlag(id: "item9_self_harm"), "scoreScreening")
+    let byAnswers = try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", instrument: ref, response: Response(answers: ["9": .code(code: 2)]))]), at: "2026-09-01T10:00:00Z")
+    check(byAnswers.tier().index >= 2 && !byAnswers.firedRules().isEmpty, "answers-carrying screening tier")
+    expectError("evidence.version_mismatch") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", instrument: InstrumentRef(id: "phq9", version: "0.0.1", settings: [:]), response: Response(answers: [:]))]), at: "2026-09-01T10:00:00Z")
     }
     // A panic inside Rust arrives as an ordinary thrown error.
     let p = expectError("internal.panic") { try selftestPanic(message: "boom") }
