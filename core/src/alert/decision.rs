@@ -433,7 +433,7 @@ fn check_person(policy: &CompiledPolicy, p: &Person, path: &str) -> Result<()> {
         return Err(Error::new(
             ErrorCode::EvidenceInvalid,
             format!("{path}/role"),
-            format!("unknown role {:?}", p.role),
+            format!("unknown role {}", crate::error::excerpt(&p.role)),
         ));
     }
     Ok(())
@@ -565,7 +565,11 @@ impl Override {
     pub fn validate(&self, policy: &CompiledPolicy) -> Result<()> {
         check_person(policy, &self.by, "/by")?;
         if policy.tier_index(&self.tier).is_none() {
-            return Err(Error::new(ErrorCode::EvidenceInvalid, "/tier", format!("unknown tier {:?}", self.tier)));
+            return Err(Error::new(
+                ErrorCode::EvidenceInvalid,
+                "/tier",
+                format!("unknown tier {}", crate::error::excerpt(&self.tier)),
+            ));
         }
         if self.reason.trim().is_empty() {
             return Err(Error::new(ErrorCode::EvidenceInvalid, "/reason", "an override must give its reason"));

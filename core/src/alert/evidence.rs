@@ -363,7 +363,8 @@ fn vocab(list: &[VocabEntry], id: &str, path: impl FnOnce() -> String, what: &st
         None => Err(bad(
             path(),
             format!(
-                "unknown {what} {id:?} (the policy knows: {})",
+                "unknown {what} {} (the policy knows: {})",
+                crate::error::excerpt(id),
                 list.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         )),
@@ -418,7 +419,8 @@ impl Prepared {
                 bad(
                     path(),
                     format!(
-                        "unknown role {r:?} (the policy knows: {})",
+                        "unknown role {} (the policy knows: {})",
+                        crate::error::excerpt(r),
                         cp.roles.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -428,7 +430,11 @@ impl Prepared {
             cp.tier_index(t).ok_or_else(|| {
                 bad(
                     path(),
-                    format!("unknown tier {t:?} (the policy's tiers: {})", cp.tier_ids().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "unknown tier {} (the policy's tiers: {})",
+                        crate::error::excerpt(t),
+                        cp.tier_ids().collect::<Vec<_>>().join(", ")
+                    ),
                 )
             })
         };
@@ -508,7 +514,7 @@ impl Prepared {
                     self.slot_score.push(if cs.needs_score {
                         found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
                             (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
-                            (_, _, Some(score)) => Some(score.to_ratio()),
+                            (_, _, Some(score)) => score.to_ratio(),
                             _ => None,
                         })
                     } else {

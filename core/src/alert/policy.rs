@@ -12,7 +12,7 @@
 
 use crate::alert::datetime::IsoDuration;
 use crate::decimal::{Dec, Ratio};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{excerpt, excerpt_debug, Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::spec::{FlagLevel, Localized, Severity};
 use crate::instrument::Instrument;
@@ -35,8 +35,22 @@ pub const MAX_TIERS: usize = 16;
 pub const MAX_VOCABULARY: usize = 64;
 /// Most flags of one instrument a policy may refer to.
 pub const MAX_FLAGS_PER_INSTRUMENT: usize = 64;
-/// Deepest condition tree accepted.
+/// Deepest condition tree accepted (the root is depth 0).
 pub const MAX_CONDITION_DEPTH: usize = 32;
+/// Most condition nodes over all rules.
+pub const MAX_CONDITION_NODES: usize = 10_000;
+/// Most sources a policy may cite.
+pub const MAX_SOURCES: usize = 1024;
+/// Most actions a policy may define (and a tier or rule may demand).
+pub const MAX_ACTIONS: usize = 1024;
+/// Most notifications (or withheld notifications) of one tier or rule.
+pub const MAX_NOTIFICATIONS: usize = 64;
+/// Most external instruments, and most scales or flags of one external instrument.
+pub const MAX_EXTERNAL_INSTRUMENTS: usize = 256;
+/// Most bands of one external scale.
+pub const MAX_EXTERNAL_BANDS: usize = 100;
+/// Longest string anywhere in a policy, in bytes (ids are further limited to 64 characters).
+pub const MAX_TEXT_BYTES: usize = crate::limits::MAX_TEXT_BYTES;
 
 /// A whole alert policy (the serde shape of the JSON document).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,6 +381,37 @@ pub enum RuleCondition {
     PreviousTierAtLeast(String),
 }
 
+impl RuleCondition {
+    /// The sub-conditions of this node (for the iterative walks that bound depth before any recursion).
+    pub(crate) fn kids(&self) -> crate::limits::Kids<'_, RuleCondition> {
+        use crate::limits::Kids;
+        match self {
+            RuleCondition::Any(v) | RuleCondition::All(v) => Kids::Many(v),
+            RuleCondition::Not(c) => Kids::One(c),
+            _ => Kids::None,
+        }
+    }
+}
+
+/// Conditions are freed iteratively: a tree nested 100,000 deep (buildable through the Rust API)
+/// must not overflow the stack when it is dropped.
+impl Drop for RuleCondition {
+    fn drop(&mut self) {
+        fn detach(c: &mut RuleCondition, out: &mut Vec<RuleCondition>) {
+            match c {
+                RuleCondition::Any(v) | RuleCondition::All(v) => out.append(v),
+                RuleCondition::Not(b) => out.push(std::mem::replace(&mut **b, RuleCondition::All(Vec::new()))),
+                _ => {}
+            }
+        }
+        let mut stack = Vec::new();
+        detach(self, &mut stack);
+        while let Some(mut c) = stack.pop() {
+            detach(&mut c, &mut stack);
+        }
+    }
+}
+
 /// Tests on one screening; all given tests must hold for the same screening.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -515,7 +560,7 @@ impl AlertPolicy {
             return Err(Error::new(
                 ErrorCode::PolicyUnsupportedFormat,
                 "/format",
-                format!("expected {ALERT_POLICY_FORMAT:?}, found {:?}", p.format),
+                format!("expected {ALERT_POLICY_FORMAT:?}, found {}", excerpt(&p.format)),
             ));
         }
         Ok(p)
@@ -527,7 +572,13 @@ impl AlertPolicy {
     }
 
     /// Every lint problem against the instruments of `catalog` (empty when the policy is sound).
+    ///
+    /// A policy over a resource limit (see [`AlertPolicy::check_limits`]) reports only that
+    /// problem: nothing else is looked at.
     pub fn lint_against(&self, catalog: &Catalog) -> Vec<Error> {
+        if let Err(e) = self.check_limits() {
+            return vec![e];
+        }
         let mut c = Compiler::new(self, catalog);
         c.run();
         c.errors
@@ -536,6 +587,7 @@ impl AlertPolicy {
     /// Lint and compile; the first problem is the error. The compiled policy keeps (a cheap
     /// copy of) `catalog`: evidence is scored and verified against it.
     pub fn compile(&self, catalog: &Catalog) -> Result<CompiledPolicy> {
+        self.check_limits()?;
         let mut c = Compiler::new(self, catalog);
         let mut compiled = c.run();
         match c.errors.into_iter().next() {
@@ -548,8 +600,138 @@ impl AlertPolicy {
         }
     }
 
-    /// Canonical JSON of the policy.
+    /// Check the policy's resource limits ([`MAX_RULES`], [`MAX_CONDITION_DEPTH`],
+    /// [`MAX_CONDITION_NODES`], [`MAX_TEXT_BYTES`], …) without recursing over or copying it:
+    /// condition depth is measured iteratively, so a tree nested 100,000 deep built through the
+    /// Rust API is refused before anything clones, serialises or compiles it. Errors are
+    /// `policy.limit_exceeded` with the path of the offending list, condition or string.
+    pub fn check_limits(&self) -> Result<()> {
+        let over = |path: String, what: &str, limit: usize, found: usize| {
+            Err(Error::new(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("at most {limit} {what} are supported, found {found}"),
+            ))
+        };
+        let v = &self.vocabulary;
+        let lists: [(&str, &str, usize, usize); 11] = [
+            ("/rules", "rules", MAX_RULES, self.rules.len()),
+            ("/tiers", "tiers", MAX_TIERS, self.tiers.len()),
+            ("/sources", "sources", MAX_SOURCES, self.sources.len()),
+            ("/actions", "actions", MAX_ACTIONS, self.actions.len()),
+            ("/roles", "role entries", MAX_VOCABULARY, self.roles.len()),
+            (
+                "/vocabulary/observation_categories",
+                "observation category entries",
+                MAX_VOCABULARY,
+                v.observation_categories.len(),
+            ),
+            (
+                "/vocabulary/life_event_kinds",
+                "life event kind entries",
+                MAX_VOCABULARY,
+                v.life_event_kinds.len(),
+            ),
+            (
+                "/vocabulary/clinical_kinds",
+                "clinical notice kind entries",
+                MAX_VOCABULARY,
+                v.clinical_kinds.len(),
+            ),
+            ("/vocabulary/agencies", "agency entries", MAX_VOCABULARY, v.agencies.len()),
+            ("/vocabulary/special_periods", "special period entries", MAX_VOCABULARY, v.special_periods.len()),
+            (
+                "/external_instruments",
+                "external instruments",
+                MAX_EXTERNAL_INSTRUMENTS,
+                self.external_instruments.len(),
+            ),
+        ];
+        for (path, what, limit, found) in lists {
+            if found > limit {
+                return over(path.to_owned(), what, limit, found);
+            }
+        }
+        for (i, e) in self.external_instruments.iter().enumerate() {
+            let p = format!("/external_instruments/{i}");
+            if e.scales.len() > MAX_EXTERNAL_INSTRUMENTS {
+                return over(format!("{p}/scales"), "scales", MAX_EXTERNAL_INSTRUMENTS, e.scales.len());
+            }
+            if e.flags.len() > MAX_FLAGS_PER_INSTRUMENT {
+                return over(format!("{p}/flags"), "flags", MAX_FLAGS_PER_INSTRUMENT, e.flags.len());
+            }
+            for (k, s) in e.scales.iter().enumerate() {
+                if s.bands.len() > MAX_EXTERNAL_BANDS {
+                    return over(format!("{p}/scales/{k}/bands"), "bands", MAX_EXTERNAL_BANDS, s.bands.len());
+                }
+            }
+        }
+        let demands = self
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("/tiers/{i}"), t.actions.len(), t.notifications.len(), 0))
+            .chain(
+                self.rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("/rules/{i}"), r.actions.len(), r.notifications.len(), r.withhold_notifications.len())),
+            );
+        for (p, actions, notifications, withheld) in demands {
+            if actions > MAX_ACTIONS {
+                return over(format!("{p}/actions"), "actions", MAX_ACTIONS, actions);
+            }
+            if notifications > MAX_NOTIFICATIONS {
+                return over(format!("{p}/notifications"), "notifications", MAX_NOTIFICATIONS, notifications);
+            }
+            if withheld > MAX_NOTIFICATIONS {
+                return over(format!("{p}/withhold_notifications"), "withheld notifications", MAX_NOTIFICATIONS, withheld);
+            }
+        }
+        self.check_conditions()?;
+        if let Some((path, len)) = crate::limits::long_string(self) {
+            return Err(Error::new(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("strings may be at most {MAX_TEXT_BYTES} bytes long; found {len}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Condition depth and size, measured iteratively.
+    fn check_conditions(&self) -> Result<()> {
+        let mut budget = MAX_CONDITION_NODES;
+        for (i, r) in self.rules.iter().enumerate() {
+            let path = format!("/rules/{i}/when");
+            match crate::limits::measure_tree(&r.when, RuleCondition::kids, MAX_CONDITION_DEPTH, &mut budget) {
+                Ok(()) => {}
+                Err(crate::limits::TreeExcess::Depth) => {
+                    return Err(Error::new(
+                        ErrorCode::PolicyLimitExceeded,
+                        path,
+                        format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"),
+                    ))
+                }
+                Err(crate::limits::TreeExcess::Nodes) => {
+                    return Err(Error::new(
+                        ErrorCode::PolicyLimitExceeded,
+                        path,
+                        format!("a policy may have at most {MAX_CONDITION_NODES} condition nodes in total"),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical JSON of the policy (empty when a condition is nested deeper than
+    /// [`MAX_CONDITION_DEPTH`] or the conditions exceed [`MAX_CONDITION_NODES`]: serialisation
+    /// recurses, so such a tree is not written).
     pub fn to_json(&self) -> String {
+        if self.check_conditions().is_err() {
+            return String::new();
+        }
         serde_json::to_string(self).unwrap_or_default()
     }
 }
@@ -560,6 +742,73 @@ pub(crate) const NO_SCREEN: u8 = 1 << 3;
 /// The bit of a verdict in verdict masks.
 pub(crate) fn verdict_bit(v: Verdict) -> u8 {
     1 << v.code()
+}
+
+/// Whether a condition holds when the tier in force is `prev` and there is no other evidence,
+/// in Kleene three-valued logic: evidence tests are unknown (`None`), `previous_tier_at_least` is
+/// decided. `Some(true)` means it holds whatever the evidence. Depth is bounded by `check_limits`.
+fn holds_without_evidence(c: &RuleCondition, tiers: &[TierSpec], prev: usize, depth: usize) -> Option<bool> {
+    if depth > MAX_CONDITION_DEPTH {
+        return None;
+    }
+    let kid = |x: &RuleCondition| holds_without_evidence(x, tiers, prev, depth + 1);
+    match c {
+        RuleCondition::Any(v) => {
+            let mut unknown = false;
+            for x in v {
+                match kid(x) {
+                    Some(true) => return Some(true),
+                    None => unknown = true,
+                    Some(false) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        RuleCondition::All(v) => {
+            let mut unknown = false;
+            for x in v {
+                match kid(x) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        RuleCondition::Not(x) => kid(x).map(|b| !b),
+        RuleCondition::PreviousTierAtLeast(id) => tiers.iter().position(|t| &t.id == id).map(|k| k <= prev),
+        _ => None,
+    }
+}
+
+/// The path of the first `previous_tier_at_least` leaf that holds at tier `prev`.
+fn held_by_previous_tier(c: &RuleCondition, tiers: &[TierSpec], prev: usize, path: &str, depth: usize) -> Option<String> {
+    if depth > MAX_CONDITION_DEPTH {
+        return None;
+    }
+    match c {
+        RuleCondition::Any(v) | RuleCondition::All(v) => {
+            let key = if matches!(c, RuleCondition::Any(_)) { "any" } else { "all" };
+            v.iter()
+                .enumerate()
+                .find_map(|(i, x)| held_by_previous_tier(x, tiers, prev, &format!("{path}/{key}/{i}"), depth + 1))
+        }
+        RuleCondition::Not(x) => held_by_previous_tier(x, tiers, prev, &format!("{path}/not"), depth + 1),
+        RuleCondition::PreviousTierAtLeast(id) => tiers
+            .iter()
+            .position(|t| &t.id == id)
+            .filter(|k| *k <= prev)
+            .map(|_| format!("{path}/previous_tier_at_least")),
+        _ => None,
+    }
 }
 
 /// Sentinel: "any instrument" in a screening leaf, or "instrument not named by the policy" in evidence.
@@ -1121,7 +1370,7 @@ impl<'a> Compiler<'a> {
             self.err(
                 ErrorCode::PolicyInvalidValue,
                 path,
-                format!("ids are 1-64 characters of a-z, 0-9, '_', '.', '-'; found {id:?}"),
+                format!("ids are 1-64 characters of a-z, 0-9, '_', '.', '-'; found {}", excerpt(id)),
             );
         }
     }
@@ -1134,7 +1383,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyDuplicateId,
                     format!("{path}/{i}/id"),
-                    format!("{what} id {id:?} is defined twice"),
+                    format!("{what} id {} is defined twice", excerpt(id)),
                 );
             }
             seen.push(id);
@@ -1142,14 +1391,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn vocab(&mut self, list: &[VocabEntry], path: &str, what: &str) -> Vec<VocabEntry> {
+        // The count is bounded by `check_limits` (MAX_VOCABULARY) before compilation starts.
         self.unique(list.iter().map(|v| v.id.as_str()), path, what);
-        if list.len() > MAX_VOCABULARY {
-            self.err(
-                ErrorCode::PolicyLint,
-                path,
-                format!("at most {MAX_VOCABULARY} {what} entries are supported, found {}", list.len()),
-            );
-        }
         list.to_vec()
     }
 
@@ -1161,7 +1404,11 @@ impl<'a> Compiler<'a> {
         for (i, s) in ids.iter().enumerate() {
             match self.p.sources.iter().position(|x| &x.id == s) {
                 Some(k) => out.push(k as u16),
-                None => self.err(ErrorCode::PolicyUnknownRef, format!("{path}/{i}"), format!("no source {s:?} in /sources")),
+                None => self.err(
+                    ErrorCode::PolicyUnknownRef,
+                    format!("{path}/{i}"),
+                    format!("no source {} in /sources", excerpt(s)),
+                ),
             }
         }
         out
@@ -1175,7 +1422,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyUnknownRef,
                     path,
-                    format!("no role {id:?} in /roles (known: {})", known.join(", ")),
+                    format!("no role {} in /roles (known: {})", excerpt(id), known.join(", ")),
                 );
                 0
             }
@@ -1187,8 +1434,16 @@ impl<'a> Compiler<'a> {
         for (i, a) in ids.iter().enumerate() {
             match self.p.actions.iter().position(|x| &x.id == a) {
                 Some(k) if !out.contains(&(k as u16)) => out.push(k as u16),
-                Some(_) => self.err(ErrorCode::PolicyDuplicateId, format!("{path}/{i}"), format!("action {a:?} is listed twice")),
-                None => self.err(ErrorCode::PolicyUnknownRef, format!("{path}/{i}"), format!("no action {a:?} in /actions")),
+                Some(_) => self.err(
+                    ErrorCode::PolicyDuplicateId,
+                    format!("{path}/{i}"),
+                    format!("action {} is listed twice", excerpt(a)),
+                ),
+                None => self.err(
+                    ErrorCode::PolicyUnknownRef,
+                    format!("{path}/{i}"),
+                    format!("no action {} in /actions", excerpt(a)),
+                ),
             }
         }
         out
@@ -1203,7 +1458,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyDuplicateId,
                     format!("{path}/{i}/who"),
-                    format!("{:?} is notified twice", n.who),
+                    format!("{} is notified twice", excerpt(&n.who)),
                 );
             }
             out.push(CNotification {
@@ -1221,7 +1476,7 @@ impl<'a> Compiler<'a> {
             self.err(
                 ErrorCode::PolicyUnsupportedFormat,
                 "/format",
-                format!("expected {ALERT_POLICY_FORMAT:?}, found {:?}", p.format),
+                format!("expected {ALERT_POLICY_FORMAT:?}, found {}", excerpt(&p.format)),
             );
         }
         self.check_id(&p.id, "/id");
@@ -1295,7 +1550,7 @@ impl<'a> Compiler<'a> {
                         self.err(
                             ErrorCode::PolicyDuplicateId,
                             format!("{path}/scales/{k}/bands/{b}"),
-                            format!("band {band:?} appears twice"),
+                            format!("band {} appears twice", excerpt(band)),
                         );
                     }
                     seen.push(band);
@@ -1390,21 +1645,19 @@ impl<'a> Compiler<'a> {
         }
 
         // Instruments referenced by rules are collected while compiling conditions.
+        // The rule count is bounded by `check_limits` (MAX_RULES) before compilation starts.
         self.unique(p.rules.iter().map(|r| r.id.as_str()), "/rules", "rule");
-        if p.rules.len() > MAX_RULES {
-            self.err(
-                ErrorCode::PolicyLint,
-                "/rules",
-                format!("at most {MAX_RULES} rules are supported, found {}", p.rules.len()),
-            );
-        }
         self.collect_instruments();
         for (i, r) in p.rules.iter().enumerate() {
             let path = format!("/rules/{i}");
             let tier = match p.tiers.iter().position(|t| t.id == r.tier) {
                 Some(k) => k as u8,
                 None => {
-                    self.err(ErrorCode::PolicyUnknownRef, format!("{path}/tier"), format!("no tier {:?} in /tiers", r.tier));
+                    self.err(
+                        ErrorCode::PolicyUnknownRef,
+                        format!("{path}/tier"),
+                        format!("no tier {} in /tiers", excerpt(&r.tier)),
+                    );
                     0
                 }
             };
@@ -1444,16 +1697,46 @@ impl<'a> Compiler<'a> {
                 "rules test flags or screen verdicts, but none matches an indeterminate verdict, so \"cannot tell\" would read as negative: add a rule with flag_verdict or screen_verdict [\"indeterminate\"], or set indeterminate to \"as_positive\"",
             );
         }
+        self.lint_unreviewable();
         for (i, t) in p.tiers.iter().enumerate().skip(1) {
             if !p.rules.iter().any(|r| r.tier == t.id) {
                 self.err(
                     ErrorCode::PolicyUnreachableTier,
                     format!("/tiers/{i}"),
-                    format!("no rule implies tier {:?}, so no evidence can ever reach it", t.id),
+                    format!("no rule implies tier {}, so no evidence can ever reach it", excerpt(&t.id)),
                 );
             }
         }
         std::mem::replace(&mut self.out, empty_compiled(p))
+    }
+
+    /// A rule whose condition holds whatever the evidence once its own tier is in force (e.g. a
+    /// crisis rule conditioned on `previous_tier_at_least: crisis`) keeps that tier forever: a
+    /// review lowers a tier only when no rule still requires it. Such a rule is an error
+    /// (`policy.unreviewable_rule`), pointing at the `previous_tier_at_least` that holds it.
+    fn lint_unreviewable(&mut self) {
+        let p = self.p;
+        for (i, r) in p.rules.iter().enumerate() {
+            let Some(tier) = p.tiers.iter().position(|t| t.id == r.tier).filter(|t| *t > 0) else {
+                continue;
+            };
+            if holds_without_evidence(&r.when, &p.tiers, tier, 0) != Some(true) {
+                continue;
+            }
+            let when = format!("/rules/{i}/when");
+            let path = held_by_previous_tier(&r.when, &p.tiers, tier, &when, 0).unwrap_or(when);
+            self.err(
+                ErrorCode::PolicyUnreviewableRule,
+                path,
+                format!(
+                    "rule {} (tier {}) holds whatever the evidence while the tier in force is {} or higher, so no review can ever lower {} once it is reached; require current evidence instead",
+                    excerpt(&r.id),
+                    excerpt(&r.tier),
+                    excerpt(&r.tier),
+                    excerpt(&r.tier)
+                ),
+            );
+        }
     }
 
     /// Resolve every instrument named by a rule against the catalog, then the external declarations.
@@ -1525,7 +1808,7 @@ impl<'a> Compiler<'a> {
                     self.err(
                         ErrorCode::PolicyUnknownRef,
                         format!("{path}/{i}"),
-                        format!("no {what} {id:?} in the vocabulary (known: {})", known.join(", ")),
+                        format!("no {what} {} in the vocabulary (known: {})", excerpt(id), known.join(", ")),
                     );
                 }
             }
@@ -1535,7 +1818,12 @@ impl<'a> Compiler<'a> {
 
     fn condition(&mut self, c: &RuleCondition, path: &str, depth: usize) -> u32 {
         if depth > MAX_CONDITION_DEPTH {
-            self.err(ErrorCode::PolicyLint, path, format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"));
+            // Unreachable after `check_limits`; kept so the recursion is bounded on its own.
+            self.err(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"),
+            );
             return self.push_node(Node::Any(0, 0));
         }
         let p = self.p;
@@ -1627,7 +1915,7 @@ impl<'a> Compiler<'a> {
                         self.err(
                             ErrorCode::PolicyUnknownRef,
                             format!("{path}/previous_tier_at_least"),
-                            format!("no tier {id:?} in /tiers"),
+                            format!("no tier {} in /tiers", excerpt(id)),
                         );
                         0
                     }
@@ -1730,7 +2018,8 @@ impl<'a> Compiler<'a> {
                 ErrorCode::PolicyUnknownInstrument,
                 format!("{path}/instrument"),
                 format!(
-                    "instrument {inst_id:?} is neither in the catalog (known: {}) nor declared in /external_instruments{cause}",
+                    "instrument {} is neither in the catalog (known: {}) nor declared in /external_instruments{cause}",
+                    excerpt(inst_id),
                     self.catalog.ids().collect::<Vec<_>>().join(", ")
                 ),
             );
@@ -1771,7 +2060,9 @@ impl<'a> Compiler<'a> {
                     ErrorCode::PolicyUnknownScale,
                     field_path,
                     format!(
-                        "instrument {inst_id:?} has no scale {scale:?} (scales: {})",
+                        "instrument {} has no scale {} (scales: {})",
+                        excerpt(inst_id),
+                        excerpt(scale),
                         scales.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 );
@@ -1803,9 +2094,9 @@ impl<'a> Compiler<'a> {
                         ErrorCode::PolicyUnknownBand,
                         format!("{path}/band_at_least/band"),
                         format!(
-                            "scale {inst_id}/{} has no band {:?} (bands: {})",
+                            "scale {inst_id}/{} has no band {} (bands: {})",
                             b.scale,
-                            b.band,
+                            excerpt_debug(&b.band),
                             bands.iter().map(|(k, id)| format!("{id}={k}")).collect::<Vec<_>>().join(", ")
                         ),
                     ),
@@ -1814,7 +2105,14 @@ impl<'a> Compiler<'a> {
         }
         if let Some(s) = &t.scale_at_least {
             if let Some((slot, _)) = scale_slot(self, &s.scale, &format!("{path}/scale_at_least/scale")) {
-                leaf.scale = Some((slot, s.value.to_ratio(), s.value));
+                let value = match crate::limits::spec_number(s.value, ErrorCode::PolicyInvalidValue, &format!("{path}/scale_at_least/value")) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.errors.push(e);
+                        Ratio::int(0)
+                    }
+                };
+                leaf.scale = Some((slot, value, s.value));
                 if let Some(cs) = self.out.instruments.get_mut(ci).and_then(|i| i.scales.get_mut(usize::from(slot))) {
                     cs.needs_score = true;
                 }
@@ -1845,7 +2143,9 @@ impl<'a> Compiler<'a> {
                     ErrorCode::PolicyUnknownFlag,
                     format!("{path}/flag"),
                     format!(
-                        "instrument {inst_id:?} has no flag {f:?} (flags: {})",
+                        "instrument {} has no flag {} (flags: {})",
+                        excerpt(inst_id),
+                        excerpt(f),
                         flags.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ),

@@ -81,8 +81,12 @@ impl Catalog {
         }
         Err(Error::new(
             ErrorCode::CatalogUnknownInstrument,
-            format!("/{id}"),
-            format!("no instrument {id:?} in the catalog (known: {})", self.ids().collect::<Vec<_>>().join(", ")),
+            format!("/{}", crate::error::excerpt_raw(id)),
+            format!(
+                "no instrument {} in the catalog (known: {})",
+                crate::error::excerpt(id),
+                self.ids().collect::<Vec<_>>().join(", ")
+            ),
         ))
     }
 

@@ -914,7 +914,15 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
             }
             exact
         }
-        None => raw.to_ratio(),
+        None => match raw.to_ratio() {
+            Some(r) => r,
+            None => {
+                return Err(inconsistent(
+                    "/raw",
+                    format!("scale {id}: raw {} is beyond the range the engine computes in", echo(&raw.to_string())),
+                ))
+            }
+        },
     };
     let den = sc.den.max(1);
     let item_indices = sc.agg.item_indices(); // empty for a composite
@@ -996,7 +1004,8 @@ fn verify_scale(plan: &Plan, si: usize, sc: &ScalePlan, rs: &ScaleResult, r: &Sc
                             format!("no norm table of scale {id} maps raw {raw} to standard score {s}"),
                         ));
                     }
-                    Some(s.to_ratio())
+                    // `s` equals a compiled norm score, and those all convert (checked at compile).
+                    s.to_ratio()
                 }
             }
         }
