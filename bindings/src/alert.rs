@@ -346,7 +346,7 @@ pub struct PriorRule {
     pub sources: Vec<SourceCitation>,
 }
 
-fn source_citation(s: &core::SourceCitation) -> SourceCitation {
+pub(crate) fn source_citation(s: &core::SourceCitation) -> SourceCitation {
     SourceCitation {
         id: s.id.clone(),
         citation: s.citation.clone(),

@@ -13,6 +13,7 @@
 //! - [`fhir`]: FHIR Questionnaire import and binding, QuestionnaireResponse scoring (with stored
 //!   totals), Observation export.
 //! - [`evidence`]: alert evidence about one student as typed records (`StudentEvidence` and its parts).
+//! - [`compliance`]: requirement packs and one school's compliance check, the report as typed records.
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
@@ -22,6 +23,7 @@ uniffi::setup_scaffolding!();
 
 pub mod alert;
 pub mod batch;
+pub mod compliance;
 pub mod describe;
 pub mod error;
 pub mod evidence;

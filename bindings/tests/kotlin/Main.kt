@@ -64,6 +64,8 @@ fun itemOf(e: ChangkaixinException): UInt? = when (e) {
     is ChangkaixinException.Policy -> e.item
     is ChangkaixinException.Evidence -> e.item
     is ChangkaixinException.Time -> e.item
+    is ChangkaixinException.Compliance -> e.item
+    is ChangkaixinException.Facts -> e.item
     is ChangkaixinException.Internal -> null
 }
 
@@ -76,6 +78,8 @@ fun rowOf(e: ChangkaixinException): ULong? = when (e) {
     is ChangkaixinException.Policy -> e.row
     is ChangkaixinException.Evidence -> e.row
     is ChangkaixinException.Time -> e.row
+    is ChangkaixinException.Compliance -> e.row
+    is ChangkaixinException.Facts -> e.row
     is ChangkaixinException.Internal -> null
 }
 
@@ -473,6 +477,97 @@ fun verdictsAndCodes(root: File) {
     check(rses.scoreBatch(BatchRequest(ByteArray(30) { 3 }, 10u, -1)).screen.isEmpty()) { "no screen rule: empty screen column" }
 }
 
+/** Replays tests/vectors/compliance: the report bytes, the typed records against them, the hand-written expectations and invariants. */
+@Suppress("UNCHECKED_CAST")
+fun replayComplianceVectors(root: File): Int {
+    val files = File(root, "tests/vectors/compliance").listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name } ?: return 0
+    var cases = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "compliance") { "${file.name}: format" }
+        val packId = (doc["pack"] as String).removePrefix("builtin:")
+        val pack = CompliancePack.builtin(packId)
+        check(pack.id() == packId && pack.version().isNotEmpty() && pack.requirementIds().isNotEmpty()) { "${file.name}: pack $packId" }
+        check(CompliancePack.fromJson(pack.packJson()).requirementIds() == pack.requirementIds()) { "${file.name}: pack from JSON" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val facts = canonical(case["facts"])
+            val asOf = case["as_of"] as String
+            val wantErr = case["expect_error"] as Map<String, Any?>?
+            try {
+                val json = pack.checkToJson(facts, asOf)
+                val rep = pack.check(facts, asOf)
+                check(wantErr == null) { "$name: expected error $wantErr" }
+                if (wantErr != null) continue
+                val want = case["report"] as Map<String, Any?>
+                check(canonical(parseJson(json)) == canonical(want)) { "$name: report differs\n  want ${canonical(want)}\n  got  ${canonical(parseJson(json))}" }
+                // The typed records agree with the stored document.
+                val wp = want["pack"] as Map<String, Any?>
+                check(rep.format == want["format"] && rep.packId == wp["id"] && rep.packVersion == wp["version"] && rep.asOf == want["as_of"] &&
+                    rep.school.id == (want["school"] as Map<String, Any?>)["id"] && rep.summary.zh == (want["summary"] as Map<String, Any?>)["zh"]) { "$name: report header" }
+                val wc = want["counts"] as Map<String, Any?>
+                check(listOf(rep.counts.pass, rep.counts.fail, rep.counts.notApplicable, rep.counts.insufficientEvidence).map { it.toString() } ==
+                    listOf("pass", "fail", "not_applicable", "insufficient_evidence").map { wc[it].toString() }) { "$name: counts" }
+                val wf = want["findings"] as List<Map<String, Any?>>
+                check(rep.findings.size == wf.size) { "$name: finding count" }
+                for ((f, w) in rep.findings.zip(wf)) {
+                    val n = "$name / ${f.requirement}"
+                    check(f.requirement == w["requirement"] && f.clause == w["clause"] && snake(f.status.name) == w["status"] && snake(f.method.name) == w["method"] &&
+                        f.severity == w["severity"] && f.period == w["period"] && f.metric == w["metric"]) { "$n: finding fields" }
+                    check(f.measured?.value == (w["measured"] as Map<String, Any?>?)?.get("value") && f.measured?.unit == (w["measured"] as Map<String, Any?>?)?.get("unit")) { "$n: measured" }
+                    val wr = w["required"] as Map<String, Any?>
+                    check(f.required.op == wr["op"] && f.required.value == wr["value"] && f.required.unit == wr["unit"]) { "$n: required" }
+                    check(f.shortfall == w["shortfall"] && f.sources.map { it.id } == (w["sources"] as List<Map<String, Any?>>).map { it["id"] }) { "$n: shortfall/sources" }
+                    val wu = w["units"] as Map<String, Any?>
+                    check(listOf(f.units.assessed, f.units.passed, f.units.failed, f.units.missing, f.units.pending).map { it.toString() } ==
+                        listOf("assessed", "passed", "failed", "missing", "pending").map { wu[it].toString() }) { "$n: units" }
+                    check(f.failures.map { listOf(it.scope, it.id, it.from, it.to, it.measured, it.shortfall, it.lacking) } ==
+                        ((w["failures"] as List<Map<String, Any?>>?) ?: emptyList()).map { listOf(it["scope"], it["id"], it["from"], it["to"], it["measured"], it["shortfall"], (it["lacking"] as List<Any?>?) ?: emptyList<Any?>()) }) { "$n: failures" }
+                    check(f.missing.map { listOf(it.fact, it.scope, it.id, it.from, it.to) } ==
+                        ((w["missing"] as List<Map<String, Any?>>?) ?: emptyList()).map { listOf(it["fact"], it["scope"], it["id"], it["from"], it["to"]) }) { "$n: missing" }
+                    check(f.reason?.zh == (w["reason"] as Map<String, Any?>?)?.get("zh") && f.explanation.zh == (w["explanation"] as Map<String, Any?>)["zh"] &&
+                        f.attestation?.by == (w["attestation"] as Map<String, Any?>?)?.get("by")) { "$n: reason/explanation/attestation" }
+                    // A finding never says fail without measured and required values, nor pass without evidence.
+                    when (f.status) {
+                        ComplianceStatus.FAIL -> check(f.measured != null && f.shortfall != null && f.failures.isNotEmpty()) { "$n: a fail without measured, shortfall and units" }
+                        ComplianceStatus.PASS -> check(f.measured != null && f.units.passed > 0u) { "$n: a pass without evidence" }
+                        ComplianceStatus.INSUFFICIENT_EVIDENCE -> check(f.missing.isNotEmpty()) { "$n: insufficient evidence without the missing facts" }
+                        ComplianceStatus.NOT_APPLICABLE -> check(f.reason != null) { "$n: not applicable without a reason" }
+                    }
+                }
+                // The hand-written expectations.
+                for ((id, w) in (case["expect"] as Map<String, Map<String, Any?>>?) ?: emptyMap()) {
+                    val f = rep.findings.firstOrNull { it.requirement == id }
+                    check(f != null) { "$name: no finding $id" }
+                    if (f == null) continue
+                    w["status"]?.let { check(snake(f.status.name) == it) { "$name / $id: status ${f.status}, expected $it" } }
+                    w["measured"]?.let { check(f.measured?.value == it) { "$name / $id: measured ${f.measured?.value}, expected $it" } }
+                    w["shortfall"]?.let { check(f.shortfall == it) { "$name / $id: shortfall ${f.shortfall}, expected $it" } }
+                    w["failed_units"]?.let { check(f.units.failed.toString() == it.toString()) { "$name / $id: failed units" } }
+                    w["assessed"]?.let { check(f.units.assessed.toString() == it.toString()) { "$name / $id: assessed units" } }
+                    w["pending"]?.let { check(f.units.pending.toString() == it.toString()) { "$name / $id: pending units" } }
+                    w["missing_units"]?.let { check(f.units.missing.toString() == it.toString()) { "$name / $id: missing units" } }
+                    (w["missing"] as List<String>?)?.let { facts -> check(f.missing.map { it.fact }.containsAll(facts)) { "$name / $id: missing facts" } }
+                    (w["lacking"] as List<String>?)?.let { l -> check(f.failures.flatMap { it.lacking } == l) { "$name / $id: lacking" } }
+                }
+            } catch (e: ChangkaixinException) {
+                check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
+                check(e is ChangkaixinException.Facts) { "$name: error category ${e::class.simpleName}" }
+            }
+        }
+    }
+    // Bad input: an unknown pack, a bad day, facts that are not facts.
+    expectError("compliance.unknown_ref") { CompliancePack.builtin("nope") }
+    val cz = CompliancePack.builtin("changzhou_2022_2024")
+    expectError("time.invalid") { cz.check("{\"format\": \"changkaixin.compliance-facts/1\", \"school\": {\"id\": \"s\"}}", "someday") }
+    expectError("facts.parse") { cz.check("[]", "2024-03-01") }
+    return cases
+}
+
+/** `NOT_APPLICABLE` → `not_applicable`. */
+fun snake(enumName: String) = enumName.lowercase()
+
 fun badInput() {
     val phq9 = Catalog.builtin().instrument("phq9")
     val e = expectError("score.unknown_option") { phq9.score(Response(mapOf("1" to Answer.Code(7)), null, null, emptyMap())) }
@@ -659,10 +754,11 @@ fun main(args: Array<String>) {
     val cases = replayVectors(root)
     val fhirCases = replayFhirVectors(root)
     val alertCases = replayAlertVectors(root)
-    println("kotlin: replayed $cases scoring, $fhirCases FHIR and $alertCases alert golden-vector cases")
+    val complianceCases = replayComplianceVectors(root)
+    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert and $complianceCases compliance golden-vector cases")
     badInput()
     verdictsAndCodes(root)
     appFlow(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0) kotlin.system.exitProcess(1)
 }

@@ -31,7 +31,8 @@ func expectError<T>(_ code: String, _ body: () throws -> T) -> ChangkaixinError?
 func itemOf(_ e: ChangkaixinError) -> UInt32? {
     switch e {
     case .Spec(_, _, let item, _, _), .Score(_, _, let item, _, _), .Batch(_, _, let item, _, _), .Catalog(_, _, let item, _, _),
-         .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _):
+         .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _),
+         .Compliance(_, _, let item, _, _), .Facts(_, _, let item, _, _):
         return item
     case .Internal: return nil
     }
@@ -40,7 +41,8 @@ func itemOf(_ e: ChangkaixinError) -> UInt32? {
 func rowOf(_ e: ChangkaixinError) -> UInt64? {
     switch e {
     case .Spec(_, _, _, let row, _), .Score(_, _, _, let row, _), .Batch(_, _, _, let row, _), .Catalog(_, _, _, let row, _),
-         .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _):
+         .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _),
+         .Compliance(_, _, _, let row, _), .Facts(_, _, _, let row, _):
         return row
     case .Internal: return nil
     }
@@ -515,6 +517,98 @@ func verdictsAndCodes() throws {
     check(try rses.scoreBatch(request: BatchRequest(codes: Data(repeating: 3, count: 30), nItems: 10, missing: -1)).screen.isEmpty, "no screen rule: empty screen column")
 }
 
+func statusName(_ s: ComplianceStatus) -> String {
+    switch s {
+    case .pass: return "pass"
+    case .fail: return "fail"
+    case .notApplicable: return "not_applicable"
+    case .insufficientEvidence: return "insufficient_evidence"
+    }
+}
+
+/// Replays tests/vectors/compliance: the report bytes, the typed records against them, the hand-written expectations and invariants.
+func replayComplianceVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/compliance")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "compliance", "\(file): format")
+        let packId = String((doc["pack"]?.string ?? "").dropFirst("builtin:".count))
+        let pack = try CompliancePack.builtin(id: packId)
+        check(pack.id() == packId && !pack.version().isEmpty && !pack.requirementIds().isEmpty, "\(file): pack")
+        check(try CompliancePack.fromJson(json: pack.packJson()).requirementIds() == pack.requirementIds(), "\(file): pack from JSON")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let facts = (c["facts"] ?? .null).canonical
+            let asOf = c["as_of"]?.string ?? ""
+            let wantErr = c["expect_error"]
+            do {
+                let json = try pack.checkToJson(factsJson: facts, asOf: asOf)
+                let rep = try pack.check(factsJson: facts, asOf: asOf)
+                guard wantErr == nil, let want = c["report"] else { check(false, "\(n): expected an error"); continue }
+                let got = try JSONReader.parse(json)
+                check(got.canonical == want.canonical, "\(n): report differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                // The typed records agree with the stored document.
+                check(rep.format == want["format"]?.string && rep.packId == want["pack"]?["id"]?.string && rep.packVersion == want["pack"]?["version"]?.string &&
+                      rep.asOf == want["as_of"]?.string && rep.school.id == want["school"]?["id"]?.string && rep.summary.zh == want["summary"]?["zh"]?.string, "\(n): report header")
+                let wc = want["counts"]
+                check([rep.counts.pass, rep.counts.fail, rep.counts.notApplicable, rep.counts.insufficientEvidence].map { String($0) } ==
+                      ["pass", "fail", "not_applicable", "insufficient_evidence"].map { wc?[$0]?.int ?? "?" }, "\(n): counts")
+                let wf = want["findings"]?.array ?? []
+                check(rep.findings.count == wf.count, "\(n): finding count")
+                for (f, w) in zip(rep.findings, wf) {
+                    let fn = "\(n) / \(f.requirement)"
+                    check(f.requirement == w["requirement"]?.string && f.clause == w["clause"]?.string && statusName(f.status) == w["status"]?.string &&
+                          (f.method == .measured ? "measured" : "attestation") == w["method"]?.string && f.severity == w["severity"]?.string &&
+                          f.period == w["period"]?.string && f.metric == w["metric"]?.string, "\(fn): finding fields")
+                    check(f.measured?.value == w["measured"]?["value"]?.string && f.measured?.unit == w["measured"]?["unit"]?.string, "\(fn): measured")
+                    check(f.required.op == w["required"]?["op"]?.string && f.required.value == w["required"]?["value"]?.string && f.required.unit == w["required"]?["unit"]?.string, "\(fn): required")
+                    check(f.shortfall == w["shortfall"]?.string && f.sources.map { $0.id } == (w["sources"]?.array ?? []).map { $0["id"]?.string ?? "" }, "\(fn): shortfall/sources")
+                    let wu = w["units"]
+                    check([f.units.assessed, f.units.passed, f.units.failed, f.units.missing, f.units.pending].map { String($0) } ==
+                          ["assessed", "passed", "failed", "missing", "pending"].map { wu?[$0]?.int ?? "?" }, "\(fn): units")
+                    check(f.failures.map { "\($0.scope)|\($0.id ?? "-")|\($0.from ?? "-")|\($0.to ?? "-")|\($0.measured)|\($0.shortfall)|\($0.lacking)" } ==
+                          (w["failures"]?.array ?? []).map { "\($0["scope"]?.string ?? "")|\($0["id"]?.string ?? "-")|\($0["from"]?.string ?? "-")|\($0["to"]?.string ?? "-")|\($0["measured"]?.string ?? "")|\($0["shortfall"]?.string ?? "")|\(($0["lacking"]?.array ?? []).map { $0.string ?? "" })" }, "\(fn): failures")
+                    check(f.missing.map { "\($0.fact)|\($0.scope)|\($0.id ?? "-")|\($0.from ?? "-")|\($0.to ?? "-")" } ==
+                          (w["missing"]?.array ?? []).map { "\($0["fact"]?.string ?? "")|\($0["scope"]?.string ?? "")|\($0["id"]?.string ?? "-")|\($0["from"]?.string ?? "-")|\($0["to"]?.string ?? "-")" }, "\(fn): missing")
+                    check(f.reason?.zh == w["reason"]?["zh"]?.string && f.explanation.zh == w["explanation"]?["zh"]?.string && f.attestation?.by == w["attestation"]?["by"]?.string, "\(fn): reason/explanation/attestation")
+                    // A finding never says fail without measured and required values, nor pass without evidence.
+                    switch f.status {
+                    case .fail: check(f.measured != nil && f.shortfall != nil && !f.failures.isEmpty, "\(fn): a fail without measured, shortfall and units")
+                    case .pass: check(f.measured != nil && f.units.passed > 0, "\(fn): a pass without evidence")
+                    case .insufficientEvidence: check(!f.missing.isEmpty, "\(fn): insufficient evidence without the missing facts")
+                    case .notApplicable: check(f.reason != nil, "\(fn): not applicable without a reason")
+                    }
+                }
+                // The hand-written expectations.
+                for (id, w) in c["expect"]?.object ?? [] {
+                    guard let f = rep.findings.first(where: { $0.requirement == id }) else { check(false, "\(n): no finding \(id)"); continue }
+                    if let s = w["status"]?.string { check(statusName(f.status) == s, "\(n) / \(id): status \(statusName(f.status)), expected \(s)") }
+                    if let m = w["measured"]?.string { check(f.measured?.value == m, "\(n) / \(id): measured \(f.measured?.value ?? "-"), expected \(m)") }
+                    if let m = w["shortfall"]?.string { check(f.shortfall == m, "\(n) / \(id): shortfall") }
+                    if let m = w["failed_units"]?.int { check(String(f.units.failed) == m, "\(n) / \(id): failed units") }
+                    if let m = w["assessed"]?.int { check(String(f.units.assessed) == m, "\(n) / \(id): assessed units") }
+                    if let m = w["pending"]?.int { check(String(f.units.pending) == m, "\(n) / \(id): pending units") }
+                    if let m = w["missing_units"]?.int { check(String(f.units.missing) == m, "\(n) / \(id): missing units") }
+                    if let m = w["missing"]?.array { check(Set(m.compactMap { $0.string }).isSubset(of: Set(f.missing.map { $0.fact })), "\(n) / \(id): missing facts") }
+                    if let l = w["lacking"]?.array { check(f.failures.flatMap { $0.lacking } == l.compactMap { $0.string }, "\(n) / \(id): lacking") }
+                }
+            } catch let e as ChangkaixinError {
+                check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
+                if case .Facts = e {} else { check(false, "\(n): error category \(e)") }
+            }
+        }
+    }
+    // Bad input: an unknown pack, a bad day, facts that are not facts.
+    expectError("compliance.unknown_ref") { try CompliancePack.builtin(id: "nope") }
+    let cz = try CompliancePack.builtin(id: "changzhou_2022_2024")
+    expectError("time.invalid") { try cz.check(factsJson: "{\"format\": \"changkaixin.compliance-facts/1\", \"school\": {\"id\": \"s\"}}", asOf: "someday") }
+    expectError("facts.parse") { try cz.check(factsJson: "[]", asOf: "2024-03-01") }
+    return cases
+}
+
 func badInput() throws {
     let phq9 = try Catalog.builtin().instrument(id: "phq9")
     let e = expectError("score.unknown_option") { try phq9.score(response: Response(answers: ["1": .code(code: 7)])) }
@@ -720,8 +814,9 @@ do {
     let cases = try replayVectors(root)
     let fhirCases = try replayFhirVectors(root)
     let alertCases = try replayAlertVectors(root)
-    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR and \(alertCases) alert golden-vector cases")
-    if alertCases == 0 || fhirCases == 0 { failed += 1 }
+    let complianceCases = try replayComplianceVectors(root)
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert and \(complianceCases) compliance golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 { failed += 1 }
     try badInput()
     try verdictsAndCodes()
     try appFlow(root)
