@@ -10,6 +10,7 @@
 use crate::error::{guard, FfiResult};
 use crate::evidence::StudentEvidence;
 use crate::instrument::Catalog;
+use crate::report::{InstrumentRef, Response, ScoreReport};
 use changkaixin_core::alert::{self as core, Change, CompiledPolicy, Timestamp};
 use changkaixin_core::instrument::spec::Localized;
 use std::sync::Arc;
@@ -98,6 +99,17 @@ impl AlertPolicy {
     }
     /// Evaluate one student's evidence at time `at` (RFC 3339). Bad evidence is `evidence.invalid`
     /// with a path into the record (`/observations/0/observed_by/role`).
+    /// Verify a score report as evidence would be verified: against the catalog the policy was
+    /// compiled with, or against the policy's declaration of an external instrument (`evidence.*`
+    /// codes with a path into the report, e.g. `/scales/0/raw`).
+    pub fn verify_report(&self, report: ScoreReport) -> FfiResult<()> {
+        guard(|| Ok(self.inner.verify_report(&report.into())?))
+    }
+    /// Score answers given as evidence with the named instrument id and version from the catalog,
+    /// exactly as a screening that carries `instrument` + `response` is scored.
+    pub fn score_screening(&self, instrument: InstrumentRef, response: Response) -> FfiResult<ScoreReport> {
+        guard(|| Ok(self.inner.score_screening(&instrument.into(), &response.into())?.into()))
+    }
     pub fn evaluate(&self, evidence: StudentEvidence, at: String) -> FfiResult<Arc<AlertDecision>> {
         guard(|| self.decide(&evidence.into(), &at))
     }
@@ -300,6 +312,55 @@ pub struct RoleRef {
     pub label: Localized,
 }
 
+/// Why a tier is held above what the rules now imply, and the grounds it stands on (core `HeldBy`):
+/// the rules that raised the tier in force and when, the recorded reason, the tier's own sources,
+/// until when it is held and who may review it.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct HeldGrounds {
+    /// `minimum_dwell`, `awaiting_review`, … (the wire name of the core's `HoldReason`).
+    pub reason: String,
+    /// Explanation.
+    pub message: Localized,
+    /// The rules that raised the tier in force, with when they fired and their sources.
+    pub raised_by: Vec<PriorRule>,
+    /// The reason recorded with the tier in force (an override's reason), if any.
+    pub recorded_reason: Option<String>,
+    /// Sources of the held tier's definition in the policy.
+    pub tier_sources: Vec<SourceCitation>,
+    /// The earliest time a documented review may lower the tier (RFC 3339).
+    pub dwell_until: String,
+    /// The roles whose documented review may lower it.
+    pub review_by: Vec<RoleRef>,
+}
+
+/// A rule that raised the tier in force, as recorded with it (core `PriorRule`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PriorRule {
+    pub rule: String,
+    /// The rule's tier in this policy (absent when this policy version no longer has the rule).
+    pub tier: Option<String>,
+    /// What fired, in words (absent when this policy version no longer has the rule).
+    pub label: Option<Localized>,
+    /// Since when its condition held (RFC 3339).
+    pub since: String,
+    pub sources: Vec<SourceCitation>,
+}
+
+pub(crate) fn source_citation(s: &core::SourceCitation) -> SourceCitation {
+    SourceCitation {
+        id: s.id.clone(),
+        citation: s.citation.clone(),
+        reliability: enum_name(&s.reliability),
+    }
+}
+
+fn role_ref(r: &core::RoleRef) -> RoleRef {
+    RoleRef {
+        id: r.id.clone(),
+        label: r.label.clone(),
+    }
+}
+
 fn enum_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
@@ -359,6 +420,29 @@ impl AlertDecision {
     /// Why the tier is held above the rule tier (`awaiting_review`, …), if it is.
     pub fn held_by(&self) -> Option<String> {
         self.inner.held_by.as_ref().map(|h| enum_name(&h.reason))
+    }
+    /// Why the tier is held and what it stands on (`null`/`nil` when the tier is not held): the rules
+    /// that raised it and when, the recorded reason, the tier's sources, dwell end and reviewers.
+    pub fn held(&self) -> Option<HeldGrounds> {
+        self.inner.held_by.as_ref().map(|h| HeldGrounds {
+            reason: enum_name(&h.reason),
+            message: h.message.clone(),
+            raised_by: h
+                .raised_by
+                .iter()
+                .map(|r| PriorRule {
+                    rule: r.rule.clone(),
+                    tier: r.tier.clone(),
+                    label: r.label.clone(),
+                    since: r.since.to_string(),
+                    sources: r.sources.iter().map(source_citation).collect(),
+                })
+                .collect(),
+            recorded_reason: h.recorded_reason.clone(),
+            tier_sources: h.tier_sources.iter().map(source_citation).collect(),
+            dwell_until: h.dwell_until.to_string(),
+            review_by: h.review_by.iter().map(role_ref).collect(),
+        })
     }
     /// Roles responsible for the tier.
     pub fn responsible_roles(&self) -> Vec<RoleRef> {

@@ -6,9 +6,11 @@
 
 use crate::error::{guard, FfiResult};
 use crate::instrument::Instrument;
+use crate::recode::CodeMap;
 use changkaixin_core::scoring::batch::{BatchGroups, UNSCORED};
 use changkaixin_core::{BatchColumns, BatchInput};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// A batch of responses.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -31,6 +33,13 @@ pub struct BatchRequest {
     /// Completion time per row in whole seconds (negative = unknown).
     #[uniffi(default = None)]
     pub durations: Option<Vec<i64>>,
+    /// A declared recode of the buffer's codes (`Instrument.codeMap`); sentinels are checked against it.
+    #[uniffi(default = None)]
+    pub code_map: Option<Arc<CodeMap>>,
+    /// Worker threads for the core's parallel batch (rows split in ranges; the result is identical
+    /// to the single-threaded one). `null`/`nil` or 1 = this thread only, 0 = all cores.
+    #[uniffi(default = None)]
+    pub threads: Option<u32>,
 }
 
 /// Columns of one scale. Values are exact decimals given as integer mantissas:
@@ -55,14 +64,18 @@ pub struct ScaleColumns {
 pub struct BatchResult {
     pub n_rows: u64,
     pub scales: Vec<ScaleColumns>,
-    /// Flag ids; flag `i` is bit `i` of each `flags` word.
+    /// Flag ids; flag `i` is bit `i` of each `flags` and `flags_indeterminate` word.
     pub flag_ids: Vec<String>,
+    /// Per row, the bitset of flags that are **positive**.
     pub flags: Vec<u64>,
+    /// Per row, the bitset of flags that are **indeterminate** (items missing or refused). A flag
+    /// whose bit is set in neither word is determined negative. See [`batch_flag_verdicts`].
+    pub flags_indeterminate: Vec<u64>,
     /// Per row: 0 valid, 1 incomplete, 2 invalid.
     pub validity: Vec<u8>,
-    /// Per row: the screen verdict code (0 negative, 1 positive, 2 indeterminate), or -1 where the
-    /// instrument defines no screen-positive rule.
-    pub screen_positive: Vec<i8>,
+    /// Per row: the screen verdict code (`verdictCode`: 0 negative, 1 positive, 2 indeterminate).
+    /// Empty when the instrument defines no screen-positive rule.
+    pub screen: Vec<u8>,
 }
 
 /// The mantissa that marks "not scored" in [`ScaleColumns`] (`i64::MIN`).
@@ -71,10 +84,19 @@ pub fn unscored_mantissa() -> i64 {
     UNSCORED
 }
 
-/// One flag of a batch result as a boolean column (`null`/`nil` if the instrument has no such flag).
+/// One flag of a batch result as a boolean column: `true` where the flag is **positive**; an
+/// indeterminate row reads `false` here, so use [`batch_flag_verdicts`] wherever "cannot tell"
+/// matters (`null`/`nil` if the instrument has no such flag).
 #[uniffi::export]
 pub fn batch_flag_column(result: &BatchResult, flag_id: String) -> Option<Vec<bool>> {
     to_core(result).flag_column(&flag_id)
+}
+
+/// One flag of a batch result as verdict codes per row (0 negative, 1 positive, 2 indeterminate;
+/// `null`/`nil` if the instrument has no such flag).
+#[uniffi::export]
+pub fn batch_flag_verdicts(result: &BatchResult, flag_id: String) -> Option<Vec<u8>> {
+    to_core(result).flag_verdicts(&flag_id)
 }
 
 fn to_core(r: &BatchResult) -> BatchColumns {
@@ -83,6 +105,7 @@ fn to_core(r: &BatchResult) -> BatchColumns {
         scales: Vec::new(),
         flag_ids: r.flag_ids.clone(),
         flags: r.flags.clone(),
+        flags_indeterminate: r.flags_indeterminate.clone(),
         validity: Vec::new(),
         ..BatchColumns::default()
     }
@@ -100,7 +123,11 @@ impl Instrument {
             input.refused = request.refused;
             input.durations = request.durations.as_deref();
             input.groups = request.row_group.as_deref().map(|row_group| BatchGroups { row_group, groups: &groups });
-            let out = self.inner.score_batch(&input)?;
+            input.code_map = request.code_map.as_deref().map(|m| &m.inner);
+            let out = match request.threads {
+                None | Some(1) => self.inner.score_batch(&input)?,
+                Some(n) => self.inner.score_batch_parallel(&input, n as usize)?,
+            };
             Ok(BatchResult {
                 n_rows: out.n_rows as u64,
                 scales: out
@@ -120,12 +147,9 @@ impl Instrument {
                     .collect(),
                 flag_ids: out.flag_ids,
                 flags: out.flags,
+                flags_indeterminate: out.flags_indeterminate,
                 validity: out.validity,
-                screen_positive: if out.screen.len() == out.n_rows {
-                    out.screen.iter().map(|&v| v as i8).collect()
-                } else {
-                    vec![-1; out.n_rows]
-                },
+                screen: out.screen,
             })
         })
     }

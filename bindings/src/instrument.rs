@@ -45,6 +45,13 @@ impl Catalog {
     pub fn instrument(&self, id: String) -> FfiResult<Arc<Instrument>> {
         guard(|| Ok(Instrument::wrap(self.inner.instrument(&id)?)))
     }
+    /// Verify a score report (e.g. one received from a client or a server) against this catalog:
+    /// known instrument and version, settings known, every value within its scale's range, bands,
+    /// flags and screen verdict consistent with the values. Errors are `evidence.*` codes with a
+    /// path into the report (`/instrument/id`, `/scales/0/raw`, `/flags`).
+    pub fn verify_report(&self, report: ScoreReport) -> FfiResult<()> {
+        guard(|| Ok(self.inner.verify_report(&report.into())?))
+    }
     /// The instrument with this id and the given setting options (`setting id → option id`).
     pub fn instrument_with(&self, id: String, settings: HashMap<String, String>) -> FfiResult<Arc<Instrument>> {
         guard(|| Ok(Instrument::wrap(self.inner.instrument_with(&id, &settings.into_iter().collect())?)))
@@ -126,12 +133,17 @@ impl Instrument {
         self.inner.to_json()
     }
 
+    /// Verify a report against this instrument (see `Catalog.verifyReport`; paths into the report).
+    pub fn verify_report(&self, report: ScoreReport) -> FfiResult<()> {
+        guard(|| Ok(self.inner.verify_report(&report.into())?))
+    }
     /// Score one response. An unknown item, a code that is not an option or an item answered twice
     /// is a `ChangkaixinError.Score` naming the item, never a silent zero.
     pub fn score(&self, response: Response) -> FfiResult<ScoreReport> {
         guard(|| Ok(self.inner.score(&response.into())?.into()))
     }
-    /// Score answers given in item order (one entry per item).
+    /// Score answers given in item order: one entry per item, or exactly one entry per **scored**
+    /// item (nine values for the PHQ-9, whose item 10 is unscored; unscored items are then missing).
     pub fn score_answers(&self, answers: Vec<Answer>) -> FfiResult<ScoreReport> {
         guard(|| {
             let answers: Vec<CoreAnswer> = answers.into_iter().map(Into::into).collect();
@@ -192,6 +204,8 @@ pub struct LicenseInfo {
 /// One response option.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct OptionInfo {
+    /// The stable option id (LOINC answer code or slug; `Answer.OptionId` takes it).
+    pub id: String,
     pub code: i64,
     pub value: i32,
     pub label: Option<Localized>,
@@ -280,6 +294,7 @@ pub struct SettingOptionInfo {
 
 fn option_info(o: &core_spec::OptionSpec) -> OptionInfo {
     OptionInfo {
+        id: o.effective_id(),
         code: o.code,
         value: o.value,
         label: o.label.clone(),

@@ -7,9 +7,13 @@
 //!   single-response scoring.
 //! - [`report`]: `Response` in, `ScoreReport` out (mirrors of the core records; decimals are the
 //!   custom type `Dec`, a string on the foreign side).
-//! - [`batch`]: columnar batch scoring from a byte buffer.
-//! - [`fhir`]: FHIR Questionnaire import, QuestionnaireResponse scoring, Observation export.
+//! - [`describe`]: `Instrument.describe()`, each item's code table and the scales, flags, screen rule.
+//! - [`recode`]: declared recodes (`CodeMapSpec` → checked `CodeMap`) for single and batch scoring.
+//! - [`batch`]: columnar batch scoring from a byte buffer (verdict codes 0/1/2 per row).
+//! - [`fhir`]: FHIR Questionnaire import and binding, QuestionnaireResponse scoring (with stored
+//!   totals), Observation export.
 //! - [`evidence`]: alert evidence about one student as typed records (`StudentEvidence` and its parts).
+//! - [`compliance`]: requirement packs and one school's compliance check, the report as typed records.
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
@@ -19,10 +23,13 @@ uniffi::setup_scaffolding!();
 
 pub mod alert;
 pub mod batch;
+pub mod compliance;
+pub mod describe;
 pub mod error;
 pub mod evidence;
 pub mod fhir;
 pub mod instrument;
+pub mod recode;
 pub mod report;
 
 pub use error::{ChangkaixinError, FfiResult};

@@ -6,7 +6,7 @@
 use crate::error::{ChangkaixinError, FfiResult};
 use changkaixin_core::decimal::Dec;
 use changkaixin_core::instrument::spec::{FlagLevel, Localized, Severity, ValidityVerdict};
-use changkaixin_core::scoring::report as core;
+use changkaixin_core::scoring::report::{self as core, Verdict};
 use changkaixin_core::ValidityStatus;
 use std::collections::{BTreeMap, HashMap};
 
@@ -66,11 +66,40 @@ pub enum ValidityStatus {
     Invalid,
 }
 
-/// One answer: an option code, missing (skipped / not shown) or refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+/// A three-valued verdict of a flag or of the screen-positive rule (core `Verdict`).
+///
+/// `Indeterminate` means the answers given do not decide it (items missing or refused): it is never
+/// a negative. Batch columns carry [`verdict_code`]: 0 negative, 1 positive, 2 indeterminate.
+#[uniffi::remote(Enum)]
+pub enum Verdict {
+    /// Determined negative: false for every possible answer to the unanswered items.
+    Negative,
+    /// Determined positive: true for every possible answer to the unanswered items.
+    Positive,
+    /// Not decidable from the answers given.
+    Indeterminate,
+}
+
+/// The batch code of a verdict: 0 negative, 1 positive, 2 indeterminate (the same in every binding).
+#[uniffi::export]
+pub fn verdict_code(verdict: Verdict) -> u8 {
+    verdict.code()
+}
+
+/// The verdict with this batch code (0, 1, 2), `null`/`nil` for any other byte.
+#[uniffi::export]
+pub fn verdict_from_code(code: u8) -> Option<Verdict> {
+    core::Verdict::from_code(code)
+}
+
+/// One answer: an option code, an option id, missing (skipped / not shown) or refused.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum Answer {
     /// The option code chosen.
     Code { code: i64 },
+    /// The stable id of the option chosen (a LOINC answer code such as `LA6568-5`, or a slug such
+    /// as `strongly_agree`; see `Instrument.describe()`). Never recoded by a code map.
+    OptionId { id: String },
     /// No answer.
     Missing,
     /// The respondent declined to answer.
@@ -81,6 +110,7 @@ impl From<Answer> for core::Answer {
     fn from(a: Answer) -> Self {
         match a {
             Answer::Code { code } => core::Answer::Code(code),
+            Answer::OptionId { id } => core::Answer::OptionId(id),
             Answer::Missing => core::Answer::Missing,
             Answer::Refused => core::Answer::Refused,
         }
@@ -91,9 +121,7 @@ impl From<core::Answer> for Answer {
     fn from(a: core::Answer) -> Self {
         match a {
             core::Answer::Code(code) => Answer::Code { code },
-            // Not produced by the core's own paths (FHIR scoring yields codes); an `OptionId`
-            // variant arrives with the binding's option-id support.
-            core::Answer::OptionId(_) => Answer::Missing,
+            core::Answer::OptionId(id) => Answer::OptionId { id },
             core::Answer::Missing => Answer::Missing,
             core::Answer::Refused => Answer::Refused,
         }
@@ -206,22 +234,39 @@ pub struct BandResult {
     pub source: Option<String>,
 }
 
-/// A flag that fired (e.g. PHQ-9 item 9).
+/// A flag that is positive or indeterminate (e.g. PHQ-9 item 9). `ScoreReport.flags` lists every
+/// flag whose verdict is positive **or** indeterminate, in spec order; a flag absent from the list
+/// is determined negative. Use `hasFlag` (positive only) or `flagVerdict` to read one.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct FlagResult {
     pub id: String,
+    /// `Positive` or `Indeterminate` (a negative flag is not listed).
+    pub verdict: Verdict,
     pub level: FlagLevel,
     pub label: Localized,
     pub reason: Localized,
     pub items: Vec<u32>,
+    /// When indeterminate: the missing items that leave the flag undecided.
+    #[uniffi(default)]
+    pub missing_items: Vec<u32>,
+    /// When indeterminate: the refused items that leave the flag undecided.
+    #[uniffi(default)]
+    pub refused_items: Vec<u32>,
     pub evidence: Vec<String>,
     pub source: String,
 }
 
-/// The overall screen-positive verdict.
+/// The overall screen verdict: positive, negative or indeterminate (never a bool, so "cannot tell"
+/// cannot be read as negative).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ScreenPositiveResult {
-    pub positive: bool,
+    pub verdict: Verdict,
+    /// When indeterminate: the missing items whose absence makes the verdict undecidable.
+    #[uniffi(default)]
+    pub missing_items: Vec<u32>,
+    /// When indeterminate: the refused items whose absence makes the verdict undecidable.
+    #[uniffi(default)]
+    pub refused_items: Vec<u32>,
     pub reason: Localized,
     pub evidence: Vec<String>,
     pub source: String,
@@ -237,9 +282,17 @@ impl ScoreReport {
     pub fn scale(&self, id: String) -> Option<ScaleResult> {
         core::ScoreReport::from(self.clone()).scale(&id).cloned().map(Into::into)
     }
-    /// Whether the flag with this id fired.
+    /// Whether the flag with this id is **positive** (an indeterminate flag is not; see `flagVerdict`).
     pub fn has_flag(&self, id: String) -> bool {
         core::ScoreReport::from(self.clone()).has_flag(&id)
+    }
+    /// The verdict of the flag with this id: positive, indeterminate, or negative when it is not listed.
+    pub fn flag_verdict(&self, id: String) -> Verdict {
+        core::ScoreReport::from(self.clone()).flag_verdict(&id)
+    }
+    /// The screen verdict, `null`/`nil` where the instrument defines no screen-positive rule.
+    pub fn screen_verdict(&self) -> Option<Verdict> {
+        core::ScoreReport::from(self.clone()).screen_verdict()
     }
 }
 
@@ -266,6 +319,16 @@ pub fn response_from_json(json: String) -> FfiResult<Response> {
 
 fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
+}
+
+impl From<InstrumentRef> for core::InstrumentRef {
+    fn from(i: InstrumentRef) -> Self {
+        core::InstrumentRef {
+            id: i.id,
+            version: i.version,
+            settings: sorted(i.settings),
+        }
+    }
 }
 
 impl From<core::ScoreReport> for ScoreReport {
@@ -300,19 +363,23 @@ impl From<core::ScoreReport> for ScoreReport {
             flags: r
                 .flags
                 .into_iter()
-                .filter(|f| f.verdict == core::Verdict::Positive) // until the records carry verdicts
                 .map(|f| FlagResult {
                     id: f.id,
+                    verdict: f.verdict,
                     level: f.level,
                     label: f.label,
                     reason: f.reason,
                     items: f.items,
+                    missing_items: f.missing_items,
+                    refused_items: f.refused_items,
                     evidence: f.evidence,
                     source: f.source,
                 })
                 .collect(),
             screen_positive: r.screen_positive.map(|s| ScreenPositiveResult {
-                positive: s.verdict == core::Verdict::Positive,
+                verdict: s.verdict,
+                missing_items: s.missing_items,
+                refused_items: s.refused_items,
                 reason: s.reason,
                 evidence: s.evidence,
                 source: s.source,
@@ -405,21 +472,21 @@ impl From<ScoreReport> for core::ScoreReport {
                 .into_iter()
                 .map(|f| core::FlagResult {
                     id: f.id,
-                    verdict: core::Verdict::Positive,
+                    verdict: f.verdict,
                     level: f.level,
                     label: f.label,
                     reason: f.reason,
                     items: f.items,
-                    missing_items: Vec::new(),
-                    refused_items: Vec::new(),
+                    missing_items: f.missing_items,
+                    refused_items: f.refused_items,
                     evidence: f.evidence,
                     source: f.source,
                 })
                 .collect(),
             screen_positive: r.screen_positive.map(|s| core::ScreenPositiveResult {
-                verdict: if s.positive { core::Verdict::Positive } else { core::Verdict::Negative },
-                missing_items: Vec::new(),
-                refused_items: Vec::new(),
+                verdict: s.verdict,
+                missing_items: s.missing_items,
+                refused_items: s.refused_items,
                 reason: s.reason,
                 evidence: s.evidence,
                 source: s.source,

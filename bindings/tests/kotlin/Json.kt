@@ -181,6 +181,7 @@ private class Obj(val m: Map<String, Any?>, val path: String, known: Set<String>
     fun objs(k: String, known: Set<String>): List<Obj> = list(k).mapIndexed { i, v ->
         Obj(v as? Map<String, Any?> ?: throw TypedJsonError("$path/$k/$i: expected an object"), "$path/$k/$i", known)
     }
+    fun u32s(k: String): List<UInt> = list(k).mapIndexed { i, v -> (v as? BigInteger ?: throw TypedJsonError("$path/$k/$i: expected an integer")).toLong().toUInt() }
     fun strs(k: String): List<String> = list(k).mapIndexed { i, v -> v as? String ?: throw TypedJsonError("$path/$k/$i: expected a string") }
     fun strMap(k: String): Map<String, String> {
         if (!has(k)) return emptyMap()
@@ -230,12 +231,13 @@ fun typedReport(v: Any?, path: String = ""): ScoreReport {
                 unscoredReason = s.optStr("unscored_reason"),
             )
         },
-        flags = r.objs("flags", setOf("id", "level", "label", "reason", "items", "evidence", "source")).map { f ->
-            FlagResult(id = f.str("id"), level = wire(f, "level"), label = localized(f.obj("label", LOCALIZED)), reason = localized(f.obj("reason", LOCALIZED)),
-                items = f.list("items").map { (it as BigInteger).toLong().toUInt() }, evidence = f.strs("evidence"), source = f.str("source"))
+        flags = r.objs("flags", setOf("id", "verdict", "level", "label", "reason", "items", "missing_items", "refused_items", "evidence", "source")).map { f ->
+            FlagResult(id = f.str("id"), verdict = wire(f, "verdict"), level = wire(f, "level"), label = localized(f.obj("label", LOCALIZED)), reason = localized(f.obj("reason", LOCALIZED)),
+                items = f.u32s("items"), missingItems = f.u32s("missing_items"), refusedItems = f.u32s("refused_items"), evidence = f.strs("evidence"), source = f.str("source"))
         },
-        screenPositive = r.optObj("screen_positive", setOf("positive", "reason", "evidence", "source"))?.let { p ->
-            ScreenPositiveResult(positive = p.bool("positive"), reason = localized(p.obj("reason", LOCALIZED)), evidence = p.strs("evidence"), source = p.str("source"))
+        screenPositive = r.optObj("screen_positive", setOf("verdict", "missing_items", "refused_items", "reason", "evidence", "source"))?.let { p ->
+            ScreenPositiveResult(verdict = wire(p, "verdict"), missingItems = p.u32s("missing_items"), refusedItems = p.u32s("refused_items"),
+                reason = localized(p.obj("reason", LOCALIZED)), evidence = p.strs("evidence"), source = p.str("source"))
         },
     )
 }
@@ -247,8 +249,10 @@ fun typedEvidence(v: Any?): StudentEvidence {
         setOf("student", "screenings", "observations", "life_events", "clinical", "agency_notices", "special_periods", "previous", "reviews", "completed_actions"))
     return StudentEvidence(
         student = e.str("student"),
-        screenings = e.objs("screenings", setOf("id", "at", "report")).map {
-            Screening(id = it.optStr("id"), at = it.str("at"), report = typedReport(it.m["report"], "${it.path}/report"))
+        screenings = e.objs("screenings", setOf("id", "at", "report", "instrument", "response")).map {
+            Screening(id = it.optStr("id"), at = it.str("at"), report = if (it.has("report")) typedReport(it.m["report"], "${it.path}/report") else null,
+                instrument = it.optObj("instrument", setOf("id", "version", "settings"))?.let { i -> InstrumentRef(id = i.str("id"), version = i.str("version"), settings = i.strMap("settings")) },
+                response = it.optObj("response", setOf("answers", "started_at", "finished_at", "group"))?.let { r -> typedResponse(r.m) })
         },
         observations = e.objs("observations", setOf("id", "category", "at", "observed_by")).map {
             StaffObservation(id = it.optStr("id"), category = it.str("category"), at = it.str("at"), observedBy = person(it.obj("observed_by", PERSON)))
@@ -265,8 +269,10 @@ fun typedEvidence(v: Any?): StudentEvidence {
         specialPeriods = e.objs("special_periods", setOf("kind", "from", "to")).map {
             SpecialPeriod(kind = it.str("kind"), from = it.str("from"), to = it.str("to"))
         },
-        previous = e.optObj("previous", setOf("tier", "since", "confirmed_by"))?.let {
-            PreviousTier(tier = it.str("tier"), since = it.str("since"), confirmedBy = it.optObj("confirmed_by", PERSON)?.let(::person))
+        previous = e.optObj("previous", setOf("tier", "since", "confirmed_by", "raised_by", "reason"))?.let {
+            PreviousTier(tier = it.str("tier"), since = it.str("since"), confirmedBy = it.optObj("confirmed_by", PERSON)?.let(::person),
+                raisedBy = it.objs("raised_by", setOf("rule", "since", "sources")).map { r -> RaisedBy(rule = r.str("rule"), since = r.str("since"), sources = r.strs("sources")) },
+                reason = it.optStr("reason"))
         },
         reviews = e.objs("reviews", setOf("id", "by", "at", "from_tier", "to_tier", "reason")).map {
             Review(id = it.optStr("id"), by = person(it.obj("by", PERSON)), at = it.str("at"), fromTier = it.str("from_tier"), toTier = it.str("to_tier"), reason = it.str("reason"))

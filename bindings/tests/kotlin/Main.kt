@@ -24,17 +24,32 @@ fun <T> expectError(code: String, body: () -> T): ChangkaixinException? =
         e
     }
 
-/** The typed Response built from a vector's JSON response (answers: int code, null, "refused", "missing"). */
+/** One typed answer from a vector's JSON answer (int code, option id string, null, "refused", "missing"). */
+fun typedAnswer(v: Any?): Answer = when (v) {
+    null, "missing" -> Answer.Missing
+    "refused" -> Answer.Refused
+    is BigInteger -> Answer.Code(v.toLong())
+    is String -> Answer.OptionId(v)
+    else -> error("answer not representable: $v")
+}
+
+/** The typed recode from a vector's `code_map` (targets: option code or option id). */
+@Suppress("UNCHECKED_CAST")
+fun typedCodeMap(v: Map<String, Any?>): CodeMapSpec {
+    fun target(t: Any?): OptionTarget = when (t) {
+        is BigInteger -> OptionTarget.Code(t.toLong())
+        is String -> OptionTarget.Id(t)
+        else -> error("code map target not representable: $t")
+    }
+    fun table(m: Any?): Map<String, OptionTarget> = (m as Map<String, Any?>).mapValues { (_, t) -> target(t) }
+    check(v.keys.all { it == "all" || it == "items" }) { "code map keys ${v.keys}" }
+    return CodeMapSpec(all = v["all"]?.let(::table), items = ((v["items"] as Map<String, Any?>?) ?: emptyMap()).mapValues { (_, m) -> table(m) })
+}
+
+/** The typed Response built from a vector's JSON response. */
 fun typedResponse(r: Map<String, Any?>): Response {
     @Suppress("UNCHECKED_CAST")
-    val answers = (r["answers"] as Map<String, Any?>? ?: emptyMap()).mapValues { (_, v) ->
-        when (v) {
-            null, "missing" -> Answer.Missing
-            "refused" -> Answer.Refused
-            is BigInteger -> Answer.Code(v.toLong())
-            else -> error("answer not representable: $v")
-        }
-    }
+    val answers = (r["answers"] as Map<String, Any?>? ?: emptyMap()).mapValues { (_, v) -> typedAnswer(v) }
     @Suppress("UNCHECKED_CAST")
     val group = (r["group"] as Map<String, String>?) ?: emptyMap()
     return Response(answers, r["started_at"] as String?, r["finished_at"] as String?, group)
@@ -49,6 +64,8 @@ fun itemOf(e: ChangkaixinException): UInt? = when (e) {
     is ChangkaixinException.Policy -> e.item
     is ChangkaixinException.Evidence -> e.item
     is ChangkaixinException.Time -> e.item
+    is ChangkaixinException.Compliance -> e.item
+    is ChangkaixinException.Facts -> e.item
     is ChangkaixinException.Internal -> null
 }
 
@@ -61,6 +78,8 @@ fun rowOf(e: ChangkaixinException): ULong? = when (e) {
     is ChangkaixinException.Policy -> e.row
     is ChangkaixinException.Evidence -> e.row
     is ChangkaixinException.Time -> e.row
+    is ChangkaixinException.Compliance -> e.row
+    is ChangkaixinException.Facts -> e.row
     is ChangkaixinException.Internal -> null
 }
 
@@ -103,9 +122,41 @@ fun spotCheck(name: String, rep: ScoreReport, want: Map<String, Any?>) {
     val flags = want["flags"] as List<Map<String, Any?>>
     check(rep.flags.map { it.id } == flags.map { it["id"] }) { "$name: flags" }
     check(rep.flags.map { it.level.name.lowercase() } == flags.map { it["level"] }) { "$name: flag levels" }
-    for (f in rep.flags) check(rep.hasFlag(f.id)) { "$name: hasFlag(${f.id})" }
+    check(rep.flags.map { it.verdict.name.lowercase() } == flags.map { it["verdict"] }) { "$name: flag verdicts" }
+    check(rep.flags.map { it.missingItems.map(UInt::toString) to it.refusedItems.map(UInt::toString) } ==
+        flags.map { f -> ((f["missing_items"] as List<Any?>?) ?: emptyList()).map(Any?::toString) to ((f["refused_items"] as List<Any?>?) ?: emptyList()).map(Any?::toString) }) { "$name: flag missing/refused items" }
+    for (f in rep.flags) {
+        // Positive reads as hasFlag; indeterminate never does.
+        check(rep.hasFlag(f.id) == (f.verdict == Verdict.POSITIVE) && rep.flagVerdict(f.id) == f.verdict) { "$name: hasFlag/flagVerdict(${f.id})" }
+    }
     val sp = want["screen_positive"] as Map<String, Any?>?
-    check(rep.screenPositive?.positive == sp?.get("positive")) { "$name: screen_positive" }
+    check(rep.screenPositive?.verdict?.name?.lowercase() == sp?.get("verdict") && rep.screenVerdict() == rep.screenPositive?.verdict) { "$name: screen verdict" }
+    check(rep.screenPositive?.missingItems?.map(UInt::toString) == sp?.let { ((it["missing_items"] as List<Any?>?) ?: emptyList()).map(Any?::toString) } &&
+        rep.screenPositive?.refusedItems?.map(UInt::toString) == sp?.let { ((it["refused_items"] as List<Any?>?) ?: emptyList()).map(Any?::toString) }) { "$name: screen missing/refused items" }
+}
+
+/** The hand-written expectations (`expect`) against the typed report: validity, scales, positive and indeterminate flags, screen verdict. */
+@Suppress("UNCHECKED_CAST")
+fun checkExpect(name: String, rep: ScoreReport, expect: Map<String, Any?>) {
+    expect["validity"]?.let { check(rep.validity.status.name.lowercase() == it) { "$name: expect validity $it, got ${rep.validity.status}" } }
+    for ((id, w) in (expect["scales"] as Map<String, Map<String, Any?>>?) ?: emptyMap()) {
+        val got = rep.scale(id)
+        check(got != null) { "$name: expect scale $id" }
+        if (w.containsKey("raw")) check(got?.raw == w["raw"]) { "$name: expect $id raw ${w["raw"]}, got ${got?.raw}" }
+        if (w.containsKey("band")) check(got?.band?.id == w["band"]) { "$name: expect $id band ${w["band"]}, got ${got?.band?.id}" }
+    }
+    if (expect.containsKey("flags") || expect.containsKey("flags_indeterminate")) {
+        val pos = ((expect["flags"] as List<String>?) ?: emptyList()).toSet()
+        val ind = ((expect["flags_indeterminate"] as List<String>?) ?: emptyList()).toSet()
+        check(rep.flags.filter { it.verdict == Verdict.POSITIVE }.map { it.id }.toSet() == pos) { "$name: expect positive flags $pos" }
+        check(rep.flags.filter { it.verdict == Verdict.INDETERMINATE }.map { it.id }.toSet() == ind) { "$name: expect indeterminate flags $ind" }
+        for (id in ind) check(!rep.hasFlag(id) && rep.flagVerdict(id) == Verdict.INDETERMINATE) { "$name: indeterminate $id must not read as a flag or as negative" }
+    }
+    expect["screen_positive"]?.let { w ->
+        check(w is String && rep.screenVerdict()?.name?.lowercase() == w) { "$name: expect screen $w, got ${rep.screenVerdict()}" }
+    }
+    expect["screen_missing_items"]?.let { w -> check(rep.screenPositive?.missingItems?.map(UInt::toString) == (w as List<Any?>).map(Any?::toString)) { "$name: screen missing items" } }
+    expect["screen_refused_items"]?.let { w -> check(rep.screenPositive?.refusedItems?.map(UInt::toString) == (w as List<Any?>).map(Any?::toString)) { "$name: screen refused items" } }
 }
 
 @Suppress("UNCHECKED_CAST")
@@ -130,9 +181,26 @@ fun replayVectors(root: File): Int {
                 check(wantErr != null && e.errorCode() == wantErr["code"]) { "$name: cannot load instrument: ${e.message}" }
                 continue
             }
-            val responseMap = case["response"] as Map<String, Any?>
+            val responseMap = case["response"] as Map<String, Any?>?
+            val answersList = (case["answers_list"] as List<Any?>?)?.map(::typedAnswer)
+            val codeMapJson = case["code_map"] as Map<String, Any?>?
             try {
-                val rep = inst.score(typedResponse(responseMap))
+                // The recode is checked by the core, typed and from JSON alike.
+                val map = codeMapJson?.let { cm ->
+                    val typed = try { inst.codeMap(typedCodeMap(cm)) } catch (e: ChangkaixinException) {
+                        val j = try { inst.codeMapJson(canonical(cm)); null } catch (j: ChangkaixinException) { j }
+                        check(j != null && canonical(errorJson(j)) == canonical(errorJson(e))) { "$name: codeMapJson error differs" }
+                        throw e
+                    }
+                    check(typed.instrument() == inst.id()) { "$name: code map instrument" }
+                    typed
+                }
+                val rep = when {
+                    answersList != null && map != null -> inst.scoreAnswersWithCodeMap(answersList, map)
+                    answersList != null -> inst.scoreAnswers(answersList)
+                    map != null -> inst.scoreWithCodeMap(typedResponse(responseMap!!), map)
+                    else -> inst.score(typedResponse(responseMap!!))
+                }
                 check(wantErr == null) { "$name: expected error $wantErr, got a report" }
                 if (wantErr != null) continue
                 val want = case["report"]
@@ -141,8 +209,17 @@ fun replayVectors(root: File): Int {
                     "$name: report differs\n  want ${canonical(want)}\n  got  ${canonical(parseJson(rep.toJson()))}"
                 }
                 spotCheck(name, rep, want as Map<String, Any?>)
-                // The JSON-in / JSON-out helper gives the same bytes.
-                check(canonical(parseJson(inst.scoreJsonToJson(canonical(responseMap)))) == canonical(want)) { "$name: JSON helper differs" }
+                (case["expect"] as Map<String, Any?>?)?.let { checkExpect(name, rep, it) }
+                // The typed report read back from the stored JSON equals the one scored.
+                check(runCatching { typedReport(want) }.getOrNull() == rep && scoreReportFromJson(canonical(want)) == rep) { "$name: typed report from the stored JSON differs" }
+                if (map != null) {
+                    val viaJson = inst.codeMapJson(canonical(codeMapJson))
+                    val again = if (answersList != null) inst.scoreAnswersWithCodeMap(answersList, viaJson) else inst.scoreWithCodeMap(typedResponse(responseMap!!), viaJson)
+                    check(again == rep) { "$name: codeMapJson gives another report" }
+                } else if (responseMap != null) {
+                    // The JSON-in / JSON-out helper gives the same bytes.
+                    check(canonical(parseJson(inst.scoreJsonToJson(canonical(responseMap)))) == canonical(want)) { "$name: JSON helper differs" }
+                }
             } catch (e: ChangkaixinException) {
                 check(wantErr != null) { "$name: unexpected error ${e.message}" }
                 if (wantErr == null) continue
@@ -194,6 +271,20 @@ fun replayAlertVectors(root: File): Int {
                 check(d.tier().id == expect["tier"] && d.change().name.lowercase() == expect["change"]) { "$name: tier ${d.tier().id} ${d.change()}" }
                 check(d.firedRules().map { it.rule }.toSet() == (expect["rules"] as List<String>).toSet()) { "$name: rules ${d.firedRules().map { it.rule }}" }
                 check(d.heldBy() == expect["held_by"]) { "$name: held_by ${d.heldBy()}" }
+                // A held tier cites its grounds: the rules that raised it and when, the tier's sources, dwell end, reviewers.
+                val wh = want["held_by"] as Map<String, Any?>?
+                val h = d.held()
+                check((h == null) == (wh == null) && h?.reason == wh?.get("reason") && h?.message?.zh == (wh?.get("message") as Map<String, Any?>?)?.get("zh") &&
+                    h?.raisedBy?.map { listOf(it.rule, it.tier, it.since, it.sources.map { s -> s.id }) } == (wh?.get("raised_by") as List<Map<String, Any?>>?).let { l -> if (wh == null) null else (l ?: emptyList()).map { listOf(it["rule"], it["tier"], it["since"], (it["sources"] as List<Map<String, Any?>>).map { s -> s["id"] }) } } &&
+                    h?.recordedReason == wh?.get("recorded_reason") && h?.dwellUntil == wh?.get("dwell_until") &&
+                    h?.tierSources?.map { it.id } == (wh?.get("tier_sources") as List<Map<String, Any?>>?)?.map { it["id"] } &&
+                    h?.reviewBy?.map { it.id } == (wh?.get("review_by") as List<Map<String, Any?>>?)?.map { it["id"] }) { "$name: held grounds $h" }
+                if (d.tier().index > 0u) check(d.firedRules().isNotEmpty() || (h != null && (h.raisedBy.isNotEmpty() || h.tierSources.isNotEmpty()))) { "$name: a tier above none cites its grounds" }
+                // Report-form screenings verify on their own, answers-form ones score as the engine scores them.
+                for (sc in evidence.screenings) {
+                    sc.report?.let { r -> policy.verifyReport(r) }
+                    if (sc.instrument != null && sc.response != null) check(policy.scoreScreening(sc.instrument!!, sc.response!!).instrument.id == sc.instrument!!.id) { "$name: scoreScreening" }
+                }
                 // Typed accessors agree with the stored document.
                 check(d.student() == want["student"] && d.evaluatedAt() == want["evaluated_at"] && d.tierSince() == want["tier_since"]) { "$name: student/times" }
                 check(d.tier().index.toString() == (want["tier"] as Map<String, Any?>)["index"].toString() && d.ruleTier().id == (want["rule_tier"] as Map<String, Any?>)["id"]) { "$name: tier refs" }
@@ -208,7 +299,8 @@ fun replayAlertVectors(root: File): Int {
             } catch (e: ChangkaixinException) {
                 // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
-                check(e is ChangkaixinException.Evidence) { "$name: error category ${e::class.simpleName}" }
+                // Evidence is verified (`evidence.*`); answers that do not fit their instrument keep their `score.*` code.
+                check(e is ChangkaixinException.Evidence || (e is ChangkaixinException.Score && e.path.startsWith("/screenings/"))) { "$name: error category ${e::class.simpleName}" }
                 val j = try { policy.evaluateJson(evidenceJson, at); null } catch (j: ChangkaixinException) { j }
                 check(j != null && j.errorCode() == e.errorCode() && j.errorPath() == e.errorPath()) { "$name: evaluateJson error differs" }
             }
@@ -233,6 +325,248 @@ fun replayAlertVectors(root: File): Int {
     }
     return cases
 }
+
+/** A stored total as the core serialises it (absent optionals are absent). */
+fun storedTotalJson(t: StoredTotal): Map<String, Any?> {
+    val m = linkedMapOf<String, Any?>("link_id" to t.linkId, "path" to t.path, "status" to t.status.name.lowercase())
+    t.scale?.let { m["scale"] = it }
+    t.stored?.let { m["stored"] = it }
+    t.recomputed?.let { m["recomputed"] = it }
+    return m
+}
+
+/** Replays tests/vectors/fhir (docs/golden-vectors.md, "FHIR vectors"): import, bind, detailed scoring, export. */
+@Suppress("UNCHECKED_CAST")
+fun replayFhirVectors(root: File): Int {
+    val files = File(root, "tests/vectors/fhir").listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name } ?: return 0
+    val catalog = Catalog.builtin()
+    var cases = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "fhir") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            // The files' text, unchanged (FHIR decimals are read from their literal text).
+            val questionnaire = (case["questionnaire_file"] as String?)?.let { File(root, it).readText() }
+            val responseText = (case["response_file"] as String?)?.let { File(root, it).readText() }
+            val out = linkedMapOf<String, Any?>()
+            var stage = ""
+            var error: ChangkaixinException? = null
+            try {
+                stage = "import"
+                var imported: Instrument? = null
+                if (questionnaire != null) {
+                    val spec = importQuestionnaire(questionnaire)
+                    out["spec"] = parseJson(spec)
+                    if (case["instrument"] == "import") {
+                        imported = Instrument.fromJson(spec, emptyMap())
+                        // The one-call import compiles the same instrument.
+                        check(Instrument.fromFhirQuestionnaire(questionnaire).specJson() == imported.specJson()) { "$name: fromFhirQuestionnaire differs" }
+                    }
+                }
+                val named = case["instrument"] as String
+                val inst = when {
+                    named == "import" -> imported!!
+                    named.startsWith("bind:") -> { stage = "bind"; catalog.instrument(named.removePrefix("bind:")).bindQuestionnaire(questionnaire!!) }
+                    else -> catalog.instrument(named)
+                }
+                if (responseText != null) {
+                    stage = "score"
+                    val scored = inst.scoreQuestionnaireResponseDetailed(responseText)
+                    out["report"] = parseJson(scored.report.toJson())
+                    out["stored_totals"] = scored.storedTotals.map(::storedTotalJson)
+                    check(inst.scoreQuestionnaireResponse(responseText) == scored.report) { "$name: scoreQuestionnaireResponse differs from the detailed call" }
+                    (case["export"] as Map<String, String>?)?.let { x ->
+                        stage = "export"
+                        out["observation"] = parseJson(inst.exportObservation(scored.report, x["scale"]!!, x["subject"]!!, x["effective"]!!))
+                    }
+                }
+            } catch (e: ChangkaixinException) {
+                error = e
+                out["error"] = errorJson(e)
+            }
+            val wantErr = case["expect_error"] as Map<String, Any?>?
+            val err = error
+            if (wantErr != null) {
+                check(err != null && wantErr["stage"] == stage && wantErr["code"] == err.errorCode() &&
+                    (wantErr["path"] == null || wantErr["path"] == err.errorPath()) &&
+                    (wantErr["item"] == null || wantErr["item"].toString() == itemOf(err).toString())) { "$name: expected error $wantErr, got $stage ${err?.let(::errorJson)}" }
+                check(err is ChangkaixinException.Fhir || err is ChangkaixinException.Spec || err is ChangkaixinException.Score) { "$name: error category" }
+            } else check(err == null) { "$name: unexpected error at $stage: ${err?.message}" }
+            for (key in listOf("spec", "report", "stored_totals", "observation", "error")) {
+                check(canonical(case[key]) == canonical(out[key])) { "$name: $key differs\n  want ${canonical(case[key])}\n  got  ${canonical(out[key])}" }
+            }
+            (case["expect"] as Map<String, Any?>?)?.let { expect ->
+                val rep = out["report"]?.let { typedReport(it) }
+                val total = rep?.scale("total")
+                if (expect.containsKey("total")) check(total?.raw == expect["total"]) { "$name: total ${total?.raw}" }
+                if (expect.containsKey("band")) check(total?.band?.id == expect["band"]) { "$name: band ${total?.band?.id}" }
+                expect["validity"]?.let { check(rep?.validity?.status?.name?.lowercase() == it) { "$name: validity" } }
+                expect["answered"]?.let { check(rep?.items?.answered?.toString() == it.toString()) { "$name: answered" } }
+                expect["item9_flag"]?.let { check((rep?.hasFlag("item9_self_harm") == true) == it) { "$name: item9 flag" } }
+                (expect["stored_totals"] as List<Map<String, Any?>>?)?.let { w ->
+                    val got = out["stored_totals"] as List<Map<String, Any?>>? ?: emptyList()
+                    check(got.size == w.size && w.zip(got).all { (a, b) -> listOf("link_id", "stored", "status").all { a[it] == b[it] } }) { "$name: stored totals $got" }
+                }
+                (expect["observation"] as Map<String, Any?>?)?.let { w ->
+                    val obs = out["observation"] as Map<String, Any?>?
+                    val code = ((obs?.get("code") as Map<String, Any?>?)?.get("coding") as List<Map<String, Any?>>?)?.firstOrNull()?.get("code")
+                    val value = obs?.get("valueInteger") ?: (obs?.get("valueQuantity") as Map<String, Any?>?)?.get("value")
+                    check(code == w["code"] && value?.toString() == w["value"]) { "$name: observation $code $value" }
+                }
+            }
+        }
+    }
+    return cases
+}
+
+/** Three-valued verdicts, option ids, recodes, positional lists, describe(), batch verdict columns. */
+fun verdictsAndCodes(root: File) {
+    val catalog = Catalog.builtin()
+    // Batch codes of the verdicts are the documented 0/1/2, both ways.
+    check(listOf(Verdict.NEGATIVE, Verdict.POSITIVE, Verdict.INDETERMINATE).map { verdictCode(it) } == listOf<UByte>(0u, 1u, 2u)) { "verdict codes" }
+    check(verdictFromCode(2u) == Verdict.INDETERMINATE && verdictFromCode(0u) == Verdict.NEGATIVE && verdictFromCode(3u) == null) { "verdict from code" }
+    // An ASQ with item 2 unanswered: the screen cannot be decided, and nothing reads as negative.
+    val asq = catalog.instrument("asq")
+    val r = asq.score(Response(mapOf("1" to Answer.Code(0), "3" to Answer.Code(0), "4" to Answer.Code(0))))
+    check(r.screenVerdict() == Verdict.INDETERMINATE && r.screenPositive?.verdict == Verdict.INDETERMINATE && r.screenPositive?.missingItems == listOf(2u)) { "ASQ indeterminate ${r.screenPositive}" }
+    check(r.flags.isNotEmpty() && r.flags.all { it.verdict == Verdict.INDETERMINATE && !r.hasFlag(it.id) && r.flagVerdict(it.id) == Verdict.INDETERMINATE }) { "ASQ flags indeterminate ${r.flags}" }
+    val phq9 = catalog.instrument("phq9")
+    check(phq9.score(Response(mapOf("1" to Answer.Code(0)))).flagVerdict("no_such_flag") == Verdict.NEGATIVE) { "unlisted flag is negative" }
+    // Answers by option id (LOINC answer codes for the PHQ-9) score like the codes.
+    val byId = phq9.score(Response((1..9).associate { "$it" to Answer.OptionId("LA6571-9") }))
+    check(byId.scale("total")!!.raw == "27" && byId.hasFlag("item9_self_harm")) { "option ids ${byId.scale("total")}" }
+    expectError("score.unknown_option") { phq9.score(Response(mapOf("1" to Answer.OptionId("no_such_option")))) }
+    // Nine values for the nine scored items (item 10 is the unscored difficulty question).
+    val nine = phq9.scoreAnswers(List(9) { Answer.Code(1) })
+    check(nine.scale("total")!!.raw == "9" && nine == phq9.scoreAnswers(List(9) { Answer.Code(1) } + Answer.Missing)) { "scored-items-only list" }
+    // describe(): the code tables as records, and the core's stable text.
+    val rses = catalog.instrument("rses")
+    val d = rses.describe()
+    val o = d.items[1].options[0]
+    check(d.id == "rses" && d.items.size == 10 && o.code == 0L && o.id == "strongly_agree" && o.value == 0 && d.items[1].reverse) { "describe ${d.items[1]}" }
+    check(rses.describeText().contains("items 2, 5, 6, 8, 9") && rses.describeText().startsWith("rses ")) { "describe text" }
+    check(phq9.describe().screenPositive != null && phq9.describe().flags.any { it.id == "item9_self_harm" && it.level == FlagLevel.CRITICAL }) { "describe flags" }
+    check(when (val opts = phq9.info().items[0].options) { is ItemOptions.Named -> phq9.info().optionSets[opts.name]!!; is ItemOptions.Inline -> opts.options }
+        .map { it.id } == listOf("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")) { "option ids in info" }
+    // A declared recode: an export that numbers the RSES answers 1..4 from "strongly disagree".
+    val spec = CodeMapSpec(all = mapOf("1" to OptionTarget.Id("strongly_disagree"), "2" to OptionTarget.Id("disagree"), "3" to OptionTarget.Id("agree"), "4" to OptionTarget.Id("strongly_agree")))
+    val map = rses.codeMap(spec)
+    check(map.instrument() == "rses") { "code map instrument" }
+    val allSa = rses.scoreWithCodeMap(Response((1..10).associate { "$it" to Answer.Code(4) }), map)
+    check(allSa.scale("total")!!.raw == "15") { "recoded RSES ${allSa.scale("total")}" }
+    check(rses.scoreAnswersWithCodeMap(List(10) { Answer.Code(4) }, map) == allSa) { "recoded positional" }
+    val mapJson = rses.codeMapJson("{\"all\": {\"1\": \"strongly_disagree\", \"2\": \"disagree\", \"3\": \"agree\", \"4\": \"strongly_agree\"}}")
+    check(rses.scoreWithCodeMap(Response((1..10).associate { "$it" to Answer.Code(4) }), mapJson) == allSa) { "code map from JSON" }
+    expectError("score.code_map_not_bijective") { rses.codeMap(CodeMapSpec(all = mapOf("1" to OptionTarget.Code(0), "2" to OptionTarget.Code(0)))) }
+    expectError("score.code_map_invalid") { rses.codeMapJson("{\"al\": {}}") }
+    expectError("score.code_map_mismatch") { phq9.scoreWithCodeMap(Response(emptyMap()), map) }
+    // Batch: the recode, the parallel path, and verdict codes per row (indeterminate is not false).
+    val codes = ByteArray(30) { 4 }
+    val batch = rses.scoreBatch(BatchRequest(codes, 10u, -1, codeMap = map))
+    check(batch.scales.first { it.id == "total" }.raw == listOf(15L, 15L, 15L)) { "recoded batch ${batch.scales.first().raw}" }
+    // (ByteArray fields compare by identity in data classes: compare their contents.)
+    fun key(b: BatchResult) = listOf(b.nRows, b.scales, b.flagIds, b.flags, b.flagsIndeterminate, b.validity.toList(), b.screen.toList())
+    check(key(rses.scoreBatch(BatchRequest(codes, 10u, -1, codeMap = map, threads = 0u))) == key(batch)) { "parallel batch equals single" }
+    val asqRows = byteArrayOf(0, -1, 0, 0, -1, 1, 0, 0, 0, -1, 0, 0, 0, 0, -1)
+    val ab = asq.scoreBatch(BatchRequest(asqRows, 5u, -1, threads = 2u))
+    check(ab.screen.toList() == listOf<Byte>(2, 1, 0)) { "ASQ batch screen codes ${ab.screen.toList()}" }
+    check(batchFlagVerdicts(ab, "positive")?.toList() == listOf<Byte>(2, 1, 0) && batchFlagColumn(ab, "positive") == listOf(false, true, false)) { "ASQ batch flag verdicts ${batchFlagVerdicts(ab, "positive")?.toList()}" }
+    check(ab.flagsIndeterminate.size == 3 && batchFlagVerdicts(ab, "nope") == null) { "flags_indeterminate" }
+    check(rses.scoreBatch(BatchRequest(ByteArray(30) { 3 }, 10u, -1)).screen.isEmpty()) { "no screen rule: empty screen column" }
+}
+
+/** Replays tests/vectors/compliance: the report bytes, the typed records against them, the hand-written expectations and invariants. */
+@Suppress("UNCHECKED_CAST")
+fun replayComplianceVectors(root: File): Int {
+    val files = File(root, "tests/vectors/compliance").listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name } ?: return 0
+    var cases = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "compliance") { "${file.name}: format" }
+        val packId = (doc["pack"] as String).removePrefix("builtin:")
+        val pack = CompliancePack.builtin(packId)
+        check(pack.id() == packId && pack.version().isNotEmpty() && pack.requirementIds().isNotEmpty()) { "${file.name}: pack $packId" }
+        check(CompliancePack.fromJson(pack.packJson()).requirementIds() == pack.requirementIds()) { "${file.name}: pack from JSON" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val facts = canonical(case["facts"])
+            val asOf = case["as_of"] as String
+            val wantErr = case["expect_error"] as Map<String, Any?>?
+            try {
+                val json = pack.checkToJson(facts, asOf)
+                val rep = pack.check(facts, asOf)
+                check(wantErr == null) { "$name: expected error $wantErr" }
+                if (wantErr != null) continue
+                val want = case["report"] as Map<String, Any?>
+                check(canonical(parseJson(json)) == canonical(want)) { "$name: report differs\n  want ${canonical(want)}\n  got  ${canonical(parseJson(json))}" }
+                // The typed records agree with the stored document.
+                val wp = want["pack"] as Map<String, Any?>
+                check(rep.format == want["format"] && rep.packId == wp["id"] && rep.packVersion == wp["version"] && rep.asOf == want["as_of"] &&
+                    rep.school.id == (want["school"] as Map<String, Any?>)["id"] && rep.summary.zh == (want["summary"] as Map<String, Any?>)["zh"]) { "$name: report header" }
+                val wc = want["counts"] as Map<String, Any?>
+                check(listOf(rep.counts.pass, rep.counts.fail, rep.counts.notApplicable, rep.counts.insufficientEvidence).map { it.toString() } ==
+                    listOf("pass", "fail", "not_applicable", "insufficient_evidence").map { wc[it].toString() }) { "$name: counts" }
+                val wf = want["findings"] as List<Map<String, Any?>>
+                check(rep.findings.size == wf.size) { "$name: finding count" }
+                for ((f, w) in rep.findings.zip(wf)) {
+                    val n = "$name / ${f.requirement}"
+                    check(f.requirement == w["requirement"] && f.clause == w["clause"] && snake(f.status.name) == w["status"] && snake(f.method.name) == w["method"] &&
+                        f.severity == w["severity"] && f.period == w["period"] && f.metric == w["metric"]) { "$n: finding fields" }
+                    check(f.measured?.value == (w["measured"] as Map<String, Any?>?)?.get("value") && f.measured?.unit == (w["measured"] as Map<String, Any?>?)?.get("unit")) { "$n: measured" }
+                    val wr = w["required"] as Map<String, Any?>
+                    check(f.required.op == wr["op"] && f.required.value == wr["value"] && f.required.unit == wr["unit"]) { "$n: required" }
+                    check(f.shortfall == w["shortfall"] && f.sources.map { it.id } == (w["sources"] as List<Map<String, Any?>>).map { it["id"] }) { "$n: shortfall/sources" }
+                    val wu = w["units"] as Map<String, Any?>
+                    check(listOf(f.units.assessed, f.units.passed, f.units.failed, f.units.missing, f.units.pending).map { it.toString() } ==
+                        listOf("assessed", "passed", "failed", "missing", "pending").map { wu[it].toString() }) { "$n: units" }
+                    check(f.failures.map { listOf(it.scope, it.id, it.from, it.to, it.measured, it.shortfall, it.lacking) } ==
+                        ((w["failures"] as List<Map<String, Any?>>?) ?: emptyList()).map { listOf(it["scope"], it["id"], it["from"], it["to"], it["measured"], it["shortfall"], (it["lacking"] as List<Any?>?) ?: emptyList<Any?>()) }) { "$n: failures" }
+                    check(f.missing.map { listOf(it.fact, it.scope, it.id, it.from, it.to) } ==
+                        ((w["missing"] as List<Map<String, Any?>>?) ?: emptyList()).map { listOf(it["fact"], it["scope"], it["id"], it["from"], it["to"]) }) { "$n: missing" }
+                    check(f.reason?.zh == (w["reason"] as Map<String, Any?>?)?.get("zh") && f.explanation.zh == (w["explanation"] as Map<String, Any?>)["zh"] &&
+                        f.attestation?.by == (w["attestation"] as Map<String, Any?>?)?.get("by")) { "$n: reason/explanation/attestation" }
+                    // A finding never says fail without measured and required values, nor pass without evidence.
+                    when (f.status) {
+                        ComplianceStatus.FAIL -> check(f.measured != null && f.shortfall != null && f.failures.isNotEmpty()) { "$n: a fail without measured, shortfall and units" }
+                        ComplianceStatus.PASS -> check(f.measured != null && f.units.passed > 0u) { "$n: a pass without evidence" }
+                        ComplianceStatus.INSUFFICIENT_EVIDENCE -> check(f.missing.isNotEmpty()) { "$n: insufficient evidence without the missing facts" }
+                        ComplianceStatus.NOT_APPLICABLE -> check(f.reason != null) { "$n: not applicable without a reason" }
+                    }
+                }
+                // The hand-written expectations.
+                for ((id, w) in (case["expect"] as Map<String, Map<String, Any?>>?) ?: emptyMap()) {
+                    val f = rep.findings.firstOrNull { it.requirement == id }
+                    check(f != null) { "$name: no finding $id" }
+                    if (f == null) continue
+                    w["status"]?.let { check(snake(f.status.name) == it) { "$name / $id: status ${f.status}, expected $it" } }
+                    w["measured"]?.let { check(f.measured?.value == it) { "$name / $id: measured ${f.measured?.value}, expected $it" } }
+                    w["shortfall"]?.let { check(f.shortfall == it) { "$name / $id: shortfall ${f.shortfall}, expected $it" } }
+                    w["failed_units"]?.let { check(f.units.failed.toString() == it.toString()) { "$name / $id: failed units" } }
+                    w["assessed"]?.let { check(f.units.assessed.toString() == it.toString()) { "$name / $id: assessed units" } }
+                    w["pending"]?.let { check(f.units.pending.toString() == it.toString()) { "$name / $id: pending units" } }
+                    w["missing_units"]?.let { check(f.units.missing.toString() == it.toString()) { "$name / $id: missing units" } }
+                    (w["missing"] as List<String>?)?.let { facts -> check(f.missing.map { it.fact }.containsAll(facts)) { "$name / $id: missing facts" } }
+                    (w["lacking"] as List<String>?)?.let { l -> check(f.failures.flatMap { it.lacking } == l) { "$name / $id: lacking" } }
+                }
+            } catch (e: ChangkaixinException) {
+                check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
+                check(e is ChangkaixinException.Facts) { "$name: error category ${e::class.simpleName}" }
+            }
+        }
+    }
+    // Bad input: an unknown pack, a bad day, facts that are not facts.
+    expectError("compliance.unknown_ref") { CompliancePack.builtin("nope") }
+    val cz = CompliancePack.builtin("changzhou_2022_2024")
+    expectError("time.invalid") { cz.check("{\"format\": \"changkaixin.compliance-facts/1\", \"school\": {\"id\": \"s\"}}", "someday") }
+    expectError("facts.parse") { cz.check("[]", "2024-03-01") }
+    return cases
+}
+
+/** `NOT_APPLICABLE` → `not_applicable`. */
+fun snake(enumName: String) = enumName.lowercase()
 
 fun badInput() {
     val phq9 = Catalog.builtin().instrument("phq9")
@@ -284,6 +618,24 @@ fun badInput() {
     expectError("spec.invalid_value") { phq9.exportObservation(broken, "total", "Patient/x", "2026-09-01T09:00:00+08:00") }
     // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
     expectError("spec.invalid_value") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", report = broken))), "2026-09-01T10:00:00Z") }
+    // Reports are verified, not trusted: a hand-edited PHQ-9 total of 99, an unknown instrument.
+    val full = phq9.scoreAnswers(List(9) { Answer.Code(1) })
+    val tampered = full.copy(scales = full.scales.map { if (it.id == "total") it.copy(raw = "99", score = "99") else it })
+    Catalog.builtin().verifyReport(full)
+    phq9.verifyReport(full)
+    policy.verifyReport(full)
+    expectError("evidence.out_of_range") { phq9.verifyReport(tampered) }.let { check(it?.errorPath() == "/scales/0/raw") { "tampered path ${it?.errorPath()}" } }
+    expectError("evidence.out_of_range") { Catalog.builtin().verifyReport(tampered) }
+    val relabelled = full.copy(instrument = full.instrument.copy(id = "asq_v2"))
+    expectError("evidence.unknown_instrument") { Catalog.builtin().verifyReport(relabelled) }.let { check(it?.errorPath() == "/instrument/id") { "unknown instrument path ${it?.errorPath()}" } }
+    expectError("evidence.unknown_instrument") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", report = relabelled))), "2026-09-01T10:00:00Z") }
+        .let { check(it is ChangkaixinException.Evidence && it.path == "/screenings/0/report/instrument/id") { "evidence path ${it?.errorPath()}" } }
+    // A screening that carries the answers is scored by the engine with the named instrument version.
+    val ref = InstrumentRef(id = "phq9", version = phq9.version(), settings = emptyMap())
+    check(policy.scoreScreening(ref, Response(mapOf("9" to Answer.Code(2)))).hasFlag("item9_self_harm")) { "scoreScreening" }
+    val byAnswers = policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", instrument = ref, response = Response(mapOf("9" to Answer.Code(2)))))), "2026-09-01T10:00:00Z")
+    check(byAnswers.tier().index >= 2u && byAnswers.firedRules().isNotEmpty()) { "answers-carrying screening tier ${byAnswers.tier().id}" }
+    expectError("evidence.version_mismatch") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", instrument = ref.copy(version = "0.0.1"), response = Response(emptyMap())))), "2026-09-01T10:00:00Z") }
     // A panic inside Rust arrives as an ordinary exception.
     val p = expectError("internal.panic") { selftestPanic("boom") }
     check(p is ChangkaixinException.Internal && p.detail.contains("boom")) { "panic detail" }
@@ -400,10 +752,13 @@ fun appFlow(root: File) {
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
+    val fhirCases = replayFhirVectors(root)
     val alertCases = replayAlertVectors(root)
-    println("kotlin: replayed $cases scoring and $alertCases alert golden-vector cases")
+    val complianceCases = replayComplianceVectors(root)
+    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert and $complianceCases compliance golden-vector cases")
     badInput()
+    verdictsAndCodes(root)
     appFlow(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0 || alertCases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0) kotlin.system.exitProcess(1)
 }

@@ -243,6 +243,12 @@ private struct Obj {
     func objs(_ k: String, _ known: Set<String>) throws -> [Obj] {
         try list(k).enumerated().map { try Obj($0.element, "\(path)/\(k)/\($0.offset)", known) }
     }
+    func u32s(_ k: String) throws -> [UInt32] {
+        try list(k).enumerated().map {
+            guard let n = $0.element.int.flatMap({ UInt32($0) }) else { throw TypedJSONError(message: "\(path)/\(k)/\($0.offset): expected a u32") }
+            return n
+        }
+    }
     func strs(_ k: String) throws -> [String] {
         try list(k).enumerated().map {
             guard let s = $0.element.string else { throw TypedJSONError(message: "\(path)/\(k)/\($0.offset): expected a string") }
@@ -275,6 +281,7 @@ private let severities: [String: Severity] = ["none": .none, "mild": .mild, "mod
 private let flagLevels: [String: FlagLevel] = ["info": .info, "warning": .warning, "critical": .critical]
 private let statuses: [String: ValidityStatus] = ["valid": .valid, "incomplete": .incomplete, "invalid": .invalid]
 private let verdicts: [String: ValidityVerdict] = ["note": .note, "incomplete": .incomplete, "invalid": .invalid]
+let threeValued: [String: Verdict] = ["negative": .negative, "positive": .positive, "indeterminate": .indeterminate]
 private let noticeSeverities: [String: NoticeSeverity] = ["concern": .concern, "urgent": .urgent]
 
 /// A typed `ScoreReport` from the core's JSON report.
@@ -307,17 +314,15 @@ func typedReport(_ v: JSON?, _ path: String = "") throws -> ScoreReport {
                 },
                 unscoredReason: try s.optStr("unscored_reason"))
         },
-        flags: try r.objs("flags", ["id", "level", "label", "reason", "items", "evidence", "source"]).map { f in
-            FlagResult(id: try f.str("id"), level: try f.wire("level", flagLevels), label: try localized(try f.obj("label", localizedKeys)),
+        flags: try r.objs("flags", ["id", "verdict", "level", "label", "reason", "items", "missing_items", "refused_items", "evidence", "source"]).map { f in
+            FlagResult(id: try f.str("id"), verdict: try f.wire("verdict", threeValued), level: try f.wire("level", flagLevels), label: try localized(try f.obj("label", localizedKeys)),
                        reason: try localized(try f.obj("reason", localizedKeys)),
-                       items: try f.list("items").map {
-                           guard let n = $0.int.flatMap({ UInt32($0) }) else { throw TypedJSONError(message: "\(f.path)/items: expected u32") }
-                           return n
-                       },
+                       items: try f.u32s("items"), missingItems: try f.u32s("missing_items"), refusedItems: try f.u32s("refused_items"),
                        evidence: try f.strs("evidence"), source: try f.str("source"))
         },
-        screenPositive: try r.optObj("screen_positive", ["positive", "reason", "evidence", "source"]).map { p in
-            ScreenPositiveResult(positive: try p.bool("positive"), reason: try localized(try p.obj("reason", localizedKeys)), evidence: try p.strs("evidence"), source: try p.str("source"))
+        screenPositive: try r.optObj("screen_positive", ["verdict", "missing_items", "refused_items", "reason", "evidence", "source"]).map { p in
+            ScreenPositiveResult(verdict: try p.wire("verdict", threeValued), missingItems: try p.u32s("missing_items"), refusedItems: try p.u32s("refused_items"),
+                                 reason: try localized(try p.obj("reason", localizedKeys)), evidence: try p.strs("evidence"), source: try p.str("source"))
         })
 }
 
@@ -326,8 +331,10 @@ func typedEvidence(_ v: JSON?) throws -> StudentEvidence {
     let e = try Obj(v, "", ["student", "screenings", "observations", "life_events", "clinical", "agency_notices", "special_periods", "previous", "reviews", "completed_actions"])
     return StudentEvidence(
         student: try e.str("student"),
-        screenings: try e.objs("screenings", ["id", "at", "report"]).map {
-            Screening(id: try $0.optStr("id"), at: try $0.str("at"), report: try typedReport($0["report"], "\($0.path)/report"))
+        screenings: try e.objs("screenings", ["id", "at", "report", "instrument", "response"]).map { s in
+            Screening(id: try s.optStr("id"), at: try s.str("at"), report: s.has("report") ? try typedReport(s["report"], "\(s.path)/report") : nil,
+                      instrument: try s.optObj("instrument", ["id", "version", "settings"]).map { i in InstrumentRef(id: try i.str("id"), version: try i.str("version"), settings: try i.strMap("settings")) },
+                      response: try s.optObj("response", ["answers", "started_at", "finished_at", "group"]).map { _ in typedResponse(s["response"] ?? .null) })
         },
         observations: try e.objs("observations", ["id", "category", "at", "observed_by"]).map {
             StaffObservation(id: try $0.optStr("id"), category: try $0.str("category"), at: try $0.str("at"), observedBy: try person(try $0.obj("observed_by", personKeys)))
@@ -344,8 +351,10 @@ func typedEvidence(_ v: JSON?) throws -> StudentEvidence {
         specialPeriods: try e.objs("special_periods", ["kind", "from", "to"]).map {
             SpecialPeriod(kind: try $0.str("kind"), from: try $0.str("from"), to: try $0.str("to"))
         },
-        previous: try e.optObj("previous", ["tier", "since", "confirmed_by"]).map {
-            PreviousTier(tier: try $0.str("tier"), since: try $0.str("since"), confirmedBy: try $0.optObj("confirmed_by", personKeys).map(person))
+        previous: try e.optObj("previous", ["tier", "since", "confirmed_by", "raised_by", "reason"]).map { p in
+            PreviousTier(tier: try p.str("tier"), since: try p.str("since"), confirmedBy: try p.optObj("confirmed_by", personKeys).map(person),
+                         raisedBy: try p.objs("raised_by", ["rule", "since", "sources"]).map { RaisedBy(rule: try $0.str("rule"), since: try $0.str("since"), sources: try $0.strs("sources")) },
+                         reason: try p.optStr("reason"))
         },
         reviews: try e.objs("reviews", ["id", "by", "at", "from_tier", "to_tier", "reason"]).map {
             Review(id: try $0.optStr("id"), by: try person(try $0.obj("by", personKeys)), at: try $0.str("at"), fromTier: try $0.str("from_tier"),

@@ -31,7 +31,8 @@ func expectError<T>(_ code: String, _ body: () throws -> T) -> ChangkaixinError?
 func itemOf(_ e: ChangkaixinError) -> UInt32? {
     switch e {
     case .Spec(_, _, let item, _, _), .Score(_, _, let item, _, _), .Batch(_, _, let item, _, _), .Catalog(_, _, let item, _, _),
-         .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _):
+         .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _),
+         .Compliance(_, _, let item, _, _), .Facts(_, _, let item, _, _):
         return item
     case .Internal: return nil
     }
@@ -40,7 +41,8 @@ func itemOf(_ e: ChangkaixinError) -> UInt32? {
 func rowOf(_ e: ChangkaixinError) -> UInt64? {
     switch e {
     case .Spec(_, _, _, let row, _), .Score(_, _, _, let row, _), .Batch(_, _, _, let row, _), .Catalog(_, _, _, let row, _),
-         .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _):
+         .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _),
+         .Compliance(_, _, _, let row, _), .Facts(_, _, _, let row, _):
         return row
     case .Internal: return nil
     }
@@ -54,18 +56,41 @@ func errorJson(_ e: ChangkaixinError) -> JSON {
     return .object(kv)
 }
 
+/// One typed answer from a vector's JSON answer (int code, option id string, null, "refused", "missing").
+func typedAnswer(_ v: JSON) -> Answer {
+    switch v {
+    case .null: return .missing
+    case .string("refused"): return .refused
+    case .string("missing"): return .missing
+    case .string(let id): return .optionId(id: id)
+    case .int(let digits): return .code(code: Int64(digits)!)
+    default: fatalError("answer not representable: \(v.canonical)")
+    }
+}
+
+/// The typed recode from a vector's `code_map` (targets: option code or option id).
+func typedCodeMap(_ v: JSON) -> CodeMapSpec {
+    func table(_ m: JSON?) -> [String: OptionTarget] {
+        var t: [String: OptionTarget] = [:]
+        for (k, x) in m?.object ?? [] {
+            switch x {
+            case .int(let digits): t[k] = .code(code: Int64(digits)!)
+            case .string(let id): t[k] = .id(id: id)
+            default: fatalError("code map target not representable: \(x.canonical)")
+            }
+        }
+        return t
+    }
+    check((v.object ?? []).allSatisfy { $0.0 == "all" || $0.0 == "items" }, "code map keys")
+    var items: [String: [String: OptionTarget]] = [:]
+    for (k, m) in v["items"]?.object ?? [] { items[k] = table(m) }
+    return CodeMapSpec(all: v["all"].map { table($0) }, items: items)
+}
+
 /// The typed Response built from a vector's JSON response.
 func typedResponse(_ r: JSON) -> Response {
     var answers: [String: Answer] = [:]
-    for (k, v) in r["answers"]?.object ?? [] {
-        switch v {
-        case .null: answers[k] = .missing
-        case .string("refused"): answers[k] = .refused
-        case .string("missing"): answers[k] = .missing
-        case .int(let digits): answers[k] = .code(code: Int64(digits)!)
-        default: fatalError("answer not representable: \(v.canonical)")
-        }
-    }
+    for (k, v) in r["answers"]?.object ?? [] { answers[k] = typedAnswer(v) }
     return Response(answers: answers, startedAt: r["started_at"]?.string, finishedAt: r["finished_at"]?.string, group: r["group"]?.stringMap ?? [:])
 }
 
@@ -95,8 +120,36 @@ func spotCheck(_ n: String, _ rep: ScoreReport, _ want: JSON) {
     let flags = want["flags"]?.array ?? []
     check(rep.flags.map { $0.id } == flags.map { $0["id"]?.string ?? "?" }, "\(n): flags")
     check(rep.flags.map { name($0.level) } == flags.map { $0["level"]?.string ?? "?" }, "\(n): flag levels")
-    for f in rep.flags { check(rep.hasFlag(id: f.id), "\(n): hasFlag(\(f.id))") }
-    check(rep.screenPositive?.positive == want["screen_positive"]?["positive"]?.bool, "\(n): screen_positive")
+    check(rep.flags.map { name($0.verdict) } == flags.map { $0["verdict"]?.string ?? "?" }, "\(n): flag verdicts")
+    check(rep.flags.map { $0.missingItems.map { String($0) } } == flags.map { ($0["missing_items"]?.array ?? []).map { $0.int ?? "?" } } &&
+          rep.flags.map { $0.refusedItems.map { String($0) } } == flags.map { ($0["refused_items"]?.array ?? []).map { $0.int ?? "?" } }, "\(n): flag missing/refused items")
+    // Positive reads as hasFlag; indeterminate never does.
+    for f in rep.flags { check(rep.hasFlag(id: f.id) == (f.verdict == .positive) && rep.flagVerdict(id: f.id) == f.verdict, "\(n): hasFlag/flagVerdict(\(f.id))") }
+    let sp = want["screen_positive"]
+    check(rep.screenPositive.map { name($0.verdict) } == sp?["verdict"]?.string && rep.screenVerdict() == rep.screenPositive?.verdict, "\(n): screen verdict")
+    check(rep.screenPositive?.missingItems.map { String($0) } == sp.map { ($0["missing_items"]?.array ?? []).map { $0.int ?? "?" } } &&
+          rep.screenPositive?.refusedItems.map { String($0) } == sp.map { ($0["refused_items"]?.array ?? []).map { $0.int ?? "?" } }, "\(n): screen missing/refused items")
+}
+
+/// The hand-written expectations (`expect`) against the typed report.
+func checkExpect(_ n: String, _ rep: ScoreReport, _ expect: JSON) {
+    if let v = expect["validity"]?.string { check(name(rep.validity.status) == v, "\(n): expect validity \(v)") }
+    for (id, w) in expect["scales"]?.object ?? [] {
+        let got = rep.scale(id: id)
+        check(got != nil, "\(n): expect scale \(id)")
+        if let raw = w["raw"] { check(got?.raw == raw.string, "\(n): expect \(id) raw \(raw.canonical), got \(got?.raw ?? "nil")") }
+        if let band = w["band"] { check(got?.band?.id == band.string, "\(n): expect \(id) band \(band.canonical)") }
+    }
+    if expect["flags"] != nil || expect["flags_indeterminate"] != nil {
+        let pos = Set((expect["flags"]?.array ?? []).compactMap { $0.string })
+        let ind = Set((expect["flags_indeterminate"]?.array ?? []).compactMap { $0.string })
+        check(Set(rep.flags.filter { $0.verdict == .positive }.map { $0.id }) == pos, "\(n): expect positive flags \(pos)")
+        check(Set(rep.flags.filter { $0.verdict == .indeterminate }.map { $0.id }) == ind, "\(n): expect indeterminate flags \(ind)")
+        for id in ind { check(!rep.hasFlag(id: id) && rep.flagVerdict(id: id) == .indeterminate, "\(n): indeterminate \(id) must not read as a flag or as negative") }
+    }
+    if let w = expect["screen_positive"] { check(w.string != nil && rep.screenVerdict().map { name($0) } == w.string, "\(n): expect screen \(w.canonical)") }
+    if let w = expect["screen_missing_items"] { check(rep.screenPositive?.missingItems.map { String($0) } == (w.array ?? []).map { $0.int ?? "?" }, "\(n): screen missing items") }
+    if let w = expect["screen_refused_items"] { check(rep.screenPositive?.refusedItems.map { String($0) } == (w.array ?? []).map { $0.int ?? "?" }, "\(n): screen refused items") }
 }
 
 func replayVectors(_ root: URL) throws -> Int {
@@ -124,9 +177,27 @@ func replayVectors(_ root: URL) throws -> Int {
                 check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string, "\(n): cannot load instrument: \(e)")
                 continue
             }
-            let response = c["response"] ?? .null
+            let response = c["response"]
+            let answersList = c["answers_list"]?.array?.map(typedAnswer)
+            let codeMapJson = c["code_map"]
             do {
-                let rep = try inst.score(response: typedResponse(response))
+                // The recode is checked by the core, typed and from JSON alike.
+                var map: CodeMap? = nil
+                if let cm = codeMapJson {
+                    do { map = try inst.codeMap(spec: typedCodeMap(cm)) } catch let e as ChangkaixinError {
+                        let j = expectError(e.errorCode()) { try inst.codeMapJson(json: cm.canonical) }
+                        check(j.map { errorJson($0).canonical } == errorJson(e).canonical, "\(n): codeMapJson error differs")
+                        throw e
+                    }
+                    check(map?.instrument() == inst.id(), "\(n): code map instrument")
+                }
+                let rep: ScoreReport
+                switch (answersList, map) {
+                case (let list?, let m?): rep = try inst.scoreAnswersWithCodeMap(answers: list, map: m)
+                case (let list?, nil): rep = try inst.scoreAnswers(answers: list)
+                case (nil, let m?): rep = try inst.scoreWithCodeMap(response: typedResponse(response ?? .null), map: m)
+                case (nil, nil): rep = try inst.score(response: typedResponse(response ?? .null))
+                }
                 guard wantErr == nil, let want = c["report"] else {
                     check(false, "\(n): expected error \(wantErr?.canonical ?? "?") or a stored report")
                     continue
@@ -135,8 +206,17 @@ func replayVectors(_ root: URL) throws -> Int {
                 let got = try JSONReader.parse(rep.toJson())
                 check(got.canonical == want.canonical, "\(n): report differs\n  want \(want.canonical)\n  got  \(got.canonical)")
                 spotCheck(n, rep, want)
-                // The JSON-in / JSON-out helper gives the same bytes.
-                check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
+                if let expect = c["expect"] { checkExpect(n, rep, expect) }
+                // The typed report read back from the stored JSON equals the one scored.
+                check((try? typedReport(want)) == rep && (try? scoreReportFromJson(json: want.canonical)) == rep, "\(n): typed report from the stored JSON differs")
+                if let cm = codeMapJson {
+                    let viaJson = try inst.codeMapJson(json: cm.canonical)
+                    let again = try answersList.map { try inst.scoreAnswersWithCodeMap(answers: $0, map: viaJson) } ?? inst.scoreWithCodeMap(response: typedResponse(response ?? .null), map: viaJson)
+                    check(again == rep, "\(n): codeMapJson gives another report")
+                } else if let response = response {
+                    // The JSON-in / JSON-out helper gives the same bytes.
+                    check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
+                }
             } catch let e as ChangkaixinError {
                 guard let wantErr = wantErr else { check(false, "\(n): unexpected error \(e)"); continue }
                 check(e.errorCode() == wantErr["code"]?.string, "\(n): expected \(wantErr["code"]?.canonical ?? "?"), got \(e.errorCode())")
@@ -187,6 +267,21 @@ func replayAlertVectors(_ root: URL) throws -> Int {
                 check(d.tier().id == expect["tier"]?.string && snake(d.change()) == expect["change"]?.string, "\(n): tier/change")
                 check(Set(d.firedRules().map { $0.rule }) == Set((expect["rules"]?.array ?? []).compactMap { $0.string }), "\(n): rules")
                 check(d.heldBy() == expect["held_by"]?.string, "\(n): held_by")
+                // A held tier cites its grounds: the rules that raised it and when, the tier's sources, dwell end, reviewers.
+                let wh = want["held_by"]
+                let h = d.held()
+                check((h == nil) == (wh == nil) && h?.reason == wh?["reason"]?.string && h?.message.zh == wh?["message"]?["zh"]?.string &&
+                      h?.raisedBy.map { "\($0.rule)|\($0.tier ?? "-")|\($0.since)|\($0.sources.map { $0.id })" } ==
+                      wh.map { ($0["raised_by"]?.array ?? []).map { "\($0["rule"]?.string ?? "")|\($0["tier"]?.string ?? "-")|\($0["since"]?.string ?? "")|\(($0["sources"]?.array ?? []).map { $0["id"]?.string ?? "" })" } } &&
+                      h?.recordedReason == wh?["recorded_reason"]?.string && h?.dwellUntil == wh?["dwell_until"]?.string &&
+                      h?.tierSources.map { $0.id } == wh?["tier_sources"]?.array?.map { $0["id"]?.string ?? "" } &&
+                      h?.reviewBy.map { $0.id } == wh?["review_by"]?.array?.map { $0["id"]?.string ?? "" }, "\(n): held grounds")
+                if d.tier().index > 0 { check(!d.firedRules().isEmpty || (h.map { !$0.raisedBy.isEmpty || !$0.tierSources.isEmpty } ?? false), "\(n): a tier above none cites its grounds") }
+                // Report-form screenings verify on their own, answers-form ones score as the engine scores them.
+                for sc in evidence.screenings {
+                    if let r = sc.report { try policy.verifyReport(report: r) }
+                    if let i = sc.instrument, let resp = sc.response { check(try policy.scoreScreening(instrument: i, response: resp).instrument.id == i.id, "\(n): scoreScreening") }
+                }
                 check(d.student() == want["student"]?.string && d.evaluatedAt() == want["evaluated_at"]?.string && d.tierSince() == want["tier_since"]?.string, "\(n): student/times")
                 check(String(d.tier().index) == want["tier"]?["index"]?.int && d.ruleTier().id == want["rule_tier"]?["id"]?.string, "\(n): tier refs")
                 check(d.previousTier()?.id == want["previous_tier"]?["tier"]?["id"]?.string, "\(n): previous tier")
@@ -211,7 +306,12 @@ func replayAlertVectors(_ root: URL) throws -> Int {
             } catch let e as ChangkaixinError {
                 // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
-                if case .Evidence = e {} else { check(false, "\(n): error category \(e)") }
+                // Evidence is verified (`evidence.*`); answers that do not fit their instrument keep their `score.*` code.
+                switch e {
+                case .Evidence: break
+                case .Score(_, let path, _, _, _) where path.hasPrefix("/screenings/"): break
+                default: check(false, "\(n): error category \(e)")
+                }
                 do {
                     _ = try policy.evaluateJson(evidenceJson: evidenceJson, at: at)
                     check(false, "\(n): evaluateJson gave a decision")
@@ -249,6 +349,264 @@ func snake(_ c: Change) -> String {
     case .held: return "held"
     case .loweredByReview: return "lowered_by_review"
     }
+}
+
+/// A stored total as the core serialises it (absent optionals are absent).
+func storedTotalJson(_ t: StoredTotal) -> JSON {
+    var kv: [(String, JSON)] = [("link_id", .string(t.linkId)), ("path", .string(t.path)), ("status", .string(storedStatus(t.status)))]
+    if let s = t.scale { kv.append(("scale", .string(s))) }
+    if let s = t.stored { kv.append(("stored", .string(s))) }
+    if let s = t.recomputed { kv.append(("recomputed", .string(s))) }
+    return .object(kv)
+}
+
+func storedStatus(_ s: StoredTotalStatus) -> String {
+    switch s {
+    case .agrees: return "agrees"
+    case .disagrees: return "disagrees"
+    case .notCompared: return "not_compared"
+    }
+}
+
+/// Replays tests/vectors/fhir (docs/golden-vectors.md, "FHIR vectors"): import, bind, detailed scoring, export.
+func replayFhirVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/fhir")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    let catalog = Catalog.builtin()
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "fhir", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            // The files' text, unchanged (FHIR decimals are read from their literal text).
+            let questionnaire = try c["questionnaire_file"]?.string.map { try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+            let responseText = try c["response_file"]?.string.map { try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+            var out: [String: JSON] = [:]
+            var stage = ""
+            var error: ChangkaixinError? = nil
+            do {
+                stage = "import"
+                var imported: Instrument? = nil
+                if let q = questionnaire {
+                    let spec = try importQuestionnaire(json: q)
+                    out["spec"] = try JSONReader.parse(spec)
+                    if c["instrument"]?.string == "import" {
+                        let i = try Instrument.fromJson(json: spec, settings: [:])
+                        // The one-call import compiles the same instrument.
+                        check(try Instrument.fromFhirQuestionnaire(json: q).specJson() == i.specJson(), "\(n): fromFhirQuestionnaire differs")
+                        imported = i
+                    }
+                }
+                let named = c["instrument"]?.string ?? ""
+                let inst: Instrument
+                if named == "import", let i = imported { inst = i }
+                else if named.hasPrefix("bind:") { stage = "bind"; inst = try catalog.instrument(id: String(named.dropFirst(5))).bindQuestionnaire(json: questionnaire ?? "") }
+                else { inst = try catalog.instrument(id: named) }
+                if let text = responseText {
+                    stage = "score"
+                    let scored = try inst.scoreQuestionnaireResponseDetailed(json: text)
+                    out["report"] = try JSONReader.parse(scored.report.toJson())
+                    out["stored_totals"] = .array(scored.storedTotals.map(storedTotalJson))
+                    check(try inst.scoreQuestionnaireResponse(json: text) == scored.report, "\(n): scoreQuestionnaireResponse differs from the detailed call")
+                    if let x = c["export"] {
+                        stage = "export"
+                        out["observation"] = try JSONReader.parse(try inst.exportObservation(report: scored.report, scaleId: x["scale"]?.string ?? "",
+                                                                                           subject: x["subject"]?.string ?? "", effective: x["effective"]?.string ?? ""))
+                    }
+                }
+            } catch let e as ChangkaixinError {
+                error = e
+                out["error"] = errorJson(e)
+            }
+            if let wantErr = c["expect_error"] {
+                check(error != nil && wantErr["stage"]?.string == stage && wantErr["code"]?.string == error?.errorCode() &&
+                      (wantErr["path"] == nil || wantErr["path"]?.string == error?.errorPath()) &&
+                      (wantErr["item"] == nil || wantErr["item"]?.int == error.flatMap(itemOf).map { String($0) }),
+                      "\(n): expected error \(wantErr.canonical), got \(stage) \(error.map { errorJson($0).canonical } ?? "none")")
+            } else {
+                check(error == nil, "\(n): unexpected error at \(stage): \(String(describing: error))")
+            }
+            for key in ["spec", "report", "stored_totals", "observation", "error"] {
+                check(c[key]?.canonical == out[key]?.canonical, "\(n): \(key) differs\n  want \(c[key]?.canonical ?? "absent")\n  got  \(out[key]?.canonical ?? "absent")")
+            }
+            if let expect = c["expect"] {
+                let rep = try out["report"].map { try typedReport($0) }
+                let total = rep?.scale(id: "total")
+                if let w = expect["total"] { check(total?.raw == w.string, "\(n): total") }
+                if let w = expect["band"] { check(total?.band?.id == w.string, "\(n): band") }
+                if let w = expect["validity"]?.string { check(rep.map { name($0.validity.status) } == w, "\(n): validity") }
+                if let w = expect["answered"]?.int { check(rep.map { String($0.items.answered) } == w, "\(n): answered") }
+                if let w = expect["item9_flag"]?.bool { check((rep?.hasFlag(id: "item9_self_harm") ?? false) == w, "\(n): item9 flag") }
+                if let w = expect["stored_totals"]?.array {
+                    let got = out["stored_totals"]?.array ?? []
+                    check(got.count == w.count && zip(w, got).allSatisfy { a, b in ["link_id", "stored", "status"].allSatisfy { a[$0]?.canonical == b[$0]?.canonical } }, "\(n): stored totals")
+                }
+                if let w = expect["observation"] {
+                    let obs = out["observation"]
+                    let code = obs?["code"]?["coding"]?.array?.first?["code"]?.string
+                    let value = obs?["valueInteger"]?.int ?? obs?["valueQuantity"]?["value"].map { $0.int ?? $0.canonical }
+                    check(code == w["code"]?.string && value == w["value"]?.string, "\(n): observation \(code ?? "-") \(value ?? "-")")
+                }
+            }
+        }
+    }
+    return cases
+}
+
+/// Three-valued verdicts, option ids, recodes, positional lists, describe(), batch verdict columns.
+func verdictsAndCodes() throws {
+    let catalog = Catalog.builtin()
+    // Batch codes of the verdicts are the documented 0/1/2, both ways.
+    check([Verdict.negative, .positive, .indeterminate].map { verdictCode(verdict: $0) } == [0, 1, 2], "verdict codes")
+    check(verdictFromCode(code: 2) == .indeterminate && verdictFromCode(code: 0) == .negative && verdictFromCode(code: 3) == nil, "verdict from code")
+    // An ASQ with item 2 unanswered: the screen cannot be decided, and nothing reads as negative.
+    let asq = try catalog.instrument(id: "asq")
+    let r = try asq.score(response: Response(answers: ["1": .code(code: 0), "3": .code(code: 0), "4": .code(code: 0)]))
+    check(r.screenVerdict() == .indeterminate && r.screenPositive?.verdict == .indeterminate && r.screenPositive?.missingItems == [2], "ASQ indeterminate")
+    check(!r.flags.isEmpty && r.flags.allSatisfy { $0.verdict == .indeterminate && !r.hasFlag(id: $0.id) && r.flagVerdict(id: $0.id) == .indeterminate }, "ASQ flags indeterminate")
+    let phq9 = try catalog.instrument(id: "phq9")
+    check(try phq9.score(response: Response(answers: ["1": .code(code: 0)])).flagVerdict(id: "no_such_flag") == .negative, "unlisted flag is negative")
+    // Answers by option id (LOINC answer codes for the PHQ-9) score like the codes.
+    var ids: [String: Answer] = [:]
+    for i in 1...9 { ids[String(i)] = .optionId(id: "LA6571-9") }
+    let byId = try phq9.score(response: Response(answers: ids))
+    check(byId.scale(id: "total")?.raw == "27" && byId.hasFlag(id: "item9_self_harm"), "option ids")
+    expectError("score.unknown_option") { try phq9.score(response: Response(answers: ["1": .optionId(id: "no_such_option")])) }
+    // Nine values for the nine scored items (item 10 is the unscored difficulty question).
+    let nine = try phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9))
+    check(try nine.scale(id: "total")?.raw == "9" && nine == phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9) + [.missing]), "scored-items-only list")
+    // describe(): the code tables as records, and the core's stable text.
+    let rses = try catalog.instrument(id: "rses")
+    let d = rses.describe()
+    let o = d.items[1].options[0]
+    check(d.id == "rses" && d.items.count == 10 && o.code == 0 && o.id == "strongly_agree" && o.value == 0 && d.items[1].reverse, "describe")
+    check(rses.describeText().contains("items 2, 5, 6, 8, 9") && rses.describeText().hasPrefix("rses "), "describe text")
+    check(phq9.describe().screenPositive != nil && phq9.describe().flags.contains { $0.id == "item9_self_harm" && $0.level == .critical }, "describe flags")
+    let item1Options: [OptionInfo]
+    switch phq9.info().items[0].options {
+    case .named(let name): item1Options = phq9.info().optionSets[name] ?? []
+    case .inline(let options): item1Options = options
+    }
+    check(item1Options.map { $0.id } == ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"], "option ids in info")
+    // A declared recode: an export that numbers the RSES answers 1..4 from "strongly disagree".
+    let spec = CodeMapSpec(all: ["1": .id(id: "strongly_disagree"), "2": .id(id: "disagree"), "3": .id(id: "agree"), "4": .id(id: "strongly_agree")])
+    let map = try rses.codeMap(spec: spec)
+    check(map.instrument() == "rses", "code map instrument")
+    var fours: [String: Answer] = [:]
+    for i in 1...10 { fours[String(i)] = .code(code: 4) }
+    let allSa = try rses.scoreWithCodeMap(response: Response(answers: fours), map: map)
+    check(allSa.scale(id: "total")?.raw == "15", "recoded RSES")
+    check(try rses.scoreAnswersWithCodeMap(answers: Array(repeating: .code(code: 4), count: 10), map: map) == allSa, "recoded positional")
+    let mapJson = try rses.codeMapJson(json: "{\"all\": {\"1\": \"strongly_disagree\", \"2\": \"disagree\", \"3\": \"agree\", \"4\": \"strongly_agree\"}}")
+    check(try rses.scoreWithCodeMap(response: Response(answers: fours), map: mapJson) == allSa, "code map from JSON")
+    expectError("score.code_map_not_bijective") { try rses.codeMap(spec: CodeMapSpec(all: ["1": .code(code: 0), "2": .code(code: 0)])) }
+    expectError("score.code_map_invalid") { try rses.codeMapJson(json: "{\"al\": {}}") }
+    expectError("score.code_map_mismatch") { try phq9.scoreWithCodeMap(response: Response(answers: [:]), map: map) }
+    // Batch: the recode, the parallel path, and verdict codes per row (indeterminate is not false).
+    let codes = Data(repeating: 4, count: 30)
+    let batch = try rses.scoreBatch(request: BatchRequest(codes: codes, nItems: 10, missing: -1, codeMap: map))
+    check(batch.scales.first { $0.id == "total" }?.raw == [15, 15, 15], "recoded batch")
+    check(try rses.scoreBatch(request: BatchRequest(codes: codes, nItems: 10, missing: -1, codeMap: map, threads: 0)) == batch, "parallel batch equals single")
+    let asqRows: [Int8] = [0, -1, 0, 0, -1, 1, 0, 0, 0, -1, 0, 0, 0, 0, -1]
+    let ab = try asq.scoreBatch(request: BatchRequest(codes: Data(asqRows.map { UInt8(bitPattern: $0) }), nItems: 5, missing: -1, threads: 2))
+    check([UInt8](ab.screen) == [2, 1, 0], "ASQ batch screen codes \([UInt8](ab.screen))")
+    check(batchFlagVerdicts(result: ab, flagId: "positive").map { [UInt8]($0) } == [2, 1, 0] && batchFlagColumn(result: ab, flagId: "positive") == [false, true, false], "ASQ batch flag verdicts")
+    check(ab.flagsIndeterminate.count == 3 && batchFlagVerdicts(result: ab, flagId: "nope") == nil, "flags_indeterminate")
+    check(try rses.scoreBatch(request: BatchRequest(codes: Data(repeating: 3, count: 30), nItems: 10, missing: -1)).screen.isEmpty, "no screen rule: empty screen column")
+}
+
+func statusName(_ s: ComplianceStatus) -> String {
+    switch s {
+    case .pass: return "pass"
+    case .fail: return "fail"
+    case .notApplicable: return "not_applicable"
+    case .insufficientEvidence: return "insufficient_evidence"
+    }
+}
+
+/// Replays tests/vectors/compliance: the report bytes, the typed records against them, the hand-written expectations and invariants.
+func replayComplianceVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/compliance")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+    var cases = 0
+    for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "compliance", "\(file): format")
+        let packId = String((doc["pack"]?.string ?? "").dropFirst("builtin:".count))
+        let pack = try CompliancePack.builtin(id: packId)
+        check(pack.id() == packId && !pack.version().isEmpty && !pack.requirementIds().isEmpty, "\(file): pack")
+        check(try CompliancePack.fromJson(json: pack.packJson()).requirementIds() == pack.requirementIds(), "\(file): pack from JSON")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let facts = (c["facts"] ?? .null).canonical
+            let asOf = c["as_of"]?.string ?? ""
+            let wantErr = c["expect_error"]
+            do {
+                let json = try pack.checkToJson(factsJson: facts, asOf: asOf)
+                let rep = try pack.check(factsJson: facts, asOf: asOf)
+                guard wantErr == nil, let want = c["report"] else { check(false, "\(n): expected an error"); continue }
+                let got = try JSONReader.parse(json)
+                check(got.canonical == want.canonical, "\(n): report differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                // The typed records agree with the stored document.
+                check(rep.format == want["format"]?.string && rep.packId == want["pack"]?["id"]?.string && rep.packVersion == want["pack"]?["version"]?.string &&
+                      rep.asOf == want["as_of"]?.string && rep.school.id == want["school"]?["id"]?.string && rep.summary.zh == want["summary"]?["zh"]?.string, "\(n): report header")
+                let wc = want["counts"]
+                check([rep.counts.pass, rep.counts.fail, rep.counts.notApplicable, rep.counts.insufficientEvidence].map { String($0) } ==
+                      ["pass", "fail", "not_applicable", "insufficient_evidence"].map { wc?[$0]?.int ?? "?" }, "\(n): counts")
+                let wf = want["findings"]?.array ?? []
+                check(rep.findings.count == wf.count, "\(n): finding count")
+                for (f, w) in zip(rep.findings, wf) {
+                    let fn = "\(n) / \(f.requirement)"
+                    check(f.requirement == w["requirement"]?.string && f.clause == w["clause"]?.string && statusName(f.status) == w["status"]?.string &&
+                          (f.method == .measured ? "measured" : "attestation") == w["method"]?.string && f.severity == w["severity"]?.string &&
+                          f.period == w["period"]?.string && f.metric == w["metric"]?.string, "\(fn): finding fields")
+                    check(f.measured?.value == w["measured"]?["value"]?.string && f.measured?.unit == w["measured"]?["unit"]?.string, "\(fn): measured")
+                    check(f.required.op == w["required"]?["op"]?.string && f.required.value == w["required"]?["value"]?.string && f.required.unit == w["required"]?["unit"]?.string, "\(fn): required")
+                    check(f.shortfall == w["shortfall"]?.string && f.sources.map { $0.id } == (w["sources"]?.array ?? []).map { $0["id"]?.string ?? "" }, "\(fn): shortfall/sources")
+                    let wu = w["units"]
+                    check([f.units.assessed, f.units.passed, f.units.failed, f.units.missing, f.units.pending].map { String($0) } ==
+                          ["assessed", "passed", "failed", "missing", "pending"].map { wu?[$0]?.int ?? "?" }, "\(fn): units")
+                    check(f.failures.map { "\($0.scope)|\($0.id ?? "-")|\($0.from ?? "-")|\($0.to ?? "-")|\($0.measured)|\($0.shortfall)|\($0.lacking)" } ==
+                          (w["failures"]?.array ?? []).map { "\($0["scope"]?.string ?? "")|\($0["id"]?.string ?? "-")|\($0["from"]?.string ?? "-")|\($0["to"]?.string ?? "-")|\($0["measured"]?.string ?? "")|\($0["shortfall"]?.string ?? "")|\(($0["lacking"]?.array ?? []).map { $0.string ?? "" })" }, "\(fn): failures")
+                    check(f.missing.map { "\($0.fact)|\($0.scope)|\($0.id ?? "-")|\($0.from ?? "-")|\($0.to ?? "-")" } ==
+                          (w["missing"]?.array ?? []).map { "\($0["fact"]?.string ?? "")|\($0["scope"]?.string ?? "")|\($0["id"]?.string ?? "-")|\($0["from"]?.string ?? "-")|\($0["to"]?.string ?? "-")" }, "\(fn): missing")
+                    check(f.reason?.zh == w["reason"]?["zh"]?.string && f.explanation.zh == w["explanation"]?["zh"]?.string && f.attestation?.by == w["attestation"]?["by"]?.string, "\(fn): reason/explanation/attestation")
+                    // A finding never says fail without measured and required values, nor pass without evidence.
+                    switch f.status {
+                    case .fail: check(f.measured != nil && f.shortfall != nil && !f.failures.isEmpty, "\(fn): a fail without measured, shortfall and units")
+                    case .pass: check(f.measured != nil && f.units.passed > 0, "\(fn): a pass without evidence")
+                    case .insufficientEvidence: check(!f.missing.isEmpty, "\(fn): insufficient evidence without the missing facts")
+                    case .notApplicable: check(f.reason != nil, "\(fn): not applicable without a reason")
+                    }
+                }
+                // The hand-written expectations.
+                for (id, w) in c["expect"]?.object ?? [] {
+                    guard let f = rep.findings.first(where: { $0.requirement == id }) else { check(false, "\(n): no finding \(id)"); continue }
+                    if let s = w["status"]?.string { check(statusName(f.status) == s, "\(n) / \(id): status \(statusName(f.status)), expected \(s)") }
+                    if let m = w["measured"]?.string { check(f.measured?.value == m, "\(n) / \(id): measured \(f.measured?.value ?? "-"), expected \(m)") }
+                    if let m = w["shortfall"]?.string { check(f.shortfall == m, "\(n) / \(id): shortfall") }
+                    if let m = w["failed_units"]?.int { check(String(f.units.failed) == m, "\(n) / \(id): failed units") }
+                    if let m = w["assessed"]?.int { check(String(f.units.assessed) == m, "\(n) / \(id): assessed units") }
+                    if let m = w["pending"]?.int { check(String(f.units.pending) == m, "\(n) / \(id): pending units") }
+                    if let m = w["missing_units"]?.int { check(String(f.units.missing) == m, "\(n) / \(id): missing units") }
+                    if let m = w["missing"]?.array { check(Set(m.compactMap { $0.string }).isSubset(of: Set(f.missing.map { $0.fact })), "\(n) / \(id): missing facts") }
+                    if let l = w["lacking"]?.array { check(f.failures.flatMap { $0.lacking } == l.compactMap { $0.string }, "\(n) / \(id): lacking") }
+                }
+            } catch let e as ChangkaixinError {
+                check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
+                if case .Facts = e {} else { check(false, "\(n): error category \(e)") }
+            }
+        }
+    }
+    // Bad input: an unknown pack, a bad day, facts that are not facts.
+    expectError("compliance.unknown_ref") { try CompliancePack.builtin(id: "nope") }
+    let cz = try CompliancePack.builtin(id: "changzhou_2022_2024")
+    expectError("time.invalid") { try cz.check(factsJson: "{\"format\": \"changkaixin.compliance-facts/1\", \"school\": {\"id\": \"s\"}}", asOf: "someday") }
+    expectError("facts.parse") { try cz.check(factsJson: "[]", asOf: "2024-03-01") }
+    return cases
 }
 
 func badInput() throws {
@@ -312,6 +670,34 @@ func badInput() throws {
     // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
     expectError("spec.invalid_value") {
         try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", report: broken)]), at: "2026-09-01T10:00:00Z")
+    }
+    // Reports are verified, not trusted: a hand-edited PHQ-9 total of 99, an unknown instrument.
+    let full = try phq9.scoreAnswers(answers: Array(repeating: .code(code: 1), count: 9))
+    let tamperedScales = full.scales.map { s in
+        s.id != "total" ? s : ScaleResult(id: s.id, scored: s.scored, raw: "99", rawExact: s.rawExact, score: "99", answered: s.answered, of: s.of,
+                                          prorated: s.prorated, band: s.band, unscoredReason: s.unscoredReason)
+    }
+    let tampered = ScoreReport(instrument: full.instrument, validity: full.validity, items: full.items, durationSeconds: full.durationSeconds,
+                               scales: tamperedScales, flags: full.flags, screenPositive: full.screenPositive)
+    try Catalog.builtin().verifyReport(report: full)
+    try phq9.verifyReport(report: full)
+    try policy.verifyReport(report: full)
+    check(expectError("evidence.out_of_range") { try phq9.verifyReport(report: tampered) }?.errorPath() == "/scales/0/raw", "tampered path")
+    expectError("evidence.out_of_range") { try Catalog.builtin().verifyReport(report: tampered) }
+    let relabelled = ScoreReport(instrument: InstrumentRef(id: "asq_v2", version: full.instrument.version, settings: full.instrument.settings), validity: full.validity,
+                                 items: full.items, durationSeconds: full.durationSeconds, scales: full.scales, flags: full.flags, screenPositive: full.screenPositive)
+    check(expectError("evidence.unknown_instrument") { try Catalog.builtin().verifyReport(report: relabelled) }?.errorPath() == "/instrument/id", "unknown instrument path")
+    let unknown = expectError("evidence.unknown_instrument") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", report: relabelled)]), at: "2026-09-01T10:00:00Z")
+    }
+    if case .Evidence(_, let path, _, _, _)? = unknown { check(path == "/screenings/0/report/instrument/id", "evidence path \(path)") } else { check(false, "unknown instrument is .Evidence") }
+    // A screening that carries the answers is scored by the engine with the named instrument version.
+    let ref = InstrumentRef(id: "phq9", version: phq9.version(), settings: [:])
+    check(try policy.scoreScreening(instrument: ref, response: Response(answers: ["9": .code(code: 2)])).hasFlag(id: "item9_self_harm"), "scoreScreening")
+    let byAnswers = try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", instrument: ref, response: Response(answers: ["9": .code(code: 2)]))]), at: "2026-09-01T10:00:00Z")
+    check(byAnswers.tier().index >= 2 && !byAnswers.firedRules().isEmpty, "answers-carrying screening tier")
+    expectError("evidence.version_mismatch") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", instrument: InstrumentRef(id: "phq9", version: "0.0.1", settings: [:]), response: Response(answers: [:]))]), at: "2026-09-01T10:00:00Z")
     }
     // A panic inside Rust arrives as an ordinary thrown error.
     let p = expectError("internal.panic") { try selftestPanic(message: "boom") }
@@ -426,10 +812,13 @@ func appFlow(_ root: URL) throws {
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
+    let fhirCases = try replayFhirVectors(root)
     let alertCases = try replayAlertVectors(root)
-    print("swift: replayed \(cases) scoring and \(alertCases) alert golden-vector cases")
-    if alertCases == 0 { failed += 1 }
+    let complianceCases = try replayComplianceVectors(root)
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert and \(complianceCases) compliance golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 { failed += 1 }
     try badInput()
+    try verdictsAndCodes()
     try appFlow(root)
     if cases == 0 { failed += 1 }
 } catch {
