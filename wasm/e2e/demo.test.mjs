@@ -51,7 +51,7 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     const flag = page.locator('[data-testid="phq9-flags"] [data-flag-id="item9_self_harm"]');
     assert.equal(await flag.count(), 1, "self-harm flag shown");
     assert.equal(await flag.getAttribute("data-level"), "critical");
-    assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-positive"), "true");
+    assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-verdict"), "positive");
     // The proposed tier: PHQ-9 item 9 > 0 alone makes the Changzhou default policy propose "key" (重点关注).
     const tier = page.locator('[data-testid="phq9-tier"]');
     assert.equal(await tier.getAttribute("data-tier-id"), "key");
@@ -59,7 +59,7 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     assert.ok(reasons.includes("key.phq_item9"), JSON.stringify(reasons));
     // ASQ: a "yes" to item 1 is a positive screen.
     await page.click('[data-testid="asq-q1-o1"]');
-    assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-positive"), "true");
+    assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-verdict"), "positive");
     assert.deepEqual(errors, []);
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   } finally {

@@ -13,7 +13,7 @@ const repo = path.resolve(here, "../..");
 const require = createRequire(import.meta.url);
 const pkgDir = path.join(repo, "wasm/pkg");
 const ckx = require(path.join(pkgDir, "node/changkaixin_wasm.js"));
-const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored } = ckx;
+const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
 function normalise(v) {
@@ -117,8 +117,11 @@ test("batch over Int8/Uint8/Int16/Int32 arrays equals single scoring", () => {
       const t = rep.scales[0];
       assert.equal(t.scored ? String(total.raw[r]) : total.raw[r], t.scored ? t.raw : unscored());
       assert.equal(total.band[r], t.band ? t.band.index : -1);
-      for (const id of cols.flag_ids) assert.equal(cols.flag_columns[id][r] === 1, rep.flags.some((f) => f.id === id), `${buf.constructor.name} row ${r} flag ${id}`);
-      assert.equal(cols.screen_positive[r], rep.screen_positive.positive ? 1 : 0);
+      for (const id of cols.flag_ids) {
+        const verdict = rep.flags.find((f) => f.id === id)?.verdict ?? "negative";
+        assert.equal(verdictOfCode(cols.flag_verdicts[id][r]), verdict, `${buf.constructor.name} row ${r} flag ${id}`);
+      }
+      assert.equal(verdictOfCode(cols.screen[r]), rep.screen_positive.verdict);
       assert.equal(cols.validity[r], ["valid", "incomplete", "invalid"].indexOf(rep.validity.status));
     });
   }

@@ -1,9 +1,10 @@
 //! Catalog, specs and single-respondent scoring.
 
 use crate::error::js;
-use crate::json::{from_js, stringify, text_of, to_js};
+use crate::json::{from_js, to_js, Input};
 use crate::types::*;
 use changkaixin_core as core;
+use changkaixin_core::scoring::recode::CodeMap;
 use changkaixin_core::{Answer, Catalog, ErrorCode, Response};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
@@ -19,6 +20,20 @@ use wasm_bindgen::JsCast;
 #[derive(Clone, Debug)]
 pub struct Instrument {
     pub(crate) inner: core::Instrument,
+}
+
+impl Instrument {
+    /// A declared recode from JS (object or JSON text), checked against this instrument.
+    pub(crate) fn code_map_of(&self, code_map: Option<CodeMapInput>) -> Result<Option<CodeMap>, JsValue> {
+        match code_map {
+            None => Ok(None),
+            Some(m) if m.is_undefined() || m.is_null() => Ok(None),
+            Some(m) => {
+                let input = Input::object_or_text(&m, ErrorCode::ScoreCodeMapInvalid)?;
+                input.run(|text| self.inner.code_map_json(text)).map(Some)
+            }
+        }
+    }
 }
 
 fn settings_of(settings: Option<SettingsJs>) -> Result<BTreeMap<String, String>, JsValue> {
@@ -42,8 +57,10 @@ impl Instrument {
     #[wasm_bindgen(js_name = fromSpec)]
     pub fn from_spec(spec: SpecInput, settings: Option<SettingsJs>) -> Result<Instrument, JsValue> {
         let settings = settings_of(settings)?;
-        let text = text_of(&spec, ErrorCode::SpecParse)?;
-        js(core::Instrument::from_json_with(&text, &settings)).map(|inner| Instrument { inner })
+        let input = Input::object_or_text(&spec, ErrorCode::SpecParse)?;
+        input
+            .run(|text| core::Instrument::from_json_with(text, &settings))
+            .map(|inner| Instrument { inner })
     }
 
     /// The same instrument with other setting options.
@@ -89,21 +106,50 @@ impl Instrument {
         to_js(self.inner.source_spec())
     }
 
-    /// Score one response. Unknown items, codes that are not options and items answered
-    /// twice throw (`score.unknown_item`, `score.unknown_option`, `score.duplicate_answer`).
-    pub fn score(&self, response: ResponseJs) -> Result<ScoreReportJs, JsValue> {
-        let text = stringify(&response, ErrorCode::ResponseParse)?;
-        let response = js(Response::from_json(&text))?;
-        let report = js(self.inner.score(&response))?;
+    /// Score one response. Answers are option codes or option ids (`"LA6568-5"`). Unknown
+    /// items, codes that are not options and items answered twice throw (`score.unknown_item`,
+    /// `score.unknown_option`, `score.duplicate_answer`). With `codeMap`, the codes follow an
+    /// export's own coding, declared once and checked to be a bijection onto the options.
+    pub fn score(&self, response: ResponseJs, #[wasm_bindgen(js_name = codeMap)] code_map: Option<CodeMapInput>) -> Result<ScoreReportJs, JsValue> {
+        let response = Input::object(&response, ErrorCode::ResponseParse)?.run(Response::from_json)?;
+        let report = match self.code_map_of(code_map)? {
+            None => js(self.inner.score(&response))?,
+            Some(map) => js(self.inner.score_with_code_map(&response, &map))?,
+        };
         Ok(to_js(&report)?.unchecked_into())
     }
 
-    /// Score answers given positionally in item order (one entry per item; `null` = missing).
+    /// Score answers given positionally in item order: one entry per item, or exactly one per
+    /// **scored** item (nine for the PHQ-9, whose item 10 is not scored); `null` = missing.
     #[wasm_bindgen(js_name = scoreAnswers)]
-    pub fn score_answers(&self, answers: AnswerList) -> Result<ScoreReportJs, JsValue> {
+    pub fn score_answers(&self, answers: AnswerList, #[wasm_bindgen(js_name = codeMap)] code_map: Option<CodeMapInput>) -> Result<ScoreReportJs, JsValue> {
         let answers: Vec<Answer> = from_js(&answers, ErrorCode::ResponseParse)?;
-        let report = js(self.inner.score_answers(&answers))?;
+        let report = match self.code_map_of(code_map)? {
+            None => js(self.inner.score_answers(&answers))?,
+            Some(map) => js(self.inner.score_answers_with_code_map(&answers, &map))?,
+        };
         Ok(to_js(&report)?.unchecked_into())
+    }
+
+    /// Check a declared recode (`source code → option code or id`, for `all` items and/or per
+    /// item) against this instrument: throws `score.code_map_invalid` /
+    /// `score.code_map_not_bijective` with the path and item, or returns nothing.
+    #[wasm_bindgen(js_name = checkCodeMap)]
+    pub fn check_code_map(&self, #[wasm_bindgen(js_name = codeMap)] code_map: CodeMapInput) -> Result<(), JsValue> {
+        self.code_map_of(Some(code_map)).map(|_| ())
+    }
+
+    /// What this instrument expects and computes: every item's code table (code, option id,
+    /// scored value, label), the scales with their ranges and bands, the flags, the screen rule.
+    #[wasm_bindgen(unchecked_return_type = "InstrumentDescription")]
+    pub fn describe(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.describe())
+    }
+
+    /// The description as stable plain text (the same in every binding), code tables included.
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_text(&self) -> String {
+        self.inner.describe().to_string()
     }
 }
 
@@ -130,4 +176,12 @@ pub fn unscored() -> i64 {
 #[wasm_bindgen(js_name = packageVersion)]
 pub fn package_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The verdict a batch code stands for: 0 `"negative"`, 1 `"positive"`, 2 `"indeterminate"`;
+/// `undefined` for any other value.
+#[wasm_bindgen(js_name = verdictOfCode, unchecked_return_type = "Verdict | undefined")]
+pub fn verdict_of_code(code: f64) -> Option<String> {
+    let code = u8::try_from(code as i64).ok().filter(|&c| f64::from(c) == code)?;
+    core::scoring::report::Verdict::from_code(code).map(|v| v.as_str().to_owned())
 }

@@ -24,7 +24,7 @@ mod types;
 pub use alert::AlertPolicy;
 pub use error::{error_codes, is_changkaixin_error};
 pub use fhir::import_questionnaire;
-pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, Instrument};
+pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, verdict_of_code, Instrument};
 
 #[cfg(feature = "dev")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

@@ -19,8 +19,18 @@ export interface Localized {
 /** Setting choices: setting id → option id. */
 export type Settings = Record<string, string>;
 
-/** One answer: an option code, `null` (missing), `"missing"` or `"refused"`. */
-export type Answer = number | null | "refused" | "missing";
+/**
+ * The stable id of an option (`OptionSpec.id`): the LOINC answer code where the option has
+ * one (`"LA6568-5"`), otherwise a slug of its meaning (`"strongly_agree"`).
+ */
+export type OptionId = string;
+
+/**
+ * One answer: an option code (integer), an option id (string, e.g. `"LA6568-5"`), `null`
+ * (missing), `"missing"` or `"refused"`. An option id is never ambiguous, unlike a code whose
+ * numbering an export may have reversed.
+ */
+export type Answer = number | null | "refused" | "missing" | OptionId;
 
 /** A respondent's answers to one instrument (keys: item number `"9"` or item id `"phq9_9"`). */
 export interface Response {
@@ -33,12 +43,105 @@ export interface Response {
   group?: Record<string, string>;
 }
 
+// ---- declared recodes and code tables ----
+
+/** The target of a recode: an option code of the item, or (better) an option id. */
+export type OptionTarget = number | OptionId;
+
+/**
+ * A declared recode of an export's own answer codes: `source code → option`, for every item
+ * (`all`) and/or per item (`items`, keyed by item number or id, replacing `all` for that item).
+ * Source codes are integers 0..127 written as keys. Every covered item's map must be a
+ * bijection onto the item's options (`score.code_map_invalid`, `score.code_map_not_bijective`,
+ * with a path into this object such as `/items/10/3`). Answers given by option id are not recoded.
+ *
+ * ```ts
+ * // An RSES export numbering the answers 1..4 from "strongly disagree" to "strongly agree":
+ * rses.score(response, { all: { "1": "strongly_disagree", "2": "disagree", "3": "agree", "4": "strongly_agree" } });
+ * ```
+ */
+export interface CodeMapSpec {
+  all?: Record<string, OptionTarget>;
+  items?: Record<string, Record<string, OptionTarget>>;
+}
+
+/** `Instrument.describe()`: every item's code table, the scales, flags and the screen rule. */
+export interface InstrumentDescription {
+  id: string;
+  version: string;
+  name: Localized;
+  settings?: Settings;
+  /** Items in printed order. */
+  items: ItemDescription[];
+  scales: ScaleDescription[];
+  flags: FlagDescription[];
+  /** The screen-positive rule in words, where the instrument defines one. */
+  screen_positive?: string;
+}
+
+export interface ItemDescription {
+  number: number;
+  id: string;
+  /** Whether the item counts towards scales (positional lists may give only the scored items). */
+  scored: boolean;
+  /** Reverse-scored (the `value` column already shows the result). */
+  reverse: boolean;
+  /** Skip logic in words, when the item is asked only sometimes. */
+  asked_if?: string;
+  /** The code table, in printed order. */
+  options: OptionDescription[];
+}
+
+/** One row of a code table: which code (and option id) means which answer and value. */
+export interface OptionDescription {
+  code: number;
+  id: OptionId;
+  /** The scored value of this option for this item (after reversal). */
+  value: number;
+  label?: Localized;
+}
+
+export interface ScaleDescription {
+  id: string;
+  name: Localized;
+  /** How it is computed, in words (`sum of items 1-9`). */
+  aggregate: string;
+  /** The missing-data rule in words. */
+  missing: string;
+  /** Smallest raw value when complete. */
+  min: Decimal;
+  /** Largest raw value when complete. */
+  max: Decimal;
+  /** Bands as `id (boundaries)`. */
+  bands: string[];
+}
+
+export interface FlagDescription {
+  id: string;
+  level: FlagLevel;
+  /** When it fires, in words. */
+  when: string;
+}
+
 // ---- report ----
 
 export type ValidityStatus = "valid" | "incomplete" | "invalid";
 export type ValidityVerdict = "note" | "incomplete" | "invalid";
 export type Severity = "none" | "mild" | "moderate" | "high" | "severe";
 export type FlagLevel = "info" | "warning" | "critical";
+
+/**
+ * A three-valued verdict of a screen or a flag. `"indeterminate"`: the answers given cannot
+ * decide it (items it depends on were missing or refused; see `missing_items` /
+ * `refused_items`). Indeterminate is **not** negative: never read it as `false`.
+ *
+ * Batch columns carry the same verdicts as codes (`VerdictCode`): 0 negative, 1 positive,
+ * 2 indeterminate (`verdictOfCode(code)` names them).
+ */
+export type Verdict = "negative" | "positive" | "indeterminate";
+
+/** A verdict as a batch code: 0 negative, 1 positive, 2 indeterminate. */
+export type VerdictCode = 0 | 1 | 2;
 
 /** The result of scoring one response. */
 export interface ScoreReport {
@@ -49,7 +152,10 @@ export interface ScoreReport {
   duration_seconds?: number;
   /** Every scale, in spec order. */
   scales: ScaleResult[];
-  /** Flags that fired, in spec order. */
+  /**
+   * Every flag whose verdict is positive **or indeterminate**, in spec order (check `verdict`).
+   * A flag of the instrument absent from this list is determined negative.
+   */
   flags: FlagResult[];
   /** Present when the instrument defines a screen-positive rule. */
   screen_positive?: ScreenPositiveResult;
@@ -110,19 +216,32 @@ export interface BandResult {
 
 export interface FlagResult {
   id: string;
+  /** Positive, or indeterminate (its items were missing or refused). Negative flags are not listed. */
+  verdict: "positive" | "indeterminate";
   level: FlagLevel;
   label: Localized;
   reason: Localized;
-  /** Items whose answers made the flag fire. */
+  /** Items whose answers made the flag fire (positive) or that it depends on (indeterminate). */
   items: number[];
-  /** The conditions that held, in words. */
+  /** When indeterminate: the missing items whose answers would decide it. */
+  missing_items?: number[];
+  /** When indeterminate: the refused items whose answers would decide it. */
+  refused_items?: number[];
+  /** The conditions that held (positive) or could not be decided (indeterminate), in words. */
   evidence: string[];
   source: string;
 }
 
+/** The screen verdict of an instrument with a screen-positive rule. There is no boolean. */
 export interface ScreenPositiveResult {
-  positive: boolean;
+  verdict: Verdict;
+  /** When indeterminate: the missing items whose answers would decide it. */
+  missing_items?: number[];
+  /** When indeterminate: the refused items whose answers would decide it. */
+  refused_items?: number[];
+  /** What a positive screen means. */
   reason: Localized;
+  /** Evidence when positive or indeterminate (empty when negative). */
   evidence: string[];
   source: string;
 }
@@ -175,6 +294,11 @@ export interface Coding {
 }
 
 export interface OptionSpec {
+  /**
+   * Stable id, unique within the item (LOINC answer code or a slug). When absent the id is the
+   * `fhir` coding's code, else `code_<code>`; the built-in catalog states every id.
+   */
+  id?: OptionId;
   code: number;
   value: number;
   label?: Localized;
@@ -191,6 +315,11 @@ export interface ItemSpec {
   /** Explicit code → value map (keys are codes as strings). */
   values?: Record<string, number>;
   scored?: boolean;
+  /**
+   * Skip logic: the item is asked only when this holds (over earlier items). An unanswered item
+   * that was not asked is no unknown; one that should (or may) have been asked is.
+   */
+  asked_if?: Condition;
   fhir?: FhirItemLink;
 }
 
@@ -226,6 +355,8 @@ export type Aggregate =
   | { method: "sum"; items: ItemRef[] }
   | { method: "mean"; items: ItemRef[] }
   | { method: "count"; items: ItemRef[]; where: ValueTest }
+  /** Items whose value satisfies their group's test (e.g. the PHQ-A GLAD-PC positive-symptom count). */
+  | { method: "count_groups"; groups: { items: ItemRef[]; where: ValueTest }[] }
   | { method: "sum_of_scales"; scales: string[] };
 
 export interface ValueTest {
@@ -401,6 +532,8 @@ export interface BatchOptions {
   groups?: BatchGroups;
   /** Completion time per row in whole seconds (negative = unknown). */
   durations?: Int32Array | BigInt64Array;
+  /** The buffer's own coding, declared and checked (see `CodeMapSpec`); sentinels must not be source codes. */
+  code_map?: CodeMapSpec | string;
 }
 
 /** Columns for one scale. Values are exact mantissas: value = mantissa / 10^decimals. */
@@ -427,16 +560,27 @@ export interface BatchColumns {
   n_rows: number;
   /** One entry per scale, in spec order. */
   scales: ScaleColumns[];
-  /** Flag ids; flag `i` is bit `i` of each `flags` word. */
+  /** Flag ids; flag `i` is bit `i` of each `flags` and `flags_indeterminate` word. */
   flag_ids: string[];
-  /** Flag bitset per row. */
+  /** Per row, the bitset of flags that are **positive**. */
   flags: BigUint64Array;
-  /** Each flag as a 0/1 column, keyed by flag id. */
-  flag_columns: Record<string, Uint8Array>;
+  /**
+   * Per row, the bitset of flags that are **indeterminate** (their items were missing or
+   * refused). A flag whose bit is set in neither word is determined negative.
+   */
+  flags_indeterminate: BigUint64Array;
+  /**
+   * Each flag as a column of verdict codes (`VerdictCode`: 0 negative, 1 positive,
+   * 2 indeterminate), keyed by flag id. Not a boolean: 2 is not "no flag".
+   */
+  flag_verdicts: Record<string, Uint8Array>;
   /** 0 valid, 1 incomplete, 2 invalid. */
   validity: Uint8Array;
-  /** 1 positive, 0 negative, -1 the instrument defines no screen-positive rule. */
-  screen_positive: Int8Array;
+  /**
+   * Screen verdict per row (`VerdictCode`: 0 negative, 1 positive, 2 indeterminate);
+   * `null` when the instrument defines no screen-positive rule.
+   */
+  screen: Uint8Array | null;
 }
 
 // ---- FHIR ----

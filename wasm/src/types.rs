@@ -23,6 +23,9 @@ extern "C" {
     /// `Answer[]`
     #[wasm_bindgen(typescript_type = "Answer[]")]
     pub type AnswerList;
+    /// `CodeMapSpec | string`
+    #[wasm_bindgen(typescript_type = "CodeMapSpec | string")]
+    pub type CodeMapInput;
     /// `ScoreReport`
     #[wasm_bindgen(typescript_type = "ScoreReport")]
     pub type ScoreReportJs;

@@ -75,7 +75,7 @@ fn scoring_vectors_match_rust() {
         for case in file["cases"].as_array().unwrap() {
             n += 1;
             let name = format!("{path} / {}", case["name"].as_str().unwrap_or("?"));
-            let result = instrument_for(&file, case).and_then(|inst| inst.score(js_of(&case["response"]).unchecked_into()).map(JsValue::from));
+            let result = instrument_for(&file, case).and_then(|inst| inst.score(js_of(&case["response"]).unchecked_into(), None).map(JsValue::from));
             match (result, case.get("expect_error")) {
                 (Ok(report), None) => {
                     let got = normalise(&value_of(&report));
@@ -126,7 +126,7 @@ fn catalog_lists_every_builtin_spec_with_chinese_texts() {
 #[wasm_bindgen_test]
 fn errors_are_real_errors_with_code_path_and_item() {
     let phq9 = Instrument::from_catalog("phq9", None).unwrap();
-    let e = err(phq9.score(js_of(&serde_json::json!({"answers": {"1": 7}})).unchecked_into()));
+    let e = err(phq9.score(js_of(&serde_json::json!({"answers": {"1": 7}})).unchecked_into(), None));
     let f = error_fields(&e);
     assert_eq!(f["code"], "score.unknown_option");
     assert_eq!(f["item"], 1);
@@ -136,12 +136,12 @@ fn errors_are_real_errors_with_code_path_and_item() {
     let e = err(Instrument::from_spec(JsValue::from_str("{\"format\": 1}").unchecked_into(), None));
     assert_eq!(error_fields(&e)["code"], "spec.parse");
     // Unknown fields in a response are refused (the core's deny_unknown_fields).
-    let e = err(phq9.score(js_of(&serde_json::json!({"answer": {}})).unchecked_into()));
+    let e = err(phq9.score(js_of(&serde_json::json!({"answer": {}})).unchecked_into(), None));
     assert_eq!(error_fields(&e)["code"], "score.parse");
     // A BigInt cannot be written as JSON: an error, not a trap.
     let big = js_sys::Object::new();
     Reflect::set(&big, &"answers".into(), &js_sys::BigInt::from(1u32).into()).unwrap();
-    let e = err(phq9.score(JsValue::from(big).unchecked_into()));
+    let e = err(phq9.score(JsValue::from(big).unchecked_into(), None));
     assert_eq!(error_fields(&e)["code"], "score.parse");
     let codes: Vec<String> = error_codes().iter().map(|v| v.as_string().unwrap()).collect();
     assert!(codes.contains(&"batch.unknown_option".to_owned()));
@@ -172,18 +172,25 @@ fn batch_over_every_buffer_type_equals_single_scoring() {
         let total = js_sys::Array::from(&prop(&cols, "scales")).get(0);
         let raw = prop(&total, "raw").dyn_into::<js_sys::BigInt64Array>().unwrap().to_vec();
         let band = prop(&total, "band").dyn_into::<js_sys::Int8Array>().unwrap().to_vec();
-        let self_harm = prop(&prop(&cols, "flag_columns"), "item9_self_harm")
+        let self_harm = prop(&prop(&cols, "flag_verdicts"), "item9_self_harm")
             .dyn_into::<js_sys::Uint8Array>()
             .unwrap()
             .to_vec();
+        let screen = prop(&cols, "screen").dyn_into::<js_sys::Uint8Array>().unwrap().to_vec();
         for (r, row) in rows.iter().enumerate() {
             let answers: Value = row.iter().map(|&c| if c < 0 { Value::Null } else { Value::from(c) }).collect();
-            let report = value_of(&phq9.score_answers(js_of(&answers).unchecked_into()).unwrap().into());
+            let report = value_of(&phq9.score_answers(js_of(&answers).unchecked_into(), None).unwrap().into());
             let total = &report["scales"][0];
             assert_eq!(raw[r].to_string(), total["raw"].as_str().unwrap());
             assert_eq!(i64::from(band[r]), total["band"]["index"].as_i64().unwrap());
-            let fired = report["flags"].as_array().unwrap().iter().any(|f| f["id"] == "item9_self_harm");
-            assert_eq!(self_harm[r] == 1, fired);
+            let verdict = report["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == "item9_self_harm")
+                .map_or("negative", |f| f["verdict"].as_str().unwrap());
+            assert_eq!(verdict_of_code(f64::from(self_harm[r])).as_deref(), Some(verdict));
+            assert_eq!(verdict_of_code(f64::from(screen[r])).as_deref(), report["screen_positive"]["verdict"].as_str());
         }
     }
     // Bad shapes and codes are errors naming row and item.
@@ -266,4 +273,57 @@ fn alert_vectors_match_rust() {
     }
     assert!(n > 0, "no alert vectors");
     assert!(failures.is_empty(), "{} of {n} alert cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn wrong_js_values_are_refused_with_a_pointer_into_the_object() {
+    let phq9 = Instrument::from_catalog("phq9", None).unwrap();
+    fn fields<T>(r: Result<T, JsValue>) -> (String, String) {
+        let f = error_fields(&err(r));
+        (f["code"].as_str().unwrap().to_owned(), f["path"].as_str().unwrap().to_owned())
+    }
+    // A wrong JSON type: the core's serde error, mapped from the text position to the member.
+    let r = phq9.score(js_of(&serde_json::json!({"answers": {"1": 1, "3": true}})).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/answers/3".into()));
+    let r = phq9.score(js_of(&serde_json::json!({"answers": {"1": 1}, "group": {"grade": 7}})).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/group/grade".into()));
+    let r = phq9.score_answers(js_of(&serde_json::json!([1, 2, {"x": 1}])).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/2".into()));
+    // Values JSON.stringify would silently turn into `null` (a missing answer) or `{}`.
+    let answers = js_sys::Object::new();
+    Reflect::set(&answers, &"1".into(), &1.into()).unwrap();
+    Reflect::set(&answers, &"3".into(), &f64::NAN.into()).unwrap();
+    let response = js_sys::Object::new();
+    Reflect::set(&response, &"answers".into(), &answers).unwrap();
+    let r = phq9.score(JsValue::from(response).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/answers/3".into()));
+    let list = js_sys::Array::of3(&1.into(), &JsValue::UNDEFINED, &f64::INFINITY.into());
+    let r = phq9.score_answers(JsValue::from(list).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/1".into()));
+    let response = js_sys::Object::new();
+    Reflect::set(&response, &"answers".into(), &js_sys::Map::new()).unwrap();
+    let r = phq9.score(JsValue::from(response).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/answers".into()));
+    let response = js_sys::Object::new();
+    let answers = js_sys::Object::new();
+    Reflect::set(&answers, &"9".into(), &js_sys::BigInt::from(2u32).into()).unwrap();
+    Reflect::set(&response, &"answers".into(), &answers).unwrap();
+    let r = phq9.score(JsValue::from(response).unchecked_into(), None);
+    assert_eq!(fields(r), ("score.parse".into(), "/answers/9".into()));
+    // A cycle is refused, not a trap.
+    let cyclic = js_sys::Object::new();
+    Reflect::set(&cyclic, &"answers".into(), &cyclic).unwrap();
+    assert_eq!(fields(phq9.score(JsValue::from(cyclic).unchecked_into(), None)).0, "score.parse");
+    // Alert evidence: a wrong type deep inside names its member.
+    let policy = AlertPolicy::changzhou_default().unwrap();
+    let e = err(policy.evaluate(
+        js_of(&serde_json::json!({"student": "s-1", "screenings": [{"at": 5}]})).unchecked_into(),
+        "2026-01-05T08:00:00Z",
+    ));
+    assert_eq!(error_fields(&e)["path"], "/screenings/0/at");
+    // A spec given as JSON text keeps its pointer and says where in the text.
+    let e = err(Instrument::from_spec(JsValue::from_str("{\n \"format\": 1}").unchecked_into(), None));
+    let f = error_fields(&e);
+    assert_eq!(f["path"], "/format");
+    assert!(f["message"].as_str().unwrap().contains("line 2"), "{f}");
 }
