@@ -5,7 +5,7 @@
 # tools (typescript, playwright-core, binaryen's wasm-opt) and Debian's chromium.
 #
 #   1. rustfmt + clippy (-D warnings) on the crate, host and wasm32
-#   2. wasm-bindgen-test under Node: API tests and every golden vector
+#   2. host unit tests; wasm-bindgen-test under Node: API tests and every golden vector
 #   3. release build (profile wasm-release: opt-level z, LTO, 1 CGU) → wasm-bindgen
 #      for bundler + nodejs (wasm/pkg) and web (wasm/www/pkg) → wasm-opt -Oz
 #   4. size budget: the .wasm at most 400 KB gzipped (fails otherwise)
@@ -49,6 +49,9 @@ cargo fmt -p changkaixin-wasm -- --check
 cargo clippy -p changkaixin-wasm --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --features dev -- -D warnings
+
+step "unit tests on the host (JSON pointers of parse errors)"
+cargo test -p changkaixin-wasm --lib
 
 step "wasm-bindgen-test under Node (API + golden vectors)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
