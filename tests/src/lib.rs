@@ -10,7 +10,8 @@
 //! rewritten.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use changkaixin_core::{Catalog, Instrument, Response, ScoreReport, Verdict};
+use changkaixin_core::scoring::recode::CodeMapSpec;
+use changkaixin_core::{Answer, Catalog, Instrument, Response, ScoreReport, Verdict};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,10 +70,34 @@ pub fn instrument_for(file: &Value, case: &Value) -> Result<Instrument, String> 
     Catalog::builtin().instrument_with(id, &settings).map_err(|e| e.to_string())
 }
 
-/// Score a case's response; `Err` carries the core error.
+/// Score a case; `Err` carries the core error.
+///
+/// The case gives either `response` (a `Response`, scored with `Instrument::score`) or
+/// `answers_list` (a positional list, scored with `Instrument::score_answers`); an optional
+/// `code_map` (a `CodeMapSpec`) is checked with `Instrument::code_map` and applied.
 pub fn score_case(inst: &Instrument, case: &Value) -> Result<Result<ScoreReport, changkaixin_core::Error>, String> {
+    let map = match case.get("code_map") {
+        None => None,
+        Some(v) => {
+            let spec: CodeMapSpec = serde_json::from_value(v.clone()).map_err(|e| format!("bad code_map in vector: {e}"))?;
+            match inst.code_map(&spec) {
+                Ok(m) => Some(m),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    if let Some(list) = case.get("answers_list") {
+        let answers: Vec<Answer> = serde_json::from_value(list.clone()).map_err(|e| format!("bad answers_list in vector: {e}"))?;
+        return Ok(match &map {
+            Some(m) => inst.score_answers_with_code_map(&answers, m),
+            None => inst.score_answers(&answers),
+        });
+    }
     let resp: Response = serde_json::from_value(case.get("response").cloned().unwrap_or(Value::Null)).map_err(|e| format!("bad response in vector: {e}"))?;
-    Ok(inst.score(&resp))
+    Ok(match &map {
+        Some(m) => inst.score_with_code_map(&resp, m),
+        None => inst.score(&resp),
+    })
 }
 
 /// Check a report against a hand-written `expect` block; returns the list of mismatches.

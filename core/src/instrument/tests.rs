@@ -258,6 +258,75 @@ fn lint_rejects_each_kind_of_broken_spec() {
 }
 
 #[test]
+fn lint_checks_option_ids_skip_logic_and_count_groups() {
+    fn f4_ids(ids: [&'static str; 4]) -> impl FnOnce(&mut Value) {
+        move |v: &mut Value| {
+            for (k, id) in ids.iter().enumerate() {
+                v["option_sets"]["f4"][k]["id"] = json!(id);
+            }
+        }
+    }
+    assert_eq!(lint_code(f4_ids(["never", "rarely", "often", "always"])), "accepted");
+    assert_eq!(lint_code(f4_ids(["never", "never", "often", "always"])), "spec.duplicate_id");
+    assert_eq!(lint_code(f4_ids(["never", "", "often", "always"])), "spec.bad_options");
+    assert_eq!(lint_code(f4_ids(["never", "refused", "often", "always"])), "spec.bad_options");
+    assert_eq!(lint_code(f4_ids(["never", "2", "often", "always"])), "spec.bad_options");
+    assert_eq!(lint_code(f4_ids(["never", "with space", "often", "always"])), "spec.bad_options");
+    // Derived ids (code_<n>) collide with an explicit one.
+    assert_eq!(lint_code(|v| v["option_sets"]["f4"][0]["id"] = json!("code_1")), "spec.duplicate_id");
+    let ask = |item: usize, cond: Value| move |v: &mut Value| v["items"][item]["asked_if"] = cond;
+    // Item 5 (unscored, in no scale) asked only when item 4 >= 1: fine.
+    assert_eq!(lint_code(ask(4, json!({"item": {"item": 4, "op": ">=", "value": 1}}))), "accepted");
+    assert_eq!(lint_code(ask(4, json!({"item": {"item": 5, "op": ">=", "value": 1}}))), "spec.invalid_value");
+    assert_eq!(
+        lint_code(ask(4, json!({"scale": {"scale": "total", "op": ">=", "value": 1}}))),
+        "spec.invalid_value"
+    );
+    assert_eq!(lint_code(ask(4, json!({"flag": "crit"}))), "spec.invalid_value");
+    // Item 2 is in scales: it may not be skipped.
+    assert_eq!(lint_code(ask(1, json!({"item": {"item": 1, "op": ">=", "value": 1}}))), "spec.bad_scale");
+    let groups = |g: Value| move |v: &mut Value| v["scales"][2]["aggregate"] = json!({"method": "count_groups", "groups": g});
+    assert_eq!(
+        lint_code(groups(
+            json!([{"items": [1, 2], "where": {"op": ">=", "value": 2}}, {"items": [3], "where": {"op": ">=", "value": 1}}])
+        )),
+        "accepted"
+    );
+    assert_eq!(
+        lint_code(groups(
+            json!([{"items": [1, 2], "where": {"op": ">=", "value": 2}}, {"items": [2], "where": {"op": ">=", "value": 1}}])
+        )),
+        "spec.duplicate_id"
+    );
+    assert_eq!(lint_code(groups(json!([]))), "spec.bad_scale");
+}
+
+#[test]
+fn skipped_items_are_no_unknowns_and_count_groups_count() {
+    let mut v = toy();
+    v["items"][4]["asked_if"] = json!({"item": {"item": 4, "op": ">=", "value": 1}});
+    v["flags"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "e_yes", "label": {"en": "e"}, "level": "warning", "reason": {"en": "e"},
+        "source": "test", "when": {"item": {"item": 5, "op": ">=", "value": 2}}}));
+    v["scales"][2]["aggregate"] = json!({"method": "count_groups", "groups": [
+        {"items": [1, 2], "where": {"op": ">=", "value": 2}}, {"items": [3, 4], "where": {"op": ">=", "value": 1}}]});
+    let i = inst(&v).unwrap();
+    let verdict = |c: &[Option<i64>]| i.score(&codes(c)).unwrap().flag_verdict("e_yes");
+    // Item 4 = 0: item 5 was not asked, so its flag is negative, not undecided.
+    assert_eq!(verdict(&[Some(0), Some(0), Some(0), Some(0), None]), crate::Verdict::Negative);
+    // Item 4 = 1: item 5 should have been asked: undecided.
+    assert_eq!(verdict(&[Some(0), Some(0), Some(0), Some(1), None]), crate::Verdict::Indeterminate);
+    // Item 4 missing: it may have been asked: undecided.
+    assert_eq!(verdict(&[Some(0), Some(0), Some(0), None, None]), crate::Verdict::Indeterminate);
+    assert_eq!(verdict(&[Some(0), Some(0), Some(0), Some(1), Some(3)]), crate::Verdict::Positive);
+    // count_groups: items 1-2 count at >= 2, items 3-4 at >= 1 (item 3 reversed: code 0 = value 3).
+    let r = i.score(&codes(&[Some(2), Some(1), Some(0), Some(1), Some(0)])).unwrap();
+    assert_eq!(r.scale("n_high").unwrap().raw.unwrap().to_string(), "3");
+}
+
+#[test]
 fn norms_are_linted_and_applied() {
     let mut v = toy();
     v["norm_group_keys"] = json!(["sex"]);

@@ -4,9 +4,12 @@
 //! type) with a missing sentinel and an optional refused sentinel; optional
 //! per-row norm-group indices and completion times. Output: columns — per
 //! scale the raw value and standard score as exact decimal mantissas, the band
-//! ordinal index, the answered count; per row a flag bitset, the validity code
-//! and the screen-positive verdict. Nothing is allocated per row: the output
-//! columns are sized once and the row state is reused.
+//! ordinal index, the answered count; per row the bitsets of positive and of
+//! indeterminate flags, the validity code and the screen verdict code (0 negative,
+//! 1 positive, 2 indeterminate). Nothing is allocated per row: the output
+//! columns are sized once and the row state is reused. [`Instrument::score_batch_parallel`]
+//! splits the rows over scoped threads with identical results; a [`CodeMap`] in the input
+//! recodes an export's own coding through the decode tables.
 //!
 //! ```
 //! use changkaixin_core::{Catalog, BatchInput};
@@ -18,6 +21,13 @@
 //! assert_eq!(total.raw, vec![0, 25]);
 //! assert_eq!(total.band, vec![0, 4]);
 //! assert_eq!(out.flag_column("item9_self_harm"), Some(vec![false, true]));
+//! assert_eq!(out.screen, vec![0, 1]); // verdict codes: negative, positive
+//!
+//! // item 9 missing: the flag is indeterminate (2), never negative
+//! let codes: Vec<i8> = vec![0,0,0,0,0,0,0,0,-1,-1];
+//! let out = phq9.score_batch(&BatchInput::new(&codes, 10, -1)).unwrap();
+//! assert_eq!(out.flag_verdicts("item9_self_harm"), Some(vec![2]));
+//! assert_eq!(out.screen, vec![0]); // 0..3 < 10 whatever item 9 is
 //! ```
 
 use crate::error::{Error, ErrorCode, Result};

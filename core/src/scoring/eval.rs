@@ -292,8 +292,8 @@ fn complete_interval(plan: &Plan, sc: &ScalePlan, st: &RowState) -> (i64, i64) {
         }
         AggPlan::SumOfScales(parts) => {
             for &j in parts {
-                lo += st.lo[j];
-                hi += st.hi[j];
+                lo = lo.saturating_add(st.lo[j]);
+                hi = hi.saturating_add(st.hi[j]);
             }
         }
     }

@@ -7,7 +7,8 @@
 //! interpreted once per block rather than once per row.
 //!
 //! The fast path handles *complete* rows (every item answered with a valid
-//! code): then every scale is complete and no missing-data rule applies. Rows
+//! code): then every scale is complete, no missing-data rule applies and every
+//! verdict is decided (two-valued logic suffices). Rows
 //! with a missing, refused or invalid cell are marked and re-scored by the
 //! generic row evaluator ([`super::eval`]), which is also what single scoring
 //! uses, so both paths share one definition of every rule. A property test
