@@ -12,7 +12,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const require = createRequire(import.meta.url);
 const pkgDir = path.join(repo, "wasm/pkg");
-const ckx = require(path.join(pkgDir, "node/changkaixin_wasm.js"));
+// The package as a consumer loads it: package.json "main" (node/index.js, which installs the built-in data).
+const ckx = require(pkgDir);
 const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
@@ -45,7 +46,7 @@ test("every scoring golden vector matches Rust byte for byte", () => {
         const inst = file.spec_file
           ? Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
           : Instrument.fromCatalog(file.instrument, c.settings);
-        report = inst.score(c.response);
+        report = c.answers_list ? inst.scoreAnswers(c.answers_list, c.code_map) : inst.score(c.response, c.code_map);
       } catch (e) {
         err = e;
       }

@@ -4,7 +4,7 @@ use crate::error::{js, to_js as err_to_js};
 use crate::json::{to_js, Input};
 use crate::types::*;
 use changkaixin_core::alert::{self, CompiledPolicy, StudentEvidence, Timestamp};
-use changkaixin_core::{Catalog, ErrorCode};
+use changkaixin_core::ErrorCode;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -29,7 +29,7 @@ impl AlertPolicy {
     /// The built-in Changzhou default policy (linted against the built-in catalog).
     #[wasm_bindgen(js_name = changzhouDefault)]
     pub fn changzhou_default() -> Result<AlertPolicy, JsValue> {
-        js(CompiledPolicy::changzhou_default()).map(|p| AlertPolicy { inner: p.clone() })
+        js(crate::data::changzhou_default()).map(|p| AlertPolicy { inner: p.clone() })
     }
 
     /// Parse, lint and compile a policy document (object or JSON text) against the built-in catalog.
@@ -37,7 +37,7 @@ impl AlertPolicy {
     pub fn from_json(policy: AlertPolicyInput) -> Result<AlertPolicy, JsValue> {
         let input = Input::object_or_text(&policy, ErrorCode::PolicyParse)?;
         input
-            .run(|text| CompiledPolicy::from_json(text, Catalog::builtin()))
+            .run(|text| CompiledPolicy::from_json(text, crate::data::catalog()))
             .map(|inner| AlertPolicy { inner })
     }
 
@@ -45,7 +45,7 @@ impl AlertPolicy {
     #[wasm_bindgen(unchecked_return_type = "ChangkaixinError[]")]
     pub fn lint(policy: AlertPolicyInput) -> Result<js_sys::Array, JsValue> {
         let doc = Input::object_or_text(&policy, ErrorCode::PolicyParse)?.run(alert::AlertPolicy::from_json)?;
-        Ok(doc.lint_against(Catalog::builtin()).iter().map(err_to_js).collect())
+        Ok(doc.lint_against(crate::data::catalog()).iter().map(err_to_js).collect())
     }
 
     /// Policy id.

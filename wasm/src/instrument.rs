@@ -5,7 +5,7 @@ use crate::json::{from_js, to_js, Input};
 use crate::types::*;
 use changkaixin_core as core;
 use changkaixin_core::scoring::recode::CodeMap;
-use changkaixin_core::{Answer, Catalog, ErrorCode, Response};
+use changkaixin_core::{Answer, ErrorCode, Response};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -50,7 +50,7 @@ impl Instrument {
     #[wasm_bindgen(js_name = fromCatalog)]
     pub fn from_catalog(id: &str, settings: Option<SettingsJs>) -> Result<Instrument, JsValue> {
         let settings = settings_of(settings)?;
-        js(Catalog::builtin().instrument_with(id, &settings)).map(|inner| Instrument { inner })
+        js(crate::data::instrument(id, &settings)).map(|inner| Instrument { inner })
     }
 
     /// Parse, lint and compile a spec (an object or its JSON text), optionally with setting choices.
@@ -156,13 +156,13 @@ impl Instrument {
 /// Ids of the built-in instruments, sorted.
 #[wasm_bindgen(js_name = catalogIds, unchecked_return_type = "string[]")]
 pub fn catalog_ids() -> js_sys::Array {
-    Catalog::builtin().ids().map(JsValue::from_str).collect()
+    crate::data::catalog().ids().map(JsValue::from_str).collect()
 }
 
 /// The spec of a built-in instrument (default settings), with its item texts and labels.
 #[wasm_bindgen(js_name = catalogSpec, unchecked_return_type = "InstrumentSpec")]
 pub fn catalog_spec(id: &str) -> Result<JsValue, JsValue> {
-    let inst = js(Catalog::builtin().instrument(id))?;
+    let inst = js(crate::data::instrument(id, &BTreeMap::new()))?;
     to_js(inst.spec())
 }
 

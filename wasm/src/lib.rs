@@ -15,6 +15,7 @@
 
 mod alert;
 mod batch;
+mod data;
 mod error;
 mod fhir;
 mod instrument;
@@ -22,6 +23,7 @@ mod json;
 mod types;
 
 pub use alert::AlertPolicy;
+pub use data::install_builtin_data;
 pub use error::{error_codes, is_changkaixin_error};
 pub use fhir::import_questionnaire;
 pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, verdict_of_code, Instrument};

@@ -607,6 +607,21 @@ export interface FhirObservation {
   method: { text: string };
 }
 
+// ---- built-in data ----
+
+/**
+ * The package's built-in data (`changkaixin_data.js`: the catalog's specs, the Changzhou default
+ * alert policy, the compliance packs, as `[id, JSON text]` lists), which the .wasm does not
+ * embed. Each entry point (`index.js`) passes it once to `installBuiltinData`; call that yourself
+ * only when loading `changkaixin_wasm.js` directly.
+ */
+export interface BuiltinData {
+  format: "changkaixin.wasm-data/1";
+  instruments: [string, string][];
+  policies: [string, string][];
+  packs?: [string, string][];
+}
+
 // ---- errors ----
 
 export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time";

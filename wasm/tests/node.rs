@@ -13,6 +13,25 @@ use wasm_bindgen_test::*;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_files.rs"));
 
+/// Install the built-in data as the package entry point does (once per module instance): the
+/// core's own texts, passed through `installBuiltinData`.
+fn setup() {
+    use changkaixin_core::alert::CHANGZHOU_DEFAULT_JSON;
+    use changkaixin_core::instrument::catalog::BUILTIN_SPECS;
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let list = |items: &[(&str, &str)]| -> Value { items.iter().map(|(id, t)| serde_json::json!([id, t])).collect() };
+        let data = serde_json::json!({
+            "format": "changkaixin.wasm-data/1",
+            "instruments": list(BUILTIN_SPECS),
+            "policies": list(&[("changzhou_default", CHANGZHOU_DEFAULT_JSON)]),
+        });
+        install_builtin_data(js_of(&data)).unwrap();
+        // A second install is refused.
+        assert!(install_builtin_data(js_of(&data)).is_err());
+    });
+}
+
 fn js_of(v: &Value) -> JsValue {
     JSON::parse(&v.to_string()).unwrap()
 }
@@ -67,6 +86,7 @@ fn instrument_for(file: &Value, case: &Value) -> Result<Instrument, JsValue> {
 
 #[wasm_bindgen_test]
 fn scoring_vectors_match_rust() {
+    setup();
     let mut n = 0;
     let mut failures = Vec::new();
     for (path, text) in VECTOR_FILES.iter().filter(|(p, _)| p.starts_with("tests/vectors/scoring/")) {
@@ -75,7 +95,12 @@ fn scoring_vectors_match_rust() {
         for case in file["cases"].as_array().unwrap() {
             n += 1;
             let name = format!("{path} / {}", case["name"].as_str().unwrap_or("?"));
-            let result = instrument_for(&file, case).and_then(|inst| inst.score(js_of(&case["response"]).unchecked_into(), None).map(JsValue::from));
+            // `code_map` (a declared recode) and `answers_list` (positional answers) are optional case fields.
+            let code_map = || case.get("code_map").map(|m| js_of(m).unchecked_into());
+            let result = instrument_for(&file, case).and_then(|inst| match case.get("answers_list") {
+                Some(list) => inst.score_answers(js_of(list).unchecked_into(), code_map()).map(JsValue::from),
+                None => inst.score(js_of(&case["response"]).unchecked_into(), code_map()).map(JsValue::from),
+            });
             match (result, case.get("expect_error")) {
                 (Ok(report), None) => {
                     let got = normalise(&value_of(&report));
@@ -111,6 +136,7 @@ fn scoring_vectors_match_rust() {
 
 #[wasm_bindgen_test]
 fn catalog_lists_every_builtin_spec_with_chinese_texts() {
+    setup();
     let ids: Vec<String> = catalog_ids().iter().map(|v| v.as_string().unwrap()).collect();
     assert_eq!(ids.len(), 16);
     for id in &ids {
@@ -125,6 +151,7 @@ fn catalog_lists_every_builtin_spec_with_chinese_texts() {
 
 #[wasm_bindgen_test]
 fn errors_are_real_errors_with_code_path_and_item() {
+    setup();
     let phq9 = Instrument::from_catalog("phq9", None).unwrap();
     let e = err(phq9.score(js_of(&serde_json::json!({"answers": {"1": 7}})).unchecked_into(), None));
     let f = error_fields(&e);
@@ -149,6 +176,7 @@ fn errors_are_real_errors_with_code_path_and_item() {
 
 #[wasm_bindgen_test]
 fn batch_over_every_buffer_type_equals_single_scoring() {
+    setup();
     let phq9 = Instrument::from_catalog("phq9", None).unwrap();
     let rows: [[i32; 10]; 3] = [[1, 2, 1, 2, 1, 1, 1, 2, 1, -1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [3, 3, 3, 3, 3, 3, 3, 3, 3, -1]];
     let flat: Vec<i32> = rows.iter().flatten().copied().collect();
@@ -218,6 +246,7 @@ fn batch_over_every_buffer_type_equals_single_scoring() {
 
 #[wasm_bindgen_test]
 fn fhir_round_trip() {
+    setup();
     let (_, q) = FIXTURE_FILES
         .iter()
         .find(|(p, _)| p.ends_with("phq9_loinc_44249-1_lhncbc_lforms-fhir-app.json"))
@@ -241,6 +270,7 @@ fn fhir_round_trip() {
 
 #[wasm_bindgen_test]
 fn alert_vectors_match_rust() {
+    setup();
     let policy = AlertPolicy::changzhou_default().unwrap();
     let mut n = 0;
     let mut failures = Vec::new();
@@ -277,6 +307,7 @@ fn alert_vectors_match_rust() {
 
 #[wasm_bindgen_test]
 fn wrong_js_values_are_refused_with_a_pointer_into_the_object() {
+    setup();
     let phq9 = Instrument::from_catalog("phq9", None).unwrap();
     fn fields<T>(r: Result<T, JsValue>) -> (String, String) {
         let f = error_fields(&err(r));

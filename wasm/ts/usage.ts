@@ -20,7 +20,7 @@ import {
   type Response,
   type ScoreReport,
   type Verdict,
-} from "../pkg/bundler/changkaixin_wasm.js";
+} from "../pkg/bundler/index.js";
 
 const ids: string[] = catalogIds();
 const spec: InstrumentSpec = catalogSpec("phq9");

@@ -3,7 +3,7 @@
 // the WebAssembly package and shows score, band, flags and the screen verdict (three-valued:
 // an undecidable screen or flag is shown as "无法判定" with the items that would decide it).
 // No rule is written here: every number and label comes from the package.
-import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/changkaixin_wasm.js";
+import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/index.js";
 
 let cachedPolicy;
 const policy = () => (cachedPolicy ??= AlertPolicy.changzhouDefault());
