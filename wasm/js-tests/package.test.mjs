@@ -181,3 +181,71 @@ test("every alert golden vector matches Rust byte for byte", () => {
   assert.ok(bad instanceof Error && bad.name === "ChangkaixinError");
   assert.equal(thrown(() => policy.evaluate({ student: "s-1" }, "yesterday")).code, "time.invalid");
 });
+
+test("three-valued verdicts, option ids, positional lists of the scored items, code maps, code tables", () => {
+  const asq = Instrument.fromCatalog("asq");
+  const open = asq.score({ answers: {} }).screen_positive;
+  assert.equal(open.verdict, "indeterminate", "unanswered ASQ is not negative");
+  assert.deepEqual(open.missing_items, [1, 2, 3, 4]);
+  assert.ok(!("positive" in open), "no boolean to misread");
+  assert.equal(asq.score({ answers: { 1: "no", 2: "no", 3: "no", 4: "no" } }).screen_positive.verdict, "negative");
+  assert.deepEqual([0, 1, 2, 3, -1, 1.5].map(verdictOfCode), ["negative", "positive", "indeterminate", undefined, undefined, undefined]);
+
+  const phq9 = Instrument.fromCatalog("phq9");
+  const byCode = phq9.score({ answers: { 1: 1, 2: 2, 9: 0 } });
+  const byId = phq9.score({ answers: { 1: "LA6569-3", 2: "LA6570-1", 9: "LA6568-5" } });
+  assert.equal(normalise(byId), normalise(byCode));
+  assert.equal(thrown(() => phq9.score({ answers: { 1: "LA9999-9" } })).code, "score.unknown_option");
+  // Nine values (the scored items) or ten (every item) positionally.
+  const nine = phq9.scoreAnswers([1, 2, 1, 2, 1, 1, 1, 2, 1]);
+  assert.equal(nine.scales[0].raw, "12");
+  assert.equal(thrown(() => phq9.scoreAnswers([1, 2, 1])).code, "score.wrong_item_count");
+
+  // A declared recode, single and batch: an RSES export numbered 1..4 from "strongly disagree".
+  const rses = Instrument.fromCatalog("rses");
+  const map = { all: { 1: "strongly_disagree", 2: "disagree", 3: "agree", 4: "strongly_agree" } };
+  const rows = [[4, 4, 4, 4, 4, 4, 4, 4, 4, 4], [1, 2, 3, 4, 1, 2, 3, 4, 1, 2]];
+  const cols = rses.scoreBatch(Int8Array.from(rows.flat()), { missing: -1, code_map: map });
+  rows.forEach((row, r) => {
+    const rep = rses.scoreAnswers(row, map);
+    assert.equal(String(cols.scales[0].raw[r]), rep.scales[0].raw, `row ${r}`);
+  });
+  assert.equal(cols.screen, null, "RSES has no screen rule: the column is null, not zeros");
+  const bad = thrown(() => rses.score({ answers: { 1: 1 } }, { all: { 1: "agree", 2: "agree" } }));
+  assert.equal(bad.code, "score.code_map_not_bijective");
+  assert.ok(bad.path.startsWith("/all"), bad.path);
+  assert.equal(thrown(() => rses.checkCodeMap({ items: { 99: { 1: 0 } } })).code, "score.code_map_invalid");
+  assert.equal(thrown(() => rses.scoreBatch(Int8Array.from([9, 9, 9, 9, 9, 9, 9, 9, 9, 9]), { missing: -1, code_map: map })).code, "batch.unknown_option");
+
+  // Code tables: describe() as data, String(instrument) as the core's stable text.
+  const d = rses.describe();
+  assert.equal(d.items.length, 10);
+  const item2 = d.items[1];
+  assert.deepEqual([item2.options[0].code, item2.options[0].id], [0, "strongly_agree"]);
+  assert.ok(String(rses).includes("code tables"), String(rses).slice(0, 200));
+  assert.equal(phq9.describe().items[9].scored, false);
+});
+
+test("a wrong JS value is refused with a JSON pointer into the object, never read as missing", () => {
+  const phq9 = Instrument.fromCatalog("phq9");
+  const at = (fn) => { const e = thrown(fn); return [e.code, e.path]; };
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1, 3: NaN } })), ["score.parse", "/answers/3"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1, 3: true } })), ["score.parse", "/answers/3"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 9: 2n } })), ["score.parse", "/answers/9"]);
+  assert.deepEqual(at(() => phq9.score({ answers: new Map([["1", 1]]) })), ["score.parse", "/answers"]);
+  assert.deepEqual(at(() => phq9.scoreAnswers([1, 2, undefined, 1, 1, 1, 1, 1, 1])), ["score.parse", "/2"]);
+  assert.deepEqual(at(() => phq9.scoreAnswers([1, 2, Infinity, 1, 1, 1, 1, 1, 1])), ["score.parse", "/2"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1 }, group: { grade: 7 } })), ["score.parse", "/group/grade"]);
+  const cyclic = {};
+  cyclic.answers = cyclic;
+  assert.equal(thrown(() => phq9.score(cyclic)).code, "score.parse");
+  const policy = AlertPolicy.changzhouDefault();
+  const e = thrown(() => policy.evaluate({ student: "s-1", screenings: [{ at: 5 }] }, "2026-01-05T08:00:00Z"));
+  assert.equal(e.path, "/screenings/0/at");
+  // A JSON text keeps its pointer and says where in the text.
+  const t = thrown(() => Instrument.fromSpec('{\n  "format": 1}'));
+  assert.equal(t.path, "/format");
+  assert.match(t.message, /line 2/);
+  // `undefined` members are absent, as in JSON: not an error.
+  assert.equal(phq9.score({ answers: { 1: 1, 2: undefined } }).items.answered, 1);
+});
