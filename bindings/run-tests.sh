@@ -89,7 +89,7 @@ bash bindings/scripts/swift-chroot.sh run '
     swift/Sources/Changkaixin/Changkaixin.swift swift-test/Json.swift swift-test/main.swift -o changkaixin-swift-test
   LD_LIBRARY_PATH=swift/lib ./changkaixin-swift-test /work/changkaixin 2> >(grep -v -e "^thread .* panicked at" -e "^boom$" -e "^stack backtrace" -e "^ *[0-9]*: " -e "^note: " >&2)
 '
-step "SwiftPM: swift build of the package (README example as an executable target)"
+step "SwiftPM: swift build of the package (README examples as an executable target)"
 bash bindings/scripts/swift-chroot.sh run '
   set -e
   cd /work/changkaixin/swift
@@ -98,6 +98,9 @@ bash bindings/scripts/swift-chroot.sh run '
   grep -q "^PHQ-9 total 12 band moderate$" /tmp/smoke.txt
   grep -q "^critical flag item9_self_harm" /tmp/smoke.txt
   grep -q "^error score.unknown_option at /answers/1$" /tmp/smoke.txt
+  grep -q "^tier key school$" /tmp/smoke.txt
+  grep -q "^key.phq_item9: phq_item9" /tmp/smoke.txt
+  grep -q "^evidence.invalid at /observations/0/observed_by/role$" /tmp/smoke.txt
   echo "swiftpm smoke: 1 passed, 0 failed"
 '
 

@@ -3,12 +3,14 @@
 //! typed records (tier, fired rules with their evidence and sources, actions and notifications
 //! with due times, the next review, the summary). Times cross as RFC 3339 strings.
 //!
-//! Evidence (`StudentEvidence`, the documented `docs/alert-tiers.md` shape) crosses as JSON for now:
-//! it is a deep document that apps assemble from server data; a typed builder is future work.
+//! Evidence goes in as the typed [`StudentEvidence`](crate::evidence::StudentEvidence) record
+//! (`evaluate`, `evaluate_batch`); `evaluate_json` / `evaluate_batch_json` take the documented JSON
+//! document (`docs/alert-tiers.md`) for apps that relay it from a server unchanged.
 
 use crate::error::{guard, FfiResult};
+use crate::evidence::StudentEvidence;
 use crate::instrument::Catalog;
-use changkaixin_core::alert::{self as core, Change, CompiledPolicy, StudentEvidence, Timestamp};
+use changkaixin_core::alert::{self as core, Change, CompiledPolicy, Timestamp};
 use changkaixin_core::instrument::spec::Localized;
 use std::sync::Arc;
 
@@ -94,66 +96,87 @@ impl AlertPolicy {
     pub fn policy_json(&self) -> String {
         self.inner.policy().to_json()
     }
-    /// Evaluate one student's evidence (JSON, `StudentEvidence`) at time `at` (RFC 3339).
-    pub fn evaluate(&self, evidence_json: String, at: String) -> FfiResult<Arc<AlertDecision>> {
+    /// Evaluate one student's evidence at time `at` (RFC 3339). Bad evidence is `evidence.invalid`
+    /// with a path into the record (`/observations/0/observed_by/role`).
+    pub fn evaluate(&self, evidence: StudentEvidence, at: String) -> FfiResult<Arc<AlertDecision>> {
+        guard(|| self.decide(&evidence.into(), &at))
+    }
+    /// Evaluate one student's evidence given as its JSON document (`StudentEvidence`, as relayed
+    /// from a server) at time `at`; the same decision as `evaluate` on the parsed record.
+    pub fn evaluate_json(&self, evidence_json: String, at: String) -> FfiResult<Arc<AlertDecision>> {
+        guard(|| self.decide(&core::StudentEvidence::from_json(&evidence_json)?, &at))
+    }
+    /// Evaluate many students at `at`: tier per row, tier counts, overdue obligations and per-row
+    /// errors (a bad row does not stop the batch).
+    pub fn evaluate_batch(&self, students: Vec<StudentEvidence>, at: String) -> FfiResult<AlertBatch> {
         guard(|| {
-            let evidence = StudentEvidence::from_json(&evidence_json)?;
             let at = Timestamp::parse(&at)?;
-            Ok(Arc::new(AlertDecision {
-                inner: core::evaluate(&self.inner, &evidence, at)?,
-            }))
+            let students: Vec<core::StudentEvidence> = students.into_iter().map(Into::into).collect();
+            Ok(batch_result(core::evaluate_batch(&self.inner, &students, at)))
         })
     }
-    /// Evaluate many students (one evidence JSON each) at `at`: tier per row, tier counts, overdue
-    /// obligations and per-row errors (a bad row does not stop the batch).
-    pub fn evaluate_batch(&self, evidence_jsons: Vec<String>, at: String) -> FfiResult<AlertBatch> {
+    /// `evaluate_batch` with one evidence JSON document per student. A document that does not parse
+    /// fails the call with its row as the path prefix (`/2/...`).
+    pub fn evaluate_batch_json(&self, evidence_jsons: Vec<String>, at: String) -> FfiResult<AlertBatch> {
         guard(|| {
             let at = Timestamp::parse(&at)?;
             let mut students = Vec::with_capacity(evidence_jsons.len());
             for (i, j) in evidence_jsons.iter().enumerate() {
-                students.push(StudentEvidence::from_json(j).map_err(|e| e.prefixed(&format!("/{i}")))?);
+                students.push(core::StudentEvidence::from_json(j).map_err(|e| e.prefixed(&format!("/{i}")))?);
             }
-            let out = core::evaluate_batch(&self.inner, &students, at);
-            Ok(AlertBatch {
-                tiers: out.tiers.clone(),
-                row_tiers: out
-                    .rows
-                    .iter()
-                    .map(|r| r.as_ref().and_then(|t| out.tiers.get(usize::from(t.tier)).cloned()))
-                    .collect(),
-                tier_counts: out
-                    .tier_counts
-                    .iter()
-                    .map(|t| TierCount {
-                        tier: t.tier.clone(),
-                        count: t.count,
-                    })
-                    .collect(),
-                overdue: out
-                    .overdue
-                    .iter()
-                    .map(|o| {
-                        let info = out.obligation(o);
-                        OverdueObligation {
-                            row: o.row,
-                            kind: info.map(|i| enum_name(&i.kind)).unwrap_or_default(),
-                            id: info.map(|i| i.id.clone()).unwrap_or_default(),
-                            roles: info.map(|i| i.roles.clone()).unwrap_or_default(),
-                            due_at: o.due_at.to_string(),
-                        }
-                    })
-                    .collect(),
-                errors: out
-                    .errors
-                    .into_iter()
-                    .map(|e| AlertBatchError {
-                        row: e.row,
-                        student: e.student,
-                        error: e.error.into(),
-                    })
-                    .collect(),
-            })
+            Ok(batch_result(core::evaluate_batch(&self.inner, &students, at)))
         })
+    }
+}
+
+impl AlertPolicy {
+    fn decide(&self, evidence: &core::StudentEvidence, at: &str) -> FfiResult<Arc<AlertDecision>> {
+        let at = Timestamp::parse(at)?;
+        Ok(Arc::new(AlertDecision {
+            inner: core::evaluate(&self.inner, evidence, at)?,
+        }))
+    }
+}
+
+fn batch_result(out: core::BatchDecisions) -> AlertBatch {
+    AlertBatch {
+        tiers: out.tiers.clone(),
+        row_tiers: out
+            .rows
+            .iter()
+            .map(|r| r.as_ref().and_then(|t| out.tiers.get(usize::from(t.tier)).cloned()))
+            .collect(),
+        tier_counts: out
+            .tier_counts
+            .iter()
+            .map(|t| TierCount {
+                tier: t.tier.clone(),
+                count: t.count,
+            })
+            .collect(),
+        overdue: out
+            .overdue
+            .iter()
+            .map(|o| {
+                let info = out.obligation(o);
+                OverdueObligation {
+                    row: o.row,
+                    kind: info.map(|i| enum_name(&i.kind)).unwrap_or_default(),
+                    id: info.map(|i| i.id.clone()).unwrap_or_default(),
+                    roles: info.map(|i| i.roles.clone()).unwrap_or_default(),
+                    due_at: o.due_at.to_string(),
+                }
+            })
+            .collect(),
+        errors: out
+            .errors
+            .into_iter()
+            .map(|e| AlertBatchError {
+                row: e.row,
+                student: e.student,
+                error: e.error.into(),
+            })
+            .collect(),
     }
 }
 

@@ -9,6 +9,7 @@
 //!   custom type `Dec`, a string on the foreign side).
 //! - [`batch`]: columnar batch scoring from a byte buffer.
 //! - [`fhir`]: FHIR Questionnaire import, QuestionnaireResponse scoring, Observation export.
+//! - [`evidence`]: alert evidence about one student as typed records (`StudentEvidence` and its parts).
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
@@ -19,6 +20,7 @@ uniffi::setup_scaffolding!();
 pub mod alert;
 pub mod batch;
 pub mod error;
+pub mod evidence;
 pub mod fhir;
 pub mod instrument;
 pub mod report;

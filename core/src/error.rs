@@ -114,6 +114,43 @@ error_codes! {
     FhirUnknownLinkId => "fhir.unknown_link_id",
     /// A QuestionnaireResponse answer coding is not among the item's options.
     FhirUnknownAnswer => "fhir.unknown_answer",
+    /// A Questionnaire item `type` that is not a FHIR R4/R5 item type.
+    FhirItemType => "fhir.item_type",
+    /// A scored item (or a group around it) is conditional (`enableWhen`, `enableWhenExpression`):
+    /// whether it counts depends on other answers, which the engine does not evaluate.
+    FhirEnableWhen => "fhir.enable_when",
+    /// A scored item (or a group around it) has `repeats: true`.
+    FhirRepeats => "fhir.repeats",
+    /// A scored item nested under a question item (Questionnaire) or under an answer (QuestionnaireResponse).
+    FhirNestedItem => "fhir.nested_item",
+    /// An `answerValueSet` that cannot be resolved offline (external, missing, filtered, empty).
+    FhirValueSet => "fhir.value_set",
+    /// An option weight (`itemWeight`/`ordinalValue`) that is not a number, not an integer, out of
+    /// range, or given twice with different values.
+    FhirInvalidWeight => "fhir.invalid_weight",
+    /// Some options of an item carry weights and others do not.
+    FhirPartialWeights => "fhir.partial_weights",
+    /// No item of the Questionnaire carries a score (no option weights, no `{score}` numeric item).
+    FhirNoScoredItems => "fhir.no_scored_items",
+    /// A scored numeric item without `minValue`/`maxValue`, or with more than 128 values between them.
+    FhirUnboundedNumeric => "fhir.unbounded_numeric",
+    /// A linkId that appears twice (in a Questionnaire, or answered twice in a QuestionnaireResponse).
+    FhirDuplicateLinkId => "fhir.duplicate_link_id",
+    /// More than one answer to an item that takes one.
+    FhirMultipleAnswers => "fhir.multiple_answers",
+    /// An answer of a type the item does not take (`valueString` for a choice item, `valueCoding` for
+    /// a numeric item, `valueBoolean`, an unknown `value[x]`, no value at all).
+    FhirAnswerType => "fhir.answer_type",
+    /// A numeric answer that is not an exact integer option value, is out of the item's range, has a
+    /// comparator, or carries a unit that is not a score.
+    FhirInvalidValue => "fhir.invalid_value",
+    /// A QuestionnaireResponse whose `status` is `entered-in-error` (it must not be scored).
+    FhirResponseStatus => "fhir.response_status",
+    /// A FHIR document beyond a documented limit (nesting depth, options per item).
+    FhirLimit => "fhir.limit",
+    /// A Questionnaire bound to an instrument does not match it (scored item count, item codes,
+    /// option weights that are not the instrument's scored values, options missing).
+    FhirIncompatible => "fhir.incompatible",
 
     /// The alert policy JSON could not be parsed.
     PolicyParse => "policy.parse",

@@ -285,6 +285,8 @@ export interface FhirInstrumentLink {
   questionnaire?: string;
   observation_codes?: Record<string, Coding>;
   calculated_link_ids?: string[];
+  calculated_scales?: Record<string, string>;
+  ignored_link_ids?: string[];
 }
 
 export interface Coding {
@@ -326,6 +328,7 @@ export interface ItemSpec {
 export interface FhirItemLink {
   link_id: string;
   code?: Coding;
+  numeric?: boolean;
 }
 
 /** An item number, or an inclusive range written `"1-90"`. */
@@ -662,6 +665,22 @@ export type ErrorCode =
   | "fhir.unsupported"
   | "fhir.unknown_link_id"
   | "fhir.unknown_answer"
+  | "fhir.item_type"
+  | "fhir.enable_when"
+  | "fhir.repeats"
+  | "fhir.nested_item"
+  | "fhir.value_set"
+  | "fhir.invalid_weight"
+  | "fhir.partial_weights"
+  | "fhir.no_scored_items"
+  | "fhir.unbounded_numeric"
+  | "fhir.duplicate_link_id"
+  | "fhir.multiple_answers"
+  | "fhir.answer_type"
+  | "fhir.invalid_value"
+  | "fhir.response_status"
+  | "fhir.limit"
+  | "fhir.incompatible"
   | "policy.parse"
   | "policy.lint"
   | "policy.unsupported_format"

@@ -72,6 +72,10 @@ fun errorJson(e: ChangkaixinException): Map<String, Any?> {
     return m
 }
 
+/** A batch result with its errors as data (exceptions compare by identity). */
+fun comparable(b: AlertBatch): Pair<AlertBatch, List<Any?>> =
+    b.copy(errors = emptyList()) to b.errors.map { listOf(it.row, it.student, canonical(errorJson(it.error))) }
+
 /** Spot-check typed fields against the stored canonical report (independently of toJson). */
 @Suppress("UNCHECKED_CAST")
 fun spotCheck(name: String, rep: ScoreReport, want: Map<String, Any?>) {
@@ -158,6 +162,8 @@ fun replayAlertVectors(root: File): Int {
     val files = dir.listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name } ?: return 0
     val policy = AlertPolicy.changzhouDefault()
     var cases = 0
+    // Per evaluation time: the typed evidence and what each case expects, for the batch replay below.
+    val byTime = linkedMapOf<String, MutableList<Triple<String, StudentEvidence, Map<String, Any?>>>>()
     for (file in files) {
         val doc = parseJson(file.readText()) as Map<String, Any?>
         check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "alert" && doc["policy"] == "builtin:changzhou_default") { "${file.name}: format" }
@@ -165,12 +171,25 @@ fun replayAlertVectors(root: File): Int {
             cases++
             val name = "${file.name} / ${case["name"]}"
             val wantErr = case["expect_error"] as Map<String, Any?>?
+            val at = case["at"] as String
+            val evidenceJson = canonical(case["evidence"])
+            // The vector's evidence document, built as typed records (as an app builds them from its data).
+            val evidence = try { typedEvidence(case["evidence"]) } catch (e: TypedJsonError) {
+                check(false) { "$name: evidence not representable as typed records: ${e.message}" }
+                continue
+            }
+            // Lossless: the core reads the document into the same record, and the record writes the same document.
+            check(studentEvidenceFromJson(evidenceJson) == evidence) { "$name: typed evidence differs from studentEvidenceFromJson" }
+            check(evidence.toJson() == studentEvidenceFromJson(evidenceJson).toJson()) { "$name: typed evidence JSON differs" }
+            byTime.getOrPut(at) { mutableListOf() }.add(Triple(name, evidence, case))
             try {
-                val d = policy.evaluate(canonical(case["evidence"]), case["at"] as String)
+                val d = policy.evaluate(evidence, at)
                 check(wantErr == null) { "$name: expected error $wantErr" }
                 if (wantErr != null) continue
                 val want = case["decision"] as Map<String, Any?>
                 check(canonical(parseJson(d.toJson())) == canonical(want)) { "$name: decision differs\n  want ${canonical(want)}\n  got  ${canonical(parseJson(d.toJson()))}" }
+                // The JSON entry point gives the same bytes.
+                check(policy.evaluateJson(evidenceJson, at).toJson() == d.toJson()) { "$name: evaluateJson differs from evaluate" }
                 val expect = case["expect"] as Map<String, Any?>
                 check(d.tier().id == expect["tier"] && d.change().name.lowercase() == expect["change"]) { "$name: tier ${d.tier().id} ${d.change()}" }
                 check(d.firedRules().map { it.rule }.toSet() == (expect["rules"] as List<String>).toSet()) { "$name: rules ${d.firedRules().map { it.rule }}" }
@@ -187,9 +206,30 @@ fun replayAlertVectors(root: File): Int {
                 check(d.nextReviewAt() == want["next_review_at"] && d.summary().zh == (want["summary"] as Map<String, Any?>)["zh"] && d.requiresConfirmation()) { "$name: review/summary" }
                 check(AlertDecision.fromJson(d.toJson()).toJson() == d.toJson()) { "$name: decision JSON round trip" }
             } catch (e: ChangkaixinException) {
+                // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != null && e.errorCode() == wantErr["code"] && e.errorPath() == wantErr["path"]) { "$name: error ${e.errorCode()} at ${e.errorPath()}, want $wantErr" }
+                check(e is ChangkaixinException.Evidence) { "$name: error category ${e::class.simpleName}" }
+                val j = try { policy.evaluateJson(evidenceJson, at); null } catch (j: ChangkaixinException) { j }
+                check(j != null && j.errorCode() == e.errorCode() && j.errorPath() == e.errorPath()) { "$name: evaluateJson error differs" }
             }
         }
+    }
+    // The same cases as class batches (one per evaluation time), typed and JSON: the tier of each row,
+    // and the refused rows with their errors.
+    for ((at, group) in byTime) {
+        val typed = policy.evaluateBatch(group.map { it.second }, at)
+        val json = policy.evaluateBatchJson(group.map { canonical(it.third["evidence"]) }, at)
+        check(comparable(typed) == comparable(json)) { "batch at $at: typed and JSON batches differ" }
+        group.forEachIndexed { row, (name, _, case) ->
+            val wantErr = case["expect_error"] as Map<String, Any?>?
+            if (wantErr == null) {
+                check(typed.rowTiers[row] == (case["expect"] as Map<String, Any?>)["tier"]) { "$name: batch row tier ${typed.rowTiers[row]}" }
+            } else {
+                val err = typed.errors.firstOrNull { it.row == row.toUInt() }
+                check(typed.rowTiers[row] == null && err != null && err.error.errorCode() == wantErr["code"] && err.error.errorPath() == wantErr["path"]) { "$name: batch row error $err" }
+            }
+        }
+        check(typed.tierCounts.sumOf { it.count } + typed.errors.size.toULong() == group.size.toULong()) { "batch at $at: counts" }
     }
     return cases
 }
@@ -216,12 +256,34 @@ fun badInput() {
     expectError("fhir.parse") { Instrument.fromFhirQuestionnaire("not json") }
     expectError("policy.parse") { AlertPolicy.fromJson("{", Catalog.builtin()) }
     expectError("policy.parse") { lintAlertPolicy("[]", Catalog.builtin()) }
-    expectError("time.invalid") { AlertPolicy.changzhouDefault().evaluate("{\"student\": \"s\"}", "yesterday") }
-    expectError("evidence.invalid") { AlertPolicy.changzhouDefault().evaluate("{\"students\": 1}", "2026-09-01T10:00:00Z") }
+    val policy = AlertPolicy.changzhouDefault()
+    expectError("time.invalid") { policy.evaluate(StudentEvidence(student = "s"), "yesterday") }
+    expectError("time.invalid") { policy.evaluateJson("{\"student\": \"s\"}", "yesterday") }
+    expectError("evidence.invalid") { policy.evaluateJson("{\"students\": 1}", "2026-09-01T10:00:00Z") }
+    expectError("evidence.invalid") { studentEvidenceFromJson("{\"students\": 1}") }
+    val bj = expectError("evidence.invalid") { policy.evaluateBatchJson(listOf("{\"student\": \"a\"}", "{\"students\": 1}"), "2026-09-01T10:00:00Z") }
+    check(bj?.errorPath()?.startsWith("/1") == true) { "batch JSON error names the document: ${bj?.errorPath()}" }
+    // Typed evidence: the path points into the record (snake_case field names, as in the JSON document).
+    val role = expectError("evidence.invalid") {
+        policy.evaluate(StudentEvidence(student = "s", observations = listOf(
+            StaffObservation(category = "withdrawal", at = "2026-09-01T08:00:00Z", observedBy = Person(name = "李老师", role = "janitor")))), "2026-09-01T10:00:00Z")
+    }
+    check(role is ChangkaixinException.Evidence && role.path == "/observations/0/observed_by/role") { "typed evidence error path ${role?.errorPath()}" }
+    val late = expectError("evidence.invalid") {
+        policy.evaluate(StudentEvidence(student = "s", agencyNotices = listOf(AgencyNotice(agency = "police", severity = NoticeSeverity.URGENT, at = "2026-09-01T08:00:00Z")),
+            reviews = listOf(Review(by = Person("王老师", "psychology_teacher"), at = "2026-09-01T09:00:00Z", fromTier = "crisis", toTier = "none", reason = "ok"))), "2026-09-01T10:00:00Z")
+    }
+    check(late?.errorPath() == "/reviews/0/to_tier") { "review path ${late?.errorPath()}" }
+    expectError("evidence.invalid") { policy.evaluate(StudentEvidence(student = "s", specialPeriods = listOf(SpecialPeriod(kind = "exam", from = "2026-09-02T00:00:00Z", to = "2026-09-01T00:00:00Z"))), "2026-09-01T10:00:00Z") }
+        .let { check(it?.errorPath() == "/special_periods/0/to") { "period path ${it?.errorPath()}" } }
+    expectError("evidence.invalid") { policy.evaluate(StudentEvidence(student = "s", completedActions = listOf(CompletedAction(action = "case_assessment", doneAt = "not a time"))), "2026-09-01T10:00:00Z") }
+        .let { check(it?.errorPath() == "/completed_actions/0/done_at") { "completed action path ${it?.errorPath()}" } }
     // A decimal that is not a decimal, handed back inside a typed report, is an error too (not a crash).
     val good = phq9.score(Response(mapOf("1" to Answer.Code(1)), null, null, emptyMap()))
     val broken = good.copy(scales = good.scales.map { it.copy(raw = "1.2.3") })
     expectError("spec.invalid_value") { phq9.exportObservation(broken, "total", "Patient/x", "2026-09-01T09:00:00+08:00") }
+    // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
+    expectError("spec.invalid_value") { policy.evaluate(StudentEvidence(student = "s", screenings = listOf(Screening(at = "2026-09-01T09:00:00+08:00", report = broken))), "2026-09-01T10:00:00Z") }
     // A panic inside Rust arrives as an ordinary exception.
     val p = expectError("internal.panic") { selftestPanic("boom") }
     check(p is ChangkaixinException.Internal && p.detail.contains("boom")) { "panic detail" }
@@ -303,15 +365,32 @@ fun appFlow(root: File) {
     check(policy.ruleIds().contains("key.phq_item9")) { "policy rules" }
     check(lintAlertPolicy(policy.policyJson(), catalog).isEmpty()) { "built-in policy lints clean" }
     check(AlertPolicy.fromJson(policy.policyJson(), catalog).tierIds() == policy.tierIds()) { "policy from JSON" }
-    val evidence = "{\"student\": \"s-demo\", \"screenings\": [{\"id\": \"scr-1\", \"at\": \"2026-09-01T09:04:10+08:00\", \"report\": ${report.toJson()}}]}"
+    // Typed evidence, as the app builds it from its own records.
+    val evidence = StudentEvidence(student = "s-demo", screenings = listOf(Screening(id = "scr-1", at = "2026-09-01T09:04:10+08:00", report = report)))
     val decision = policy.evaluate(evidence, "2026-09-01T10:00:00+08:00")
     check(decision.tier().id == "key" && decision.tier().level == "school" && decision.change() == Change.RAISED) { "tier ${decision.tier()}" }
-    check(decision.firedRules().any { it.rule == "key.phq_item9" && it.sources.isNotEmpty() && it.evidence.any { e -> e.kind == "screening" } }) { "reasons ${decision.firedRules()}" }
+    check(decision.firedRules().any { it.rule == "key.phq_item9" && it.sources.isNotEmpty() && it.evidence.any { e -> e.kind == "screening" && e.path == "/screenings/0" } }) { "reasons ${decision.firedRules()}" }
     check(decision.actions().isNotEmpty() && decision.actions().all { it.dueAt.isNotEmpty() }) { "deadlines" }
     check(decision.nextReviewAt() != null && decision.summary().zh!!.isNotEmpty() && decision.requiresConfirmation()) { "review/summary" }
     check(decision.overdueAt("2030-01-01T00:00:00Z").isNotEmpty() && decision.overdueAt("2026-09-01T10:00:00+08:00").size <= decision.overdueAt("2030-01-01T00:00:00Z").size) { "overdue" }
+    // The same evidence as the JSON document a server would send: same decision.
+    check(studentEvidenceFromJson(evidence.toJson()) == evidence) { "evidence JSON round trip" }
+    check(policy.evaluateJson(evidence.toJson(), "2026-09-01T10:00:00+08:00").toJson() == decision.toJson()) { "evaluateJson equals evaluate" }
+    // A week later the psychology teacher has assessed the case and the guardian has been informed; the tier holds.
+    val later = evidence.copy(
+        observations = listOf(StaffObservation(id = "obs-1", category = "withdrawal", at = "2026-09-03T15:00:00+08:00", observedBy = Person(name = "李老师", role = "head_teacher"))),
+        previous = PreviousTier(tier = "key", since = decision.tierSince(), confirmedBy = Person(name = "王老师", role = "psychology_teacher")),
+        completedActions = listOf(CompletedAction(action = "case_assessment", doneAt = "2026-09-01T16:00:00+08:00", by = Person(name = "王老师", role = "psychology_teacher")),
+            CompletedAction(action = "notify:guardian", doneAt = "2026-09-01T17:00:00+08:00")),
+    )
+    val d2 = policy.evaluate(later, "2026-09-08T10:00:00+08:00")
+    check(d2.tier().id == "key" && d2.previousTier()?.id == "key") { "tier a week later ${d2.tier().id} ${d2.change()}" }
+    check(d2.actions().first { it.id == "case_assessment" }.doneAt != null && d2.notifications().first { it.who == "guardian" }.doneAt != null) { "completed obligations" }
     // A class: three students, one with bad evidence.
-    val classBatch = policy.evaluateBatch(listOf(evidence, "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"), "2026-09-01T10:00:00+08:00")
+    val classBatch = policy.evaluateBatch(listOf(evidence, StudentEvidence(student = "s-calm"),
+        StudentEvidence(student = "s-bad", previous = PreviousTier(tier = "nope", since = "2026-09-01T00:00:00Z"))), "2026-09-01T10:00:00+08:00")
+    check(classBatch.errors.size == 1 && classBatch.errors[0].error.errorPath() == "/previous/tier" && classBatch.errors[0].student == "s-bad") { "batch error path ${classBatch.errors}" }
+    check(policy.evaluateBatchJson(listOf(evidence.toJson(), "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"), "2026-09-01T10:00:00+08:00").let(::comparable) == comparable(classBatch)) { "batch JSON equals typed" }
     check(classBatch.tiers == policy.tierIds() && classBatch.rowTiers.take(2) == listOf("key", "none")) { "batch tiers ${classBatch.rowTiers}" }
     check(classBatch.tierCounts.first { it.tier == "key" }.count == 1UL) { "tier counts ${classBatch.tierCounts}" }
     check(classBatch.errors.size == 1 && classBatch.errors[0].row == 2u && classBatch.errors[0].error.errorCode() == "evidence.invalid") { "batch errors ${classBatch.errors}" }

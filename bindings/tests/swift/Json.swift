@@ -2,6 +2,9 @@
 // Canonical form = the one the Rust replayer compares: object keys sorted, no whitespace.
 // Integers stay exact (kept as their digits); the vectors hold no floats.
 import Foundation
+#if canImport(Changkaixin)
+import Changkaixin
+#endif
 
 indirect enum JSON: Equatable {
     case null
@@ -195,4 +198,160 @@ struct JSONReader {
         let text = String(decoding: s[start..<i], as: UTF8.self)
         return isFloat ? .float(text) : .int(text)
     }
+}
+
+// ---- typed records from JSON ----------------------------------------------------------------------
+// The golden vectors store alert evidence as the core's JSON document; these build the typed UniFFI
+// records from it, field by field, as an app would from its own data. Strict: an unknown key, a
+// missing required field or a value of the wrong type throws (a field the records cannot carry
+// would otherwise be dropped silently).
+
+struct TypedJSONError: Error { let message: String }
+
+private struct Obj {
+    let kv: [(String, JSON)]
+    let path: String
+    init(_ v: JSON?, _ path: String, _ known: Set<String>) throws {
+        guard let kv = v?.object else { throw TypedJSONError(message: "\(path): expected an object") }
+        let extra = kv.map { $0.0 }.filter { !known.contains($0) }
+        guard extra.isEmpty else { throw TypedJSONError(message: "\(path): keys the typed records do not know: \(extra)") }
+        self.kv = kv
+        self.path = path
+    }
+    subscript(k: String) -> JSON? { kv.first(where: { $0.0 == k }).map { $0.1 }.flatMap { $0.isNull ? nil : $0 } }
+    func has(_ k: String) -> Bool { self[k] != nil }
+    func str(_ k: String) throws -> String {
+        guard let s = self[k]?.string else { throw TypedJSONError(message: "\(path)/\(k): expected a string") }
+        return s
+    }
+    func optStr(_ k: String) throws -> String? { has(k) ? try str(k) : nil }
+    func bool(_ k: String) throws -> Bool {
+        guard let b = self[k]?.bool else { throw TypedJSONError(message: "\(path)/\(k): expected a boolean") }
+        return b
+    }
+    func u32(_ k: String) throws -> UInt32 {
+        guard let d = self[k]?.int, let n = UInt32(d) else { throw TypedJSONError(message: "\(path)/\(k): expected a u32") }
+        return n
+    }
+    func obj(_ k: String, _ known: Set<String>) throws -> Obj { try Obj(self[k], "\(path)/\(k)", known) }
+    func optObj(_ k: String, _ known: Set<String>) throws -> Obj? { has(k) ? try obj(k, known) : nil }
+    func list(_ k: String) throws -> [JSON] {
+        guard let v = self[k] else { return [] }
+        guard let a = v.array else { throw TypedJSONError(message: "\(path)/\(k): expected an array") }
+        return a
+    }
+    func objs(_ k: String, _ known: Set<String>) throws -> [Obj] {
+        try list(k).enumerated().map { try Obj($0.element, "\(path)/\(k)/\($0.offset)", known) }
+    }
+    func strs(_ k: String) throws -> [String] {
+        try list(k).enumerated().map {
+            guard let s = $0.element.string else { throw TypedJSONError(message: "\(path)/\(k)/\($0.offset): expected a string") }
+            return s
+        }
+    }
+    func strMap(_ k: String) throws -> [String: String] {
+        guard let v = self[k] else { return [:] }
+        guard let o = v.object else { throw TypedJSONError(message: "\(path)/\(k): expected an object") }
+        var m: [String: String] = [:]
+        for (kk, x) in o {
+            guard let s = x.string else { throw TypedJSONError(message: "\(path)/\(k)/\(kk): expected a string") }
+            m[kk] = s
+        }
+        return m
+    }
+    /// An enum from its wire name (`"moderate"` → `.moderate`).
+    func wire<E>(_ k: String, _ table: [String: E]) throws -> E {
+        let s = try str(k)
+        guard let e = table[s] else { throw TypedJSONError(message: "\(path)/\(k): unknown value \(s)") }
+        return e
+    }
+}
+
+private let localizedKeys: Set<String> = ["zh", "en"]
+private let personKeys: Set<String> = ["name", "role"]
+private func localized(_ o: Obj) throws -> Localized { Localized(zh: try o.optStr("zh"), en: try o.optStr("en")) }
+private func person(_ o: Obj) throws -> Person { Person(name: try o.str("name"), role: try o.str("role")) }
+private let severities: [String: Severity] = ["none": .none, "mild": .mild, "moderate": .moderate, "high": .high, "severe": .severe]
+private let flagLevels: [String: FlagLevel] = ["info": .info, "warning": .warning, "critical": .critical]
+private let statuses: [String: ValidityStatus] = ["valid": .valid, "incomplete": .incomplete, "invalid": .invalid]
+private let verdicts: [String: ValidityVerdict] = ["note": .note, "incomplete": .incomplete, "invalid": .invalid]
+private let noticeSeverities: [String: NoticeSeverity] = ["concern": .concern, "urgent": .urgent]
+
+/// A typed `ScoreReport` from the core's JSON report.
+func typedReport(_ v: JSON?, _ path: String = "") throws -> ScoreReport {
+    let r = try Obj(v, path, ["instrument", "validity", "items", "duration_seconds", "scales", "flags", "screen_positive"])
+    let inst = try r.obj("instrument", ["id", "version", "settings"])
+    let validity = try r.obj("validity", ["status", "reasons"])
+    let items = try r.obj("items", ["answered", "missing", "refused"])
+    var duration: Int64? = nil
+    if r.has("duration_seconds") {
+        guard let d = r["duration_seconds"]?.int.flatMap({ Int64($0) }) else { throw TypedJSONError(message: "\(path)/duration_seconds: expected an integer") }
+        duration = d
+    }
+    return ScoreReport(
+        instrument: InstrumentRef(id: try inst.str("id"), version: try inst.str("version"), settings: try inst.strMap("settings")),
+        validity: Validity(
+            status: try validity.wire("status", statuses),
+            reasons: try validity.objs("reasons", ["rule", "verdict", "message", "source"]).map {
+                ValidityReason(rule: try $0.str("rule"), verdict: try $0.wire("verdict", verdicts), message: try localized(try $0.obj("message", localizedKeys)), source: try $0.optStr("source"))
+            }),
+        items: ItemCounts(answered: try items.u32("answered"), missing: try items.u32("missing"), refused: try items.u32("refused")),
+        durationSeconds: duration,
+        scales: try r.objs("scales", ["id", "scored", "raw", "raw_exact", "score", "answered", "of", "prorated", "band", "unscored_reason"]).map { s in
+            ScaleResult(
+                id: try s.str("id"), scored: try s.bool("scored"), raw: try s.optStr("raw"), rawExact: try s.optStr("raw_exact"), score: try s.optStr("score"),
+                answered: try s.u32("answered"), of: try s.u32("of"), prorated: try s.bool("prorated"),
+                band: try s.optObj("band", ["id", "label", "index", "severity", "rule", "evidence", "source"]).map { b in
+                    BandResult(id: try b.str("id"), label: try localized(try b.obj("label", localizedKeys)), index: try b.u32("index"), severity: try b.wire("severity", severities),
+                               rule: try b.str("rule"), evidence: try b.str("evidence"), source: try b.optStr("source"))
+                },
+                unscoredReason: try s.optStr("unscored_reason"))
+        },
+        flags: try r.objs("flags", ["id", "level", "label", "reason", "items", "evidence", "source"]).map { f in
+            FlagResult(id: try f.str("id"), level: try f.wire("level", flagLevels), label: try localized(try f.obj("label", localizedKeys)),
+                       reason: try localized(try f.obj("reason", localizedKeys)),
+                       items: try f.list("items").map {
+                           guard let n = $0.int.flatMap({ UInt32($0) }) else { throw TypedJSONError(message: "\(f.path)/items: expected u32") }
+                           return n
+                       },
+                       evidence: try f.strs("evidence"), source: try f.str("source"))
+        },
+        screenPositive: try r.optObj("screen_positive", ["positive", "reason", "evidence", "source"]).map { p in
+            ScreenPositiveResult(positive: try p.bool("positive"), reason: try localized(try p.obj("reason", localizedKeys)), evidence: try p.strs("evidence"), source: try p.str("source"))
+        })
+}
+
+/// A typed `StudentEvidence` from the evidence document of an alert vector (`docs/alert-tiers.md`).
+func typedEvidence(_ v: JSON?) throws -> StudentEvidence {
+    let e = try Obj(v, "", ["student", "screenings", "observations", "life_events", "clinical", "agency_notices", "special_periods", "previous", "reviews", "completed_actions"])
+    return StudentEvidence(
+        student: try e.str("student"),
+        screenings: try e.objs("screenings", ["id", "at", "report"]).map {
+            Screening(id: try $0.optStr("id"), at: try $0.str("at"), report: try typedReport($0["report"], "\($0.path)/report"))
+        },
+        observations: try e.objs("observations", ["id", "category", "at", "observed_by"]).map {
+            StaffObservation(id: try $0.optStr("id"), category: try $0.str("category"), at: try $0.str("at"), observedBy: try person(try $0.obj("observed_by", personKeys)))
+        },
+        lifeEvents: try e.objs("life_events", ["id", "kind", "at", "reported_by"]).map {
+            LifeEvent(id: try $0.optStr("id"), kind: try $0.str("kind"), at: try $0.str("at"), reportedBy: try $0.optObj("reported_by", personKeys).map(person))
+        },
+        clinical: try e.objs("clinical", ["id", "kind", "at", "institution"]).map {
+            ClinicalNotice(id: try $0.optStr("id"), kind: try $0.str("kind"), at: try $0.str("at"), institution: try $0.str("institution"))
+        },
+        agencyNotices: try e.objs("agency_notices", ["id", "agency", "severity", "at"]).map {
+            AgencyNotice(id: try $0.optStr("id"), agency: try $0.str("agency"), severity: try $0.wire("severity", noticeSeverities), at: try $0.str("at"))
+        },
+        specialPeriods: try e.objs("special_periods", ["kind", "from", "to"]).map {
+            SpecialPeriod(kind: try $0.str("kind"), from: try $0.str("from"), to: try $0.str("to"))
+        },
+        previous: try e.optObj("previous", ["tier", "since", "confirmed_by"]).map {
+            PreviousTier(tier: try $0.str("tier"), since: try $0.str("since"), confirmedBy: try $0.optObj("confirmed_by", personKeys).map(person))
+        },
+        reviews: try e.objs("reviews", ["id", "by", "at", "from_tier", "to_tier", "reason"]).map {
+            Review(id: try $0.optStr("id"), by: try person(try $0.obj("by", personKeys)), at: try $0.str("at"), fromTier: try $0.str("from_tier"),
+                   toTier: try $0.str("to_tier"), reason: try $0.str("reason"))
+        },
+        completedActions: try e.objs("completed_actions", ["action", "done_at", "by"]).map {
+            CompletedAction(action: try $0.str("action"), doneAt: try $0.str("done_at"), by: try $0.optObj("by", personKeys).map(person))
+        })
 }

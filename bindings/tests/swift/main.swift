@@ -153,6 +153,9 @@ func replayAlertVectors(_ root: URL) throws -> Int {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
     let policy = try AlertPolicy.changzhouDefault()
     var cases = 0
+    // Per evaluation time: the typed evidence and each case, for the batch replay below.
+    var times: [String] = []
+    var byTime: [String: [(String, StudentEvidence, JSON)]] = [:]
     for file in names.filter({ $0.hasSuffix(".json") }).sorted() {
         let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
         check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "alert" && doc["policy"]?.string == "builtin:changzhou_default", "\(file): format")
@@ -160,11 +163,27 @@ func replayAlertVectors(_ root: URL) throws -> Int {
             cases += 1
             let n = "\(file) / \(c["name"]?.string ?? "?")"
             let wantErr = c["expect_error"]
+            let at = c["at"]?.string ?? ""
+            let evidenceJson = (c["evidence"] ?? .null).canonical
+            // The vector's evidence document, built as typed records (as an app builds them from its data).
+            let evidence: StudentEvidence
+            do { evidence = try typedEvidence(c["evidence"]) } catch let e as TypedJSONError {
+                check(false, "\(n): evidence not representable as typed records: \(e.message)")
+                continue
+            }
+            // Lossless: the core reads the document into the same record, and the record writes the same document.
+            let parsed = try studentEvidenceFromJson(json: evidenceJson)
+            check(parsed == evidence, "\(n): typed evidence differs from studentEvidenceFromJson")
+            check(evidence.toJson() == parsed.toJson(), "\(n): typed evidence JSON differs")
+            if byTime[at] == nil { times.append(at) }
+            byTime[at, default: []].append((n, evidence, c))
             do {
-                let d = try policy.evaluate(evidenceJson: (c["evidence"] ?? .null).canonical, at: c["at"]?.string ?? "")
+                let d = try policy.evaluate(evidence: evidence, at: at)
                 guard wantErr == nil, let want = c["decision"], let expect = c["expect"] else { check(false, "\(n): expected an error"); continue }
                 let got = try JSONReader.parse(d.toJson())
                 check(got.canonical == want.canonical, "\(n): decision differs\n  want \(want.canonical)\n  got  \(got.canonical)")
+                // The JSON entry point gives the same bytes.
+                check(try policy.evaluateJson(evidenceJson: evidenceJson, at: at).toJson() == d.toJson(), "\(n): evaluateJson differs from evaluate")
                 check(d.tier().id == expect["tier"]?.string && snake(d.change()) == expect["change"]?.string, "\(n): tier/change")
                 check(Set(d.firedRules().map { $0.rule }) == Set((expect["rules"]?.array ?? []).compactMap { $0.string }), "\(n): rules")
                 check(d.heldBy() == expect["held_by"]?.string, "\(n): held_by")
@@ -190,9 +209,35 @@ func replayAlertVectors(_ root: URL) throws -> Int {
                 check(d.nextReviewAt() == want["next_review_at"]?.string && d.summary().zh == want["summary"]?["zh"]?.string && d.requiresConfirmation(), "\(n): review/summary")
                 check(try AlertDecision.fromJson(json: d.toJson()).toJson() == d.toJson(), "\(n): decision JSON round trip")
             } catch let e as ChangkaixinError {
+                // The path points into the typed record (`/reviews/0/to_tier`), as into the JSON document.
                 check(wantErr != nil && e.errorCode() == wantErr?["code"]?.string && e.errorPath() == wantErr?["path"]?.string, "\(n): error \(e.errorCode()) at \(e.errorPath())")
+                if case .Evidence = e {} else { check(false, "\(n): error category \(e)") }
+                do {
+                    _ = try policy.evaluateJson(evidenceJson: evidenceJson, at: at)
+                    check(false, "\(n): evaluateJson gave a decision")
+                } catch let j as ChangkaixinError {
+                    check(j.errorCode() == e.errorCode() && j.errorPath() == e.errorPath(), "\(n): evaluateJson error differs")
+                }
             }
         }
+    }
+    // The same cases as class batches (one per evaluation time), typed and JSON: the tier of each row,
+    // and the refused rows with their errors.
+    for at in times {
+        let group = byTime[at] ?? []
+        let typed = try policy.evaluateBatch(students: group.map { $0.1 }, at: at)
+        let json = try policy.evaluateBatchJson(evidenceJsons: group.map { ($0.2["evidence"] ?? .null).canonical }, at: at)
+        check(typed == json, "batch at \(at): typed and JSON batches differ")
+        for (row, (n, _, c)) in group.enumerated() {
+            if let wantErr = c["expect_error"] {
+                let err = typed.errors.first { $0.row == UInt32(row) }
+                check(typed.rowTiers[row] == nil && err?.error.errorCode() == wantErr["code"]?.string && err?.error.errorPath() == wantErr["path"]?.string,
+                      "\(n): batch row error \(String(describing: err))")
+            } else {
+                check(typed.rowTiers[row] == c["expect"]?["tier"]?.string, "\(n): batch row tier \(String(describing: typed.rowTiers[row]))")
+            }
+        }
+        check(typed.tierCounts.reduce(0) { $0 + $1.count } + UInt64(typed.errors.count) == UInt64(group.count), "batch at \(at): counts")
     }
     return cases
 }
@@ -229,8 +274,32 @@ func badInput() throws {
     expectError("fhir.parse") { try Instrument.fromFhirQuestionnaire(json: "not json") }
     expectError("policy.parse") { try AlertPolicy.fromJson(json: "{", catalog: Catalog.builtin()) }
     expectError("policy.parse") { try lintAlertPolicy(json: "[]", catalog: Catalog.builtin()) }
-    expectError("time.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"student\": \"s\"}", at: "yesterday") }
-    expectError("evidence.invalid") { try AlertPolicy.changzhouDefault().evaluate(evidenceJson: "{\"students\": 1}", at: "2026-09-01T10:00:00Z") }
+    let policy = try AlertPolicy.changzhouDefault()
+    expectError("time.invalid") { try policy.evaluate(evidence: StudentEvidence(student: "s"), at: "yesterday") }
+    expectError("time.invalid") { try policy.evaluateJson(evidenceJson: "{\"student\": \"s\"}", at: "yesterday") }
+    expectError("evidence.invalid") { try policy.evaluateJson(evidenceJson: "{\"students\": 1}", at: "2026-09-01T10:00:00Z") }
+    expectError("evidence.invalid") { try studentEvidenceFromJson(json: "{\"students\": 1}") }
+    let bj = expectError("evidence.invalid") { try policy.evaluateBatchJson(evidenceJsons: ["{\"student\": \"a\"}", "{\"students\": 1}"], at: "2026-09-01T10:00:00Z") }
+    check(bj?.errorPath().hasPrefix("/1") == true, "batch JSON error names the document: \(bj?.errorPath() ?? "-")")
+    // Typed evidence: the path points into the record (snake_case field names, as in the JSON document).
+    let role = expectError("evidence.invalid") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", observations: [
+            StaffObservation(category: "withdrawal", at: "2026-09-01T08:00:00Z", observedBy: Person(name: "李老师", role: "janitor"))]), at: "2026-09-01T10:00:00Z")
+    }
+    if case .Evidence(_, let path, _, _, _)? = role { check(path == "/observations/0/observed_by/role", "typed evidence error path \(path)") } else { check(false, "typed evidence error is .Evidence") }
+    let skip = expectError("evidence.invalid") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", agencyNotices: [AgencyNotice(agency: "police", severity: .urgent, at: "2026-09-01T08:00:00Z")],
+            reviews: [Review(by: Person(name: "王老师", role: "psychology_teacher"), at: "2026-09-01T09:00:00Z", fromTier: "crisis", toTier: "none", reason: "ok")]), at: "2026-09-01T10:00:00Z")
+    }
+    check(skip?.errorPath() == "/reviews/0/to_tier", "review path \(skip?.errorPath() ?? "-")")
+    let period = expectError("evidence.invalid") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", specialPeriods: [SpecialPeriod(kind: "exam", from: "2026-09-02T00:00:00Z", to: "2026-09-01T00:00:00Z")]), at: "2026-09-01T10:00:00Z")
+    }
+    check(period?.errorPath() == "/special_periods/0/to", "period path \(period?.errorPath() ?? "-")")
+    let done = expectError("evidence.invalid") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", completedActions: [CompletedAction(action: "case_assessment", doneAt: "not a time")]), at: "2026-09-01T10:00:00Z")
+    }
+    check(done?.errorPath() == "/completed_actions/0/done_at", "completed action path \(done?.errorPath() ?? "-")")
     // A decimal that is not a decimal, handed back inside a typed report, is an error too (not a crash).
     let good = try phq9.score(response: Response(answers: ["1": .code(code: 1)]))
     let brokenScales = good.scales.map { s in
@@ -240,6 +309,10 @@ func badInput() throws {
     let broken = ScoreReport(instrument: good.instrument, validity: good.validity, items: good.items, durationSeconds: good.durationSeconds,
                              scales: brokenScales, flags: good.flags, screenPositive: good.screenPositive)
     expectError("spec.invalid_value") { try phq9.exportObservation(report: broken, scaleId: "total", subject: "Patient/x", effective: "2026-09-01T09:00:00+08:00") }
+    // ... and inside typed evidence: refused when the record crosses the boundary, before any rule runs.
+    expectError("spec.invalid_value") {
+        try policy.evaluate(evidence: StudentEvidence(student: "s", screenings: [Screening(at: "2026-09-01T09:00:00+08:00", report: broken)]), at: "2026-09-01T10:00:00Z")
+    }
     // A panic inside Rust arrives as an ordinary thrown error.
     let p = expectError("internal.panic") { try selftestPanic(message: "boom") }
     if case .Internal(_, let detail)? = p { check(detail.contains("boom"), "panic detail") } else { check(false, "panic is .Internal") }
@@ -317,16 +390,33 @@ func appFlow(_ root: URL) throws {
     check(policy.ruleIds().contains("key.phq_item9"), "policy rules")
     check(try lintAlertPolicy(json: policy.policyJson(), catalog: catalog).isEmpty, "built-in policy lints clean")
     check(try AlertPolicy.fromJson(json: policy.policyJson(), catalog: catalog).tierIds() == policy.tierIds(), "policy from JSON")
-    let evidence = "{\"student\": \"s-demo\", \"screenings\": [{\"id\": \"scr-1\", \"at\": \"2026-09-01T09:04:10+08:00\", \"report\": \(report.toJson())}]}"
-    let decision = try policy.evaluate(evidenceJson: evidence, at: "2026-09-01T10:00:00+08:00")
+    // Typed evidence, as the app builds it from its own records.
+    let evidence = StudentEvidence(student: "s-demo", screenings: [Screening(id: "scr-1", at: "2026-09-01T09:04:10+08:00", report: report)])
+    let decision = try policy.evaluate(evidence: evidence, at: "2026-09-01T10:00:00+08:00")
     check(decision.tier().id == "key" && decision.tier().level == "school" && decision.change() == .raised, "tier \(decision.tier())")
-    check(decision.firedRules().contains { $0.rule == "key.phq_item9" && !$0.sources.isEmpty && $0.evidence.contains { $0.kind == "screening" } }, "reasons")
+    check(decision.firedRules().contains { $0.rule == "key.phq_item9" && !$0.sources.isEmpty && $0.evidence.contains { $0.kind == "screening" && $0.path == "/screenings/0" } }, "reasons")
     check(!decision.actions().isEmpty && decision.actions().allSatisfy { !$0.dueAt.isEmpty }, "deadlines")
     check(decision.nextReviewAt() != nil && !(decision.summary().zh ?? "").isEmpty && decision.requiresConfirmation(), "review/summary")
     let late = try decision.overdueAt(at: "2030-01-01T00:00:00Z")
     let early = try decision.overdueAt(at: "2026-09-01T10:00:00+08:00")
     check(!late.isEmpty && early.count <= late.count, "overdue")
-    let classBatch = try policy.evaluateBatch(evidenceJsons: [evidence, "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"], at: "2026-09-01T10:00:00+08:00")
+    // The same evidence as the JSON document a server would send: same decision.
+    check(try studentEvidenceFromJson(json: evidence.toJson()) == evidence, "evidence JSON round trip")
+    check(try policy.evaluateJson(evidenceJson: evidence.toJson(), at: "2026-09-01T10:00:00+08:00").toJson() == decision.toJson(), "evaluateJson equals evaluate")
+    // A week later the psychology teacher has assessed the case and the guardian has been informed; the tier holds.
+    let later = StudentEvidence(student: evidence.student, screenings: evidence.screenings,
+        observations: [StaffObservation(id: "obs-1", category: "withdrawal", at: "2026-09-03T15:00:00+08:00", observedBy: Person(name: "李老师", role: "head_teacher"))],
+        previous: PreviousTier(tier: "key", since: decision.tierSince(), confirmedBy: Person(name: "王老师", role: "psychology_teacher")),
+        completedActions: [CompletedAction(action: "case_assessment", doneAt: "2026-09-01T16:00:00+08:00", by: Person(name: "王老师", role: "psychology_teacher")),
+                           CompletedAction(action: "notify:guardian", doneAt: "2026-09-01T17:00:00+08:00")])
+    let d2 = try policy.evaluate(evidence: later, at: "2026-09-08T10:00:00+08:00")
+    check(d2.tier().id == "key" && d2.previousTier()?.id == "key", "tier a week later")
+    check(d2.actions().first { $0.id == "case_assessment" }?.doneAt != nil && d2.notifications().first { $0.who == "guardian" }?.doneAt != nil, "completed obligations")
+    // A class: three students, one with bad evidence.
+    let classBatch = try policy.evaluateBatch(students: [evidence, StudentEvidence(student: "s-calm"),
+        StudentEvidence(student: "s-bad", previous: PreviousTier(tier: "nope", since: "2026-09-01T00:00:00Z"))], at: "2026-09-01T10:00:00+08:00")
+    check(classBatch.errors.count == 1 && classBatch.errors.first?.error.errorPath() == "/previous/tier" && classBatch.errors.first?.student == "s-bad", "batch error path")
+    check(try policy.evaluateBatchJson(evidenceJsons: [evidence.toJson(), "{\"student\": \"s-calm\"}", "{\"student\": \"s-bad\", \"previous\": {\"tier\": \"nope\", \"since\": \"2026-09-01T00:00:00Z\"}}"], at: "2026-09-01T10:00:00+08:00") == classBatch, "batch JSON equals typed")
     check(classBatch.tiers == policy.tierIds() && Array(classBatch.rowTiers.prefix(2)) == ["key", "none"], "batch tiers")
     check(classBatch.tierCounts.first { $0.tier == "key" }?.count == 1, "tier counts")
     check(classBatch.errors.count == 1 && classBatch.errors.first?.row == 2 && classBatch.errors.first?.error.errorCode() == "evidence.invalid", "batch errors")

@@ -118,7 +118,7 @@ pub struct AgeRange {
 }
 
 /// FHIR identity of an instrument.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FhirInstrumentLink {
     /// Questionnaire canonical URL or LOINC panel code.
@@ -131,6 +131,16 @@ pub struct FhirInstrumentLink {
     /// are ignored: a stored total is never trusted; the engine recomputes it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calculated_link_ids: Vec<String>,
+    /// Which scale a computed item claims to hold (`linkId → scale id`, e.g. `H1/TS → total`).
+    /// A stored value is only ever *compared* with the recomputed scale and reported
+    /// (`fhir::StoredTotal`), never used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calculated_scales: BTreeMap<String, String>,
+    /// linkIds of items that carry no score (free text, dates, booleans, unweighted multi-select,
+    /// numeric items without a `{score}` unit). Their answers in a QuestionnaireResponse are not
+    /// scoring input and are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_link_ids: Vec<String>,
 }
 
 /// A FHIR coding.
@@ -234,6 +244,10 @@ pub struct FhirItemLink {
     /// The item code (LOINC question code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<Coding>,
+    /// The item is answered with a number (`valueInteger`, `valueDecimal`, `valueQuantity`) whose
+    /// exact value selects the option with that `value`, instead of with a `valueCoding`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub numeric: bool,
 }
 
 fn yes() -> bool {
