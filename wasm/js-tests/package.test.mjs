@@ -242,10 +242,63 @@ test("a wrong JS value is refused with a JSON pointer into the object, never rea
   const policy = AlertPolicy.changzhouDefault();
   const e = thrown(() => policy.evaluate({ student: "s-1", screenings: [{ at: 5 }] }, "2026-01-05T08:00:00Z"));
   assert.equal(e.path, "/screenings/0/at");
-  // A JSON text keeps its pointer and says where in the text.
-  const t = thrown(() => Instrument.fromSpec('{\n  "format": 1}'));
-  assert.equal(t.path, "/format");
-  assert.match(t.message, /line 2/);
+  // JSON text keeps the core's error (a position in that text); an object gets a pointer.
+  assert.match(thrown(() => Instrument.fromSpec('{\n  "format": 1}')).path, /^line 2 column/);
+  assert.equal(thrown(() => Instrument.fromSpec({ format: 1 })).path, "/format");
   // `undefined` members are absent, as in JSON: not an error.
   assert.equal(phq9.score({ answers: { 1: 1, 2: undefined } }).items.answered, 1);
+});
+
+test("every FHIR golden vector matches Rust byte for byte (files passed as text)", () => {
+  const { importQuestionnaire } = ckx;
+  const dir = path.join(repo, "tests/vectors/fhir");
+  let n = 0;
+  const failures = [];
+  const text = (rel) => readFileSync(path.join(repo, rel), "utf8");
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.kind, "fhir");
+    for (const c of file.cases) {
+      n++;
+      const name = `${f} / ${c.name}`;
+      const out = {};
+      let stage, err;
+      const step = (s, fn) => { if (err) return undefined; try { return fn(); } catch (e) { stage = s; err = e; return undefined; } };
+      const q = c.questionnaire_file ? text(c.questionnaire_file) : undefined;
+      if (q !== undefined) out.spec = step("import", () => importQuestionnaire(q));
+      const inst = step(c.instrument === "import" ? "import" : c.instrument.startsWith("bind:") ? "bind" : "import", () =>
+        c.instrument === "import" ? Instrument.fromSpec(out.spec)
+          : c.instrument.startsWith("bind:") ? Instrument.fromCatalog(c.instrument.slice(5)).bindQuestionnaire(q)
+          : Instrument.fromCatalog(c.instrument));
+      if (c.response_file && !err) {
+        const scored = step("score", () => inst.scoreQuestionnaireResponseDetailed(text(c.response_file)));
+        if (scored) {
+          out.report = scored.report;
+          out.stored_totals = scored.stored_totals;
+          if (c.export) out.observation = step("export", () => inst.exportObservation(scored.report, c.export.scale, c.export.subject, c.export.effective));
+        }
+      }
+      for (const key of ["spec", "report", "stored_totals", "observation"]) {
+        const want = c[key] === undefined ? undefined : normalise(c[key]);
+        const got = out[key] === undefined ? undefined : normalise(out[key]);
+        if (want !== got) failures.push(`${name}: ${key} differs\n  want ${want}\n  got  ${got}`);
+      }
+      if (c.expect_error) {
+        if (!err) failures.push(`${name}: expected ${JSON.stringify(c.expect_error)}, got none`);
+        else {
+          if (stage !== c.expect_error.stage || err.code !== c.expect_error.code || (c.expect_error.path !== undefined && err.path !== c.expect_error.path)) {
+            failures.push(`${name}: expected ${JSON.stringify(c.expect_error)}, got ${stage} ${err.code} ${err.path}`);
+          }
+          if (c.error) {
+            const got = { code: err.code, path: err.path, message: err.message };
+            if (err.item !== undefined) got.item = err.item;
+            if (normalise(got) !== normalise(c.error)) failures.push(`${name}: error differs\n  want ${normalise(c.error)}\n  got  ${normalise(got)}`);
+          }
+        }
+      } else if (err) failures.push(`${name}: unexpected error at ${stage}: ${err.code}: ${err.message}`);
+    }
+  }
+  assert.ok(n >= 50, `only ${n} FHIR cases`);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} FHIR cases failed`);
+  console.log(`# ${n} FHIR vector cases matched Rust`);
 });

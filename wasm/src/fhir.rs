@@ -25,6 +25,28 @@ impl Instrument {
         Ok(to_js(&report)?.unchecked_into())
     }
 
+    /// Score a FHIR `QuestionnaireResponse` and report every total it stores beside the engine's
+    /// value (`agrees` / `disagrees` / `not_compared`): stored totals are never scoring input.
+    /// Pass the JSON **text** to keep decimals exact (`"12.50"`); a parsed object has lost them.
+    #[wasm_bindgen(js_name = scoreQuestionnaireResponseDetailed)]
+    pub fn score_questionnaire_response_detailed(
+        &self,
+        #[wasm_bindgen(js_name = questionnaireResponse)] questionnaire_response: FhirInput,
+    ) -> Result<ScoredQuestionnaireResponseJs, JsValue> {
+        let input = Input::object_or_text(&questionnaire_response, ErrorCode::FhirParse)?;
+        let scored = input.run(|text| fhir::score_questionnaire_response_detailed(&self.inner, text))?;
+        Ok(to_js(&scored)?.unchecked_into())
+    }
+
+    /// This built-in instrument bound to a FHIR `Questionnaire` that asks it (items by code or
+    /// order, options by weight = scored value), so responses to that form get this instrument's
+    /// bands and flags. `fhir.incompatible` (with a path) when the form does not match.
+    #[wasm_bindgen(js_name = bindQuestionnaire)]
+    pub fn bind_questionnaire(&self, questionnaire: FhirInput) -> Result<Instrument, JsValue> {
+        let input = Input::object_or_text(&questionnaire, ErrorCode::FhirParse)?;
+        input.run(|text| fhir::bind_questionnaire(&self.inner, text)).map(|inner| Instrument { inner })
+    }
+
     /// The [`Response`](changkaixin_core::Response) a FHIR `QuestionnaireResponse` amounts to.
     #[wasm_bindgen(js_name = responseFromQuestionnaireResponse)]
     pub fn response_from_questionnaire_response(&self, questionnaire_response: FhirInput) -> Result<ResponseJs, JsValue> {

@@ -9,7 +9,8 @@
 //! Errors point into the JS object the caller gave, as JSON pointers (`/answers/3`), never
 //! as positions in a JSON text the caller never saw:
 //! * a parse error of the core (path `line L column C` in the stringified text) is mapped
-//!   back to the pointer of the value at that position ([`pointer_at`]);
+//!   back to the pointer of the value at that position ([`pointer_at`]) (JSON text given by the
+//!   caller keeps the core's error unchanged: the position is in the caller's own text);
 //! * values `JSON.stringify` would silently turn into something else (`NaN` and `±Infinity`
 //!   become `null`, `undefined` and functions in arrays become `null`, a `Map` or `Set`
 //!   becomes `{}`) or cannot write (a `BigInt`, a cycle) are refused with their pointer
@@ -64,8 +65,9 @@ impl Input {
         }
     }
 
-    /// Run a core parse/compile step on the text; its `line L column C` paths become JSON
-    /// pointers into the caller's object (for text inputs, the pointer plus the position).
+    /// Run a core parse/compile step on the text. For an object, the core's `line L column C`
+    /// paths (positions in a text the caller never saw) become JSON pointers into the object;
+    /// for JSON text the caller gave, errors stay exactly the core's (a position in their text).
     pub(crate) fn run<T>(&self, f: impl FnOnce(&str) -> changkaixin_core::Result<T>) -> Result<T, JsValue> {
         f(&self.text).map_err(|e| crate::error::to_js(&self.remap(e)))
     }
@@ -76,16 +78,14 @@ impl Input {
     }
 
     fn remap(&self, e: Error) -> Error {
+        if self.given_as_text {
+            return e;
+        }
         let Some((line, column)) = parse_position(e.path()) else { return e };
         let pointer = offset_of(&self.text, line, column).map(|o| pointer_at(&self.text, o)).unwrap_or_default();
         let suffix = format!(" at line {line} column {column}");
         let message = e.message().strip_suffix(suffix.as_str()).unwrap_or(e.message());
-        let message = if self.given_as_text {
-            format!("{message} (JSON text line {line} column {column})")
-        } else {
-            message.to_owned()
-        };
-        let mut out = Error::new(e.error_code(), pointer, message);
+        let mut out = Error::new(e.error_code(), pointer, message.to_owned());
         if let Some(i) = e.item() {
             out = out.with_item(i);
         }

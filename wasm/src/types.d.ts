@@ -594,6 +594,27 @@ export interface FhirResource {
   [key: string]: unknown;
 }
 
+/** A total stored in a `QuestionnaireResponse`, beside the engine's value (never used for scoring). */
+export interface StoredTotal {
+  /** The computed item's linkId. */
+  link_id: string;
+  /** JSON pointer of the stored answer in the QuestionnaireResponse. */
+  path: string;
+  /** The scale the item claims to hold, where the instrument links it to one. */
+  scale?: string;
+  /** The stored value exactly as written (absent when not a readable number). */
+  stored?: Decimal;
+  /** The engine's `raw` of `scale`, when scored. */
+  recomputed?: Decimal;
+  status: "agrees" | "disagrees" | "not_compared";
+}
+
+/** A scored `QuestionnaireResponse`: the engine's report and what the response claimed its totals were. */
+export interface ScoredQuestionnaireResponse {
+  report: ScoreReport;
+  stored_totals: StoredTotal[];
+}
+
 /** A FHIR `Observation` exported for one scored scale. */
 export interface FhirObservation {
   resourceType: "Observation";

@@ -41,6 +41,9 @@ extern "C" {
     /// `FhirResource | string`
     #[wasm_bindgen(typescript_type = "FhirResource | string")]
     pub type FhirInput;
+    /// `ScoredQuestionnaireResponse`
+    #[wasm_bindgen(typescript_type = "ScoredQuestionnaireResponse")]
+    pub type ScoredQuestionnaireResponseJs;
     /// `FhirObservation`
     #[wasm_bindgen(typescript_type = "FhirObservation")]
     pub type FhirObservationJs;

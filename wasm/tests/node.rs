@@ -352,9 +352,115 @@ fn wrong_js_values_are_refused_with_a_pointer_into_the_object() {
         "2026-01-05T08:00:00Z",
     ));
     assert_eq!(error_fields(&e)["path"], "/screenings/0/at");
-    // A spec given as JSON text keeps its pointer and says where in the text.
+    // A spec given as JSON text keeps the core's error: the position in the caller's text.
     let e = err(Instrument::from_spec(JsValue::from_str("{\n \"format\": 1}").unchecked_into(), None));
-    let f = error_fields(&e);
-    assert_eq!(f["path"], "/format");
-    assert!(f["message"].as_str().unwrap().contains("line 2"), "{f}");
+    assert!(error_fields(&e)["path"].as_str().unwrap().starts_with("line 2 column"));
+    // The same spec as an object: the pointer of the member.
+    let e = err(Instrument::from_spec(js_of(&serde_json::json!({"format": 1})).unchecked_into(), None));
+    assert_eq!(error_fields(&e)["path"], "/format");
+}
+
+fn file_text(path: &str) -> &'static str {
+    FIXTURE_FILES
+        .iter()
+        .chain(VECTOR_FILES)
+        .find(|(p, _)| *p == path)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("{path} not embedded"))
+}
+
+/// One FHIR vector case through the JS-facing API (docs/golden-vectors.md, "FHIR vectors"): the
+/// canonical outputs produced, and the error that stopped the case with its stage.
+fn fhir_case(case: &Value) -> (serde_json::Map<String, Value>, Option<(&'static str, JsValue)>) {
+    let mut out = serde_json::Map::new();
+    let text = |key: &str| case.get(key).and_then(Value::as_str).map(|p| JsValue::from_str(file_text(p)));
+    let questionnaire = text("questionnaire_file");
+    let mut imported = None;
+    if let Some(q) = &questionnaire {
+        match import_questionnaire(q.clone().unchecked_into()) {
+            Ok(spec) => {
+                out.insert("spec".into(), value_of(&spec));
+                imported = Some(spec);
+            }
+            Err(e) => return (out, Some(("import", e))),
+        }
+    }
+    let named = case["instrument"].as_str().unwrap();
+    let inst = if named == "import" {
+        Instrument::from_spec(imported.unwrap().unchecked_into(), None).map_err(|e| ("import", e))
+    } else if let Some(id) = named.strip_prefix("bind:") {
+        Instrument::from_catalog(id, None)
+            .unwrap()
+            .bind_questionnaire(questionnaire.clone().unwrap().unchecked_into())
+            .map_err(|e| ("bind", e))
+    } else {
+        Instrument::from_catalog(named, None).map_err(|e| ("import", e))
+    };
+    let inst = match inst {
+        Ok(i) => i,
+        Err(e) => return (out, Some(e)),
+    };
+    let Some(response) = text("response_file") else { return (out, None) };
+    let scored: JsValue = match inst.score_questionnaire_response_detailed(response.clone().unchecked_into()) {
+        Ok(s) => s.into(),
+        Err(e) => return (out, Some(("score", e))),
+    };
+    let report = prop(&scored, "report");
+    // The plain call returns the same report.
+    let plain: JsValue = inst.score_questionnaire_response(response.unchecked_into()).unwrap().into();
+    assert_eq!(normalise(&value_of(&plain)), normalise(&value_of(&report)));
+    out.insert("report".into(), value_of(&report));
+    out.insert("stored_totals".into(), value_of(&prop(&scored, "stored_totals")));
+    if let Some(x) = case.get("export") {
+        let s = |k: &str| x[k].as_str().unwrap();
+        match inst.export_observation(report.unchecked_into(), s("scale"), s("subject"), s("effective")) {
+            Ok(o) => {
+                out.insert("observation".into(), value_of(&o.into()));
+            }
+            Err(e) => return (out, Some(("export", e))),
+        }
+    }
+    (out, None)
+}
+
+#[wasm_bindgen_test]
+fn fhir_vectors_match_rust() {
+    setup();
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (path, text) in VECTOR_FILES.iter().filter(|(p, _)| p.starts_with("tests/vectors/fhir/")) {
+        let file: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(file["kind"], "fhir", "{path}");
+        for case in file["cases"].as_array().unwrap() {
+            n += 1;
+            let name = format!("{path} / {}", case["name"].as_str().unwrap_or("?"));
+            let (out, error) = fhir_case(case);
+            for key in ["spec", "report", "stored_totals", "observation"] {
+                let (want, got) = (case.get(key), out.get(key));
+                if want.map(normalise) != got.map(normalise) {
+                    failures.push(format!("{name}: {key} differs\n  want {want:?}\n  got  {got:?}"));
+                }
+            }
+            match (error, case.get("expect_error")) {
+                (None, None) => {}
+                (Some((stage, e)), Some(want)) => {
+                    let got = error_fields(&e);
+                    if want["stage"] != stage || want["code"] != got["code"] || want.get("path").is_some_and(|p| *p != got["path"]) {
+                        failures.push(format!("{name}: expected {want}, got {stage} {got}"));
+                    }
+                    if case.get("error").is_some_and(|stored| normalise(stored) != normalise(&got)) {
+                        failures.push(format!(
+                            "{name}: error differs\n  want {}\n  got  {}",
+                            normalise(&case["error"]),
+                            normalise(&got)
+                        ));
+                    }
+                }
+                (Some((stage, e)), None) => failures.push(format!("{name}: unexpected error at {stage}: {}", error_fields(&e))),
+                (None, Some(want)) => failures.push(format!("{name}: expected error {want}, got none")),
+            }
+        }
+    }
+    assert!(n >= 50, "only {n} FHIR cases");
+    assert!(failures.is_empty(), "{} of {n} FHIR cases failed:\n{}", failures.len(), failures.join("\n"));
 }
