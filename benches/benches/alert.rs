@@ -74,38 +74,32 @@ fn setup() -> (CompiledPolicy, Vec<StudentEvidence>) {
         let mut a = codes(&mut g, 8, 3, 25);
         a.extend(codes(&mut g, 1, 3, 4));
         a.extend([Some(g.chance(2) as i64), Some(g.chance(1) as i64)]);
-        e.screenings.push(Screening {
-            id: None,
-            at: t(g.next(2000)),
-            report: phq_a.score(&Response::from_codes(&a)).unwrap(),
-        });
-        e.screenings.push(Screening {
-            id: None,
-            at: t(g.next(2000)),
-            report: mht.score(&Response::from_codes(&codes(&mut g, 10, 1, 40))).unwrap(),
-        });
+        e.screenings
+            .push(Screening::from_report(None, t(g.next(2000)), phq_a.score(&Response::from_codes(&a)).unwrap()));
+        e.screenings.push(Screening::from_report(
+            None,
+            t(g.next(2000)),
+            mht.score(&Response::from_codes(&codes(&mut g, 10, 1, 40))).unwrap(),
+        ));
         if g.chance(30) {
-            e.screenings.push(Screening {
-                id: None,
-                at: t(g.next(1000)),
-                report: gad7.score(&Response::from_codes(&codes(&mut g, 7, 3, 25))).unwrap(),
-            });
+            e.screenings.push(Screening::from_report(
+                None,
+                t(g.next(1000)),
+                gad7.score(&Response::from_codes(&codes(&mut g, 7, 3, 25))).unwrap(),
+            ));
         }
         if g.chance(5) {
             let mut c = codes(&mut g, 4, 1, 10);
             c.push(if g.chance(80) { Some(g.chance(20) as i64) } else { None });
-            e.screenings.push(Screening {
-                id: None,
-                at: t(g.next(300)),
-                report: asq.score(&Response::from_codes(&c)).unwrap(),
-            });
+            e.screenings
+                .push(Screening::from_report(None, t(g.next(300)), asq.score(&Response::from_codes(&c)).unwrap()));
         }
         if g.chance(3) {
-            e.screenings.push(Screening {
-                id: None,
-                at: t(g.next(600)),
-                report: cssrs.score(&Response::from_codes(&codes(&mut g, 6, 1, 15))).unwrap(),
-            });
+            e.screenings.push(Screening::from_report(
+                None,
+                t(g.next(600)),
+                cssrs.score(&Response::from_codes(&codes(&mut g, 6, 1, 15))).unwrap(),
+            ));
         }
         if g.chance(10) {
             let category = categories[g.next(categories.len() as u64) as usize].to_owned();
@@ -140,6 +134,7 @@ fn setup() -> (CompiledPolicy, Vec<StudentEvidence>) {
                 tier: tiers[k].into(),
                 since: t(200 + g.next(2000)),
                 confirmed_by: None,
+                ..PreviousTier::default()
             });
             if g.chance(30) {
                 let to = if k == 0 { "none" } else { tiers[k - 1] };

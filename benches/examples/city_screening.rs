@@ -111,30 +111,20 @@ fn evidence_chunk(c: &Cohort, rows: std::ops::Range<usize>, inst: [&Instrument; 
             resp.group.insert("sex".into(), if c.sex[r] == 0 { "M" } else { "F" }.into());
             mht.score(&resp).expect("valid MHT-shaped answers")
         };
+        // The platform reports its licensed MHT key under the interface the policy declares for
+        // the external instrument `mht` (scales total and lie, flag total_high); the synthetic
+        // key stands in, reduced to that interface (the policy verifies external reports against it).
         mht_report.instrument.id = "mht".into();
+        mht_report.scales.retain(|s| s.id == "total" || s.id == "lie");
+        mht_report.flags.retain(|f| f.id == "total_high");
         let mut e = StudentEvidence {
             student: format!("s-{r:06}"),
+            // The engine's own reports, given as evidence: the alert engine verifies each one.
             screenings: vec![
-                Screening {
-                    id: None,
-                    at: at.clone(),
-                    report: score(phq9, &c.phq9[r * 10..(r + 1) * 10]),
-                },
-                Screening {
-                    id: None,
-                    at: at.clone(),
-                    report: score(gad7, &c.gad7[r * 7..(r + 1) * 7]),
-                },
-                Screening {
-                    id: None,
-                    at: at.clone(),
-                    report: score(asq, &c.asq[r * 5..(r + 1) * 5]),
-                },
-                Screening {
-                    id: None,
-                    at,
-                    report: mht_report,
-                },
+                Screening::from_report(None, at.clone(), score(phq9, &c.phq9[r * 10..(r + 1) * 10])),
+                Screening::from_report(None, at.clone(), score(gad7, &c.gad7[r * 7..(r + 1) * 7])),
+                Screening::from_report(None, at.clone(), score(asq, &c.asq[r * 5..(r + 1) * 5])),
+                Screening::from_report(None, at, mht_report),
             ],
             special_periods: vec![SpecialPeriod {
                 kind: "spring".into(),

@@ -15,7 +15,7 @@
 //! `Observation` framework.
 
 use crate::error::{guard, FfiResult};
-use crate::report::ScoreReport;
+use crate::report::{InstrumentRef, Response, ScoreReport};
 use changkaixin_core::alert::{self as core, NoticeSeverity};
 
 /// How urgent a notice from an outside agency is.
@@ -78,8 +78,16 @@ pub struct Screening {
     pub id: Option<String>,
     /// When it was completed (RFC 3339).
     pub at: String,
-    /// The scoring engine's report.
-    pub report: ScoreReport,
+    /// A score report (the core verifies it against the catalog before use). Give either this,
+    /// or `instrument` with `response`.
+    #[uniffi(default = None)]
+    pub report: Option<ScoreReport>,
+    /// With `response`: the instrument (id, version, settings) the core scores the answers with.
+    #[uniffi(default = None)]
+    pub instrument: Option<InstrumentRef>,
+    /// With `instrument`: the answers, scored by the core.
+    #[uniffi(default = None)]
+    pub response: Option<Response>,
 }
 
 /// A structured observation by a member of staff (core `Observation`).
@@ -160,6 +168,24 @@ pub struct PreviousTier {
     /// Who confirmed it.
     #[uniffi(default = None)]
     pub confirmed_by: Option<Person>,
+    /// The rules that raised the tier, as recorded when it was confirmed.
+    #[uniffi(default)]
+    pub raised_by: Vec<RaisedBy>,
+    /// Why the tier was set, when a person set it (an override's reason).
+    #[uniffi(default = None)]
+    pub reason: Option<String>,
+}
+
+/// A rule that raised the tier in force (core `RaisedBy`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct RaisedBy {
+    /// Rule id.
+    pub rule: String,
+    /// Since when the rule's condition held (RFC 3339).
+    pub since: String,
+    /// Source ids the rule cited.
+    #[uniffi(default)]
+    pub sources: Vec<String>,
 }
 
 /// A documented review of the tier by a responsible person (core `Review`): it keeps the tier
@@ -228,7 +254,13 @@ impl From<StudentEvidence> for core::StudentEvidence {
                 .map(|s| core::Screening {
                     id: s.id,
                     at: s.at,
-                    report: s.report.into(),
+                    report: s.report.map(Into::into),
+                    instrument: s.instrument.map(|i| changkaixin_core::scoring::report::InstrumentRef {
+                        id: i.id,
+                        version: i.version,
+                        settings: i.settings.into_iter().collect(),
+                    }),
+                    response: s.response.map(Into::into),
                 })
                 .collect(),
             observations: e
@@ -284,6 +316,16 @@ impl From<StudentEvidence> for core::StudentEvidence {
                 tier: p.tier,
                 since: p.since,
                 confirmed_by: p.confirmed_by.map(person),
+                raised_by: p
+                    .raised_by
+                    .into_iter()
+                    .map(|r| core::RaisedBy {
+                        rule: r.rule,
+                        since: r.since,
+                        sources: r.sources,
+                    })
+                    .collect(),
+                reason: p.reason,
             }),
             reviews: e
                 .reviews
@@ -320,7 +362,13 @@ impl From<core::StudentEvidence> for StudentEvidence {
                 .map(|s| Screening {
                     id: s.id,
                     at: s.at,
-                    report: s.report.into(),
+                    report: s.report.map(Into::into),
+                    instrument: s.instrument.map(|i| InstrumentRef {
+                        id: i.id,
+                        version: i.version,
+                        settings: i.settings.into_iter().collect(),
+                    }),
+                    response: s.response.map(Into::into),
                 })
                 .collect(),
             observations: e
@@ -376,6 +424,16 @@ impl From<core::StudentEvidence> for StudentEvidence {
                 tier: p.tier,
                 since: p.since,
                 confirmed_by: p.confirmed_by.map(person_back),
+                raised_by: p
+                    .raised_by
+                    .into_iter()
+                    .map(|r| RaisedBy {
+                        rule: r.rule,
+                        since: r.since,
+                        sources: r.sources,
+                    })
+                    .collect(),
+                reason: p.reason,
             }),
             reviews: e
                 .reviews

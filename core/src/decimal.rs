@@ -21,14 +21,22 @@ impl Dec {
     pub fn from_i64(v: i64) -> Dec {
         Dec(Decimal::from(v))
     }
-    /// As an exact fraction `mantissa / 10^scale`.
-    pub fn to_ratio(self) -> Ratio {
-        let scale = self.0.scale();
-        let m = self.0.mantissa();
-        // Spec values are small; clamp absurd ones to the i64 range (lint rejects them anyway).
-        let num = i64::try_from(m).unwrap_or(if m < 0 { i64::MIN / 2 } else { i64::MAX / 2 });
-        let den = 10i64.checked_pow(scale).unwrap_or(i64::MAX);
-        Ratio::new(num, den)
+    /// As an exact fraction `mantissa / 10^scale`, or `None` when it does not fit a [`Ratio`]
+    /// (a mantissa beyond ±(2^63 − 1), or more than 18 decimal places). Never clamped: an
+    /// out-of-range value is refused, and spec and policy compilation report it as a typed error
+    /// (spec values are further limited, see [`crate::limits::MAX_SPEC_NUMBER`]).
+    ///
+    /// ```
+    /// use changkaixin_core::{Dec, Ratio};
+    /// let d: Dec = "2.5".parse().unwrap();
+    /// assert_eq!(d.to_ratio(), Some(Ratio::new(5, 2)));
+    /// let huge: Dec = "79228162514264337593543950335".parse().unwrap();
+    /// assert_eq!(huge.to_ratio(), None);
+    /// ```
+    pub fn to_ratio(self) -> Option<Ratio> {
+        let m = i64::try_from(self.0.mantissa()).ok().filter(|m| *m != i64::MIN)?;
+        let den = 10i64.checked_pow(self.0.scale())?;
+        Some(Ratio::new(m, den))
     }
     /// Normalised string form (no trailing zeros): `"2.5"`, `"10"`. `Display` and serde keep the
     /// scale instead (`"2.50"` stays `"2.50"`), so reported values show their stated precision.
@@ -48,9 +56,11 @@ impl FromStr for Dec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         if t.is_empty() || t.contains(['e', 'E']) {
-            return Err(format!("not a plain decimal: {s:?}"));
+            return Err(format!("not a plain decimal: {}", crate::error::excerpt(s)));
         }
-        Decimal::from_str_exact(t).map(Dec).map_err(|e| format!("not a decimal: {s:?} ({e})"))
+        Decimal::from_str_exact(t)
+            .map(Dec)
+            .map_err(|e| format!("not a decimal: {} ({e})", crate::error::excerpt(s)))
     }
 }
 
@@ -111,9 +121,16 @@ pub struct Ratio {
     den: i64,
 }
 
-fn gcd(mut a: i64, mut b: i64) -> i64 {
-    a = a.abs();
-    b = b.abs();
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a.max(1)
+}
+
+fn gcd_wide(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         let t = a % b;
         a = b;
@@ -124,18 +141,56 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 
 impl Ratio {
     /// `num / den`, reduced. A zero denominator is treated as 1 (callers never pass one).
+    ///
+    /// Never panics or wraps. The only inputs whose reduced form does not fit (a numerator or
+    /// denominator of `i64::MIN` that cannot be reduced, e.g. `new(i64::MIN, -1)`) are refused by
+    /// [`Ratio::checked_new`]; `new` then saturates the offending part to `±i64::MAX`. The engine
+    /// never meets them: compilation bounds every value a spec or policy can produce
+    /// (see [`crate::limits`]).
     #[inline]
     pub fn new(num: i64, den: i64) -> Ratio {
         if den == 1 {
             return Ratio { num, den: 1 };
         }
-        let (mut n, mut d) = if den == 0 { (num, 1) } else { (num, den) };
+        Ratio::checked_new(num, den).unwrap_or_else(|| {
+            let negative = (num < 0) != (den < 0);
+            let (n, d) = Ratio::reduced_wide(num, den);
+            let clamp = |x: i128| i64::try_from(x).unwrap_or(i64::MAX);
+            let n = clamp(n.unsigned_abs() as i128);
+            Ratio {
+                num: if negative { -n } else { n },
+                den: clamp(d).max(1),
+            }
+        })
+    }
+
+    /// `num / den` reduced, or `None` when the denominator is zero or the reduced fraction does
+    /// not fit in `i64` (only possible with `i64::MIN` as numerator or denominator).
+    pub fn checked_new(num: i64, den: i64) -> Option<Ratio> {
+        if den == 0 {
+            return None;
+        }
+        if num != i64::MIN && den > 0 {
+            // Common case: no overflow possible in i64.
+            let g = gcd(num.unsigned_abs(), den as u64) as i64;
+            return Some(Ratio { num: num / g, den: den / g });
+        }
+        let (n, d) = Ratio::reduced_wide(num, den);
+        Some(Ratio {
+            num: i64::try_from(n).ok()?,
+            den: i64::try_from(d).ok()?,
+        })
+    }
+
+    /// Reduce in i128 with a positive denominator.
+    fn reduced_wide(num: i64, den: i64) -> (i128, i128) {
+        let (mut n, mut d) = (i128::from(num), i128::from(if den == 0 { 1 } else { den }));
         if d < 0 {
             n = -n;
             d = -d;
         }
-        let g = gcd(n, d);
-        Ratio { num: n / g, den: d / g }
+        let g = gcd_wide(n.unsigned_abs(), d.unsigned_abs()) as i128;
+        (n / g, d / g)
     }
     /// An integer.
     pub const fn int(v: i64) -> Ratio {
@@ -201,7 +256,9 @@ impl Ratio {
                 }
             },
         };
-        i64::try_from(out).unwrap_or(i64::MAX)
+        // Saturate (never wrap) where the rounded mantissa leaves i64; callers keep values far
+        // inside it (compiled scales are bounded by `crate::limits`).
+        i64::try_from(out).unwrap_or(if out < 0 { i64::MIN } else { i64::MAX })
     }
     /// Round to a decimal with `decimals` places.
     pub fn round_to_dec(self, decimals: u32, rounding: Rounding) -> Dec {
@@ -266,6 +323,36 @@ mod tests {
         assert!(serde_json::from_str::<Dec>("\"1e3\"").is_err());
         assert_eq!(serde_json::from_str::<Dec>("\"2.50\"").map(|d| d.to_string()).ok(), Some("2.50".into()));
         assert_eq!(serde_json::to_string(&Dec::from_i64(7)).ok(), Some("\"7\"".into()));
-        assert_eq!(Dec::from_str("2.5").map(Dec::to_ratio).ok(), Some(Ratio::new(5, 2)));
+        assert_eq!(Dec::from_str("2.5").map(Dec::to_ratio).ok(), Some(Some(Ratio::new(5, 2))));
+    }
+
+    #[test]
+    fn out_of_range_is_refused_not_clamped() {
+        let big = Dec::from_str("9223372036854775808").unwrap();
+        assert_eq!(big.to_ratio(), None);
+        assert_eq!(Dec::from_str("-9223372036854775808").unwrap().to_ratio(), None);
+        assert_eq!(Dec::from_str("0.0000000000000000001").unwrap().to_ratio(), None);
+        assert_eq!(Dec::from_str("9223372036854775807").unwrap().to_ratio(), Some(Ratio::int(i64::MAX)));
+        assert_eq!(
+            Dec::from_str("-0.000000000000000001").unwrap().to_ratio(),
+            Some(Ratio::new(-1, 1_000_000_000_000_000_000))
+        );
+    }
+
+    #[test]
+    fn extreme_ratios_never_panic() {
+        assert_eq!(Ratio::checked_new(i64::MIN, -1), None);
+        assert_eq!(Ratio::checked_new(1, i64::MIN), None);
+        assert_eq!(Ratio::checked_new(i64::MIN, 2), Some(Ratio::int(i64::MIN / 2)));
+        assert_eq!(Ratio::checked_new(i64::MIN, i64::MIN), Some(Ratio::int(1)));
+        assert_eq!(Ratio::checked_new(3, 0), None);
+        assert_eq!(Ratio::new(3, 0), Ratio::int(3));
+        assert_eq!(Ratio::new(i64::MIN, -1), Ratio::int(i64::MAX));
+        assert_eq!(Ratio::new(i64::MIN, 1), Ratio::int(i64::MIN));
+        assert_eq!(Ratio::new(5, -10), Ratio::new(-1, 2));
+        assert!(Ratio::int(i64::MIN) < Ratio::int(i64::MAX));
+        assert_eq!(Ratio::int(i64::MIN).round_mantissa(2, Rounding::HalfUp), i64::MIN);
+        assert_eq!(Ratio::int(i64::MAX).round_mantissa(2, Rounding::HalfUp), i64::MAX);
+        assert_eq!(Ratio::new(i64::MAX, 3).round_mantissa(18, Rounding::HalfEven), i64::MAX);
     }
 }

@@ -73,6 +73,9 @@ error_codes! {
     SpecBadScale => "spec.bad_scale",
     /// A setting name or option is unknown, or its patch does not apply.
     SpecUnknownSetting => "spec.unknown_setting",
+    /// A compile resource limit is exceeded (items, scales, value range, lookup-table entries,
+    /// norm tables or rows, condition depth or size, string length, settings; see `crate::limits`).
+    SpecLimitExceeded => "spec.limit_exceeded",
 
     /// The response JSON could not be parsed.
     ResponseParse => "score.parse",
@@ -176,10 +179,25 @@ error_codes! {
     PolicyMissingSource => "policy.missing_source",
     /// Two tiers, rules, actions, roles, sources or vocabulary entries share an id.
     PolicyDuplicateId => "policy.duplicate_id",
-    /// A value in the policy is malformed (a bad ISO-8601 duration, an empty id, a limit exceeded).
+    /// A value in the policy is malformed (a bad ISO-8601 duration, an empty id, a number out of range).
     PolicyInvalidValue => "policy.invalid_value",
+    /// A policy resource limit is exceeded (rules, condition depth or size, list lengths, string length).
+    PolicyLimitExceeded => "policy.limit_exceeded",
+    /// A rule can never be reviewed away: it keeps its own tier (or a higher one) in force once reached,
+    /// e.g. a crisis rule conditioned on `previous_tier_at_least: crisis`.
+    PolicyUnreviewableRule => "policy.unreviewable_rule",
     /// Evidence given to the alert engine is malformed or inconsistent.
     EvidenceInvalid => "evidence.invalid",
+    /// A screening names an instrument that is neither in the catalog nor declared external by the policy.
+    EvidenceUnknownInstrument => "evidence.unknown_instrument",
+    /// A screening was produced by another version of the instrument than the catalog (or policy) holds.
+    EvidenceVersionMismatch => "evidence.version_mismatch",
+    /// A screening names a setting or setting option the instrument does not have.
+    EvidenceUnknownSetting => "evidence.unknown_setting",
+    /// A reported value lies outside the range its scale can take.
+    EvidenceOutOfRange => "evidence.out_of_range",
+    /// A report contradicts its instrument: shape, band, flags, screen verdict or validity do not follow from its values.
+    EvidenceReportInconsistent => "evidence.report_inconsistent",
     /// A timestamp or ISO-8601 duration is malformed.
     InvalidTime => "time.invalid",
 }
@@ -267,13 +285,24 @@ pub struct Error {
 
 impl Error {
     /// A new error with a code, a path and a message saying what was expected and found.
+    ///
+    /// Input values in the message must be echoed through [`excerpt`] (or [`excerpt_raw`] /
+    /// [`excerpt_debug`]); as a last line of defence, a path longer than [`MAX_PATH_BYTES`] or a
+    /// message longer than [`MAX_MESSAGE_BYTES`] is cut to that length with a `…(N bytes)` marker.
     pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        let (mut path, mut message) = (path.into(), message.into());
+        if path.len() > MAX_PATH_BYTES {
+            path = cut(&path, MAX_PATH_BYTES);
+        }
+        if message.len() > MAX_MESSAGE_BYTES {
+            message = cut(&message, MAX_MESSAGE_BYTES);
+        }
         Error {
             code,
-            path: path.into(),
+            path,
             item: None,
             row: None,
-            message: message.into(),
+            message,
         }
     }
     /// Attach the item number the error is about.
@@ -320,10 +349,130 @@ impl Error {
         self
     }
 
-    /// Map a serde_json error onto a parse error with a best-effort location.
+    /// Map a serde_json error onto a parse error with a best-effort location. serde quotes the
+    /// offending value (`invalid type: string "…"`, ``unknown variant `…` ``); every quoted run is
+    /// shortened to an [`excerpt`].
     pub(crate) fn from_json(code: ErrorCode, e: &serde_json::Error) -> Self {
-        Error::new(code, format!("line {} column {}", e.line(), e.column()), e.to_string())
+        Error::new(code, format!("line {} column {}", e.line(), e.column()), shorten_quoted(&e.to_string()))
     }
+}
+
+/// How many characters of an input value an error message echoes (see [`excerpt`]).
+pub const ECHO_CHARS: usize = 64;
+/// Longest error path kept whole; longer paths are cut (a safety net: paths echo input keys
+/// through [`excerpt_raw`]).
+pub const MAX_PATH_BYTES: usize = 512;
+/// Longest error message kept whole; longer messages are cut (a safety net behind [`excerpt`]).
+pub const MAX_MESSAGE_BYTES: usize = 2048;
+
+/// An input value as an error message may echo it: at most [`ECHO_CHARS`] characters, then
+/// `…(N bytes)` giving the full length. Built by [`excerpt`], [`excerpt_raw`] and [`excerpt_debug`].
+///
+/// Error messages are read by staff and logged; the values they quote may be children's data
+/// (a student id, a free-text note), so no message ever carries a whole long input.
+///
+/// ```
+/// use changkaixin_core::error::{excerpt, excerpt_raw};
+/// assert_eq!(excerpt("phq9").to_string(), "\"phq9\"");
+/// let long = "x".repeat(50_000_000);
+/// let shown = excerpt(&long).to_string();
+/// assert_eq!(shown, format!("\"{}\"…(50000000 bytes)", "x".repeat(64)));
+/// assert_eq!(excerpt_raw(&long).to_string().len(), 64 + "…(50000000 bytes)".len());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Excerpt<'a> {
+    text: &'a str,
+    quoted: bool,
+}
+
+/// A short, quoted (Rust/JSON-style escaped) prefix of an input string for an error message.
+pub fn excerpt(s: &str) -> Excerpt<'_> {
+    Excerpt { text: s, quoted: true }
+}
+
+/// A short prefix of an input string, unquoted (for path segments such as `/answers/<key>`).
+pub fn excerpt_raw(s: &str) -> Excerpt<'_> {
+    Excerpt { text: s, quoted: false }
+}
+
+/// The `Debug` form of a value (a map of group keys, a list), cut like [`excerpt`]. The value is
+/// formatted into a bounded buffer: nothing beyond the prefix is kept in memory.
+pub fn excerpt_debug<T: fmt::Debug + ?Sized>(v: &T) -> String {
+    struct Bounded {
+        head: String,
+        chars: usize,
+        total: usize,
+    }
+    impl fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.total += s.len();
+            for c in s.chars() {
+                if self.chars >= ECHO_CHARS {
+                    break;
+                }
+                self.head.push(c);
+                self.chars += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut b = Bounded {
+        head: String::new(),
+        chars: 0,
+        total: 0,
+    };
+    let _ = fmt::write(&mut b, format_args!("{v:?}"));
+    if b.total > b.head.len() {
+        format!("{}…({} bytes)", b.head, b.total)
+    } else {
+        b.head
+    }
+}
+
+impl fmt::Display for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cut = self.text.char_indices().nth(ECHO_CHARS).map(|(i, _)| i);
+        let head = &self.text[..cut.unwrap_or(self.text.len())];
+        if self.quoted {
+            write!(f, "{head:?}")?;
+        } else {
+            f.write_str(head)?;
+        }
+        if cut.is_some() {
+            write!(f, "…({} bytes)", self.text.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Cut a string to at most `max` bytes (at a character boundary) and mark the full length.
+fn cut(s: &str, max: usize) -> String {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…({} bytes)", &s[..end], s.len())
+}
+
+/// Shorten every run between quote characters (`"` or `` ` ``) that is longer than [`ECHO_CHARS`]
+/// characters, as serde's messages quote the offending input.
+pub(crate) fn shorten_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(MAX_MESSAGE_BYTES));
+    let mut rest = msg;
+    while let Some(open) = rest.find(['"', '`']) {
+        let q = &rest[open..open + 1];
+        out.push_str(&rest[..open + 1]);
+        rest = &rest[open + 1..];
+        let close = rest.find(q).unwrap_or(rest.len());
+        out.push_str(&excerpt_raw(&rest[..close]).to_string());
+        rest = &rest[close..];
+        if let Some(stripped) = rest.strip_prefix(q) {
+            out.push_str(q);
+            rest = stripped;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -338,6 +487,33 @@ mod tests {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
             assert!(c.as_str().contains('.'));
         }
+    }
+
+    #[test]
+    fn long_inputs_are_never_echoed_whole() {
+        let id = "s".repeat(1_000_000);
+        assert_eq!(excerpt("ab\"c").to_string(), "\"ab\\\"c\"");
+        let e = excerpt(&id).to_string();
+        assert!(e.len() < 100 && e.ends_with("…(1000000 bytes)"), "{e}");
+        // Multi-byte characters are cut at a character boundary.
+        let zh = "学".repeat(100);
+        assert_eq!(excerpt_raw(&zh).to_string(), format!("{}…(300 bytes)", "学".repeat(64)));
+        let m: std::collections::BTreeMap<String, String> = [("grade".to_owned(), id.clone())].into();
+        assert!(excerpt_debug(&m).len() < 100);
+        assert_eq!(excerpt_debug(&[1, 2]), "[1, 2]");
+        let msg = format!("invalid type: string \"{id}\", expected `{}`", "k".repeat(70));
+        let s = shorten_quoted(&msg);
+        assert!(
+            s.len() < 250 && s.starts_with("invalid type: string \"sss") && s.contains("expected `kkk"),
+            "{s}"
+        );
+        assert_eq!(
+            shorten_quoted("unknown field `x`, expected one of `a`, `b`"),
+            "unknown field `x`, expected one of `a`, `b`"
+        );
+        assert_eq!(shorten_quoted("unterminated \"abc"), "unterminated \"abc");
+        let e = Error::new(ErrorCode::SpecParse, format!("/answers/{id}"), id.clone());
+        assert!(e.path().len() < MAX_PATH_BYTES + 40 && e.message().len() < MAX_MESSAGE_BYTES + 40);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
+pub mod limits;
 pub mod scoring;
 
 pub use alert::{evaluate, evaluate_batch, AlertDecision, AlertPolicy, CompiledPolicy, StudentEvidence, Timestamp};

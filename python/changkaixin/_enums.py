@@ -42,6 +42,7 @@ class ErrorCode(_StrEnum):
     SPEC_INVALID_VALUE = "spec.invalid_value"
     SPEC_BAD_SCALE = "spec.bad_scale"
     SPEC_UNKNOWN_SETTING = "spec.unknown_setting"
+    SPEC_LIMIT_EXCEEDED = "spec.limit_exceeded"
     SCORE_PARSE = "score.parse"
     SCORE_UNKNOWN_ITEM = "score.unknown_item"
     SCORE_UNKNOWN_OPTION = "score.unknown_option"
@@ -86,7 +87,14 @@ class ErrorCode(_StrEnum):
     POLICY_MISSING_SOURCE = "policy.missing_source"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
     POLICY_INVALID_VALUE = "policy.invalid_value"
+    POLICY_LIMIT_EXCEEDED = "policy.limit_exceeded"
+    POLICY_UNREVIEWABLE_RULE = "policy.unreviewable_rule"
     EVIDENCE_INVALID = "evidence.invalid"
+    EVIDENCE_UNKNOWN_INSTRUMENT = "evidence.unknown_instrument"
+    EVIDENCE_VERSION_MISMATCH = "evidence.version_mismatch"
+    EVIDENCE_UNKNOWN_SETTING = "evidence.unknown_setting"
+    EVIDENCE_OUT_OF_RANGE = "evidence.out_of_range"
+    EVIDENCE_REPORT_INCONSISTENT = "evidence.report_inconsistent"
     TIME_INVALID = "time.invalid"
 
     @property

@@ -5,8 +5,9 @@
 
 use changkaixin_core::alert::{
     evaluate, evaluate_batch, evaluate_tier_only, AgencyNotice, AlertPolicy, Change, ClinicalNotice, CompiledPolicy, CompletedAction, LifeEvent,
-    NoticeSeverity, Observation, Person, PreviousTier, Review, Screening, SpecialPeriod, StudentEvidence, Timestamp,
+    NoticeSeverity, Observation, Person, PreviousTier, RaisedBy, Review, Screening, SpecialPeriod, StudentEvidence, Timestamp,
 };
+use changkaixin_core::scoring::report::InstrumentRef;
 use changkaixin_core::{Catalog, Instrument, ScoreReport};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -42,7 +43,24 @@ fn reports() -> &'static Vec<ScoreReport> {
         let mut out: Vec<ScoreReport> = Vec::new();
         for case in file["cases"].as_array().unwrap() {
             for s in case["evidence"]["screenings"].as_array().into_iter().flatten() {
-                let r: ScoreReport = serde_json::from_value(s["report"].clone()).unwrap();
+                let r: ScoreReport = if s["report"].is_object() {
+                    serde_json::from_value(s["report"].clone()).unwrap()
+                } else if let Ok(inst) = serde_json::from_value::<InstrumentRef>(s["instrument"].clone()) {
+                    // Answers: score them as the engine does (skip the ones an error case makes unscorable).
+                    let Ok(i) = policy().catalog().instrument_with(&inst.id, &inst.settings) else {
+                        continue;
+                    };
+                    match i.score(&serde_json::from_value(s["response"].clone()).unwrap()) {
+                        Ok(r) => r,
+                        Err(_) => continue,
+                    }
+                } else {
+                    continue;
+                };
+                // Only reports the policy accepts (the vectors' tampered ones are refused by design).
+                if policy().verify_report(&r).is_err() {
+                    continue;
+                }
                 if !out.contains(&r) {
                     out.push(r);
                 }
@@ -127,11 +145,7 @@ fn add(e: &mut StudentEvidence, it: &Item) {
     match *it {
         Item::Screening(r, h) => {
             let reps = reports();
-            e.screenings.push(Screening {
-                id: None,
-                at: t(h),
-                report: reps[r % reps.len()].clone(),
-            });
+            e.screenings.push(Screening::from_report(None, t(h), reps[r % reps.len()].clone()));
         }
         Item::Observation(c, r, h) => e.observations.push(Observation {
             id: None,
@@ -169,6 +183,8 @@ fn add(e: &mut StudentEvidence, it: &Item) {
 #[derive(Clone, Debug)]
 struct History {
     previous: Option<(usize, i64)>,
+    /// A rule recorded as having raised the previous tier (index into the policy's rules, modulo), or a retired one.
+    raised: Option<(usize, bool)>,
     reviews: Vec<(bool, bool, usize, i64)>,
     done: Vec<(usize, i64)>,
 }
@@ -176,20 +192,41 @@ struct History {
 fn history() -> impl Strategy<Value = History> {
     (
         proptest::option::of((any::<usize>(), 0i64..3000)),
+        proptest::option::of((any::<usize>(), any::<bool>())),
         proptest::collection::vec((any::<bool>(), any::<bool>(), any::<usize>(), 0i64..3000), 0..3),
         proptest::collection::vec((any::<usize>(), 0i64..3000), 0..3),
     )
-        .prop_map(|(previous, reviews, done)| History { previous, reviews, done })
+        .prop_map(|(previous, raised, reviews, done)| History {
+            previous,
+            raised,
+            reviews,
+            done,
+        })
 }
 
 fn apply(e: &mut StudentEvidence, h: &History) {
     let tiers = tiers();
     let Some((tier, since_h)) = h.previous else { return };
     let prev = tier % tiers.len();
+    let rules: Vec<&str> = policy().rule_ids().collect();
     e.previous = Some(PreviousTier {
         tier: tiers[prev].clone(),
         since: t(since_h),
         confirmed_by: None,
+        raised_by: h
+            .raised
+            .map(|(k, retired)| RaisedBy {
+                rule: if retired {
+                    "retired.rule".to_owned()
+                } else {
+                    rules[k % rules.len()].to_owned()
+                },
+                since: t(since_h + 1),
+                sources: if retired { vec!["plan_2_3_11".to_owned()] } else { vec![] },
+            })
+            .into_iter()
+            .collect(),
+        reason: None,
     });
     for &(of_current, lower, role, at_h) in &h.reviews {
         // A review of the tier in force (or of the one above it, as history), keeping or lowering one step.
@@ -243,10 +280,24 @@ proptest! {
         prop_assert!(after.rule_tier >= before.rule_tier);
     }
 
-    /// Every tier above the lowest is explained: by a fired rule at that tier, or by a hold reason.
+    /// Every tier above the lowest is explained: by a fired rule at that tier, or by a hold reason;
+    /// and it cites at least one ground with a source (a fired rule at the tier, or the hold's
+    /// rules that raised the tier or the tier's own sources), in a summary that never says
+    /// "no rule fired".
     #[test]
     fn every_tier_above_none_is_explained(items in proptest::collection::vec(item(), 0..6), h in history()) {
         let d = evaluate(policy(), &evidence(&items, &h), at()).unwrap();
+        if d.tier.index > 0 {
+            let by_rule = d.fired_rules.iter().any(|r| r.tier == d.tier.id && !r.sources.is_empty());
+            let by_hold = d.held_by.as_ref().is_some_and(|x| x.raised_by.iter().any(|r| !r.sources.is_empty()) || !x.tier_sources.is_empty());
+            prop_assert!(by_rule || by_hold, "tier {} cites no ground", d.tier.id);
+            prop_assert!(!d.summary.en.contains("No rule fired") && !d.summary.zh.contains("未触发任何规则"), "{}", d.summary.en);
+            if let Some(x) = &d.held_by {
+                let recorded = h.raised.is_some() && d.previous_tier.is_some();
+                prop_assert!(!recorded || !x.raised_by.is_empty(), "the recorded raising rule is not cited");
+                prop_assert!(!x.review_by.is_empty());
+            }
+        }
         if d.tier.index > d.rule_tier.index {
             prop_assert!(d.held_by.is_some(), "tier {} above rule tier {} without a hold reason", d.tier.id, d.rule_tier.id);
         } else if d.tier.index > 0 {

@@ -668,6 +668,7 @@ export type ErrorCode =
   | "spec.invalid_value"
   | "spec.bad_scale"
   | "spec.unknown_setting"
+  | "spec.limit_exceeded"
   | "score.parse"
   | "score.unknown_item"
   | "score.unknown_option"
@@ -715,7 +716,14 @@ export type ErrorCode =
   | "policy.missing_source"
   | "policy.duplicate_id"
   | "policy.invalid_value"
+  | "policy.limit_exceeded"
+  | "policy.unreviewable_rule"
   | "evidence.invalid"
+  | "evidence.unknown_instrument"
+  | "evidence.version_mismatch"
+  | "evidence.unknown_setting"
+  | "evidence.out_of_range"
+  | "evidence.report_inconsistent"
   | "time.invalid";
 
 /**
@@ -744,12 +752,17 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
-/** A scored screening given to the alert engine. */
+/**
+ * A screening given to the alert engine: either a score report (verified against the catalog)
+ * or the instrument (id, version, settings) with the answers, which the engine scores.
+ */
 export interface Screening {
   id?: string;
   /** When it was completed (RFC 3339). */
   at: string;
-  report: ScoreReport;
+  report?: ScoreReport;
+  instrument?: InstrumentRef;
+  response?: Response;
 }
 
 /** What is known about one student (pseudonymous id only, never a name). */

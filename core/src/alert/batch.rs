@@ -88,7 +88,8 @@ pub struct BatchError {
     pub row: u32,
     /// Student id.
     pub student: String,
-    /// Why (`evidence.invalid` with a path into that student's evidence).
+    /// Why (an `evidence.*` error, or a `score.*` error for answers that do not fit their
+    /// instrument, with a path into that student's evidence).
     pub error: Error,
 }
 

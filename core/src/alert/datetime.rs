@@ -49,7 +49,10 @@ impl Timestamp {
             Error::new(
                 ErrorCode::InvalidTime,
                 "",
-                format!("expected an RFC 3339 timestamp such as \"2024-03-04T08:00:00Z\" or \"2024-03-04T16:00:00+08:00\", found {s:?}"),
+                format!(
+                    "expected an RFC 3339 timestamp such as \"2024-03-04T08:00:00Z\" or \"2024-03-04T16:00:00+08:00\", found {}",
+                    crate::error::excerpt(s)
+                ),
             )
         })
     }
@@ -108,7 +111,10 @@ impl IsoDuration {
             Error::new(
                 ErrorCode::InvalidTime,
                 "",
-                format!("expected an ISO-8601 duration like \"P14D\", \"PT12H\", \"P1DT6H\" or \"P2W\" ({why}), found {s:?}"),
+                format!(
+                    "expected an ISO-8601 duration like \"P14D\", \"PT12H\", \"P1DT6H\" or \"P2W\" ({why}), found {}",
+                    crate::error::excerpt(s)
+                ),
             )
         })
     }

@@ -103,6 +103,9 @@ pub struct PreviousTierRef {
     pub tier: TierRef,
     /// In force since.
     pub since: Timestamp,
+    /// Who confirmed it (from the evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<Person>,
 }
 
 /// A role with its label.
@@ -147,7 +150,12 @@ pub enum HoldReason {
     RulesStillRequire,
 }
 
-/// Why the tier is held.
+/// Why the tier is held above what the rules now imply, and the grounds it stands on.
+///
+/// A held tier (or one a review lowered by one step while the rules would allow more) has no
+/// fired rule at its level, so it cites what it rests on: the rules that raised the tier in
+/// force and when (`raised_by`, from `previous.raised_by`), the reason recorded with it, the
+/// tier's own sources, and until when it is held (`dwell_until`, `review_by`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeldBy {
@@ -155,6 +163,37 @@ pub struct HeldBy {
     pub reason: HoldReason,
     /// Explanation.
     pub message: Localized,
+    /// The rules that raised the tier in force, with when they fired and their sources
+    /// (empty when the tier record names none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raised_by: Vec<PriorRule>,
+    /// The reason recorded with the tier in force (an override's reason), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_reason: Option<String>,
+    /// Sources of the proposed tier's definition in the policy.
+    pub tier_sources: Vec<SourceCitation>,
+    /// The earliest time a documented review may lower the proposed tier (when it began plus its minimum dwell).
+    pub dwell_until: Timestamp,
+    /// The roles whose documented review may lower it.
+    pub review_by: Vec<RoleRef>,
+}
+
+/// A rule that raised the tier in force, as recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorRule {
+    /// Rule id.
+    pub rule: String,
+    /// The rule's tier in this policy (absent when this policy version no longer has the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// What fired, in words (absent when this policy version no longer has the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Localized>,
+    /// Since when its condition held.
+    pub since: Timestamp,
+    /// Its sources (this policy's, or the recorded ones it still knows).
+    pub sources: Vec<SourceCitation>,
 }
 
 /// What came of a review.
@@ -394,7 +433,7 @@ fn check_person(policy: &CompiledPolicy, p: &Person, path: &str) -> Result<()> {
         return Err(Error::new(
             ErrorCode::EvidenceInvalid,
             format!("{path}/role"),
-            format!("unknown role {:?}", p.role),
+            format!("unknown role {}", crate::error::excerpt(&p.role)),
         ));
     }
     Ok(())
@@ -462,6 +501,58 @@ impl AlertDecision {
     }
 }
 
+impl crate::alert::evidence::PreviousTier {
+    /// The tier record for the next evaluation, from a decision a person confirmed: the proposed
+    /// tier since `tier_since`, raised by the decision's fired rules at that tier (or, for a held
+    /// or one-step lowered tier, by the rules its own record named), with the recorded reason kept.
+    pub fn from_decision(d: &AlertDecision, confirmed_by: Option<Person>) -> Self {
+        use crate::alert::evidence::RaisedBy;
+        let at_tier: Vec<RaisedBy> = d
+            .fired_rules
+            .iter()
+            .filter(|r| r.tier == d.tier.id)
+            .map(|r| RaisedBy {
+                rule: r.rule.clone(),
+                since: r.since.to_string(),
+                sources: r.sources.iter().map(|s| s.id.clone()).collect(),
+            })
+            .collect();
+        let (raised_by, reason) = match (&d.held_by, at_tier.is_empty()) {
+            (Some(h), true) => (
+                h.raised_by
+                    .iter()
+                    .map(|r| RaisedBy {
+                        rule: r.rule.clone(),
+                        since: r.since.to_string(),
+                        sources: r.sources.iter().map(|s| s.id.clone()).collect(),
+                    })
+                    .collect(),
+                h.recorded_reason.clone(),
+            ),
+            _ => (at_tier, None),
+        };
+        Self {
+            tier: d.tier.id.clone(),
+            since: d.tier_since.to_string(),
+            confirmed_by,
+            raised_by,
+            reason,
+        }
+    }
+
+    /// The tier record for the next evaluation, from an override: the tier a person set, since
+    /// then, with the override's reason as the recorded ground.
+    pub fn from_override(o: &Override) -> Self {
+        Self {
+            tier: o.tier.clone(),
+            since: o.at.to_string(),
+            confirmed_by: Some(o.by.clone()),
+            raised_by: Vec::new(),
+            reason: Some(o.reason.clone()),
+        }
+    }
+}
+
 impl Confirmation {
     /// Check the confirmation names a person in a known role. Errors are `evidence.invalid`.
     pub fn validate(&self, policy: &CompiledPolicy) -> Result<()> {
@@ -474,7 +565,11 @@ impl Override {
     pub fn validate(&self, policy: &CompiledPolicy) -> Result<()> {
         check_person(policy, &self.by, "/by")?;
         if policy.tier_index(&self.tier).is_none() {
-            return Err(Error::new(ErrorCode::EvidenceInvalid, "/tier", format!("unknown tier {:?}", self.tier)));
+            return Err(Error::new(
+                ErrorCode::EvidenceInvalid,
+                "/tier",
+                format!("unknown tier {}", crate::error::excerpt(&self.tier)),
+            ));
         }
         if self.reason.trim().is_empty() {
             return Err(Error::new(ErrorCode::EvidenceInvalid, "/reason", "an override must give its reason"));

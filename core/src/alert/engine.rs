@@ -12,6 +12,11 @@ use crate::alert::datetime::Timestamp;
 use crate::alert::decision::*;
 use crate::alert::evidence::{Prepared, PreparedEvidence, StudentEvidence, NO_BAND};
 use crate::alert::policy::{CompiledPolicy, HandlingLevel, Node, ScreeningLeaf, ANY_INSTRUMENT, MAX_RULES};
+use crate::scoring::report::Verdict;
+
+/// Bits of verdicts in a leaf's verdict masks (1 << [`Verdict::code`]).
+const POSITIVE_BIT: u8 = 1 << 1;
+const INDETERMINATE_BIT: u8 = 1 << 2;
 use crate::error::Result;
 use crate::error::{Error, ErrorCode};
 use crate::instrument::spec::Localized;
@@ -184,6 +189,8 @@ impl<'p> Evaluator<'p> {
     pub fn prepare(&self, evidence: &StudentEvidence) -> Result<PreparedEvidence> {
         let mut prep = Prepared::default();
         prep.fill(self.policy, evidence)?;
+        // Engine-scored reports only serve explanations; prepared evidence is evaluated tier-only.
+        prep.reports = Vec::new();
         Ok(PreparedEvidence {
             student: evidence.student.clone(),
             policy: self.policy.fingerprint,
@@ -339,17 +346,23 @@ impl<'p> Evaluator<'p> {
             if l.validity != 0 && l.validity >> s.validity & 1 == 0 {
                 return None;
             }
-            if l.positive.is_some_and(|want| want != s.positive) {
+            if l.screen != 0 && l.screen & s.screen == 0 {
                 return None;
             }
-            if l.flag_level.is_some_and(|lv| s.max_flag < lv as u8 + 1) {
-                return None;
+            let (pos, ind) = (l.flag_verdicts & POSITIVE_BIT != 0, l.flag_verdicts & INDETERMINATE_BIT != 0);
+            if let Some(lv) = l.flag_level {
+                let need = lv as u8 + 1;
+                if !((pos && s.max_flag >= need) || (ind && s.max_flag_ind >= need)) {
+                    return None;
+                }
             }
             if l.severity.is_some_and(|sv| s.max_severity < sv as u8 + 1) {
                 return None;
             }
-            if l.flag.is_some_and(|bit| s.flags >> bit & 1 == 0) {
-                return None;
+            if let Some(bit) = l.flag {
+                if !((pos && s.flags >> bit & 1 == 1) || (ind && s.flags_ind >> bit & 1 == 1)) {
+                    return None;
+                }
             }
             if let Some((slot, min)) = l.band {
                 let b = p.slot_band.get(s.slot as usize + usize::from(slot)).copied().unwrap_or(NO_BAND);
@@ -605,13 +618,15 @@ impl<'p> Evaluator<'p> {
             Node::Not(_) => {}
             Node::Screening(l) => {
                 for (t, i) in self.matching_screenings(l) {
-                    let Some(s) = ev.screenings.get(i) else { continue };
+                    let (Some(s), Some(r)) = (ev.screenings.get(i), p.report(ev, i)) else {
+                        continue;
+                    };
                     out.push(EvidenceUsed {
                         kind: EvidenceKind::Screening,
                         path: format!("/screenings/{i}"),
                         id: s.id.clone(),
                         at: ts(t),
-                        detail: self.screening_detail(l, s),
+                        detail: self.screening_detail(l, r),
                     });
                 }
             }
@@ -704,8 +719,7 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn screening_detail(&self, l: &ScreeningLeaf, s: &crate::alert::evidence::Screening) -> String {
-        let r = &s.report;
+    fn screening_detail(&self, l: &ScreeningLeaf, r: &crate::scoring::report::ScoreReport) -> String {
         let inst = self.policy.instruments.get(usize::from(l.inst));
         let mut parts: Vec<String> = Vec::new();
         if let (Some((slot, min)), Some(ci)) = (l.band, inst) {
@@ -723,17 +737,36 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
+        let wanted = |v: Verdict| l.flag_verdicts & (1 << v.code()) != 0;
         if let (Some(bit), Some(ci)) = (l.flag, inst) {
             if let Some((id, level)) = ci.flags.get(usize::from(bit)) {
-                parts.push(format!("flag {id} ({})", level_word(*level)));
+                match r.flags.iter().find(|f| &f.id == id && wanted(f.verdict)) {
+                    Some(f) if f.verdict == Verdict::Indeterminate => parts.push(format!(
+                        "flag {id} ({}) indeterminate{}",
+                        level_word(*level),
+                        undecided(&f.missing_items, &f.refused_items)
+                    )),
+                    _ => parts.push(format!("flag {id} ({})", level_word(*level))),
+                }
             }
         }
         if let Some(lv) = l.flag_level {
             let flags: Vec<String> = r
                 .flags
                 .iter()
-                .filter(|f| f.verdict == crate::scoring::report::Verdict::Positive && f.level >= lv)
-                .map(|f| format!("{} ({})", f.id, level_word(f.level)))
+                .filter(|f| wanted(f.verdict) && f.level >= lv)
+                .map(|f| {
+                    if f.verdict == Verdict::Indeterminate {
+                        format!(
+                            "{} ({}) indeterminate{}",
+                            f.id,
+                            level_word(f.level),
+                            undecided(&f.missing_items, &f.refused_items)
+                        )
+                    } else {
+                        format!("{} ({})", f.id, level_word(f.level))
+                    }
+                })
                 .collect();
             parts.push(format!("flags {}", flags.join(", ")));
         }
@@ -750,8 +783,12 @@ impl<'p> Evaluator<'p> {
                 .collect();
             parts.push(bands.join(", "));
         }
-        if let Some(pos) = l.positive {
-            parts.push(if pos { "screen positive".to_owned() } else { "screen negative".to_owned() });
+        if l.screen != 0 {
+            parts.push(match &r.screen_positive {
+                Some(sp) if sp.verdict == Verdict::Indeterminate => format!("screen indeterminate{}", undecided(&sp.missing_items, &sp.refused_items)),
+                Some(sp) => format!("screen {}", sp.verdict),
+                None => "no screen verdict".to_owned(),
+            });
         }
         if l.validity != 0 {
             parts.push(format!("validity {}", validity_word(r.validity.status)));
@@ -794,6 +831,7 @@ impl<'p> Evaluator<'p> {
         let previous_tier = p.previous.map(|(t, since)| PreviousTierRef {
             tier: self.tier_ref(t),
             since: ts(since),
+            confirmed_by: ev.previous.as_ref().and_then(|x| x.confirmed_by.clone()),
         });
         let review = o.review.and_then(|pick| {
             let pr = p.reviews.get(pick.pos)?;
@@ -895,9 +933,15 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
+        let dwell_until = o.tier_since.saturating_add(ctier.map_or(0, |t| t.min_dwell));
         let held_by = lean.held_by.map(|reason| HeldBy {
             reason,
-            message: self.hold_message(reason, lean),
+            message: self.hold_message(reason, lean, dwell_until),
+            raised_by: self.prior_rules(ev),
+            recorded_reason: ev.previous.as_ref().and_then(|x| x.reason.clone()),
+            tier_sources: ctier.map(|t| self.cite(&t.sources)).unwrap_or_default(),
+            dwell_until: ts(dwell_until),
+            review_by: ctier.map(|t| t.roles.iter().map(|r| self.role_ref(*r)).collect()).unwrap_or_default(),
         });
         let special_periods_active: Vec<String> = {
             let mut v: Vec<String> = p
@@ -942,13 +986,63 @@ impl<'p> Evaluator<'p> {
         d
     }
 
-    fn hold_message(&self, reason: HoldReason, lean: &TierOutcome) -> Localized {
+    /// Source citations by index.
+    fn cite(&self, sources: &[u16]) -> Vec<SourceCitation> {
+        sources
+            .iter()
+            .filter_map(|s| self.policy.sources.get(usize::from(*s)))
+            .map(|s| SourceCitation {
+                id: s.id.clone(),
+                citation: s.citation.clone(),
+                reliability: s.reliability,
+            })
+            .collect()
+    }
+
+    /// The rules recorded as having raised the tier in force (`previous.raised_by`).
+    fn prior_rules(&self, ev: &StudentEvidence) -> Vec<PriorRule> {
+        let cp = self.policy;
+        let recorded = ev.previous.as_ref().map(|p| p.raised_by.as_slice()).unwrap_or_default();
+        self.prep
+            .raised
+            .iter()
+            .filter_map(|&(rule, since, j)| {
+                let g = recorded.get(j)?;
+                let current = rule.and_then(|r| cp.rules.get(usize::from(r)));
+                Some(match current {
+                    Some(r) => PriorRule {
+                        rule: r.id.clone(),
+                        tier: Some(self.tier_ref(r.tier).id),
+                        label: Some(r.label.clone()),
+                        since: Timestamp::from_unix(since),
+                        sources: self.cite(&r.sources),
+                    },
+                    None => {
+                        let known: Vec<u16> = g
+                            .sources
+                            .iter()
+                            .filter_map(|id| cp.sources.iter().position(|s| &s.id == id))
+                            .filter_map(|k| u16::try_from(k).ok())
+                            .collect();
+                        PriorRule {
+                            rule: g.rule.clone(),
+                            tier: None,
+                            label: None,
+                            since: Timestamp::from_unix(since),
+                            sources: self.cite(&known),
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    fn hold_message(&self, reason: HoldReason, lean: &TierOutcome, dwell_until: i64) -> Localized {
         let t = self.tier_ref(lean.tier);
         let rt = self.tier_ref(lean.rule_tier);
         let roles = self.policy.tiers.get(usize::from(lean.tier)).map(|x| x.roles.clone()).unwrap_or_default();
         let (roles_zh, roles_en) = role_words(&roles.iter().map(|r| self.role_ref(*r)).collect::<Vec<_>>());
-        let dwell = self.policy.tiers.get(usize::from(lean.previous.unwrap_or(0))).map_or(0, |x| x.min_dwell);
-        let earliest = Timestamp::from_unix(self.prep.previous.map_or(self.prep.at, |(_, s)| s.saturating_add(dwell)));
+        let earliest = Timestamp::from_unix(dwell_until);
         let (tz, te) = (loc_zh(&t.label, &t.id), loc_en(&t.label, &t.id));
         let (rz, re) = (loc_zh(&rt.label, &rt.id), loc_en(&rt.label, &rt.id));
         match reason {
@@ -957,26 +1051,46 @@ impl<'p> Evaluator<'p> {
                 &format!("The rules now give only {re}, but a tier never drops by itself: lowering it needs a documented review by the {roles_en} on or after {earliest}."),
             ),
             HoldReason::ReviewKeptTier => Localized::new(
-                &format!("最近一次复评决定维持“{tz}”。"),
-                &format!("The latest review decided to keep the tier at {te}."),
+                &format!("最近一次复评决定维持“{tz}”；如需下调，须由{roles_zh}再次完成有记录的复评。"),
+                &format!("The latest review decided to keep the tier at {te}; lowering it needs another documented review by the {roles_en}."),
             ),
             HoldReason::ReviewerNotResponsible => Localized::new(
-                &format!("最近一次复评的复评人不属于“{tz}”的负责角色（{roles_zh}），不能据此下调。"),
-                &format!("The latest review is not by a role responsible for {te} ({roles_en}), so it cannot lower the tier."),
+                &format!("最近一次复评的复评人不属于“{tz}”的负责角色（{roles_zh}），不能据此下调；须由上述角色在 {earliest} 之后完成有记录的复评。"),
+                &format!("The latest review is not by a role responsible for {te} ({roles_en}), so it cannot lower the tier; that needs a documented review by one of them on or after {earliest}."),
             ),
             HoldReason::ReviewBeforeMinDwell => Localized::new(
                 &format!("最近一次复评早于“{tz}”的最短保持期（最早 {earliest}），不能据此下调。"),
                 &format!("The latest review came before the minimum dwell time of {te} had passed (earliest {earliest}), so it cannot lower the tier."),
             ),
             HoldReason::OneStepPerReview => Localized::new(
-                &format!("复评每次只能下调一级；规则虽仅提示“{rz}”，本次下调至“{tz}”，再下调需再次复评。"),
-                &format!("A review lowers one step at a time: the rules give only {re}, so the tier is now {te} and another review is needed to go lower."),
+                &format!("复评每次只能下调一级；规则虽仅提示“{rz}”，本次下调至“{tz}”，再下调需由{roles_zh}在 {earliest} 之后再次完成有记录的复评。"),
+                &format!("A review lowers one step at a time: the rules give only {re}, so the tier is now {te}; going lower needs another documented review by the {roles_en} on or after {earliest}."),
             ),
             HoldReason::RulesStillRequire => Localized::new(
                 &format!("仍有规则要求“{tz}”，复评不能下调。"),
                 &format!("Rules still require {te}, so the review cannot lower it."),
             ),
         }
+    }
+}
+
+/// ` (missing items 3, 9; refused item 5)`, or empty.
+fn undecided(missing: &[u32], refused: &[u32]) -> String {
+    let list = |what: &str, v: &[u32]| {
+        let items: Vec<String> = v.iter().map(u32::to_string).collect();
+        format!("{what} item{} {}", if v.len() == 1 { "" } else { "s" }, items.join(", "))
+    };
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(list("missing", missing));
+    }
+    if !refused.is_empty() {
+        parts.push(list("refused", refused));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
     }
 }
 
@@ -1047,6 +1161,62 @@ fn level_words(l: Option<HandlingLevel>) -> (&'static str, &'static str) {
     }
 }
 
+/// The grounds of a held (or one-step lowered) tier in words: the rules that raised the tier in
+/// force and when, the recorded reason, and the tier's own sources.
+fn grounds_words(d: &AlertDecision, h: &HeldBy) -> (String, String) {
+    let (mut zh, mut en): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    if h.raised_by.is_empty() {
+        let (since, by_zh, by_en) = match &d.previous_tier {
+            Some(p) => (
+                p.since.to_string(),
+                p.confirmed_by
+                    .as_ref()
+                    .map_or(String::new(), |b| format!("（经 {}（{}）确认）", b.name, b.role)),
+                p.confirmed_by
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(" (confirmed by {}, {})", b.name, b.role)),
+            ),
+            None => (d.tier_since.to_string(), String::new(), String::new()),
+        };
+        zh.push(format!("自 {since} 起生效的级别记录{by_zh}未列明提出该级别的规则"));
+        en.push(format!("the tier record in force since {since}{by_en} names no rule that raised it"));
+    } else {
+        for r in &h.raised_by {
+            let sources: Vec<&str> = r.sources.iter().map(|s| s.id.as_str()).collect();
+            let src = if sources.is_empty() {
+                String::new()
+            } else {
+                format!("，来源 {}", sources.join("、"))
+            };
+            let src_en = if sources.is_empty() {
+                String::new()
+            } else {
+                format!(", sources {}", sources.join(", "))
+            };
+            match &r.label {
+                Some(l) => {
+                    zh.push(format!("此前由规则“{}”（{}，自 {} 起{src}）提出", loc_zh(l, &r.rule), r.rule, r.since));
+                    en.push(format!("raised by {} (rule {}, since {}{src_en})", loc_en(l, &r.rule), r.rule, r.since));
+                }
+                None => {
+                    zh.push(format!("此前由规则 {}（本政策版本已无此规则，自 {} 起{src}）提出", r.rule, r.since));
+                    en.push(format!("raised by rule {} (not in this policy version, since {}{src_en})", r.rule, r.since));
+                }
+            }
+        }
+    }
+    if let Some(reason) = &h.recorded_reason {
+        zh.push(format!("记录的理由：{reason}"));
+        en.push(format!("recorded reason: {reason}"));
+    }
+    let tier_sources: Vec<&str> = h.tier_sources.iter().map(|s| s.id.as_str()).collect();
+    if !tier_sources.is_empty() {
+        zh.push(format!("级别定义来源 {}", tier_sources.join("、")));
+        en.push(format!("the tier is defined by {}", tier_sources.join(", ")));
+    }
+    (zh.join("；"), en.join("; "))
+}
+
 /// The plain-language summary of a decision, in Chinese and English.
 fn summarise(d: &AlertDecision) -> Summary {
     let (tz, te) = (loc_zh(&d.tier.label, &d.tier.id), loc_en(&d.tier.label, &d.tier.id));
@@ -1066,19 +1236,30 @@ fn summarise(d: &AlertDecision) -> Summary {
     };
     let mut zh = format!("建议级别：{tz}（{lz}），{cz}。");
     let mut en = format!("Proposed tier: {te} ({le}), {ce}.");
-    if d.fired_rules.is_empty() {
-        zh.push_str("未触发任何规则。");
-        en.push_str(" No rule fired.");
-    } else {
-        let why_zh: Vec<String> = d.fired_rules.iter().map(|r| loc_zh(&r.label, &r.rule)).collect();
-        let why_en: Vec<String> = d.fired_rules.iter().map(|r| loc_en(&r.label, &r.rule)).collect();
-        zh.push_str(&format!("依据：{}。", why_zh.join("；")));
-        en.push_str(&format!(" Why: {}.", why_en.join("; ")));
-    }
-    if let Some(h) = &d.held_by {
-        zh.push_str(&loc_zh(&h.message, ""));
-        en.push(' ');
-        en.push_str(&loc_en(&h.message, ""));
+    let why_zh: Vec<String> = d.fired_rules.iter().map(|r| loc_zh(&r.label, &r.rule)).collect();
+    let why_en: Vec<String> = d.fired_rules.iter().map(|r| loc_en(&r.label, &r.rule)).collect();
+    match &d.held_by {
+        None if d.fired_rules.is_empty() => {
+            zh.push_str("未触发任何规则。");
+            en.push_str(" No rule fired.");
+        }
+        None => {
+            zh.push_str(&format!("依据：{}。", why_zh.join("；")));
+            en.push_str(&format!(" Why: {}.", why_en.join("; ")));
+        }
+        Some(h) => {
+            let (rz, re) = (loc_zh(&d.rule_tier.label, &d.rule_tier.id), loc_en(&d.rule_tier.label, &d.rule_tier.id));
+            if !d.fired_rules.is_empty() {
+                zh.push_str(&format!("当前触发的规则（仅提示“{rz}”）：{}。", why_zh.join("；")));
+                en.push_str(&format!(" Rules firing now (they alone give {re}): {}.", why_en.join("; ")));
+            }
+            let (gz, ge) = grounds_words(d, h);
+            zh.push_str(&format!("“{tz}”的依据：{gz}。"));
+            en.push_str(&format!(" Grounds of the {te} tier: {ge}."));
+            zh.push_str(&loc_zh(&h.message, ""));
+            en.push(' ');
+            en.push_str(&loc_en(&h.message, ""));
+        }
     }
     if !d.responsible_roles.is_empty() {
         let (rz, re) = role_words(&d.responsible_roles);

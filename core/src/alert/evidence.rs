@@ -1,24 +1,28 @@
 //! The evidence about one student that the engine turns into a tier.
 //!
-//! [`StudentEvidence`] is the wire shape (JSON, serde): scored screenings (whole
+//! [`StudentEvidence`] is the wire shape (JSON, serde): screenings (answers, or whole
 //! [`ScoreReport`]s), staff observations, life events, clinical notices, notices
 //! from outside agencies, the special periods that apply to the student, the tier in
-//! force with its reviews, and the actions already done. Timestamps are RFC 3339
-//! strings; vocabularies are the policy's ids.
+//! force (with the rules that raised it) with its reviews, and the actions already done.
+//! Timestamps are RFC 3339 strings; vocabularies are the policy's ids.
 //!
 //! Before evaluation the evidence is checked against the compiled policy and
 //! reduced to compact indices (`Prepared`): a bad date, an unknown category or a
 //! review that skips a tier is an `evidence.invalid` error whose path points into
-//! the evidence document (`/observations/2/at`).
+//! the evidence document (`/observations/2/at`). Screenings are scored (answers) or
+//! verified (reports) here, on every path: `evidence.unknown_instrument`,
+//! `evidence.version_mismatch`, `evidence.unknown_setting`, `evidence.out_of_range`,
+//! `evidence.report_inconsistent` (`/screenings/0/report/scales/0/raw`), or the scoring
+//! errors of the answers (`/screenings/0/response/answers/9`).
 
 use crate::alert::datetime::Timestamp;
 use crate::alert::policy::{
-    instrument_channel, CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT, CH_AGENCY, CH_ANY_SCREENING, CH_CLINICAL, CH_LIFE_EVENT, CH_OBSERVATION,
-    CH_PERIOD, CH_PREVIOUS,
+    instrument_channel, verdict_bit, CompiledPolicy, NoticeSeverity, VocabEntry, ANY_INSTRUMENT, CH_AGENCY, CH_ANY_SCREENING, CH_CLINICAL, CH_LIFE_EVENT,
+    CH_OBSERVATION, CH_PERIOD, CH_PREVIOUS, NO_SCREEN,
 };
 use crate::decimal::Ratio;
 use crate::error::{Error, ErrorCode, Result};
-use crate::scoring::report::ScoreReport;
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Everything known about one student at evaluation time.
@@ -77,7 +81,18 @@ pub struct Person {
     pub role: String,
 }
 
-/// A scored screening.
+/// A screening: either the answers, which the engine scores, or a score report, which the
+/// engine verifies. Exactly one of `report` and (`instrument` with `response`) is given.
+///
+/// * `{"at", "instrument": {"id", "version", "settings"?}, "response": {"answers": {...}, ...}}`:
+///   the engine scores the [`Response`] with that instrument id and version from the catalog the
+///   policy was compiled against (a setting not named takes its default). A version the catalog
+///   does not hold is `evidence.version_mismatch`; scoring errors keep their `score.*` codes with
+///   paths under `/screenings/<i>/response`.
+/// * `{"at", "report": {...}}`: a [`ScoreReport`], verified before use
+///   ([`crate::Instrument::verify_report`]) against the catalog, or against the policy's
+///   declaration when the policy declares the instrument external. An instrument neither knows
+///   is `evidence.unknown_instrument` at `/screenings/<i>/report/instrument/id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Screening {
@@ -86,8 +101,38 @@ pub struct Screening {
     pub id: Option<String>,
     /// When it was completed (RFC 3339).
     pub at: String,
-    /// The scoring engine's report.
-    pub report: ScoreReport,
+    /// A score report (verified against the catalog before use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ScoreReport>,
+    /// With `response`: the instrument (id, version, setting options) to score the answers with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<InstrumentRef>,
+    /// With `instrument`: the answers, scored by the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+}
+
+impl Screening {
+    /// A screening given as a score report (verified before use).
+    pub fn from_report(id: Option<String>, at: impl Into<String>, report: ScoreReport) -> Screening {
+        Screening {
+            id,
+            at: at.into(),
+            report: Some(report),
+            instrument: None,
+            response: None,
+        }
+    }
+    /// A screening given as answers, scored by the engine with the named instrument version.
+    pub fn from_answers(id: Option<String>, at: impl Into<String>, instrument: InstrumentRef, response: Response) -> Screening {
+        Screening {
+            id,
+            at: at.into(),
+            report: None,
+            instrument: Some(instrument),
+            response: Some(response),
+        }
+    }
 }
 
 /// A structured observation by a member of staff.
@@ -164,7 +209,13 @@ pub struct SpecialPeriod {
 }
 
 /// The tier in force before this evaluation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `raised_by` and `reason` record the grounds the tier was set on, so that a decision that
+/// holds the tier (no rule fires at it any more, no valid review yet) can still cite them.
+/// Both are optional: records written before they existed stay readable, and the decision then
+/// cites the tier's own sources. [`PreviousTier::from_decision`] builds the record from a
+/// confirmed decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreviousTier {
     /// Tier id.
@@ -174,6 +225,26 @@ pub struct PreviousTier {
     /// Who confirmed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_by: Option<Person>,
+    /// The rules that raised the tier, as recorded when it was confirmed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raised_by: Vec<RaisedBy>,
+    /// Why the tier was set, when a person set it (an override's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A rule that raised the tier in force (a fired rule of the decision that set it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaisedBy {
+    /// Rule id (of the policy version that raised the tier).
+    pub rule: String,
+    /// Since when the rule's condition held (RFC 3339).
+    pub since: String,
+    /// Source ids the rule cited. Optional: while the policy still has the rule, its current
+    /// sources are cited; these are cited for a rule the policy no longer has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// A documented review of the tier by a responsible person.
@@ -223,12 +294,18 @@ pub(crate) struct PScreening {
     pub at: i64,
     /// Bit position of the validity status (0 valid, 1 incomplete, 2 invalid).
     pub validity: u8,
-    pub positive: bool,
-    /// 0 = no flag; otherwise highest flag level + 1.
+    /// Bit of the screen verdict (1 << verdict code), or `NO_SCREEN`.
+    pub screen: u8,
+    /// 0 = no positive flag; otherwise highest positive flag level + 1.
     pub max_flag: u8,
+    /// The same for indeterminate flags.
+    pub max_flag_ind: u8,
     /// 0 = no band; otherwise highest band severity + 1.
     pub max_severity: u8,
+    /// Positive flags the policy names (bit = position in the compiled instrument's flags).
     pub flags: u64,
+    /// Indeterminate flags the policy names.
+    pub flags_ind: u64,
     /// Start of this screening's slots in `slot_band` / `slot_score`.
     pub slot: u32,
 }
@@ -242,9 +319,18 @@ pub(crate) struct PReview {
     pub to: u8,
 }
 
+/// A rule recorded as having raised the tier in force: (rule index in the policy, if it still
+/// has it; since; index in `previous.raised_by`).
+pub(crate) type PRaised = (Option<u16>, i64, usize);
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Prepared {
     pub at: i64,
+    /// Reports the engine scored from answers: (screening index, report). Kept for explanations only
+    /// (cleared in prepared evidence, which is evaluated tier-only).
+    pub reports: Vec<(usize, ScoreReport)>,
+    /// `previous.raised_by`, checked.
+    pub raised: Vec<PRaised>,
     /// Evidence channels present (see `policy::relevance`).
     pub channels: u64,
     pub screenings: Vec<PScreening>,
@@ -277,7 +363,8 @@ fn vocab(list: &[VocabEntry], id: &str, path: impl FnOnce() -> String, what: &st
         None => Err(bad(
             path(),
             format!(
-                "unknown {what} {id:?} (the policy knows: {})",
+                "unknown {what} {} (the policy knows: {})",
+                crate::error::excerpt(id),
                 list.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         )),
@@ -295,6 +382,8 @@ fn parse_ratio(s: &str) -> Option<Ratio> {
 
 impl Prepared {
     fn clear(&mut self) {
+        self.reports.clear();
+        self.raised.clear();
         self.channels = 0;
         self.screenings.clear();
         self.slot_band.clear();
@@ -330,7 +419,8 @@ impl Prepared {
                 bad(
                     path(),
                     format!(
-                        "unknown role {r:?} (the policy knows: {})",
+                        "unknown role {} (the policy knows: {})",
+                        crate::error::excerpt(r),
                         cp.roles.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -340,26 +430,60 @@ impl Prepared {
             cp.tier_index(t).ok_or_else(|| {
                 bad(
                     path(),
-                    format!("unknown tier {t:?} (the policy's tiers: {})", cp.tier_ids().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "unknown tier {} (the policy's tiers: {})",
+                        crate::error::excerpt(t),
+                        cp.tier_ids().collect::<Vec<_>>().join(", ")
+                    ),
                 )
             })
         };
 
         for (i, s) in ev.screenings.iter().enumerate() {
             let t = time(&s.at, Dated::Screening(i))?;
-            let r = &s.report;
+            let scored = match (&s.report, &s.instrument, &s.response) {
+                (Some(r), None, None) => {
+                    cp.verify_report(r).map_err(|e| e.prefixed(&format!("/screenings/{i}/report")))?;
+                    None
+                }
+                (None, Some(inst), Some(resp)) => Some(cp.score_screening(inst, resp).map_err(|e| e.prefixed(&format!("/screenings/{i}")))?),
+                (None, None, None) => {
+                    return Err(bad(
+                        format!("/screenings/{i}"),
+                        "a screening carries either a report, or an instrument and the response to score with it".to_owned(),
+                    ))
+                }
+                (Some(_), _, _) => {
+                    return Err(bad(
+                        format!("/screenings/{i}"),
+                        "a screening carries either a report or an instrument with a response, not both".to_owned(),
+                    ))
+                }
+                (None, None, Some(_)) => {
+                    return Err(bad(
+                        format!("/screenings/{i}/instrument"),
+                        "answers need the instrument (id and version) to score them with".to_owned(),
+                    ))
+                }
+                (None, Some(_), None) => {
+                    return Err(bad(
+                        format!("/screenings/{i}/response"),
+                        "an instrument without a response: give the answers to score".to_owned(),
+                    ))
+                }
+            };
+            let Some(r) = scored.as_ref().or(s.report.as_ref()) else { continue };
             let inst = cp.instrument_index(&r.instrument.id);
             let mut p = PScreening {
                 inst,
                 at: t,
                 validity: r.validity.status.code(),
-                positive: r
-                    .screen_positive
-                    .as_ref()
-                    .is_some_and(|sp| sp.verdict == crate::scoring::report::Verdict::Positive),
+                screen: r.screen_positive.as_ref().map_or(NO_SCREEN, |sp| verdict_bit(sp.verdict)),
                 max_flag: 0,
+                max_flag_ind: 0,
                 max_severity: 0,
                 flags: 0,
+                flags_ind: 0,
                 slot: self.slot_band.len() as u32,
             };
             for sc in &r.scales {
@@ -368,12 +492,18 @@ impl Prepared {
                 }
             }
             let ci = cp.instruments.get(usize::from(inst)).filter(|_| inst != ANY_INSTRUMENT);
-            // Indeterminate flags are listed too; until the policy handles them, only positive ones count here.
-            for f in r.flags.iter().filter(|f| f.verdict == crate::scoring::report::Verdict::Positive) {
-                p.max_flag = p.max_flag.max(f.level as u8 + 1);
+            // Listed flags are positive or indeterminate (verified); absent ones are negative.
+            for f in &r.flags {
+                let positive = f.verdict == Verdict::Positive;
+                let level = if positive { &mut p.max_flag } else { &mut p.max_flag_ind };
+                *level = (*level).max(f.level as u8 + 1);
                 if let Some(ci) = ci {
                     if let Some(bit) = ci.flags.iter().position(|(id, _)| *id == f.id) {
-                        p.flags |= 1u64 << bit;
+                        if positive {
+                            p.flags |= 1u64 << bit;
+                        } else {
+                            p.flags_ind |= 1u64 << bit;
+                        }
                     }
                 }
             }
@@ -384,7 +514,7 @@ impl Prepared {
                     self.slot_score.push(if cs.needs_score {
                         found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
                             (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
-                            (_, _, Some(score)) => Some(score.to_ratio()),
+                            (_, _, Some(score)) => score.to_ratio(),
                             _ => None,
                         })
                     } else {
@@ -393,6 +523,9 @@ impl Prepared {
                 }
             }
             self.screenings.push(p);
+            if let Some(r) = scored {
+                self.reports.push((i, r));
+            }
         }
         for (i, o) in ev.observations.iter().enumerate() {
             let c = vocab(
@@ -464,6 +597,12 @@ impl Prepared {
             }
             let since = time(&p.since, Dated::Previous)?;
             self.previous = Some((k, since));
+            for (j, g) in p.raised_by.iter().enumerate() {
+                // A rule of an older policy version is kept (cited with its recorded sources), not refused.
+                let rule = cp.rules.iter().position(|r| r.id == g.rule).and_then(|x| u16::try_from(x).ok());
+                let t = time(&g.since, Dated::RaisedBy(j))?;
+                self.raised.push((rule, t, j));
+            }
         }
         for (i, r) in ev.reviews.iter().enumerate() {
             let from = tier(&r.from_tier, &|| format!("/reviews/{i}/from_tier"))?;
@@ -520,6 +659,12 @@ impl Prepared {
 
     /// Fix the evaluation time: refuse evidence dated after it (beyond the policy's
     /// tolerance) and find the active special periods.
+    /// The report of screening `i`: the evidence's own, or the one the engine scored from its answers.
+    pub(crate) fn report<'a>(&'a self, ev: &'a StudentEvidence, i: usize) -> Option<&'a ScoreReport> {
+        let s = ev.screenings.get(i)?;
+        s.report.as_ref().or_else(|| self.reports.iter().find(|(k, _)| *k == i).map(|(_, r)| r))
+    }
+
     pub(crate) fn at_time(&mut self, cp: &CompiledPolicy, at: Timestamp) -> Result<()> {
         self.at = at.unix();
         if let Some((t, what)) = self.latest {
@@ -557,6 +702,7 @@ pub(crate) enum Dated {
     Clinical(usize),
     Agency(usize),
     Previous,
+    RaisedBy(usize),
     Review(usize),
     Completed(usize),
 }
@@ -570,6 +716,7 @@ impl Dated {
             Dated::Clinical(i) => format!("/clinical/{i}/at"),
             Dated::Agency(i) => format!("/agency_notices/{i}/at"),
             Dated::Previous => "/previous/since".to_owned(),
+            Dated::RaisedBy(i) => format!("/previous/raised_by/{i}/since"),
             Dated::Review(i) => format!("/reviews/{i}/at"),
             Dated::Completed(i) => format!("/completed_actions/{i}/done_at"),
         }

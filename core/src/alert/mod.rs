@@ -4,12 +4,16 @@
 //! * [`policy`]: the versioned policy document (`changkaixin.alert-policy/1`), its
 //!   lint against a [`crate::Catalog`], and compilation into a [`CompiledPolicy`].
 //!   The built-in Changzhou default lives in `core/policies/changzhou_default.json`.
-//! * [`evidence`]: what is known about a student — scored screenings, staff
-//!   observations, life events, clinical and agency notices, special periods, the
-//!   tier in force and its reviews, the actions already done.
+//! * [`evidence`]: what is known about a student — screenings, staff observations, life
+//!   events, clinical and agency notices, special periods, the tier in force (with the rules
+//!   that raised it) and its reviews, the actions already done. Evidence is verified, not
+//!   trusted: a screening's answers are scored by the engine with the named instrument version,
+//!   a score report is verified against the catalog the policy was compiled with (or against the
+//!   policy's declaration of an external instrument) on every evaluation path.
 //! * [`engine`]: [`evaluate`] turns evidence into an [`AlertDecision`] — the tier,
-//!   every rule that fired with its evidence and sources, actions and notifications
-//!   with due times, the next review, and a summary in Chinese and English.
+//!   every rule that fired with its evidence and sources (a held tier cites the rules that
+//!   raised it, its own sources and why it is held), actions and notifications with due times,
+//!   the next review, and a summary in Chinese and English.
 //! * [`decision`]: the decision, and the [`Confirmation`] / [`Override`] a named
 //!   person records about it (the engine records neither).
 //! * [`batch`]: whole schools or cities, with tier counts and overdue obligations.
@@ -45,11 +49,14 @@ pub use batch::{
 pub use datetime::{IsoDuration, Timestamp};
 pub use decision::{
     ActionDue, AlertDecision, Change, Confirmation, DecisionRef, EvidenceKind, EvidenceUsed, FiredRule, HeldBy, HoldReason, NotificationDue, Override,
-    PolicyRef, PreviousTierRef, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, WithheldNotification, ALERT_DECISION_FORMAT,
+    PolicyRef, PreviousTierRef, PriorRule, ReviewOutcome, ReviewStatus, RoleRef, SourceCitation, Summary, TierRef, WithheldNotification, ALERT_DECISION_FORMAT,
 };
 pub use engine::{evaluate, evaluate_tier_only, Evaluator, RuleSet, TierOutcome};
 pub use evidence::{
-    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, Review, Screening, SpecialPeriod,
+    AgencyNotice, ClinicalNotice, CompletedAction, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, RaisedBy, Review, Screening, SpecialPeriod,
     StudentEvidence,
 };
-pub use policy::{AlertPolicy, Basis, CompiledPolicy, HandlingLevel, NoticeSeverity, Reliability, RuleCondition, ALERT_POLICY_FORMAT, CHANGZHOU_DEFAULT_JSON};
+pub use policy::{
+    AlertPolicy, Basis, CompiledPolicy, ExternalInstrument, ExternalScale, HandlingLevel, Indeterminate, NoticeSeverity, Reliability, RuleCondition,
+    ALERT_POLICY_FORMAT, CHANGZHOU_DEFAULT_JSON,
+};

@@ -12,12 +12,14 @@
 
 use crate::alert::datetime::IsoDuration;
 use crate::decimal::{Dec, Ratio};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{excerpt, excerpt_debug, Error, ErrorCode, Result};
 use crate::instrument::catalog::Catalog;
 use crate::instrument::spec::{FlagLevel, Localized, Severity};
-use crate::scoring::report::ValidityStatus;
+use crate::instrument::Instrument;
+use crate::scoring::report::{InstrumentRef, Response, ScoreReport, ValidityStatus, Verdict};
+use crate::scoring::verify::{echo, within};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The format tag every alert policy must carry.
 pub const ALERT_POLICY_FORMAT: &str = "changkaixin.alert-policy/1";
@@ -33,8 +35,22 @@ pub const MAX_TIERS: usize = 16;
 pub const MAX_VOCABULARY: usize = 64;
 /// Most flags of one instrument a policy may refer to.
 pub const MAX_FLAGS_PER_INSTRUMENT: usize = 64;
-/// Deepest condition tree accepted.
+/// Deepest condition tree accepted (the root is depth 0).
 pub const MAX_CONDITION_DEPTH: usize = 32;
+/// Most condition nodes over all rules.
+pub const MAX_CONDITION_NODES: usize = 10_000;
+/// Most sources a policy may cite.
+pub const MAX_SOURCES: usize = 1024;
+/// Most actions a policy may define (and a tier or rule may demand).
+pub const MAX_ACTIONS: usize = 1024;
+/// Most notifications (or withheld notifications) of one tier or rule.
+pub const MAX_NOTIFICATIONS: usize = 64;
+/// Most external instruments, and most scales or flags of one external instrument.
+pub const MAX_EXTERNAL_INSTRUMENTS: usize = 256;
+/// Most bands of one external scale.
+pub const MAX_EXTERNAL_BANDS: usize = 100;
+/// Longest string anywhere in a policy, in bytes (ids are further limited to 64 characters).
+pub const MAX_TEXT_BYTES: usize = crate::limits::MAX_TEXT_BYTES;
 
 /// A whole alert policy (the serde shape of the JSON document).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,12 +83,41 @@ pub struct AlertPolicy {
     /// Instruments loaded by the platform at runtime (e.g. a licensed MHT key), which the catalog does not hold.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_instruments: Vec<ExternalInstrument>,
+    /// How a flag or screen test that names no verdict treats an indeterminate verdict
+    /// (default [`Indeterminate::Explicit`]).
+    #[serde(default, skip_serializing_if = "Indeterminate::is_default")]
+    pub indeterminate: Indeterminate,
     /// Every action tiers and rules may demand, each with its deadline.
     pub actions: Vec<ActionSpec>,
     /// The ordered tier scale, lowest first (the first tier is "no concern").
     pub tiers: Vec<TierSpec>,
     /// The rules.
     pub rules: Vec<RuleSpec>,
+}
+
+/// How a screening test of a flag (`flag`, `flag_level_at_least`) or of the screen verdict
+/// (`screen_positive: true`) that names no verdict treats an **indeterminate** verdict (a
+/// screen or flag the answers given cannot decide because items are missing or refused).
+///
+/// Whatever the setting, a test can name the verdicts it matches (`flag_verdict`,
+/// `screen_verdict`). Under `explicit` the lint requires a policy whose rules test flags or
+/// screen verdicts to have at least one rule matching indeterminate verdicts, so "cannot tell"
+/// is never silently read as negative.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indeterminate {
+    /// Default: such a test matches positive verdicts only; indeterminate verdicts count only
+    /// in tests that name them (`flag_verdict` / `screen_verdict: ["indeterminate"]`).
+    #[default]
+    Explicit,
+    /// Worst-case reading: such a test also matches an indeterminate verdict, as if positive.
+    AsPositive,
+}
+
+impl Indeterminate {
+    fn is_default(&self) -> bool {
+        *self == Indeterminate::Explicit
+    }
 }
 
 /// Default look-back windows (ISO-8601 durations).
@@ -143,12 +188,18 @@ pub struct Vocabulary {
     pub special_periods: Vec<VocabEntry>,
 }
 
-/// An instrument loaded at runtime, declared so rules about it can be linted.
+/// An instrument loaded at runtime, declared so rules about it can be linted and its reports
+/// verified: a report of an external instrument may carry only the declared scales (values
+/// within their declared range, bands among the declared ones at their position) and the
+/// declared flags (at their declared level), and the declared version when one is given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalInstrument {
     /// Instrument id the platform's reports carry (e.g. `mht`).
     pub id: String,
+    /// The spec version reports must carry (absent: any version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// What it is and how it is loaded.
     pub description: String,
     /// Scales rules may name, with band ids in ordinal order (index 0 first).
@@ -168,6 +219,12 @@ pub struct ExternalScale {
     /// Band ids in ordinal order (may be empty).
     #[serde(default)]
     pub bands: Vec<String>,
+    /// The least value the scale can take (reports below it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Dec>,
+    /// The greatest value the scale can take (reports above it are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Dec>,
 }
 
 /// A flag of an external instrument.
@@ -324,6 +381,37 @@ pub enum RuleCondition {
     PreviousTierAtLeast(String),
 }
 
+impl RuleCondition {
+    /// The sub-conditions of this node (for the iterative walks that bound depth before any recursion).
+    pub(crate) fn kids(&self) -> crate::limits::Kids<'_, RuleCondition> {
+        use crate::limits::Kids;
+        match self {
+            RuleCondition::Any(v) | RuleCondition::All(v) => Kids::Many(v),
+            RuleCondition::Not(c) => Kids::One(c),
+            _ => Kids::None,
+        }
+    }
+}
+
+/// Conditions are freed iteratively: a tree nested 100,000 deep (buildable through the Rust API)
+/// must not overflow the stack when it is dropped.
+impl Drop for RuleCondition {
+    fn drop(&mut self) {
+        fn detach(c: &mut RuleCondition, out: &mut Vec<RuleCondition>) {
+            match c {
+                RuleCondition::Any(v) | RuleCondition::All(v) => out.append(v),
+                RuleCondition::Not(b) => out.push(std::mem::replace(&mut **b, RuleCondition::All(Vec::new()))),
+                _ => {}
+            }
+        }
+        let mut stack = Vec::new();
+        detach(self, &mut stack);
+        while let Some(mut c) = stack.pop() {
+            detach(&mut c, &mut stack);
+        }
+    }
+}
+
 /// Tests on one screening; all given tests must hold for the same screening.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -343,15 +431,24 @@ pub struct ScreeningTest {
     /// A scale's reported score is at least this value (compared exactly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_at_least: Option<ScaleAtLeast>,
-    /// This flag fired.
+    /// This flag fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
-    /// Some flag of at least this level fired.
+    /// Some flag of at least this level fired (its verdict is one of `flag_verdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_level_at_least: Option<FlagLevel>,
-    /// The instrument's screen-positive verdict equals this.
+    /// The verdicts `flag` and `flag_level_at_least` match: `positive` and/or `indeterminate`
+    /// (default: `positive`, plus `indeterminate` when the policy says `indeterminate: as_positive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flag_verdict: Vec<Verdict>,
+    /// The instrument's screen verdict is positive (`true`) or negative (`false`; also when the
+    /// instrument defines no screen). See the policy's `indeterminate` setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_positive: Option<bool>,
+    /// The instrument's screen verdict is one of these (`negative`, `positive`, `indeterminate`);
+    /// an instrument without a screen rule matches none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screen_verdict: Vec<Verdict>,
     /// The validity status is one of these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validity: Vec<ValidityStatus>,
@@ -463,7 +560,7 @@ impl AlertPolicy {
             return Err(Error::new(
                 ErrorCode::PolicyUnsupportedFormat,
                 "/format",
-                format!("expected {ALERT_POLICY_FORMAT:?}, found {:?}", p.format),
+                format!("expected {ALERT_POLICY_FORMAT:?}, found {}", excerpt(&p.format)),
             ));
         }
         Ok(p)
@@ -475,25 +572,242 @@ impl AlertPolicy {
     }
 
     /// Every lint problem against the instruments of `catalog` (empty when the policy is sound).
+    ///
+    /// A policy over a resource limit (see [`AlertPolicy::check_limits`]) reports only that
+    /// problem: nothing else is looked at.
     pub fn lint_against(&self, catalog: &Catalog) -> Vec<Error> {
+        if let Err(e) = self.check_limits() {
+            return vec![e];
+        }
         let mut c = Compiler::new(self, catalog);
         c.run();
         c.errors
     }
 
-    /// Lint and compile; the first problem is the error.
+    /// Lint and compile; the first problem is the error. The compiled policy keeps (a cheap
+    /// copy of) `catalog`: evidence is scored and verified against it.
     pub fn compile(&self, catalog: &Catalog) -> Result<CompiledPolicy> {
+        self.check_limits()?;
         let mut c = Compiler::new(self, catalog);
-        let compiled = c.run();
+        let mut compiled = c.run();
         match c.errors.into_iter().next() {
             Some(e) => Err(e),
-            None => Ok(compiled),
+            None => {
+                compiled.fingerprint = catalog_fingerprint(compiled.fingerprint, catalog);
+                compiled.catalog = catalog.clone();
+                Ok(compiled)
+            }
         }
     }
 
-    /// Canonical JSON of the policy.
+    /// Check the policy's resource limits ([`MAX_RULES`], [`MAX_CONDITION_DEPTH`],
+    /// [`MAX_CONDITION_NODES`], [`MAX_TEXT_BYTES`], …) without recursing over or copying it:
+    /// condition depth is measured iteratively, so a tree nested 100,000 deep built through the
+    /// Rust API is refused before anything clones, serialises or compiles it. Errors are
+    /// `policy.limit_exceeded` with the path of the offending list, condition or string.
+    pub fn check_limits(&self) -> Result<()> {
+        let over = |path: String, what: &str, limit: usize, found: usize| {
+            Err(Error::new(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("at most {limit} {what} are supported, found {found}"),
+            ))
+        };
+        let v = &self.vocabulary;
+        let lists: [(&str, &str, usize, usize); 11] = [
+            ("/rules", "rules", MAX_RULES, self.rules.len()),
+            ("/tiers", "tiers", MAX_TIERS, self.tiers.len()),
+            ("/sources", "sources", MAX_SOURCES, self.sources.len()),
+            ("/actions", "actions", MAX_ACTIONS, self.actions.len()),
+            ("/roles", "role entries", MAX_VOCABULARY, self.roles.len()),
+            (
+                "/vocabulary/observation_categories",
+                "observation category entries",
+                MAX_VOCABULARY,
+                v.observation_categories.len(),
+            ),
+            (
+                "/vocabulary/life_event_kinds",
+                "life event kind entries",
+                MAX_VOCABULARY,
+                v.life_event_kinds.len(),
+            ),
+            (
+                "/vocabulary/clinical_kinds",
+                "clinical notice kind entries",
+                MAX_VOCABULARY,
+                v.clinical_kinds.len(),
+            ),
+            ("/vocabulary/agencies", "agency entries", MAX_VOCABULARY, v.agencies.len()),
+            ("/vocabulary/special_periods", "special period entries", MAX_VOCABULARY, v.special_periods.len()),
+            (
+                "/external_instruments",
+                "external instruments",
+                MAX_EXTERNAL_INSTRUMENTS,
+                self.external_instruments.len(),
+            ),
+        ];
+        for (path, what, limit, found) in lists {
+            if found > limit {
+                return over(path.to_owned(), what, limit, found);
+            }
+        }
+        for (i, e) in self.external_instruments.iter().enumerate() {
+            let p = format!("/external_instruments/{i}");
+            if e.scales.len() > MAX_EXTERNAL_INSTRUMENTS {
+                return over(format!("{p}/scales"), "scales", MAX_EXTERNAL_INSTRUMENTS, e.scales.len());
+            }
+            if e.flags.len() > MAX_FLAGS_PER_INSTRUMENT {
+                return over(format!("{p}/flags"), "flags", MAX_FLAGS_PER_INSTRUMENT, e.flags.len());
+            }
+            for (k, s) in e.scales.iter().enumerate() {
+                if s.bands.len() > MAX_EXTERNAL_BANDS {
+                    return over(format!("{p}/scales/{k}/bands"), "bands", MAX_EXTERNAL_BANDS, s.bands.len());
+                }
+            }
+        }
+        let demands = self
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("/tiers/{i}"), t.actions.len(), t.notifications.len(), 0))
+            .chain(
+                self.rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("/rules/{i}"), r.actions.len(), r.notifications.len(), r.withhold_notifications.len())),
+            );
+        for (p, actions, notifications, withheld) in demands {
+            if actions > MAX_ACTIONS {
+                return over(format!("{p}/actions"), "actions", MAX_ACTIONS, actions);
+            }
+            if notifications > MAX_NOTIFICATIONS {
+                return over(format!("{p}/notifications"), "notifications", MAX_NOTIFICATIONS, notifications);
+            }
+            if withheld > MAX_NOTIFICATIONS {
+                return over(format!("{p}/withhold_notifications"), "withheld notifications", MAX_NOTIFICATIONS, withheld);
+            }
+        }
+        self.check_conditions()?;
+        if let Some((path, len)) = crate::limits::long_string(self) {
+            return Err(Error::new(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("strings may be at most {MAX_TEXT_BYTES} bytes long; found {len}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Condition depth and size, measured iteratively.
+    fn check_conditions(&self) -> Result<()> {
+        let mut budget = MAX_CONDITION_NODES;
+        for (i, r) in self.rules.iter().enumerate() {
+            let path = format!("/rules/{i}/when");
+            match crate::limits::measure_tree(&r.when, RuleCondition::kids, MAX_CONDITION_DEPTH, &mut budget) {
+                Ok(()) => {}
+                Err(crate::limits::TreeExcess::Depth) => {
+                    return Err(Error::new(
+                        ErrorCode::PolicyLimitExceeded,
+                        path,
+                        format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"),
+                    ))
+                }
+                Err(crate::limits::TreeExcess::Nodes) => {
+                    return Err(Error::new(
+                        ErrorCode::PolicyLimitExceeded,
+                        path,
+                        format!("a policy may have at most {MAX_CONDITION_NODES} condition nodes in total"),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical JSON of the policy (empty when a condition is nested deeper than
+    /// [`MAX_CONDITION_DEPTH`] or the conditions exceed [`MAX_CONDITION_NODES`]: serialisation
+    /// recurses, so such a tree is not written).
     pub fn to_json(&self) -> String {
+        if self.check_conditions().is_err() {
+            return String::new();
+        }
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Bit of an instrument without a screen rule, in screen verdict masks.
+pub(crate) const NO_SCREEN: u8 = 1 << 3;
+
+/// The bit of a verdict in verdict masks.
+pub(crate) fn verdict_bit(v: Verdict) -> u8 {
+    1 << v.code()
+}
+
+/// Whether a condition holds when the tier in force is `prev` and there is no other evidence,
+/// in Kleene three-valued logic: evidence tests are unknown (`None`), `previous_tier_at_least` is
+/// decided. `Some(true)` means it holds whatever the evidence. Depth is bounded by `check_limits`.
+fn holds_without_evidence(c: &RuleCondition, tiers: &[TierSpec], prev: usize, depth: usize) -> Option<bool> {
+    if depth > MAX_CONDITION_DEPTH {
+        return None;
+    }
+    let kid = |x: &RuleCondition| holds_without_evidence(x, tiers, prev, depth + 1);
+    match c {
+        RuleCondition::Any(v) => {
+            let mut unknown = false;
+            for x in v {
+                match kid(x) {
+                    Some(true) => return Some(true),
+                    None => unknown = true,
+                    Some(false) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        RuleCondition::All(v) => {
+            let mut unknown = false;
+            for x in v {
+                match kid(x) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        RuleCondition::Not(x) => kid(x).map(|b| !b),
+        RuleCondition::PreviousTierAtLeast(id) => tiers.iter().position(|t| &t.id == id).map(|k| k <= prev),
+        _ => None,
+    }
+}
+
+/// The path of the first `previous_tier_at_least` leaf that holds at tier `prev`.
+fn held_by_previous_tier(c: &RuleCondition, tiers: &[TierSpec], prev: usize, path: &str, depth: usize) -> Option<String> {
+    if depth > MAX_CONDITION_DEPTH {
+        return None;
+    }
+    match c {
+        RuleCondition::Any(v) | RuleCondition::All(v) => {
+            let key = if matches!(c, RuleCondition::Any(_)) { "any" } else { "all" };
+            v.iter()
+                .enumerate()
+                .find_map(|(i, x)| held_by_previous_tier(x, tiers, prev, &format!("{path}/{key}/{i}"), depth + 1))
+        }
+        RuleCondition::Not(x) => held_by_previous_tier(x, tiers, prev, &format!("{path}/not"), depth + 1),
+        RuleCondition::PreviousTierAtLeast(id) => tiers
+            .iter()
+            .position(|t| &t.id == id)
+            .filter(|k| *k <= prev)
+            .map(|_| format!("{path}/previous_tier_at_least")),
+        _ => None,
     }
 }
 
@@ -578,7 +892,10 @@ pub(crate) struct ScreeningLeaf {
     pub scale: Option<(u16, Ratio, Dec)>,
     pub flag: Option<u8>,
     pub flag_level: Option<FlagLevel>,
-    pub positive: Option<bool>,
+    /// Bits (1 << verdict code) of the flag verdicts `flag` / `flag_level` match.
+    pub flag_verdicts: u8,
+    /// Bits (1 << verdict code) of the screen verdicts matched, plus [`NO_SCREEN`]; 0 = no test.
+    pub screen: u8,
     /// Bit 0 valid, 1 incomplete, 2 invalid; 0 = any.
     pub validity: u8,
 }
@@ -615,6 +932,8 @@ pub(crate) struct CAction {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CTier {
+    /// Sources of the tier's definition (indices into `sources`).
+    pub sources: Vec<u16>,
     pub id: String,
     pub label: Localized,
     pub level: Option<HandlingLevel>,
@@ -668,8 +987,13 @@ pub struct CompiledPolicy {
     pub(crate) agencies: Vec<VocabEntry>,
     pub(crate) special_periods: Vec<VocabEntry>,
     pub(crate) future_tolerance: i64,
-    /// FNV-1a hash of the policy's canonical JSON: ties prepared evidence to its policy.
+    /// FNV-1a hash of the policy's canonical JSON and of the catalog it was compiled against:
+    /// ties prepared evidence to its policy and catalog.
     pub(crate) fingerprint: u64,
+    /// The catalog the policy was compiled against: screenings are scored and verified with it.
+    pub(crate) catalog: Catalog,
+    /// Catalog instruments with non-default settings, compiled on first use.
+    pub(crate) variants: Arc<RwLock<Vec<Instrument>>>,
 }
 
 static CHANGZHOU: OnceLock<Result<CompiledPolicy>> = OnceLock::new();
@@ -731,6 +1055,209 @@ impl CompiledPolicy {
     pub(crate) fn role_index(&self, id: &str) -> Option<u16> {
         self.roles.iter().position(|r| r.id == id).and_then(|i| u16::try_from(i).ok())
     }
+
+    /// The catalog the policy was compiled against (screenings are scored and verified with it).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The policy's declaration of an external instrument (one the catalog does not hold).
+    pub fn external_instrument(&self, id: &str) -> Option<&ExternalInstrument> {
+        if self.catalog.contains(id) || self.catalog.load_errors().iter().any(|(x, _)| x == id) {
+            return None;
+        }
+        self.source.external_instruments.iter().find(|e| e.id == id)
+    }
+
+    fn unknown_instrument(&self, id: &str) -> Error {
+        let mut known: Vec<&str> = self.catalog.ids().collect();
+        known.extend(self.source.external_instruments.iter().map(|e| e.id.as_str()));
+        Error::new(
+            ErrorCode::EvidenceUnknownInstrument,
+            "/id",
+            format!(
+                "instrument {} is neither in the catalog nor declared external by policy {} (known: {})",
+                echo(id),
+                self.source.id,
+                known.join(", ")
+            ),
+        )
+    }
+
+    /// The catalog instrument a reference names, with its settings applied (a setting not named
+    /// takes its default). Paths relative to the reference (`/id`, `/version`, `/settings/<id>`).
+    pub(crate) fn instrument_for(&self, r: &InstrumentRef) -> Result<Instrument> {
+        let base = self.catalog.report_base(r).map_err(|e| {
+            if e.error_code() == ErrorCode::EvidenceUnknownInstrument {
+                self.unknown_instrument(&r.id)
+            } else {
+                e
+            }
+        })?;
+        if r.settings.is_empty() || &r.settings == base.settings() {
+            return Ok(base);
+        }
+        let mut merged = base.settings().clone();
+        merged.extend(r.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Ok(cache) = self.variants.read() {
+            if let Some(v) = cache.iter().find(|v| v.id() == r.id && v.settings() == &merged) {
+                return Ok(v.clone());
+            }
+        }
+        let v = base
+            .with_settings(&merged)
+            .map_err(|e| Error::new(ErrorCode::EvidenceUnknownSetting, "/settings", e.message().to_owned()))?;
+        if let Ok(mut cache) = self.variants.write() {
+            // Settings are a closed set per instrument, so the cache is bounded by the catalog.
+            if !cache.iter().any(|x| x.id() == v.id() && x.settings() == v.settings()) {
+                cache.push(v.clone());
+            }
+        }
+        Ok(v)
+    }
+
+    /// Verify a score report as evidence under this policy: against the catalog the policy was
+    /// compiled with ([`Instrument::verify_report`]), or, for an instrument the policy declares
+    /// external, against that declaration. Paths are JSON pointers into the report.
+    ///
+    /// Errors: `evidence.unknown_instrument` (`/instrument/id`), `evidence.version_mismatch`,
+    /// `evidence.unknown_setting`, `evidence.out_of_range`, `evidence.report_inconsistent`.
+    pub fn verify_report(&self, r: &ScoreReport) -> Result<()> {
+        if let Some(decl) = self.external_instrument(&r.instrument.id) {
+            return verify_external(decl, r);
+        }
+        let inst = self.instrument_for(&r.instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.verify_report(r)
+    }
+
+    /// Score answers given as evidence, with the named instrument id and version from the
+    /// catalog (a setting not named takes its default). Paths: `/instrument/...` for the
+    /// reference, `/response/...` for the answers (scoring errors keep their `score.*` codes).
+    pub fn score_screening(&self, instrument: &InstrumentRef, response: &Response) -> Result<ScoreReport> {
+        if self.external_instrument(&instrument.id).is_some() {
+            return Err(Error::new(
+                ErrorCode::EvidenceUnknownInstrument,
+                "/instrument/id",
+                format!(
+                    "{} is an external instrument: the engine holds no key to score its answers; give the platform's report instead",
+                    echo(&instrument.id)
+                ),
+            ));
+        }
+        let inst = self.instrument_for(instrument).map_err(|e| e.prefixed("/instrument"))?;
+        inst.score(response).map_err(|e| e.prefixed("/response"))
+    }
+}
+
+/// Verify a report of an external instrument against the policy's declaration.
+fn verify_external(decl: &ExternalInstrument, r: &ScoreReport) -> Result<()> {
+    let bad = |path: String, msg: String| Error::new(ErrorCode::EvidenceReportInconsistent, path, msg);
+    if let Some(v) = &decl.version {
+        if &r.instrument.version != v {
+            return Err(Error::new(
+                ErrorCode::EvidenceVersionMismatch,
+                "/instrument/version",
+                format!(
+                    "the policy declares {} version {v}; the report is version {}",
+                    decl.id,
+                    echo(&r.instrument.version)
+                ),
+            ));
+        }
+    }
+    let mut any_unscored = false;
+    for (k, sc) in r.scales.iter().enumerate() {
+        let path = format!("/scales/{k}");
+        let Some(d) = decl.scales.iter().find(|x| x.id == sc.id) else {
+            return Err(bad(
+                format!("{path}/id"),
+                format!(
+                    "the policy declares no scale {} for external instrument {} (declared: {})",
+                    echo(&sc.id),
+                    decl.id,
+                    decl.scales.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        if r.scales[..k].iter().any(|x| x.id == sc.id) {
+            return Err(bad(format!("{path}/id"), format!("scale {} is reported twice", sc.id)));
+        }
+        if sc.answered > sc.of {
+            return Err(bad(format!("{path}/answered"), format!("{} answered of {}", sc.answered, sc.of)));
+        }
+        if sc.scored != sc.raw.is_some() {
+            return Err(bad(format!("{path}/scored"), "a scale is scored exactly when it has a raw value".to_owned()));
+        }
+        any_unscored |= !sc.scored;
+        for (field, v) in [("raw", sc.raw), ("score", sc.score)] {
+            if let Some(v) = v {
+                if !within(v, d.min, d.max) {
+                    return Err(Error::new(
+                        ErrorCode::EvidenceOutOfRange,
+                        format!("{path}/{field}"),
+                        format!(
+                            "scale {} of {}: {v} is outside the declared range {} to {}",
+                            sc.id,
+                            decl.id,
+                            d.min.map_or("-".to_owned(), |x| x.to_string()),
+                            d.max.map_or("-".to_owned(), |x| x.to_string())
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(b) = &sc.band {
+            match d.bands.iter().position(|x| x == &b.id) {
+                Some(i) if i as u64 == u64::from(b.index) => {}
+                _ => {
+                    return Err(bad(
+                        format!("{path}/band"),
+                        format!(
+                            "band {} (index {}) is not a declared band of {}/{} (declared, in order: {})",
+                            echo(&b.id),
+                            b.index,
+                            decl.id,
+                            sc.id,
+                            d.bands.join(", ")
+                        ),
+                    ))
+                }
+            }
+            if !sc.scored {
+                return Err(bad(format!("{path}/band"), "an unscored scale has no band".to_owned()));
+            }
+        }
+    }
+    for (k, f) in r.flags.iter().enumerate() {
+        let path = format!("/flags/{k}");
+        match decl.flags.iter().find(|x| x.id == f.id) {
+            Some(d) if d.level == f.level => {}
+            Some(d) => {
+                return Err(bad(
+                    format!("{path}/level"),
+                    format!("the policy declares flag {} at level {:?}", d.id, d.level).to_lowercase(),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    format!("{path}/id"),
+                    format!(
+                        "the policy declares no flag {} for external instrument {} (declared: {})",
+                        echo(&f.id),
+                        decl.id,
+                        decl.flags.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+        }
+        if r.flags[..k].iter().any(|x| x.id == f.id) {
+            return Err(bad(format!("{path}/id"), format!("flag {} is reported twice", f.id)));
+        }
+    }
+    if any_unscored && r.validity.status == ValidityStatus::Valid {
+        return Err(bad("/validity/status".to_owned(), "a report with an unscored scale cannot be valid".to_owned()));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,6 +1271,10 @@ struct Compiler<'a> {
     catalog: &'a Catalog,
     errors: Vec<Error>,
     out: CompiledPolicy,
+    /// Some rule tests a flag or a positive screen verdict.
+    tests_verdicts: bool,
+    /// Some rule matches an indeterminate flag or screen verdict.
+    matches_indeterminate: bool,
 }
 
 fn valid_id(s: &str) -> bool {
@@ -770,11 +1301,27 @@ fn empty_compiled(p: &AlertPolicy) -> CompiledPolicy {
         agencies: Vec::new(),
         special_periods: Vec::new(),
         future_tolerance: 0,
-        fingerprint: p
-            .to_json()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)),
+        fingerprint: fnv1a(0xcbf2_9ce4_8422_2325u64, p.to_json().as_bytes()),
+        catalog: Catalog::empty(),
+        variants: Arc::new(RwLock::new(Vec::new())),
     }
+}
+
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Mix a catalog's instruments (id, version, settings, resolved spec) into a fingerprint.
+fn catalog_fingerprint(mut h: u64, catalog: &Catalog) -> u64 {
+    for i in catalog.instruments() {
+        h = fnv1a(h, i.id().as_bytes());
+        h = fnv1a(h, i.version().as_bytes());
+        for (k, v) in i.settings() {
+            h = fnv1a(fnv1a(h, k.as_bytes()), v.as_bytes());
+        }
+        h = fnv1a(h, i.to_json().as_bytes());
+    }
+    h
 }
 
 impl<'a> Compiler<'a> {
@@ -785,6 +1332,8 @@ impl<'a> Compiler<'a> {
             catalog,
             errors: Vec::new(),
             out,
+            tests_verdicts: false,
+            matches_indeterminate: false,
         }
     }
 
@@ -821,7 +1370,7 @@ impl<'a> Compiler<'a> {
             self.err(
                 ErrorCode::PolicyInvalidValue,
                 path,
-                format!("ids are 1-64 characters of a-z, 0-9, '_', '.', '-'; found {id:?}"),
+                format!("ids are 1-64 characters of a-z, 0-9, '_', '.', '-'; found {}", excerpt(id)),
             );
         }
     }
@@ -834,7 +1383,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyDuplicateId,
                     format!("{path}/{i}/id"),
-                    format!("{what} id {id:?} is defined twice"),
+                    format!("{what} id {} is defined twice", excerpt(id)),
                 );
             }
             seen.push(id);
@@ -842,14 +1391,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn vocab(&mut self, list: &[VocabEntry], path: &str, what: &str) -> Vec<VocabEntry> {
+        // The count is bounded by `check_limits` (MAX_VOCABULARY) before compilation starts.
         self.unique(list.iter().map(|v| v.id.as_str()), path, what);
-        if list.len() > MAX_VOCABULARY {
-            self.err(
-                ErrorCode::PolicyLint,
-                path,
-                format!("at most {MAX_VOCABULARY} {what} entries are supported, found {}", list.len()),
-            );
-        }
         list.to_vec()
     }
 
@@ -861,7 +1404,11 @@ impl<'a> Compiler<'a> {
         for (i, s) in ids.iter().enumerate() {
             match self.p.sources.iter().position(|x| &x.id == s) {
                 Some(k) => out.push(k as u16),
-                None => self.err(ErrorCode::PolicyUnknownRef, format!("{path}/{i}"), format!("no source {s:?} in /sources")),
+                None => self.err(
+                    ErrorCode::PolicyUnknownRef,
+                    format!("{path}/{i}"),
+                    format!("no source {} in /sources", excerpt(s)),
+                ),
             }
         }
         out
@@ -875,7 +1422,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyUnknownRef,
                     path,
-                    format!("no role {id:?} in /roles (known: {})", known.join(", ")),
+                    format!("no role {} in /roles (known: {})", excerpt(id), known.join(", ")),
                 );
                 0
             }
@@ -887,8 +1434,16 @@ impl<'a> Compiler<'a> {
         for (i, a) in ids.iter().enumerate() {
             match self.p.actions.iter().position(|x| &x.id == a) {
                 Some(k) if !out.contains(&(k as u16)) => out.push(k as u16),
-                Some(_) => self.err(ErrorCode::PolicyDuplicateId, format!("{path}/{i}"), format!("action {a:?} is listed twice")),
-                None => self.err(ErrorCode::PolicyUnknownRef, format!("{path}/{i}"), format!("no action {a:?} in /actions")),
+                Some(_) => self.err(
+                    ErrorCode::PolicyDuplicateId,
+                    format!("{path}/{i}"),
+                    format!("action {} is listed twice", excerpt(a)),
+                ),
+                None => self.err(
+                    ErrorCode::PolicyUnknownRef,
+                    format!("{path}/{i}"),
+                    format!("no action {} in /actions", excerpt(a)),
+                ),
             }
         }
         out
@@ -903,7 +1458,7 @@ impl<'a> Compiler<'a> {
                 self.err(
                     ErrorCode::PolicyDuplicateId,
                     format!("{path}/{i}/who"),
-                    format!("{:?} is notified twice", n.who),
+                    format!("{} is notified twice", excerpt(&n.who)),
                 );
             }
             out.push(CNotification {
@@ -921,7 +1476,7 @@ impl<'a> Compiler<'a> {
             self.err(
                 ErrorCode::PolicyUnsupportedFormat,
                 "/format",
-                format!("expected {ALERT_POLICY_FORMAT:?}, found {:?}", p.format),
+                format!("expected {ALERT_POLICY_FORMAT:?}, found {}", excerpt(&p.format)),
             );
         }
         self.check_id(&p.id, "/id");
@@ -976,14 +1531,26 @@ impl<'a> Compiler<'a> {
             let path = format!("/external_instruments/{i}");
             self.unique(e.scales.iter().map(|s| s.id.as_str()), &format!("{path}/scales"), "scale");
             self.unique(e.flags.iter().map(|s| s.id.as_str()), &format!("{path}/flags"), "flag");
+            if e.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                self.err(ErrorCode::PolicyInvalidValue, format!("{path}/version"), "a declared version must not be empty");
+            }
             for (k, s) in e.scales.iter().enumerate() {
+                if let (Some(lo), Some(hi)) = (s.min, s.max) {
+                    if lo > hi {
+                        self.err(
+                            ErrorCode::PolicyInvalidValue,
+                            format!("{path}/scales/{k}/max"),
+                            format!("max {hi} is below min {lo}"),
+                        );
+                    }
+                }
                 let mut seen: Vec<&str> = Vec::new();
                 for (b, band) in s.bands.iter().enumerate() {
                     if seen.contains(&band.as_str()) {
                         self.err(
                             ErrorCode::PolicyDuplicateId,
                             format!("{path}/scales/{k}/bands/{b}"),
-                            format!("band {band:?} appears twice"),
+                            format!("band {} appears twice", excerpt(band)),
                         );
                     }
                     seen.push(band);
@@ -1061,8 +1628,10 @@ impl<'a> Compiler<'a> {
                 .and_then(|d| self.duration(d, &format!("{path}/special_period_review_interval")));
             let actions = self.action_refs(&t.actions, &format!("{path}/actions"));
             let notifications = self.notifications(&t.notifications, &format!("{path}/notifications"));
-            self.source_refs(&t.sources, &format!("{path}/sources"), false);
+            // A tier above the lowest is cited whenever it is held without a rule firing at it.
+            let sources = self.source_refs(&t.sources, &format!("{path}/sources"), !lowest);
             self.out.tiers.push(CTier {
+                sources,
                 id: t.id.clone(),
                 label: t.label.clone(),
                 level: t.level,
@@ -1076,21 +1645,19 @@ impl<'a> Compiler<'a> {
         }
 
         // Instruments referenced by rules are collected while compiling conditions.
+        // The rule count is bounded by `check_limits` (MAX_RULES) before compilation starts.
         self.unique(p.rules.iter().map(|r| r.id.as_str()), "/rules", "rule");
-        if p.rules.len() > MAX_RULES {
-            self.err(
-                ErrorCode::PolicyLint,
-                "/rules",
-                format!("at most {MAX_RULES} rules are supported, found {}", p.rules.len()),
-            );
-        }
         self.collect_instruments();
         for (i, r) in p.rules.iter().enumerate() {
             let path = format!("/rules/{i}");
             let tier = match p.tiers.iter().position(|t| t.id == r.tier) {
                 Some(k) => k as u8,
                 None => {
-                    self.err(ErrorCode::PolicyUnknownRef, format!("{path}/tier"), format!("no tier {:?} in /tiers", r.tier));
+                    self.err(
+                        ErrorCode::PolicyUnknownRef,
+                        format!("{path}/tier"),
+                        format!("no tier {} in /tiers", excerpt(&r.tier)),
+                    );
                     0
                 }
             };
@@ -1123,16 +1690,53 @@ impl<'a> Compiler<'a> {
                 notifications,
             });
         }
+        if self.tests_verdicts && !self.matches_indeterminate && p.indeterminate == Indeterminate::Explicit {
+            self.err(
+                ErrorCode::PolicyLint,
+                "/indeterminate",
+                "rules test flags or screen verdicts, but none matches an indeterminate verdict, so \"cannot tell\" would read as negative: add a rule with flag_verdict or screen_verdict [\"indeterminate\"], or set indeterminate to \"as_positive\"",
+            );
+        }
+        self.lint_unreviewable();
         for (i, t) in p.tiers.iter().enumerate().skip(1) {
             if !p.rules.iter().any(|r| r.tier == t.id) {
                 self.err(
                     ErrorCode::PolicyUnreachableTier,
                     format!("/tiers/{i}"),
-                    format!("no rule implies tier {:?}, so no evidence can ever reach it", t.id),
+                    format!("no rule implies tier {}, so no evidence can ever reach it", excerpt(&t.id)),
                 );
             }
         }
         std::mem::replace(&mut self.out, empty_compiled(p))
+    }
+
+    /// A rule whose condition holds whatever the evidence once its own tier is in force (e.g. a
+    /// crisis rule conditioned on `previous_tier_at_least: crisis`) keeps that tier forever: a
+    /// review lowers a tier only when no rule still requires it. Such a rule is an error
+    /// (`policy.unreviewable_rule`), pointing at the `previous_tier_at_least` that holds it.
+    fn lint_unreviewable(&mut self) {
+        let p = self.p;
+        for (i, r) in p.rules.iter().enumerate() {
+            let Some(tier) = p.tiers.iter().position(|t| t.id == r.tier).filter(|t| *t > 0) else {
+                continue;
+            };
+            if holds_without_evidence(&r.when, &p.tiers, tier, 0) != Some(true) {
+                continue;
+            }
+            let when = format!("/rules/{i}/when");
+            let path = held_by_previous_tier(&r.when, &p.tiers, tier, &when, 0).unwrap_or(when);
+            self.err(
+                ErrorCode::PolicyUnreviewableRule,
+                path,
+                format!(
+                    "rule {} (tier {}) holds whatever the evidence while the tier in force is {} or higher, so no review can ever lower {} once it is reached; require current evidence instead",
+                    excerpt(&r.id),
+                    excerpt(&r.tier),
+                    excerpt(&r.tier),
+                    excerpt(&r.tier)
+                ),
+            );
+        }
     }
 
     /// Resolve every instrument named by a rule against the catalog, then the external declarations.
@@ -1204,7 +1808,7 @@ impl<'a> Compiler<'a> {
                     self.err(
                         ErrorCode::PolicyUnknownRef,
                         format!("{path}/{i}"),
-                        format!("no {what} {id:?} in the vocabulary (known: {})", known.join(", ")),
+                        format!("no {what} {} in the vocabulary (known: {})", excerpt(id), known.join(", ")),
                     );
                 }
             }
@@ -1214,7 +1818,12 @@ impl<'a> Compiler<'a> {
 
     fn condition(&mut self, c: &RuleCondition, path: &str, depth: usize) -> u32 {
         if depth > MAX_CONDITION_DEPTH {
-            self.err(ErrorCode::PolicyLint, path, format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"));
+            // Unreachable after `check_limits`; kept so the recursion is bounded on its own.
+            self.err(
+                ErrorCode::PolicyLimitExceeded,
+                path,
+                format!("conditions may nest at most {MAX_CONDITION_DEPTH} deep"),
+            );
             return self.push_node(Node::Any(0, 0));
         }
         let p = self.p;
@@ -1306,7 +1915,7 @@ impl<'a> Compiler<'a> {
                         self.err(
                             ErrorCode::PolicyUnknownRef,
                             format!("{path}/previous_tier_at_least"),
-                            format!("no tier {id:?} in /tiers"),
+                            format!("no tier {} in /tiers", excerpt(id)),
                         );
                         0
                     }
@@ -1327,7 +1936,8 @@ impl<'a> Compiler<'a> {
             scale: None,
             flag: None,
             flag_level: t.flag_level_at_least,
-            positive: t.screen_positive,
+            flag_verdicts: 0,
+            screen: 0,
             validity: t.validity.iter().fold(0u8, |m, v| m | (1 << v.code())),
         };
         let tests_something = t.band_at_least.is_some()
@@ -1336,14 +1946,53 @@ impl<'a> Compiler<'a> {
             || t.flag.is_some()
             || t.flag_level_at_least.is_some()
             || t.screen_positive.is_some()
+            || !t.screen_verdict.is_empty()
             || !t.validity.is_empty();
         if !tests_something {
             self.err(
                 ErrorCode::PolicyLint,
                 path,
-                "a screening condition must test something (band, severity, score, flag, flag level, screen positive or validity)",
+                "a screening condition must test something (band, severity, score, flag, flag level, screen verdict or validity)",
             );
         }
+        let as_positive = p.indeterminate == Indeterminate::AsPositive;
+        leaf.flag_verdicts = if t.flag_verdict.is_empty() {
+            verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 }
+        } else {
+            if t.flag.is_none() && t.flag_level_at_least.is_none() {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "flag_verdict qualifies flag or flag_level_at_least; give one of them",
+                );
+            }
+            if t.flag_verdict.contains(&Verdict::Negative) {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/flag_verdict"),
+                    "a flag test matches positive or indeterminate flags (a negative flag is not listed in a report)",
+                );
+            }
+            t.flag_verdict.iter().fold(0, |m, v| m | verdict_bit(*v))
+        };
+        leaf.screen = match (t.screen_positive, t.screen_verdict.is_empty()) {
+            (Some(_), false) => {
+                self.err(
+                    ErrorCode::PolicyLint,
+                    format!("{path}/screen_verdict"),
+                    "give either screen_positive or screen_verdict, not both",
+                );
+                0
+            }
+            (Some(true), true) => verdict_bit(Verdict::Positive) | if as_positive { verdict_bit(Verdict::Indeterminate) } else { 0 },
+            (Some(false), true) => verdict_bit(Verdict::Negative) | NO_SCREEN,
+            (None, false) => t.screen_verdict.iter().fold(0, |m, v| m | verdict_bit(*v)),
+            (None, true) => 0,
+        };
+        let ind = verdict_bit(Verdict::Indeterminate);
+        let tests_flags = t.flag.is_some() || t.flag_level_at_least.is_some();
+        self.tests_verdicts |= tests_flags || leaf.screen & verdict_bit(Verdict::Positive) != 0;
+        self.matches_indeterminate |= (tests_flags && leaf.flag_verdicts & ind != 0) || leaf.screen & ind != 0;
         let Some(inst_id) = &t.instrument else {
             for (field, present) in [
                 ("band_at_least", t.band_at_least.is_some()),
@@ -1369,7 +2018,8 @@ impl<'a> Compiler<'a> {
                 ErrorCode::PolicyUnknownInstrument,
                 format!("{path}/instrument"),
                 format!(
-                    "instrument {inst_id:?} is neither in the catalog (known: {}) nor declared in /external_instruments{cause}",
+                    "instrument {} is neither in the catalog (known: {}) nor declared in /external_instruments{cause}",
+                    excerpt(inst_id),
                     self.catalog.ids().collect::<Vec<_>>().join(", ")
                 ),
             );
@@ -1410,7 +2060,9 @@ impl<'a> Compiler<'a> {
                     ErrorCode::PolicyUnknownScale,
                     field_path,
                     format!(
-                        "instrument {inst_id:?} has no scale {scale:?} (scales: {})",
+                        "instrument {} has no scale {} (scales: {})",
+                        excerpt(inst_id),
+                        excerpt(scale),
                         scales.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 );
@@ -1442,9 +2094,9 @@ impl<'a> Compiler<'a> {
                         ErrorCode::PolicyUnknownBand,
                         format!("{path}/band_at_least/band"),
                         format!(
-                            "scale {inst_id}/{} has no band {:?} (bands: {})",
+                            "scale {inst_id}/{} has no band {} (bands: {})",
                             b.scale,
-                            b.band,
+                            excerpt_debug(&b.band),
                             bands.iter().map(|(k, id)| format!("{id}={k}")).collect::<Vec<_>>().join(", ")
                         ),
                     ),
@@ -1453,7 +2105,14 @@ impl<'a> Compiler<'a> {
         }
         if let Some(s) = &t.scale_at_least {
             if let Some((slot, _)) = scale_slot(self, &s.scale, &format!("{path}/scale_at_least/scale")) {
-                leaf.scale = Some((slot, s.value.to_ratio(), s.value));
+                let value = match crate::limits::spec_number(s.value, ErrorCode::PolicyInvalidValue, &format!("{path}/scale_at_least/value")) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.errors.push(e);
+                        Ratio::int(0)
+                    }
+                };
+                leaf.scale = Some((slot, value, s.value));
                 if let Some(cs) = self.out.instruments.get_mut(ci).and_then(|i| i.scales.get_mut(usize::from(slot))) {
                     cs.needs_score = true;
                 }
@@ -1484,7 +2143,9 @@ impl<'a> Compiler<'a> {
                     ErrorCode::PolicyUnknownFlag,
                     format!("{path}/flag"),
                     format!(
-                        "instrument {inst_id:?} has no flag {f:?} (flags: {})",
+                        "instrument {} has no flag {} (flags: {})",
+                        excerpt(inst_id),
+                        excerpt(f),
                         flags.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ),

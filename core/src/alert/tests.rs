@@ -34,12 +34,32 @@ fn report(instrument: &str, codes: &[Option<i64>]) -> ScoreReport {
     inst.score(&Response::from_codes(codes)).unwrap()
 }
 
+/// The report as three-valued scoring gives it when `flag` is undecided by the missing `items`
+/// (listed as indeterminate, in spec order).
+fn with_indeterminate(mut r: ScoreReport, flag: &str, items: &[u32]) -> ScoreReport {
+    use crate::scoring::report::{FlagResult, Verdict};
+    let inst = catalog().instrument(&r.instrument.id).unwrap();
+    let order: Vec<&str> = inst.spec().flags.iter().map(|f| f.id.as_str()).collect();
+    let f = inst.spec().flags.iter().find(|f| f.id == flag).unwrap();
+    r.flags.retain(|x| x.id != flag);
+    r.flags.push(FlagResult {
+        id: f.id.clone(),
+        verdict: Verdict::Indeterminate,
+        level: f.level,
+        label: f.label.clone(),
+        reason: f.reason.clone(),
+        items: items.to_vec(),
+        missing_items: items.to_vec(),
+        refused_items: vec![],
+        evidence: vec![],
+        source: f.source.clone(),
+    });
+    r.flags.sort_by_key(|x| order.iter().position(|o| *o == x.id));
+    r
+}
+
 fn screening(at: &str, instrument: &str, codes: &[Option<i64>]) -> Screening {
-    Screening {
-        id: Some(format!("{instrument}@{at}")),
-        at: at.to_owned(),
-        report: report(instrument, codes),
-    }
+    Screening::from_report(Some(format!("{instrument}@{at}")), at, report(instrument, codes))
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -165,6 +185,7 @@ fn evidence_outside_the_window_does_not_fire_but_tier_holds() {
         tier: "key".to_owned(),
         since: "2024-01-01T09:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     assert_eq!(d.tier.id, "key");
@@ -179,6 +200,7 @@ fn held_key_student(review_at: &str, role: &str, to: &str) -> StudentEvidence {
         tier: "key".to_owned(),
         since: "2024-01-10T08:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     e.reviews.push(Review {
         id: Some("rv-1".to_owned()),
@@ -245,6 +267,7 @@ fn bad_evidence_is_refused_with_paths() {
                     tier: "red".to_owned(),
                     since: AT.to_owned(),
                     confirmed_by: None,
+                    ..PreviousTier::default()
                 });
                 e
             },
@@ -329,6 +352,7 @@ fn special_periods_shorten_reviews_and_rescreen_key_students() {
         tier: "key".to_owned(),
         since: "2024-02-20T08:00:00Z".to_owned(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     assert_eq!(d.next_review_at.unwrap().to_string(), "2024-03-05T08:00:00Z");
@@ -403,6 +427,7 @@ fn batch_matches_single_evaluation_and_reports_errors() {
         tier: "amber".into(),
         since: AT.into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let all = [student(), crisis.clone(), bad];
     let b = evaluate_batch_with(
@@ -584,6 +609,16 @@ fn every_default_rule_can_fire() {
         s("cssrs_screen", some(&[1, 0, 0, 0, 0, 0])),
         s("phq_a", some(&[3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1])),
         s("phq9", vec![Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), None]),
+        // Item 9 missing: item9_self_harm cannot be decided (three-valued scoring).
+        Screening::from_report(
+            None,
+            "2024-03-03T08:00:00Z",
+            with_indeterminate(
+                report("phq9", &[Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None]),
+                "item9_self_harm",
+                &[9],
+            ),
+        ),
         s("gad7", some(&[3, 3, 3, 3, 3, 3, 3])),
         s("scl90", vec![Some(3); 90]),
         s("mht", some(&[1, 1, 1, 1, 1, 1, 1, 1, 1, 1])),
@@ -630,6 +665,7 @@ fn every_default_rule_can_fire() {
         tier: "key".into(),
         since: "2024-02-01T00:00:00Z".into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let d = evaluate(policy(), &e, ts(AT)).unwrap();
     let f = fired(&d);
@@ -655,6 +691,7 @@ fn prepared_evidence_evaluates_like_fresh_evidence() {
         tier: "key".into(),
         since: "2024-01-01T00:00:00Z".into(),
         confirmed_by: None,
+        ..PreviousTier::default()
     });
     let mut ev = Evaluator::new(policy());
     let prepared = ev.prepare(&e).unwrap();
@@ -719,4 +756,165 @@ impl AlertDecision {
     fn level(&self) -> Option<HandlingLevel> {
         self.tier.level
     }
+}
+
+// --- evidence verification, grounds of held tiers, indeterminate verdicts ------------------------
+
+#[test]
+fn evidence_reports_are_verified_and_answers_are_scored() {
+    let codes = [Some(1), Some(0), Some(0), Some(0), Some(1)];
+    // Relabelled: an instrument id neither the catalog nor the policy knows.
+    let mut e = student();
+    let mut r = report("asq", &codes);
+    r.instrument.id = "asq_relabelled".into();
+    e.screenings.push(Screening::from_report(None, "2024-03-03T08:00:00Z", r));
+    let err = evaluate(policy(), &e, ts(AT)).unwrap_err();
+    assert_eq!((err.code(), err.path()), ("evidence.unknown_instrument", "/screenings/0/report/instrument/id"));
+    // Every path verifies: lean, prepared, batch.
+    assert_eq!(evaluate_tier_only(policy(), &e, ts(AT)).unwrap_err().code(), "evidence.unknown_instrument");
+    assert_eq!(Evaluator::new(policy()).prepare(&e).unwrap_err().code(), "evidence.unknown_instrument");
+    let b = evaluate_batch(policy(), std::slice::from_ref(&e), ts(AT));
+    assert_eq!(b.errors[0].error.path(), "/screenings/0/report/instrument/id");
+    // Tampered: a flag removed that the answers... cannot be re-derived, but a wrong version can.
+    let mut e = student();
+    let mut r = report("asq", &codes);
+    r.instrument.version = "0.9".into();
+    e.screenings.push(Screening::from_report(None, "2024-03-03T08:00:00Z", r));
+    let err = evaluate(policy(), &e, ts(AT)).unwrap_err();
+    assert_eq!(
+        (err.code(), err.path()),
+        ("evidence.version_mismatch", "/screenings/0/report/instrument/version")
+    );
+    // Answers are scored by the engine: the same decision as the engine's own report.
+    let inst = crate::scoring::report::InstrumentRef {
+        id: "asq".into(),
+        version: catalog().instrument("asq").unwrap().version().to_owned(),
+        settings: Default::default(),
+    };
+    let mut a = student();
+    a.screenings.push(Screening::from_answers(
+        Some("asq@x".into()),
+        "2024-03-03T08:00:00Z",
+        inst.clone(),
+        Response::from_codes(&codes),
+    ));
+    let mut b = student();
+    b.screenings
+        .push(Screening::from_report(Some("asq@x".into()), "2024-03-03T08:00:00Z", report("asq", &codes)));
+    let (da, db) = (evaluate(policy(), &a, ts(AT)).unwrap(), evaluate(policy(), &b, ts(AT)).unwrap());
+    assert_eq!(da.to_json(), db.to_json());
+    assert_eq!(da.tier.id, "crisis");
+    // Scoring errors keep their codes, with paths into the screening.
+    a.screenings[0].response.as_mut().unwrap().answers.insert("1".into(), crate::Answer::Code(7));
+    let err = evaluate(policy(), &a, ts(AT)).unwrap_err();
+    assert_eq!((err.code(), err.path()), ("score.unknown_option", "/screenings/0/response/answers/1"));
+    // A version the catalog does not hold.
+    a.screenings[0].instrument.as_mut().unwrap().version = "2.0.0".into();
+    let err = evaluate(policy(), &a, ts(AT)).unwrap_err();
+    assert_eq!((err.code(), err.path()), ("evidence.version_mismatch", "/screenings/0/instrument/version"));
+    // Both or neither.
+    a.screenings[0].report = Some(report("asq", &codes));
+    assert_eq!(evaluate(policy(), &a, ts(AT)).unwrap_err().path(), "/screenings/0");
+}
+
+#[test]
+fn held_and_lowered_tiers_cite_their_grounds() {
+    // Crisis raised by the ASQ rule in January; the evidence has left its window.
+    let d0 = {
+        let mut e = student();
+        e.screenings.push(screening("2024-01-05T08:00:00Z", "asq", &some(&[1, 0, 0, 0, 1])));
+        evaluate(policy(), &e, ts("2024-01-06T08:00:00Z")).unwrap()
+    };
+    assert_eq!(d0.tier.id, "crisis");
+    let previous = PreviousTier::from_decision(&d0, Some(person("张校长", "principal")));
+    assert_eq!(previous.raised_by[0].rule, "crisis.asq_acute_positive");
+    let mut e = student();
+    e.previous = Some(previous);
+    let d = evaluate(policy(), &e, ts(AT)).unwrap();
+    assert_eq!((d.tier.id.as_str(), d.change), ("crisis", Change::Held));
+    let h = d.held_by.as_ref().unwrap();
+    assert_eq!(h.raised_by[0].rule, "crisis.asq_acute_positive");
+    assert!(!h.raised_by[0].sources.is_empty() && !h.tier_sources.is_empty());
+    assert!(!h.review_by.is_empty());
+    assert!(
+        !d.summary.en.contains("No rule fired") && d.summary.en.contains("crisis.asq_acute_positive"),
+        "{}",
+        d.summary.en
+    );
+    assert!(
+        !d.summary.zh.contains("未触发任何规则") && d.summary.zh.contains("crisis.asq_acute_positive"),
+        "{}",
+        d.summary.zh
+    );
+    // An old record without grounds still cites the tier's sources.
+    e.previous.as_mut().unwrap().raised_by.clear();
+    let d = evaluate(policy(), &e, ts(AT)).unwrap();
+    let h = d.held_by.as_ref().unwrap();
+    assert!(h.raised_by.is_empty() && !h.tier_sources.is_empty());
+    assert!(d.summary.en.contains("names no rule"), "{}", d.summary.en);
+    // A review lowers it one step; the lowered tier (rules give none) still cites the crisis grounds.
+    let mut e = student();
+    e.previous = Some(PreviousTier::from_decision(&d0, None));
+    e.reviews.push(Review {
+        id: None,
+        by: person("张校长", "principal"),
+        at: "2024-03-01T08:00:00Z".into(),
+        from_tier: "crisis".into(),
+        to_tier: "key".into(),
+        reason: "Evaluated at hospital, safety plan in place.".into(),
+    });
+    let d = evaluate(policy(), &e, ts(AT)).unwrap();
+    assert_eq!((d.tier.id.as_str(), d.change), ("key", Change::LoweredByReview));
+    let h = d.held_by.as_ref().unwrap();
+    assert_eq!(h.reason, HoldReason::OneStepPerReview);
+    assert_eq!(h.raised_by[0].rule, "crisis.asq_acute_positive");
+    assert_eq!(h.dwell_until.to_string(), "2024-03-31T08:00:00Z", "key's 30-day dwell from the review");
+    // A rule of an older policy version is cited with the sources it recorded.
+    let mut e = student();
+    let mut p = PreviousTier::from_decision(&d0, None);
+    p.raised_by[0].rule = "crisis.retired_rule".into();
+    e.previous = Some(p);
+    let d = evaluate(policy(), &e, ts(AT)).unwrap();
+    let g = &d.held_by.as_ref().unwrap().raised_by[0];
+    assert!(g.label.is_none() && !g.sources.is_empty());
+}
+
+#[test]
+fn indeterminate_verdicts_follow_the_policy() {
+    let undecided = with_indeterminate(
+        report("phq9", &[Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None]),
+        "item9_self_harm",
+        &[9],
+    );
+    let mut e = student();
+    e.screenings.push(Screening::from_report(None, "2024-03-03T08:00:00Z", undecided));
+    let d = evaluate(policy(), &e, ts(AT)).unwrap();
+    assert_eq!(d.tier.id, "watch");
+    assert!(fired(&d).contains(&"watch.suicide_screen_indeterminate"), "{:?}", fired(&d));
+    let r = d.fired_rules.iter().find(|r| r.rule == "watch.suicide_screen_indeterminate").unwrap();
+    assert!(
+        r.evidence[0].detail.contains("item9_self_harm (critical) indeterminate (missing item 9)"),
+        "{}",
+        r.evidence[0].detail
+    );
+    assert!(d.actions.iter().any(|a| a.id == "complete_suicide_screen"));
+    // as_positive: the flag test counts the indeterminate flag as positive (key).
+    let mut v: serde_json::Value = serde_json::from_str(CHANGZHOU_DEFAULT_JSON).unwrap();
+    v["indeterminate"] = "as_positive".into();
+    let p = AlertPolicy::from_json(&v.to_string()).unwrap().compile(catalog()).unwrap();
+    let d = evaluate(&p, &e, ts(AT)).unwrap();
+    assert_eq!(d.tier.id, "key");
+    assert!(fired(&d).contains(&"key.phq_item9"));
+    // explicit without any rule matching indeterminate verdicts: lint.
+    let errs = lint(|v| {
+        let rules = v["rules"].as_array_mut().unwrap();
+        rules.retain(|r| r["id"] != "watch.suicide_screen_indeterminate" && r["id"] != "none.indeterminate_rescreen");
+    });
+    assert!(errs.iter().any(|e| e.code() == "policy.lint" && e.path() == "/indeterminate"), "{errs:#?}");
+    // A report claiming an indeterminate flag with every item answered is refused.
+    let fake = with_indeterminate(report("phq9", &some(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), "item9_self_harm", &[9]);
+    let mut e = student();
+    e.screenings.push(Screening::from_report(None, "2024-03-03T08:00:00Z", fake));
+    let err = evaluate(policy(), &e, ts(AT)).unwrap_err();
+    assert_eq!(err.code(), "evidence.report_inconsistent");
 }

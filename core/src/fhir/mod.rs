@@ -204,8 +204,8 @@ pub fn export_observation(instrument: &Instrument, report: &ScoreReport, scale_i
     let scale = report.scale(scale_id).ok_or_else(|| {
         Error::new(
             ErrorCode::SpecUnknownScale,
-            format!("/scales/{scale_id}"),
-            format!("the report has no scale {scale_id:?}"),
+            format!("/scales/{}", crate::error::excerpt_raw(scale_id)),
+            format!("the report has no scale {}", crate::error::excerpt(scale_id)),
         )
     })?;
     let raw = scale.raw.ok_or_else(|| {

@@ -81,8 +81,12 @@ impl Catalog {
         }
         Err(Error::new(
             ErrorCode::CatalogUnknownInstrument,
-            format!("/{id}"),
-            format!("no instrument {id:?} in the catalog (known: {})", self.ids().collect::<Vec<_>>().join(", ")),
+            format!("/{}", crate::error::excerpt_raw(id)),
+            format!(
+                "no instrument {} in the catalog (known: {})",
+                crate::error::excerpt(id),
+                self.ids().collect::<Vec<_>>().join(", ")
+            ),
         ))
     }
 
@@ -93,6 +97,11 @@ impl Catalog {
             return Ok(base);
         }
         base.with_settings(settings)
+    }
+
+    /// Whether the catalog holds an instrument with this id (no error built).
+    pub fn contains(&self, id: &str) -> bool {
+        self.instruments.contains_key(id)
     }
 
     /// Instrument ids, sorted.

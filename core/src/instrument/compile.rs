@@ -2,9 +2,11 @@
 //! typed error naming the JSON path of the first problem.
 
 use crate::decimal::{Dec, Ratio, Rounding};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{excerpt, excerpt_debug, excerpt_raw, Error, ErrorCode, Result};
 use crate::instrument::spec::*;
+use crate::limits::{self, spec_number, TreeExcess};
 use crate::scoring::plan::*;
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap};
 
 fn err(code: ErrorCode, path: impl Into<String>, msg: impl Into<String>) -> Error {
@@ -24,14 +26,14 @@ pub(crate) fn lint_settings(spec: &InstrumentSpec) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecInvalidValue,
                 format!("{p}/id"),
-                format!("setting id {:?} must match [a-z0-9_]+", s.id),
+                format!("setting id {} must match [a-z0-9_]+", excerpt(&s.id)),
             ));
         }
         if !ids.insert(s.id.as_str()) {
             return Err(err(
                 ErrorCode::SpecDuplicateId,
                 format!("{p}/id"),
-                format!("setting {:?} is defined twice", s.id),
+                format!("setting {} is defined twice", excerpt(&s.id)),
             ));
         }
         let mut opts = BTreeSet::new();
@@ -40,7 +42,7 @@ pub(crate) fn lint_settings(spec: &InstrumentSpec) -> Result<()> {
                 return Err(err(
                     ErrorCode::SpecDuplicateId,
                     format!("{p}/options/{oi}/id"),
-                    format!("option {:?} is defined twice", o.id),
+                    format!("option {} is defined twice", excerpt(&o.id)),
                 ));
             }
         }
@@ -48,7 +50,7 @@ pub(crate) fn lint_settings(spec: &InstrumentSpec) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecUnknownSetting,
                 format!("{p}/default"),
-                format!("default {:?} is not one of the options of setting {:?}", s.default, s.id),
+                format!("default {} is not one of the options of setting {}", excerpt(&s.default), excerpt(&s.id)),
             ));
         }
         if s.default_rationale.trim().is_empty() {
@@ -70,19 +72,154 @@ struct Ctx<'a> {
     /// Integer-valued flag per compiled scale (for composites and norms).
     scale_integer: Vec<bool>,
     scale_bands: Vec<u32>,
+    /// Lookup-table entries built so far (band tables and norm tables), against
+    /// [`limits::MAX_TABLE_ENTRIES`].
+    table_entries: Cell<usize>,
+}
+
+impl Ctx<'_> {
+    /// Reserve `n` lookup-table entries before allocating them.
+    fn reserve_entries(&self, n: usize, path: &str) -> Result<()> {
+        let total = self.table_entries.get().saturating_add(n);
+        if total > limits::MAX_TABLE_ENTRIES {
+            return Err(err(
+                ErrorCode::SpecLimitExceeded,
+                path,
+                format!(
+                    "the spec's band and norm lookup tables would need {total} entries; at most {} are allowed (see changkaixin_core::limits)",
+                    limits::MAX_TABLE_ENTRIES
+                ),
+            ));
+        }
+        self.table_entries.set(total);
+        Ok(())
+    }
+}
+
+fn over(path: impl Into<String>, what: &str, limit: usize, found: usize) -> Error {
+    err(
+        ErrorCode::SpecLimitExceeded,
+        path,
+        format!("at most {limit} {what} (see changkaixin_core::limits); found {found}"),
+    )
+}
+
+/// Check the resource limits of [`crate::limits`] that can be checked on the spec as written:
+/// counts, condition depth and size (iteratively, before anything recurses over a condition) and
+/// string lengths. Runs before any other lint, clone or compilation of the spec.
+pub(crate) fn check_limits(spec: &InstrumentSpec) -> Result<()> {
+    let counts: [(&str, &str, usize, usize); 7] = [
+        ("/items", "items", limits::MAX_ITEMS, spec.items.len()),
+        ("/option_sets", "option sets", limits::MAX_OPTION_SETS, spec.option_sets.len()),
+        ("/scales", "scales", limits::MAX_SCALES, spec.scales.len()),
+        ("/flags", "flags (batch flag bitsets are 64-bit words)", limits::MAX_FLAGS, spec.flags.len()),
+        ("/validity", "validity rules", limits::MAX_VALIDITY_RULES, spec.validity.len()),
+        ("/norms", "norm tables", limits::MAX_NORM_TABLES, spec.norms.len()),
+        ("/norm_group_keys", "norm group keys", limits::MAX_NORM_GROUP_KEYS, spec.norm_group_keys.len()),
+    ];
+    for (path, what, limit, found) in counts {
+        if found > limit {
+            return Err(over(path, what, limit, found));
+        }
+    }
+    for (ni, t) in spec.norms.iter().enumerate() {
+        if t.rows.len() > limits::MAX_NORM_ROWS {
+            return Err(over(format!("/norms/{ni}/rows"), "rows per norm table", limits::MAX_NORM_ROWS, t.rows.len()));
+        }
+    }
+    for (si, s) in spec.scales.iter().enumerate() {
+        if s.bands.len() > limits::MAX_BANDS_PER_SCALE {
+            return Err(over(
+                format!("/scales/{si}/bands"),
+                "bands per scale",
+                limits::MAX_BANDS_PER_SCALE,
+                s.bands.len(),
+            ));
+        }
+    }
+    if spec.settings.len() > limits::MAX_SETTINGS {
+        return Err(over("/settings", "settings", limits::MAX_SETTINGS, spec.settings.len()));
+    }
+    let options: usize = spec.settings.iter().map(|s| s.options.len()).sum();
+    if options > limits::MAX_SETTING_OPTIONS {
+        return Err(over("/settings", "setting options in total", limits::MAX_SETTING_OPTIONS, options));
+    }
+    let mut conditions: Vec<(String, &Condition)> = Vec::new();
+    conditions.extend(spec.flags.iter().enumerate().map(|(i, f)| (format!("/flags/{i}/when"), &f.when)));
+    conditions.extend(spec.screen_positive.iter().map(|s| ("/screen_positive/when".to_owned(), &s.when)));
+    conditions.extend(spec.validity.iter().enumerate().map(|(i, v)| (format!("/validity/{i}/when"), &v.when)));
+    for (si, s) in spec.settings.iter().enumerate() {
+        for (oi, o) in s.options.iter().enumerate() {
+            let p = format!("/settings/{si}/options/{oi}/patch");
+            if let Some(items) = &o.patch.items {
+                if items.len() > limits::MAX_ITEMS {
+                    return Err(over(format!("{p}/items"), "items", limits::MAX_ITEMS, items.len()));
+                }
+            }
+            for (id, sp) in &o.patch.scales {
+                if let Some(b) = sp.bands.as_ref().filter(|b| b.len() > limits::MAX_BANDS_PER_SCALE) {
+                    let path = format!("{p}/scales/{}/bands", excerpt_raw(id));
+                    return Err(over(path, "bands per scale", limits::MAX_BANDS_PER_SCALE, b.len()));
+                }
+            }
+            for (id, fp) in &o.patch.flags {
+                if let Some(w) = &fp.when {
+                    conditions.push((format!("{p}/flags/{}/when", excerpt_raw(id)), w));
+                }
+            }
+            if let Some(sp) = &o.patch.screen_positive {
+                conditions.push((format!("{p}/screen_positive/when"), &sp.when));
+            }
+        }
+    }
+    let mut budget = limits::MAX_CONDITION_NODES;
+    for (path, c) in conditions {
+        match limits::measure_tree(c, Condition::kids, limits::MAX_CONDITION_DEPTH, &mut budget) {
+            Ok(()) => {}
+            Err(TreeExcess::Depth) => {
+                return Err(err(
+                    ErrorCode::SpecLimitExceeded,
+                    path,
+                    format!(
+                        "conditions may nest at most {} deep (see changkaixin_core::limits)",
+                        limits::MAX_CONDITION_DEPTH
+                    ),
+                ))
+            }
+            Err(TreeExcess::Nodes) => {
+                return Err(err(
+                    ErrorCode::SpecLimitExceeded,
+                    path,
+                    format!(
+                        "a spec may have at most {} condition nodes in total (see changkaixin_core::limits)",
+                        limits::MAX_CONDITION_NODES
+                    ),
+                ))
+            }
+        }
+    }
+    if let Some((path, len)) = limits::long_string(spec) {
+        return Err(err(
+            ErrorCode::SpecLimitExceeded,
+            path,
+            format!("strings may be at most {} bytes long; found {len}", limits::MAX_TEXT_BYTES),
+        ));
+    }
+    Ok(())
 }
 
 /// Lint and compile a resolved spec.
 pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
+    check_limits(spec)?;
     if !valid_id(&spec.id) {
         return Err(err(
             ErrorCode::SpecInvalidValue,
             "/id",
-            format!("instrument id {:?} must match [a-z0-9_]{{1,64}}", spec.id),
+            format!("instrument id {} must match [a-z0-9_]{{1,64}}", excerpt(&spec.id)),
         ));
     }
-    if spec.version.trim().is_empty() {
-        return Err(err(ErrorCode::SpecInvalidValue, "/version", "version must not be empty"));
+    if spec.version.trim().is_empty() || spec.version.len() > 64 {
+        return Err(err(ErrorCode::SpecInvalidValue, "/version", "version must be 1 to 64 characters"));
     }
     if spec.name.is_empty() {
         return Err(err(ErrorCode::SpecInvalidValue, "/name", "the instrument needs a name in zh or en"));
@@ -98,6 +235,7 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
         flag_by_id: HashMap::new(),
         scale_integer: Vec::new(),
         scale_bands: Vec::new(),
+        table_entries: Cell::new(0),
     };
     for (i, it) in spec.items.iter().enumerate() {
         if let Some(c) = &it.asked_if {
@@ -123,16 +261,9 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
             return Err(err(
                 ErrorCode::SpecNormsIncomplete,
                 format!("/scales/{si}/bands_on"),
-                format!("scale {:?} puts its bands on standard scores but has no norm table", s.id),
+                format!("scale {} puts its bands on standard scores but has no norm table", excerpt(&s.id)),
             ));
         }
-    }
-    if spec.flags.len() > 64 {
-        return Err(err(
-            ErrorCode::SpecInvalidValue,
-            "/flags",
-            format!("at most 64 flags (batch flag bitsets are 64-bit words); found {}", spec.flags.len()),
-        ));
     }
     let mut flags = Vec::with_capacity(spec.flags.len());
     let mut flag_ids = BTreeSet::new();
@@ -142,7 +273,7 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
             return Err(err(
                 ErrorCode::SpecInvalidValue,
                 format!("{p}/id"),
-                format!("flag id {:?} must match [a-z0-9_]+", f.id),
+                format!("flag id {} must match [a-z0-9_]+", excerpt(&f.id)),
             ));
         }
         if !flag_ids.insert(f.id.as_str()) {
@@ -187,7 +318,7 @@ pub(crate) fn compile(spec: &InstrumentSpec) -> Result<Plan> {
             return Err(err(
                 ErrorCode::SpecInvalidValue,
                 format!("{p}/id"),
-                format!("validity rule id {:?} must match [a-z0-9_]+", v.id),
+                format!("validity rule id {} must match [a-z0-9_]+", excerpt(&v.id)),
             ));
         }
         if !vids.insert(v.id.as_str()) {
@@ -269,11 +400,8 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
     if spec.items.is_empty() {
         return Err(err(ErrorCode::SpecUnknownItem, "/items", "an instrument needs at least one item"));
     }
-    if spec.items.len() > 1000 {
-        return Err(err(ErrorCode::SpecInvalidValue, "/items", "at most 1000 items"));
-    }
     for (name, opts) in &spec.option_sets {
-        check_options(opts, &format!("/option_sets/{name}"))?;
+        check_options(opts, &format!("/option_sets/{}", excerpt_raw(name)))?;
     }
     let mut ids = BTreeSet::new();
     let mut out = Vec::with_capacity(spec.items.len());
@@ -296,7 +424,7 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
             return Err(err(
                 ErrorCode::SpecInvalidValue,
                 format!("{p}/id"),
-                format!("item id {:?} must match [a-z0-9_]+", it.id),
+                format!("item id {} must match [a-z0-9_]+", excerpt(&it.id)),
             )
             .with_item(it.number));
         }
@@ -320,7 +448,7 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 err(
                     ErrorCode::SpecBadOptions,
                     format!("{p}/options"),
-                    format!("option set {n:?} is not defined in option_sets"),
+                    format!("option set {} is not defined in option_sets", excerpt(n)),
                 )
                 .with_item(it.number)
             })?,
@@ -339,20 +467,20 @@ fn compile_items(spec: &InstrumentSpec) -> Result<Vec<ItemPlan>> {
                 let code: i64 = k.parse().map_err(|_| {
                     err(
                         ErrorCode::SpecReverseOutsideOptions,
-                        format!("{p}/values/{k}"),
-                        format!("{k:?} is not an integer code"),
+                        format!("{p}/values/{}", excerpt_raw(k)),
+                        format!("{} is not an integer code", excerpt(k)),
                     )
                     .with_item(it.number)
                 })?;
                 if !opts.iter().any(|o| o.code == code) {
                     return Err(err(
                         ErrorCode::SpecReverseOutsideOptions,
-                        format!("{p}/values/{k}"),
+                        format!("{p}/values/{}", excerpt_raw(k)),
                         format!("code {code} is not among the item's options ({})", codes_list(opts)),
                     )
                     .with_item(it.number));
                 }
-                check_value(*v, &format!("{p}/values/{k}"))?;
+                check_value(*v, &format!("{p}/values/{}", excerpt_raw(k)))?;
                 lut[code as usize] = *v as i16;
             }
             for o in opts {
@@ -470,6 +598,8 @@ fn valid_option_id(s: &str) -> bool {
 
 fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
     let mut out = Vec::new();
+    // Linear duplicate check: a list of many ranges must not cost items² per condition.
+    let mut listed = vec![false; ctx.spec.items.len()];
     for (ri, r) in refs.iter().enumerate() {
         let (a, b) = match r {
             ItemRef::One(n) => (*n, *n),
@@ -483,7 +613,7 @@ fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
                         return Err(err(
                             ErrorCode::SpecInvalidValue,
                             format!("{path}/{ri}"),
-                            format!("item range {s:?} must look like \"1-90\" with start <= end"),
+                            format!("item range {} must look like \"1-90\" with start <= end", excerpt(s)),
                         ));
                     }
                 }
@@ -498,7 +628,7 @@ fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
                 )
                 .with_item(n)
             })?;
-            if out.contains(&idx) {
+            if std::mem::replace(&mut listed[idx], true) {
                 return Err(err(ErrorCode::SpecDuplicateId, format!("{path}/{ri}"), format!("item {n} is listed twice")).with_item(n));
             }
             out.push(idx);
@@ -507,16 +637,16 @@ fn expand_items(ctx: &Ctx, refs: &[ItemRef], path: &str) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-fn count_term(item: &ItemPlan, idx: usize, t: &ValueTest) -> CountTerm {
-    let value = t.value.to_ratio();
+fn count_term(item: &ItemPlan, idx: usize, t: &ValueTest, path: &str) -> Result<CountTerm> {
+    let value = spec_number(t.value, ErrorCode::SpecInvalidValue, path)?;
     let hits = item.options.iter().filter(|o| t.op.holds(Ratio::int(i64::from(o.value)).cmp(&value))).count();
-    CountTerm {
+    Ok(CountTerm {
         idx,
         op: t.op,
         value,
         always: hits == item.options.len(),
         possible: hits > 0,
-    }
+    })
 }
 
 fn item_range(items: &[ItemPlan], idx: usize) -> (i64, i64) {
@@ -535,7 +665,7 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
         return Err(err(
             ErrorCode::SpecInvalidValue,
             format!("{p}/id"),
-            format!("scale id {:?} must match [a-z0-9_]+", s.id),
+            format!("scale id {} must match [a-z0-9_]+", excerpt(&s.id)),
         ));
     }
     if ctx.scale_by_id.contains_key(s.id.as_str()) {
@@ -569,20 +699,14 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
         Aggregate::Sum { items: refs } => {
             let idx = expand_items(ctx, refs, &format!("{p}/aggregate/items"))?;
             check_scored(&idx, &format!("{p}/aggregate/items"))?;
-            let (lo, hi) = idx.iter().fold((0, 0), |(a, b), &i| {
-                let (l, h) = item_range(items, i);
-                (a + l, b + h)
-            });
+            let (lo, hi) = sum_ranges(idx.iter().map(|&i| item_range(items, i)), &p)?;
             let n = idx.len() as u32;
             (AggPlan::Sum(idx), n, 1, lo, hi)
         }
         Aggregate::Mean { items: refs } => {
             let idx = expand_items(ctx, refs, &format!("{p}/aggregate/items"))?;
             check_scored(&idx, &format!("{p}/aggregate/items"))?;
-            let (lo, hi) = idx.iter().fold((0, 0), |(a, b), &i| {
-                let (l, h) = item_range(items, i);
-                (a + l, b + h)
-            });
+            let (lo, hi) = sum_ranges(idx.iter().map(|&i| item_range(items, i)), &p)?;
             let n = idx.len() as u32;
             (AggPlan::Mean(idx), n, i64::from(n), lo, hi)
         }
@@ -590,7 +714,8 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
             let idx = expand_items(ctx, refs, &format!("{p}/aggregate/items"))?;
             check_scored(&idx, &format!("{p}/aggregate/items"))?;
             let n = idx.len() as u32;
-            let terms = idx.iter().map(|&i| count_term(&items[i], i, condition)).collect();
+            let vp = format!("{p}/aggregate/where/value");
+            let terms = idx.iter().map(|&i| count_term(&items[i], i, condition, &vp)).collect::<Result<Vec<_>>>()?;
             (AggPlan::Count(terms), n, 1, 0, i64::from(n))
         }
         Aggregate::CountGroups { groups } => {
@@ -610,7 +735,7 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
                     if terms.iter().any(|t| t.idx == i) {
                         return Err(err(ErrorCode::SpecDuplicateId, gp, format!("item {} is in two groups", items[i].number)).with_item(items[i].number));
                     }
-                    terms.push(count_term(&items[i], i, &g.condition));
+                    terms.push(count_term(&items[i], i, &g.condition, &format!("{p}/aggregate/groups/{gi}/where/value"))?);
                 }
             }
             let n = terms.len() as u32;
@@ -622,21 +747,24 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
             for (ci, c) in scales.iter().enumerate() {
                 let cp = format!("{p}/aggregate/scales/{ci}");
                 let Some(&j) = ctx.scale_by_id.get(c.as_str()) else {
-                    return Err(err(ErrorCode::SpecUnknownScale, cp, format!("scale {c:?} is not defined before {:?}", s.id)));
+                    return Err(err(
+                        ErrorCode::SpecUnknownScale,
+                        cp,
+                        format!("scale {} is not defined before {}", excerpt(c), excerpt(&s.id)),
+                    ));
                 };
                 if !ctx.scale_integer[j] || done[j].norms.is_some() {
                     return Err(err(
                         ErrorCode::SpecBadScale,
                         cp,
-                        format!("component {c:?} is not integer-valued; only integer scales can be summed exactly"),
+                        format!("component {} is not integer-valued; only integer scales can be summed exactly", excerpt(c)),
                     ));
                 }
                 if idx.contains(&j) {
-                    return Err(err(ErrorCode::SpecDuplicateId, cp, format!("component {c:?} is listed twice")));
+                    return Err(err(ErrorCode::SpecDuplicateId, cp, format!("component {} is listed twice", excerpt(c))));
                 }
                 idx.push(j);
-                lo += done[j].sum_min;
-                hi += done[j].sum_max;
+                (lo, hi) = sum_ranges([(lo, hi), (done[j].sum_min, done[j].sum_max)], &p)?;
             }
             if idx.is_empty() {
                 return Err(err(
@@ -649,6 +777,8 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
             (AggPlan::SumOfScales(idx), n, 1, lo, hi)
         }
     };
+    // Bound the value range before anything proportional to it (band and norm tables) is built.
+    check_range(sum_min, sum_max, &p)?;
     let missing = match (&s.missing, &agg) {
         (MissingPolicy::RequireAll, _) => MissingPlan::RequireAll,
         (
@@ -725,7 +855,10 @@ fn compile_scale(ctx: &mut Ctx, items: &[ItemPlan], done: &[ScalePlan], si: usiz
     let value_max = Ratio::new(sum_max, den);
     let bands = compile_bands(ctx.spec, s, &p, integer_valued && s.bands_on == BandBasis::Raw, value_min, value_max)?;
     let band_by_sum = if s.bands_on == BandBasis::Raw && !bands.is_empty() {
-        (sum_min..=sum_max).map(|v| band_pos(&bands, Ratio::new(v, den))).collect()
+        // `check_range` bounds the length; the budget bounds all tables together.
+        let len = usize::try_from(sum_max - sum_min + 1).unwrap_or(usize::MAX);
+        ctx.reserve_entries(len, &format!("{p}/bands"))?;
+        band_table(&bands, (sum_min..=sum_max).map(|v| Ratio::new(v, den)))
     } else {
         Vec::new()
     };
@@ -750,6 +883,58 @@ pub(crate) fn band_pos(bands: &[BandPlan], v: Ratio) -> u8 {
     bands.iter().position(|b| b.contains(v)).map_or(NO_BAND, |p| p as u8)
 }
 
+/// Band positions of ascending values, in time linear in the values (the last band found is
+/// tried first, so a table over a wide range does not cost range × bands).
+fn band_table(bands: &[BandPlan], values: impl Iterator<Item = Ratio>) -> Vec<u8> {
+    let mut last = NO_BAND;
+    values
+        .map(|v| {
+            if last != NO_BAND && bands[last as usize].contains(v) {
+                return last;
+            }
+            last = band_pos(bands, v);
+            last
+        })
+        .collect()
+}
+
+/// The range of a sum of parts with the given ranges, with checked arithmetic.
+fn sum_ranges(parts: impl IntoIterator<Item = (i64, i64)>, p: &str) -> Result<(i64, i64)> {
+    let (mut lo, mut hi) = (0i64, 0i64);
+    for (l, h) in parts {
+        match (lo.checked_add(l), hi.checked_add(h)) {
+            (Some(a), Some(b)) => (lo, hi) = (a, b),
+            _ => return Err(range_error(p, "overflows 64-bit integers")),
+        }
+    }
+    Ok((lo, hi))
+}
+
+fn range_error(p: &str, what: &str) -> Error {
+    err(
+        ErrorCode::SpecLimitExceeded,
+        format!("{p}/aggregate"),
+        format!(
+            "the scale's value range {what}: a scale may span at most {} values, within ±{} (see changkaixin_core::limits)",
+            limits::MAX_SCALE_RANGE,
+            limits::MAX_SCALE_MAGNITUDE
+        ),
+    )
+}
+
+/// A scale's integer numerator must stay within [`limits::MAX_SCALE_RANGE`] and
+/// [`limits::MAX_SCALE_MAGNITUDE`].
+fn check_range(lo: i64, hi: i64, p: &str) -> Result<()> {
+    let m = limits::MAX_SCALE_MAGNITUDE;
+    if lo < -m || hi > m {
+        return Err(range_error(p, &format!("{lo}..{hi} is too far from zero")));
+    }
+    if hi - lo > limits::MAX_SCALE_RANGE {
+        return Err(range_error(p, &format!("{lo}..{hi} is too wide")));
+    }
+    Ok(())
+}
+
 fn bound_str(v: Ratio) -> String {
     if v.is_integer() {
         v.num().to_string()
@@ -768,7 +953,7 @@ fn int_span(lo: Option<(Ratio, bool)>, hi: Option<(Ratio, bool)>) -> (Option<i64
     let first = lo.map(|(b, inc)| {
         let c = b.round_mantissa(0, Rounding::Ceil);
         if !inc && Ratio::int(c) == b {
-            c + 1
+            c.saturating_add(1)
         } else {
             c
         }
@@ -776,7 +961,7 @@ fn int_span(lo: Option<(Ratio, bool)>, hi: Option<(Ratio, bool)>) -> (Option<i64
     let last = hi.map(|(b, inc)| {
         let f = b.round_mantissa(0, Rounding::Floor);
         if !inc && Ratio::int(f) == b {
-            f - 1
+            f.saturating_sub(1)
         } else {
             f
         }
@@ -793,7 +978,7 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
             return Err(err(
                 ErrorCode::SpecInvalidValue,
                 format!("{bp}/id"),
-                format!("band id {:?} must match [a-z0-9_]+", b.id),
+                format!("band id {} must match [a-z0-9_]+", excerpt(&b.id)),
             ));
         }
         if !ids.insert(b.id.as_str()) {
@@ -802,8 +987,14 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
         if b.label.is_empty() {
             return Err(err(ErrorCode::SpecInvalidValue, format!("{bp}/label"), "a band needs a label"));
         }
-        let lo = b.min.map(|d| (d.to_ratio(), b.min_inclusive));
-        let hi = b.max.map(|d| (d.to_ratio(), b.max_inclusive));
+        let lo = match b.min {
+            Some(d) => Some((spec_number(d, ErrorCode::SpecInvalidValue, &format!("{bp}/min"))?, b.min_inclusive)),
+            None => None,
+        };
+        let hi = match b.max {
+            Some(d) => Some((spec_number(d, ErrorCode::SpecInvalidValue, &format!("{bp}/max"))?, b.max_inclusive)),
+            None => None,
+        };
         if let (Some((l, li)), Some((h, hi_inc))) = (lo, hi) {
             if l > h || (l == h && !(li && hi_inc)) {
                 return Err(err(
@@ -841,8 +1032,8 @@ fn compile_bands(spec: &InstrumentSpec, s: &ScaleSpec, p: &str, discrete: bool, 
     if bands.is_empty() {
         return Ok(bands);
     }
-    if bands.len() > 100 {
-        return Err(err(ErrorCode::SpecInvalidValue, format!("{p}/bands"), "at most 100 bands per scale"));
+    if bands.len() > limits::MAX_BANDS_PER_SCALE {
+        return Err(over(format!("{p}/bands"), "bands per scale", limits::MAX_BANDS_PER_SCALE, bands.len()));
     }
     let mut idx: Vec<u32> = bands.iter().map(|b| b.index).collect();
     idx.sort_unstable();
@@ -925,7 +1116,7 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecUnknownScale,
                 format!("{p}/scale"),
-                format!("norm table for unknown scale {:?}", t.scale),
+                format!("norm table for unknown scale {}", excerpt(&t.scale)),
             ));
         };
         let sc = &mut scales[si];
@@ -933,7 +1124,7 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecNormsIncomplete,
                 format!("{p}/scale"),
-                format!("norms need an integer-valued scale; {:?} is not", t.scale),
+                format!("norms need an integer-valued scale; {} is not", excerpt(&t.scale)),
             ));
         }
         let gk: BTreeSet<&str> = t.group.keys().map(String::as_str).collect();
@@ -941,13 +1132,20 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecNormsIncomplete,
                 format!("{p}/group"),
-                format!("group keys {:?} must equal norm_group_keys {:?}", gk, ctx.spec.norm_group_keys),
+                format!(
+                    "group keys {} must equal norm_group_keys {}",
+                    excerpt_debug(&gk),
+                    excerpt_debug(&ctx.spec.norm_group_keys)
+                ),
             ));
         }
-        let len = (sc.sum_max - sc.sum_min + 1) as usize;
-        let mut scores: Vec<Option<Dec>> = vec![None; len];
+        // The scale's range is bounded by `check_range`; the budget bounds all tables together.
+        let len = usize::try_from(sc.sum_max - sc.sum_min + 1).unwrap_or(usize::MAX);
+        ctx.reserve_entries(len, &p)?;
+        let mut scores: Vec<Option<(Dec, Ratio)>> = vec![None; len];
         for (ri, r) in t.rows.iter().enumerate() {
             let rp = format!("{p}/rows/{ri}");
+            let exact = spec_number(r.score, ErrorCode::SpecInvalidValue, &format!("{rp}/score"))?;
             if r.raw_min > r.raw_max || r.raw_min < sc.sum_min || r.raw_max > sc.sum_max {
                 return Err(err(
                     ErrorCode::SpecNormsIncomplete,
@@ -963,12 +1161,13 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
                 if slot.is_some() {
                     return Err(err(ErrorCode::SpecNormsIncomplete, rp, format!("raw score {raw} appears in two rows")));
                 }
-                *slot = Some(r.score);
+                *slot = Some((r.score, exact));
             }
         }
         let mut table = Vec::with_capacity(len);
+        let mut exact_scores = Vec::with_capacity(if sc.bands_on == BandBasis::Score { len } else { 0 });
         for (i, s) in scores.into_iter().enumerate() {
-            let Some(s) = s else {
+            let Some((s, exact)) = s else {
                 return Err(err(
                     ErrorCode::SpecNormsIncomplete,
                     format!("{p}/rows"),
@@ -991,9 +1190,13 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
                 }
             }
             table.push(s);
+            if sc.bands_on == BandBasis::Score {
+                exact_scores.push(exact);
+            }
         }
+        // Scores are non-decreasing, so the table is built in one pass.
         let band_by_raw = if sc.bands_on == BandBasis::Score {
-            table.iter().map(|d| band_pos(&sc.bands, d.to_ratio())).collect()
+            band_table(&sc.bands, exact_scores.into_iter())
         } else {
             Vec::new()
         };
@@ -1005,7 +1208,7 @@ fn compile_norms(ctx: &Ctx, scales: &mut [ScalePlan]) -> Result<()> {
             return Err(err(
                 ErrorCode::SpecDuplicateId,
                 format!("{p}/group"),
-                format!("two norm tables for scale {:?} and group {:?}", t.scale, t.group),
+                format!("two norm tables for scale {} and group {}", excerpt(&t.scale), excerpt_debug(&t.group)),
             ));
         }
         norms.groups.push(NormGroup {
@@ -1028,7 +1231,7 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
         ctx.scale_by_id
             .get(id)
             .copied()
-            .ok_or_else(|| err(ErrorCode::SpecUnknownScale, path.to_owned(), format!("scale {id:?} is not defined")))
+            .ok_or_else(|| err(ErrorCode::SpecUnknownScale, path.to_owned(), format!("scale {} is not defined", excerpt(id))))
     };
     Ok(match c {
         Condition::Any(v) => CondPlan::Any(
@@ -1047,7 +1250,7 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
         Condition::Item(t) => CondPlan::Item {
             idx: item(t.item, &format!("{p}/item/item"))?,
             op: t.op,
-            value: t.value.to_ratio(),
+            value: spec_number(t.value, ErrorCode::SpecInvalidValue, &format!("{p}/item/value"))?,
             on: t.on,
         },
         Condition::ItemState(t) => CondPlan::ItemState {
@@ -1059,7 +1262,7 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
             CondPlan::Scale {
                 idx,
                 op: t.op,
-                value: t.value.to_ratio(),
+                value: spec_number(t.value, ErrorCode::SpecInvalidValue, &format!("{p}/scale/value"))?,
                 basis: t.on.unwrap_or(ctx.spec.scales[idx].bands_on),
             }
         }
@@ -1070,7 +1273,7 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
                 return Err(err(
                     ErrorCode::SpecInvalidValue,
                     format!("{p}/band/index"),
-                    format!("scale {:?} has no band with index {}", t.scale, t.index),
+                    format!("scale {} has no band with index {}", excerpt(&t.scale), t.index),
                 ));
             }
             CondPlan::Band { idx, op: t.op, index: t.index }
@@ -1096,13 +1299,13 @@ fn compile_cond(ctx: &Ctx, c: &Condition, p: &str) -> Result<CondPlan> {
         },
         Condition::DurationSeconds(t) => CondPlan::Duration {
             op: t.op,
-            value: t.value.to_ratio(),
+            value: spec_number(t.value, ErrorCode::SpecInvalidValue, &format!("{p}/duration_seconds/value"))?,
         },
         Condition::Flag(id) => CondPlan::Flag(ctx.flag_by_id.get(id.as_str()).copied().ok_or_else(|| {
             err(
                 ErrorCode::SpecUnknownFlag,
                 format!("{p}/flag"),
-                format!("flag {id:?} is not defined before this point"),
+                format!("flag {} is not defined before this point", excerpt(id)),
             )
         })?),
     })

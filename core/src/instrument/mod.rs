@@ -12,7 +12,7 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{excerpt, excerpt_raw, Error, ErrorCode, Result};
 use crate::scoring::plan::Plan;
 use spec::{InstrumentSpec, SpecPatch, INSTRUMENT_FORMAT};
 use std::collections::BTreeMap;
@@ -64,14 +64,20 @@ impl Instrument {
     }
 
     /// Lint and compile an already-parsed spec, choosing setting options.
+    ///
+    /// The resource limits of [`crate::limits`] are checked first — condition depth iteratively,
+    /// before anything recurses over the spec or clones it — so a hostile spec (a condition tree
+    /// nested 100,000 deep built through this API, scales whose value range doubles with every
+    /// scale) is refused with `spec.limit_exceeded` instead of exhausting the stack or memory.
     pub fn from_spec_with(spec: InstrumentSpec, settings: &BTreeMap<String, String>) -> Result<Instrument> {
         if spec.format != INSTRUMENT_FORMAT {
             return Err(Error::new(
                 ErrorCode::SpecUnsupportedFormat,
                 "/format",
-                format!("expected {INSTRUMENT_FORMAT:?}, found {:?}", spec.format),
+                format!("expected {INSTRUMENT_FORMAT:?}, found {}", excerpt(&spec.format)),
             ));
         }
+        compile::check_limits(&spec)?;
         compile::lint_settings(&spec)?;
         // The spec as written must be valid on its own, even where a setting replaces a part of it.
         compile::compile(&spec)?;
@@ -169,10 +175,11 @@ fn apply_settings(spec: &InstrumentSpec, choices: &BTreeMap<String, String>) -> 
         if !spec.settings.iter().any(|s| &s.id == key) {
             return Err(Error::new(
                 ErrorCode::SpecUnknownSetting,
-                format!("/settings/{key}"),
+                format!("/settings/{}", excerpt_raw(key)),
                 format!(
-                    "instrument {} has no setting {key:?} (it has: {})",
+                    "instrument {} has no setting {} (it has: {})",
                     spec.id,
+                    excerpt(key),
                     spec.settings.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             ));
@@ -187,13 +194,14 @@ fn apply_settings(spec: &InstrumentSpec, choices: &BTreeMap<String, String>) -> 
                 ErrorCode::SpecUnknownSetting,
                 format!("/settings/{si}"),
                 format!(
-                    "setting {:?} has no option {pick:?} (options: {})",
+                    "setting {:?} has no option {} (options: {})",
                     s.id,
+                    excerpt(pick),
                     s.options.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             ));
         };
-        apply_patch(&mut out, &opt.patch, &format!("/settings/{si}/options/{}", opt.id))?;
+        apply_patch(&mut out, &opt.patch, &format!("/settings/{si}/options/{}", excerpt_raw(&opt.id)))?;
         chosen.insert(s.id.clone(), opt.id.clone());
     }
     Ok((out, chosen))
@@ -207,8 +215,8 @@ fn apply_patch(spec: &mut InstrumentSpec, patch: &SpecPatch, path: &str) -> Resu
         let Some(scale) = spec.scales.iter_mut().find(|s| &s.id == id) else {
             return Err(Error::new(
                 ErrorCode::SpecUnknownSetting,
-                format!("{path}/patch/scales/{id}"),
-                format!("patch names scale {id:?}, which the spec does not define"),
+                format!("{path}/patch/scales/{}", excerpt_raw(id)),
+                format!("patch names scale {}, which the spec does not define", excerpt(id)),
             ));
         };
         if let Some(b) = &sp.bands {
@@ -231,8 +239,8 @@ fn apply_patch(spec: &mut InstrumentSpec, patch: &SpecPatch, path: &str) -> Resu
         let Some(flag) = spec.flags.iter_mut().find(|f| &f.id == id) else {
             return Err(Error::new(
                 ErrorCode::SpecUnknownSetting,
-                format!("{path}/patch/flags/{id}"),
-                format!("patch names flag {id:?}, which the spec does not define"),
+                format!("{path}/patch/flags/{}", excerpt_raw(id)),
+                format!("patch names flag {}, which the spec does not define", excerpt(id)),
             ));
         };
         if let Some(w) = &fp.when {

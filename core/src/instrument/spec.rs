@@ -557,6 +557,39 @@ pub enum Condition {
     Flag(String),
 }
 
+impl Condition {
+    /// The sub-conditions of this node (for the iterative walks that bound depth before any recursion).
+    pub(crate) fn kids(&self) -> crate::limits::Kids<'_, Condition> {
+        use crate::limits::Kids;
+        match self {
+            Condition::Any(v) | Condition::All(v) => Kids::Many(v),
+            Condition::CountOf(t) => Kids::Many(&t.of),
+            Condition::Not(c) => Kids::One(c),
+            _ => Kids::None,
+        }
+    }
+}
+
+/// Conditions are freed iteratively: a tree nested 100,000 deep (buildable through the Rust API)
+/// must not overflow the stack when it is dropped after being refused.
+impl Drop for Condition {
+    fn drop(&mut self) {
+        fn detach(c: &mut Condition, out: &mut Vec<Condition>) {
+            match c {
+                Condition::Any(v) | Condition::All(v) => out.append(v),
+                Condition::CountOf(t) => out.append(&mut t.of),
+                Condition::Not(b) => out.push(std::mem::replace(&mut **b, Condition::All(Vec::new()))),
+                _ => {}
+            }
+        }
+        let mut stack = Vec::new();
+        detach(self, &mut stack);
+        while let Some(mut c) = stack.pop() {
+            detach(&mut c, &mut stack);
+        }
+    }
+}
+
 /// `item` condition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -287,7 +287,7 @@ impl Instrument {
                     Error::new(
                         ErrorCode::ScoreNormGroupNotFound,
                         format!("groups.groups[{gi}]"),
-                        format!("no norm table of scale {s:?} matches group {key:?}"),
+                        format!("no norm table of scale {s:?} matches group {}", crate::error::excerpt_debug(key)),
                     )
                 })?;
                 group_table.push(v);
@@ -328,7 +328,6 @@ impl Instrument {
             plan,
             input,
             missing,
-            refused,
             group_table: &group_table,
             has_norms,
             fast: plan.fast_depth.map(|depth| {
@@ -396,7 +395,6 @@ struct Shared<'a, 'b, T: Code> {
     plan: &'a Plan,
     input: &'a BatchInput<'b, T>,
     missing: i64,
-    refused: Option<i64>,
     group_table: &'a [Vec<Option<usize>>],
     has_norms: bool,
     /// Fast-path depth and tables when the fast path covers the plan.
@@ -459,11 +457,13 @@ impl<T: Code> Shared<'_, '_, T> {
         let plan = self.plan;
         let n_items = plan.items.len();
         let row = &self.input.codes[r * n_items..(r + 1) * n_items];
-        for (i, &c) in row.iter().enumerate() {
-            let c = c.to_i64();
-            if c == self.missing {
+        for (i, &code) in row.iter().enumerate() {
+            // Sentinels are compared in the buffer's own type: `to_i64` saturates u64 codes above
+            // i64::MAX, which must not collapse onto a u64::MAX sentinel (found by fuzzing).
+            let c = code.to_i64();
+            if code == self.input.missing {
                 st.state[i] = MISSING;
-            } else if Some(c) == self.refused {
+            } else if Some(code) == self.input.refused {
                 st.state[i] = REFUSED;
             } else {
                 let opt = match self.input.code_map {

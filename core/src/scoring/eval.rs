@@ -139,7 +139,7 @@ pub(crate) fn evaluate(plan: &Plan, st: &mut RowState) {
                 Some(g) if v.is_integer() => {
                     let slot = (v.num() - norms.raw_min) as usize;
                     let table = &norms.groups[g];
-                    st.score[si] = table.scores.get(slot).map(|d| d.to_ratio());
+                    st.score[si] = table.scores.get(slot).and_then(|d| d.to_ratio());
                     st.norm_slot[si] = Some((g, slot));
                 }
                 _ => st.score[si] = None,
@@ -402,7 +402,8 @@ fn scale_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, value: Ratio, b
             return Tri::F;
         };
         let Some(slots) = table.get(a..=b) else { return Tri::F };
-        let holds = |d: &crate::Dec| op.holds(d.to_ratio().cmp(&value));
+        // Norm scores passed `spec_number` at compile time, so they always convert.
+        let holds = |d: &crate::Dec| d.to_ratio().is_some_and(|r| op.holds(r.cmp(&value)));
         return match op {
             // Norm tables never decrease, so an order test is decided by the two ends.
             CmpOp::Ge | CmpOp::Gt | CmpOp::Le | CmpOp::Lt => match (slots.first(), slots.last()) {

@@ -106,7 +106,13 @@ impl CallTables {
                 Some(n) => n
                     .groups
                     .iter()
-                    .map(|g| g.scores.iter().map(|s| s.to_ratio().round_mantissa(d, crate::Rounding::HalfUp)).collect())
+                    .map(|g| {
+                        // Norm scores are bounded at compile time, so `to_ratio` always succeeds here.
+                        g.scores
+                            .iter()
+                            .map(|s| s.to_ratio().map_or(super::batch::UNSCORED, |r| r.round_mantissa(d, crate::Rounding::HalfUp)))
+                            .collect()
+                    })
                     .collect(),
             })
             .collect();
@@ -511,7 +517,8 @@ pub(crate) fn cond(
             let (p, q) = (value.num(), value.den());
             for r in 0..bn {
                 let d = durations[r];
-                out[r] = u8::from(d >= 0 && op.holds((d * q).cmp(&p)));
+                // Durations come from the caller (any i64): compare in i128, never overflowing.
+                out[r] = u8::from(d >= 0 && op.holds((i128::from(d) * i128::from(q)).cmp(&i128::from(p))));
             }
         }
         CondPlan::Flag(i) => out[..bn].copy_from_slice(&flags[i * BLOCK..i * BLOCK + bn]),

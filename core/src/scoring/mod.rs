@@ -6,6 +6,7 @@ pub(crate) mod fast;
 pub(crate) mod plan;
 pub mod recode;
 pub mod report;
+pub mod verify;
 
 use crate::decimal::{Dec, Ratio};
 use crate::error::{Error, ErrorCode, Result};
@@ -38,14 +39,15 @@ impl Instrument {
         let mut st = RowState::new(plan);
         let mut seen = vec![false; plan.items.len()];
         for (key, ans) in &response.answers {
-            let path = format!("/answers/{key}");
+            let path = format!("/answers/{}", crate::error::excerpt_raw(key));
             let idx = resolve_item(plan, key).ok_or_else(|| {
                 let e = Error::new(
                     ErrorCode::ScoreUnknownItem,
                     path.clone(),
                     format!(
-                        "instrument {} has no item {key:?} (items are numbered 1..{} or named by id)",
+                        "instrument {} has no item {} (items are numbered 1..{} or named by id)",
                         plan.id,
+                        crate::error::excerpt(key),
                         plan.items.len()
                     ),
                 );
@@ -127,8 +129,9 @@ impl Instrument {
                 ErrorCode::ScoreNormGroupNotFound,
                 "/group",
                 format!(
-                    "scale {missing:?} needs norms, but no norm table matches group {:?} (keys: {:?})",
-                    response.group, plan.norm_group_keys
+                    "scale {missing:?} needs norms, but no norm table matches group {} (keys: {:?})",
+                    crate::error::excerpt_debug(&response.group),
+                    plan.norm_group_keys
                 ),
             )
         })?;
@@ -226,8 +229,13 @@ fn duration_seconds(r: &Response) -> Result<Option<i64>> {
     use time::format_description::well_known::Rfc3339;
     use time::OffsetDateTime;
     let parse = |s: &str, path: &str| {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|e| Error::new(ErrorCode::ScoreInvalidTime, path.to_owned(), format!("{s:?} is not an RFC 3339 timestamp: {e}")))
+        OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+            Error::new(
+                ErrorCode::ScoreInvalidTime,
+                path.to_owned(),
+                format!("{} is not an RFC 3339 timestamp: {e}", crate::error::excerpt(s)),
+            )
+        })
     };
     match (&r.started_at, &r.finished_at) {
         (Some(a), Some(b)) => {
@@ -452,7 +460,7 @@ fn scale_span(plan: &Plan, st: &RowState, idx: usize, basis: BandBasis) -> Strin
                 usize::try_from(v.num() - n.raw_min)
                     .ok()
                     .and_then(|s| n.groups[g].scores.get(s))
-                    .map(|d| d.to_ratio())
+                    .and_then(|d| d.to_ratio())
             };
             match (at(lo), at(hi)) {
                 (Some(a), Some(b)) => (a, b),
