@@ -252,6 +252,16 @@ def main() -> int:
         corpus.add("durations", "x-" + extreme, extreme.encode())
     corpus.add("durations", "seconds", b"".join(struct.pack("<q", v) for v in [0, 59, 60, -1, 2**63 - 1, -(2**63), 999_999, 999_998]))
 
+    # Compliance: byte 0 picks packs (even) or facts (odd) and the date; byte 1 "{" = raw JSON.
+    for p in sorted((ROOT / "core/compliance").glob("*.json")):
+        corpus.add("compliance_check", "pack-" + p.stem, bytes([0]) + compact(load(p)))
+    for p in sorted((ROOT / "tests/vectors/compliance").glob("*.json")):
+        for i, case in enumerate(load(p)["cases"]):
+            if i % 2 == 0 and isinstance(case.get("facts"), dict):
+                corpus.add("compliance_check", f"facts-{p.stem}-{i}", bytes([2 * i + 1]) + compact(case["facts"]))
+    for k in range(4):
+        corpus.add("compliance_check", f"edit-{k}", bytes([k, k * 41 + 3, 5, k * 7, 1, 2]))
+
     # Inputs that once found a defect (kept as seeds so the smoke run replays them).
     for d in sorted((ROOT / "fuzz/regressions").glob("*")):
         for f in sorted(d.iterdir()):

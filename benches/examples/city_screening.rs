@@ -5,7 +5,9 @@
 //! answering PHQ-9, GAD-7, ASQ and the MHT-shaped fixture (synthetic key and norms —
 //! the real MHT key is licensed and loaded by the platform at runtime), scores every
 //! instrument through the columnar batch API and prints band counts by grade and how
-//! long each step took. All data is synthetic.
+//! long each step took, then checks a synthetic city of 700 schools against the Changzhou
+//! 2022–2024 requirement pack (compliance rate per requirement by district, one school's
+//! findings in full). All data is synthetic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use changkaixin_benches::cohort::{Cohort, DISTRICTS};
@@ -348,4 +350,7 @@ fn main() {
         println!("\nOne decision in full (a proposal: a named person confirms or overrides it):");
         println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
     }
+
+    // ---- Compliance with the plan's duties, school by school (issue 11) ----
+    changkaixin_benches::compliance::print_city_compliance(700).expect("the synthetic city checks");
 }

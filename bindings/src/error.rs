@@ -84,6 +84,24 @@ pub enum ChangkaixinError {
         row: Option<u64>,
         detail: String,
     },
+    /// Compliance requirement packs and roll-ups (`compliance.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Compliance {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
+    /// School facts given to a compliance check (`facts.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Facts {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// A Rust panic caught at the boundary (`internal.panic`). Always a bug: please report it.
     #[error("{code}: {detail}")]
     Internal { code: String, detail: String },
@@ -103,6 +121,8 @@ impl From<CoreError> for ChangkaixinError {
             ErrorCategory::Policy => Self::Policy { code, path, item, row, detail },
             ErrorCategory::Evidence => Self::Evidence { code, path, item, row, detail },
             ErrorCategory::Time => Self::Time { code, path, item, row, detail },
+            ErrorCategory::Compliance => Self::Compliance { code, path, item, row, detail },
+            ErrorCategory::Facts => Self::Facts { code, path, item, row, detail },
         }
     }
 }
@@ -121,6 +141,8 @@ impl ChangkaixinError {
             | Self::Policy { code, .. }
             | Self::Evidence { code, .. }
             | Self::Time { code, .. }
+            | Self::Compliance { code, .. }
+            | Self::Facts { code, .. }
             | Self::Internal { code, .. } => code.clone(),
         }
     }
@@ -134,7 +156,9 @@ impl ChangkaixinError {
             | Self::Fhir { path, .. }
             | Self::Policy { path, .. }
             | Self::Evidence { path, .. }
-            | Self::Time { path, .. } => path.clone(),
+            | Self::Time { path, .. }
+            | Self::Compliance { path, .. }
+            | Self::Facts { path, .. } => path.clone(),
             Self::Internal { .. } => String::new(),
         }
     }
@@ -149,6 +173,8 @@ impl ChangkaixinError {
             | Self::Policy { detail, .. }
             | Self::Evidence { detail, .. }
             | Self::Time { detail, .. }
+            | Self::Compliance { detail, .. }
+            | Self::Facts { detail, .. }
             | Self::Internal { detail, .. } => detail.clone(),
         }
     }

@@ -200,6 +200,40 @@ error_codes! {
     EvidenceReportInconsistent => "evidence.report_inconsistent",
     /// A timestamp or ISO-8601 duration is malformed.
     InvalidTime => "time.invalid",
+
+    // ---- Compliance checks: requirement packs (`compliance.*`) and school facts (`facts.*`) ----
+    /// A requirement pack (or a compliance report read back) could not be parsed or does not have the documented shape (path: JSON pointer).
+    CompliancePackParse => "compliance.parse",
+    /// `format` is not a supported requirement-pack format version.
+    ComplianceUnsupportedFormat => "compliance.unsupported_format",
+    /// A requirement names a metric the engine does not define.
+    ComplianceUnknownMetric => "compliance.unknown_metric",
+    /// A requirement's period, operator or parameters do not fit its metric.
+    ComplianceBadCheck => "compliance.bad_check",
+    /// A threshold can never be met, or is always met (a percentage above 100, a negative count, `>= 0`).
+    ComplianceImpossibleThreshold => "compliance.impossible_threshold",
+    /// A requirement cites no source, or a source without a clause or quoted text.
+    ComplianceMissingSource => "compliance.missing_source",
+    /// Two versions of one requirement are in force on the same day.
+    ComplianceOverlappingVersions => "compliance.overlapping_versions",
+    /// A requirement names a document, kind or zone the pack does not define.
+    ComplianceUnknownRef => "compliance.unknown_ref",
+    /// Two documents share an id, or a list names the same entry twice.
+    ComplianceDuplicateId => "compliance.duplicate_id",
+    /// A value in the pack is malformed (an id, reversed effective dates, an empty title).
+    ComplianceInvalidValue => "compliance.invalid_value",
+    /// Reports given to a roll-up come from different packs, pack versions or dates.
+    ComplianceRollupMismatch => "compliance.rollup_mismatch",
+    /// The school-facts JSON could not be parsed or does not have the documented shape (path: JSON pointer).
+    FactsParse => "facts.parse",
+    /// `format` is not a supported school-facts format version.
+    FactsUnsupportedFormat => "facts.unsupported_format",
+    /// School facts are inconsistent (an entry outside its log's dates, more archived than screened, close before open).
+    FactsInvalid => "facts.invalid",
+    /// School facts name a staff member, term or class they do not define.
+    FactsUnknownRef => "facts.unknown_ref",
+    /// Two classes, staff members, terms or screening runs share an id.
+    FactsDuplicateId => "facts.duplicate_id",
 }
 
 impl fmt::Display for ErrorCode {
@@ -241,6 +275,10 @@ pub enum ErrorCategory {
     Evidence,
     /// Times and durations.
     Time,
+    /// Compliance requirement packs and roll-ups.
+    Compliance,
+    /// School facts given to a compliance check.
+    Facts,
 }
 
 impl ErrorCode {
@@ -255,6 +293,8 @@ impl ErrorCode {
             "fhir" => ErrorCategory::Fhir,
             "policy" => ErrorCategory::Policy,
             "evidence" => ErrorCategory::Evidence,
+            "compliance" => ErrorCategory::Compliance,
+            "facts" => ErrorCategory::Facts,
             _ => ErrorCategory::Time,
         }
     }

@@ -3,7 +3,8 @@
 //! The embeddable core of the 青果·常开心 student mental-health platform:
 //! screening-instrument **scoring rules** as data, exact scoring (one response and
 //! columnar batches), **alert tiers** (the three-level warning system as explainable
-//! policy, [`alert`]), and later compliance checks and archive schemas.
+//! policy, [`alert`]), **compliance checks** of a school's facts against the plan's duties
+//! ([`compliance`]), and later archive schemas.
 //!
 //! Pure Rust, no I/O, no clock: time is always an input. Every score is exact
 //! (integers and fractions; `rust_decimal` where a non-integer is reported);
@@ -22,14 +23,18 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod alert;
+pub mod compliance;
 pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
 pub mod limits;
 pub mod scoring;
+pub mod source;
+pub mod time;
 
 pub use alert::{evaluate, evaluate_batch, AlertDecision, AlertPolicy, CompiledPolicy, StudentEvidence, Timestamp};
+pub use compliance::{check, CompiledPack, ComplianceReport, RequirementPack, SchoolFacts};
 pub use decimal::{Dec, Ratio, Rounding};
 pub use error::{Error, ErrorCategory, ErrorCode, Result};
 pub use instrument::catalog::Catalog;

@@ -21,6 +21,8 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
         ErrorCategory::Policy => "policy",
         ErrorCategory::Evidence => "evidence",
         ErrorCategory::Time => "time",
+        ErrorCategory::Compliance => "compliance",
+        ErrorCategory::Facts => "facts",
     }
 }
 

@@ -33,7 +33,7 @@
 //! ```
 
 pub mod batch;
-pub mod datetime;
+pub use crate::time as datetime;
 pub mod decision;
 pub mod engine;
 pub mod evidence;

@@ -1,6 +1,7 @@
-//! Exact instants and durations for the alert engine.
+//! The crate's time vocabulary: exact instants, durations, calendar dates and times of day.
 //!
-//! The engine never reads a clock: every instant is an input. Instants are whole
+//! Shared by the alert engine (`alert::datetime` re-exports this module) and the compliance
+//! checks. Nothing here reads a clock: every instant and every date is an input. Instants are whole
 //! seconds since the Unix epoch ([`Timestamp`]), parsed from RFC 3339 and always
 //! written back as RFC 3339 UTC (`2024-03-04T08:00:00Z`). Durations are the exact
 //! subset of ISO 8601 that has a fixed length in seconds ([`IsoDuration`]):
@@ -323,6 +324,210 @@ fn parse_rfc3339(b: &[u8]) -> Option<i64> {
     (MIN_SECS..=MAX_SECS).contains(&secs).then_some(secs)
 }
 
+/// Days from 1970-01-01 to 0000-01-01 (the earliest date written).
+const MIN_DAYS: i32 = -719_528;
+/// Days from 1970-01-01 to 9999-12-31 (the latest date written).
+const MAX_DAYS: i32 = 2_932_896;
+
+/// A calendar date (proleptic Gregorian, no time zone), between 0000-01-01 and 9999-12-31,
+/// kept as days since 1970-01-01 and written `YYYY-MM-DD`.
+///
+/// Compliance checks work in the school's local calendar days; a date is never converted
+/// to an instant behind the caller's back ([`Date::of_timestamp`] takes the UTC offset).
+///
+/// ```
+/// use changkaixin_core::time::Date;
+/// let d = Date::parse("2024-02-29").unwrap();
+/// assert_eq!(d.plus_days(1).to_string(), "2024-03-01");
+/// assert_eq!(d.weekday(), 3); // Thursday (0 = Monday)
+/// assert_eq!(Date::parse("2023-02-29").unwrap_err().code(), "time.invalid");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(i32);
+
+impl Date {
+    /// From days since 1970-01-01, clamped to 0000-01-01 … 9999-12-31.
+    pub fn from_days(days: i32) -> Date {
+        Date(days.clamp(MIN_DAYS, MAX_DAYS))
+    }
+
+    /// Days since 1970-01-01.
+    pub fn days(self) -> i32 {
+        self.0
+    }
+
+    /// From a year, month and day; `None` when the date does not exist.
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        let (y, m, d) = (i64::from(y), i64::from(m), i64::from(d));
+        if !(0..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+            return None;
+        }
+        i32::try_from(days_from_civil(y, m, d)).ok().map(Date)
+    }
+
+    /// Year, month (1–12) and day (1–31).
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let (y, m, d) = civil_from_days(i64::from(self.0));
+        (y as i32, m as u32, d as u32)
+    }
+
+    /// Parse `YYYY-MM-DD` exactly. Errors are `time.invalid` with path `""`; callers prefix their own path.
+    pub fn parse(s: &str) -> Result<Date> {
+        let b = s.as_bytes();
+        let parsed = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+            match (digits(b, 0, 4), digits(b, 5, 2), digits(b, 8, 2)) {
+                (Some(y), Some(m), Some(d)) => Date::from_ymd(y as i32, m as u32, d as u32),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        parsed.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidTime,
+                "",
+                format!("expected a date such as \"2024-03-04\", found {}", short(s)),
+            )
+        })
+    }
+
+    /// This date plus `n` days (negative: earlier), clamped.
+    pub fn plus_days(self, n: i32) -> Date {
+        Date::from_days(self.0.saturating_add(n))
+    }
+
+    /// Days from `self` to `other` (`other - self`).
+    pub fn days_until(self, other: Date) -> i32 {
+        other.0 - self.0
+    }
+
+    /// Day of the week: 0 = Monday … 6 = Sunday.
+    pub fn weekday(self) -> u8 {
+        // 1970-01-01 was a Thursday (3).
+        (i64::from(self.0) + 3).rem_euclid(7) as u8
+    }
+
+    /// Whether the date is a Saturday or Sunday.
+    pub fn is_weekend(self) -> bool {
+        self.weekday() >= 5
+    }
+
+    /// The local calendar date of an instant at a UTC offset in seconds (`28_800` for China, UTC+8).
+    pub fn of_timestamp(t: Timestamp, utc_offset_secs: i32) -> Date {
+        Date::from_days(i32::try_from((t.unix() + i64::from(utc_offset_secs)).div_euclid(86_400)).unwrap_or(0))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Date;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date string such as \"2024-03-04\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Date, E> {
+                Date::parse(v).map_err(|e| E::custom(e.message().to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A time of day in whole minutes, `00:00` to `24:00` (the end of the day), written `HH:MM`.
+///
+/// ```
+/// use changkaixin_core::time::TimeOfDay;
+/// let open = TimeOfDay::parse("12:10").unwrap();
+/// assert_eq!(open.minutes(), 730);
+/// assert_eq!(TimeOfDay::parse("24:00").unwrap().minutes(), 1440);
+/// assert!(TimeOfDay::parse("24:01").is_err() && TimeOfDay::parse("7:30").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(u16);
+
+impl TimeOfDay {
+    /// From minutes after midnight, clamped to 0–1440.
+    pub fn from_minutes(m: u16) -> TimeOfDay {
+        TimeOfDay(m.min(1440))
+    }
+
+    /// Minutes after midnight.
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+
+    /// Parse `HH:MM` (24-hour clock; `24:00` is the end of the day). Errors are `time.invalid`.
+    pub fn parse(s: &str) -> Result<TimeOfDay> {
+        let b = s.as_bytes();
+        let parsed = if b.len() == 5 && b[2] == b':' {
+            match (digits(b, 0, 2), digits(b, 3, 2)) {
+                (Some(h), Some(m)) if (h < 24 && m < 60) || (h == 24 && m == 0) => Some(TimeOfDay((h * 60 + m) as u16)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        parsed.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidTime,
+                "",
+                format!("expected a time of day such as \"12:30\", found {}", short(s)),
+            )
+        })
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl Serialize for TimeOfDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = TimeOfDay;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time of day such as \"12:30\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<TimeOfDay, E> {
+                TimeOfDay::parse(v).map_err(|e| E::custom(e.message().to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// At most the first 40 characters of an input value, quoted (error messages never echo long inputs).
+fn short(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    format!("{out:?}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +619,31 @@ mod tests {
         assert_eq!(end.plus(IsoDuration::parse("P3650D").unwrap()).to_string(), "9999-12-31T23:59:59Z");
         let start = Timestamp::parse("0000-01-02T00:00:00Z").unwrap();
         assert_eq!(start.minus(IsoDuration::parse("P30D").unwrap()).to_string(), "0000-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn dates_round_trip_and_know_their_weekday() {
+        for (s, wd) in [("1970-01-01", 3u8), ("2024-02-29", 3), ("2023-09-04", 0), ("0000-01-01", 5), ("9999-12-31", 4)] {
+            let d = Date::parse(s).unwrap();
+            assert_eq!(d.to_string(), s);
+            assert_eq!(d.weekday(), wd, "{s}");
+        }
+        assert_eq!(Date::parse("0000-01-01").unwrap().days(), MIN_DAYS);
+        assert_eq!(Date::parse("9999-12-31").unwrap().days(), MAX_DAYS);
+        for bad in ["", "2024-2-01", "2024-13-01", "2023-02-29", "2024-03-04T00:00:00Z", "20240304", "２024-03-04"] {
+            assert!(Date::parse(bad).is_err(), "{bad:?}");
+        }
+        let t = Timestamp::parse("2024-03-03T17:00:00Z").unwrap();
+        assert_eq!(Date::of_timestamp(t, 8 * 3600).to_string(), "2024-03-04");
+        assert_eq!(Date::of_timestamp(t, 0).to_string(), "2024-03-03");
+    }
+
+    #[test]
+    fn times_of_day_parse_exactly() {
+        assert_eq!(TimeOfDay::parse("00:00").unwrap().minutes(), 0);
+        assert_eq!(TimeOfDay::parse("23:59").unwrap().to_string(), "23:59");
+        for bad in ["", "24:30", "12:60", "1230", "12:3", "ab:cd"] {
+            assert!(TimeOfDay::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }
