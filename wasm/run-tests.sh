@@ -81,7 +81,9 @@ fi
 for t in "${TARGETS[@]}"; do
   f="$PKG/$t/changkaixin_wasm_bg.wasm"
   before=$(stat -c %s "$f")
-  "$HERE/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers "${WASM_OPT_FEATURES[@]}" "$f" -o "$f.opt"
+  # --merge-similar-functions first folds the near-identical monomorphic copies (serde visitors,
+  # the batch code types) that -Oz alone keeps; --converge repeats -Oz until it stops helping.
+  "$HERE/node_modules/.bin/wasm-opt" --merge-similar-functions -Oz --converge --strip-debug --strip-producers "${WASM_OPT_FEATURES[@]}" "$f" -o "$f.opt"
   mv "$f.opt" "$f"
   echo "wasm-opt -Oz ($t): $before -> $(stat -c %s "$f") bytes"
 done

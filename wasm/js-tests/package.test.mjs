@@ -302,3 +302,31 @@ test("every FHIR golden vector matches Rust byte for byte (files passed as text)
   assert.deepEqual(failures, [], `${failures.length} of ${n} FHIR cases failed`);
   console.log(`# ${n} FHIR vector cases matched Rust`);
 });
+
+test("reports crossing from JS are verified by the core; evidence may carry answers", () => {
+  const { verifyReport } = ckx;
+  const phq9 = Instrument.fromCatalog("phq9");
+  const answers = { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1 };
+  const report = phq9.score({ answers });
+  assert.equal(phq9.verifyReport(report), undefined);
+  assert.equal(verifyReport(report), undefined);
+  const tampered = structuredClone(report);
+  tampered.scales[0].raw = "99";
+  const e = thrown(() => phq9.verifyReport(tampered));
+  assert.deepEqual([e.code, e.path], ["evidence.out_of_range", "/scales/0/raw"]);
+  assert.equal(thrown(() => phq9.exportObservation(tampered, "total", "Patient/x", "2026-01-01T08:00:00Z")).code, "evidence.out_of_range");
+  const relabelled = structuredClone(report);
+  relabelled.instrument.id = "asq_copy";
+  assert.deepEqual([thrown(() => verifyReport(relabelled)).code, thrown(() => verifyReport(relabelled)).path], ["evidence.unknown_instrument", "/instrument/id"]);
+  const policy = AlertPolicy.changzhouDefault();
+  const at = "2026-01-05T08:00:00Z";
+  const ev = thrown(() => policy.evaluate({ student: "s-1", screenings: [{ at, report: tampered }] }, at));
+  assert.equal(ev.path, "/screenings/0/report/scales/0/raw");
+  const byAnswers = policy.evaluate({ student: "s-1", screenings: [{ at, instrument: { id: "phq9", version: phq9.version }, response: { answers } }] }, at);
+  assert.equal(byAnswers.tier.id, "key");
+  // An undecidable ASQ (nothing answered) is handled by the policy, never as a negative screen.
+  const asq = Instrument.fromCatalog("asq");
+  const open = policy.evaluate({ student: "s-2", screenings: [{ at, instrument: { id: "asq", version: asq.version }, response: { answers: {} } }] }, at);
+  assert.notEqual(open.tier.id, "none", JSON.stringify(open.tier));
+  assert.ok(open.fired_rules.length > 0);
+});

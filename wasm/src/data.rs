@@ -11,6 +11,7 @@
 //! constructors, so the linker drops the compiled-in copies.
 
 use crate::error::to_js;
+#[cfg(feature = "alert")]
 use changkaixin_core::alert::CompiledPolicy;
 use changkaixin_core::{Catalog, Error, ErrorCode, Instrument};
 use serde::Deserialize;
@@ -45,6 +46,7 @@ pub(crate) struct Builtin {
 
 static DATA: OnceLock<Builtin> = OnceLock::new();
 static EMPTY: OnceLock<Catalog> = OnceLock::new();
+#[cfg(feature = "alert")]
 static CHANGZHOU: OnceLock<Result<CompiledPolicy, Error>> = OnceLock::new();
 
 fn not_installed(code: ErrorCode, path: &str) -> Error {
@@ -109,6 +111,7 @@ pub(crate) fn instrument(id: &str, settings: &BTreeMap<String, String>) -> chang
 }
 
 /// The text of a built-in policy.
+#[cfg(feature = "alert")]
 pub(crate) fn policy_text(id: &str) -> changkaixin_core::Result<&'static str> {
     let d = DATA.get().ok_or_else(|| not_installed(ErrorCode::PolicyParse, ""))?;
     d.policies
@@ -118,6 +121,7 @@ pub(crate) fn policy_text(id: &str) -> changkaixin_core::Result<&'static str> {
 }
 
 /// The built-in Changzhou default policy compiled against the built-in catalog (once).
+#[cfg(feature = "alert")]
 pub(crate) fn changzhou_default() -> changkaixin_core::Result<&'static CompiledPolicy> {
     if DATA.get().is_none() {
         return Err(not_installed(ErrorCode::PolicyParse, ""));

@@ -55,10 +55,13 @@ impl Instrument {
         Ok(to_js(&response)?.unchecked_into())
     }
 
-    /// Export one scored scale of a report as a FHIR `Observation`.
+    /// Export one scored scale of a report as a FHIR `Observation`. The report is verified
+    /// against this instrument first (`evidence.*` errors with a path into the report).
     #[wasm_bindgen(js_name = exportObservation)]
     pub fn export_observation(&self, report: ScoreReportJs, scale_id: &str, subject: &str, effective: &str) -> Result<FhirObservationJs, JsValue> {
         let report: ScoreReport = Input::object(&report, ErrorCode::ResponseParse)?.parse(ErrorCode::ResponseParse)?;
+        // A report from JS is data, not trusted: it must be one this instrument could have produced.
+        js(self.inner.verify_report(&report))?;
         let obs = js(fhir::export_observation(&self.inner, &report, scale_id, subject, effective))?;
         Ok(to_js(&obs)?.unchecked_into())
     }

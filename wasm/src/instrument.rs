@@ -131,6 +131,17 @@ impl Instrument {
         Ok(to_js(&report)?.unchecked_into())
     }
 
+    /// Verify a report that arrived from elsewhere (a server, storage, another page) against this
+    /// instrument: identity, settings, every value within its scale's range, bands, flags and the
+    /// screen verdict consistent with the values. Throws `evidence.*` errors with a JSON pointer
+    /// into the report (`/scales/0/raw`); returns nothing when the report is one this instrument
+    /// could have produced.
+    #[wasm_bindgen(js_name = verifyReport)]
+    pub fn verify_report(&self, report: ScoreReportJs) -> Result<(), JsValue> {
+        let report: core::ScoreReport = Input::object(&report, ErrorCode::EvidenceInvalid)?.parse(ErrorCode::EvidenceInvalid)?;
+        js(self.inner.verify_report(&report))
+    }
+
     /// Check a declared recode (`source code → option code or id`, for `all` items and/or per
     /// item) against this instrument: throws `score.code_map_invalid` /
     /// `score.code_map_not_bijective` with the path and item, or returns nothing.
@@ -151,6 +162,15 @@ impl Instrument {
     pub fn to_text(&self) -> String {
         self.inner.describe().to_string()
     }
+}
+
+/// Verify a report against the built-in catalog: the instrument it names must be known (id,
+/// version, settings; `evidence.unknown_instrument` at `/instrument/id` otherwise), then as
+/// `Instrument.verifyReport`.
+#[wasm_bindgen(js_name = verifyReport)]
+pub fn verify_report(report: ScoreReportJs) -> Result<(), JsValue> {
+    let report: core::ScoreReport = Input::object(&report, ErrorCode::EvidenceInvalid)?.parse(ErrorCode::EvidenceInvalid)?;
+    js(crate::data::catalog().verify_report(&report))
 }
 
 /// Ids of the built-in instruments, sorted.

@@ -753,16 +753,32 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
- * A screening given to the alert engine: either a score report (verified against the catalog)
- * or the instrument (id, version, settings) with the answers, which the engine scores.
+ * A screening given to the alert engine: either a score report, which the engine **verifies**
+ * against the catalog before use (unknown instrument, version or setting, a value outside its
+ * scale's range, a band, flag or verdict inconsistent with the values: `evidence.*` errors with
+ * a path such as `/screenings/0/report/scales/0/raw`), or the instrument (id, version, settings)
+ * with the answers, which the engine scores itself.
  */
-export interface Screening {
+export type Screening = ReportScreening | AnswersScreening;
+
+/** A screening given as a score report (verified before use). */
+export interface ReportScreening {
   id?: string;
   /** When it was completed (RFC 3339). */
   at: string;
-  report?: ScoreReport;
-  instrument?: InstrumentRef;
-  response?: Response;
+  report: ScoreReport;
+  instrument?: never;
+  response?: never;
+}
+
+/** A screening given as answers, scored by the engine with the named instrument version. */
+export interface AnswersScreening {
+  id?: string;
+  /** When it was completed (RFC 3339). */
+  at: string;
+  instrument: InstrumentRef;
+  response: Response;
+  report?: never;
 }
 
 /** What is known about one student (pseudonymous id only, never a name). */

@@ -464,3 +464,54 @@ fn fhir_vectors_match_rust() {
     assert!(n >= 50, "only {n} FHIR cases");
     assert!(failures.is_empty(), "{} of {n} FHIR cases failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[wasm_bindgen_test]
+fn reports_from_js_are_verified_and_evidence_may_carry_answers() {
+    setup();
+    let phq9 = Instrument::from_catalog("phq9", None).unwrap();
+    let answers = serde_json::json!({"1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 1});
+    let report = phq9.score(js_of(&serde_json::json!({ "answers": answers })).unchecked_into(), None).unwrap();
+    let mut tampered = value_of(&report.clone());
+    phq9.verify_report(report.clone().unchecked_into()).unwrap();
+    verify_report(report.clone().unchecked_into()).unwrap();
+    tampered["scales"][0]["raw"] = Value::from("99");
+    let f = error_fields(&err(phq9.verify_report(js_of(&tampered).unchecked_into())));
+    assert_eq!((f["code"].as_str(), f["path"].as_str()), (Some("evidence.out_of_range"), Some("/scales/0/raw")));
+    let f = error_fields(&err(phq9.export_observation(
+        js_of(&tampered).unchecked_into(),
+        "total",
+        "Patient/x",
+        "2026-01-01T08:00:00Z",
+    )));
+    assert_eq!(f["code"], "evidence.out_of_range");
+    let mut relabelled = value_of(&report.clone());
+    relabelled["instrument"]["id"] = Value::from("asq_copy");
+    let f = error_fields(&err(verify_report(js_of(&relabelled).unchecked_into())));
+    assert_eq!(
+        (f["code"].as_str(), f["path"].as_str()),
+        (Some("evidence.unknown_instrument"), Some("/instrument/id"))
+    );
+    // Evidence: a tampered report is refused with its path; answers are scored by the engine.
+    let policy = AlertPolicy::changzhou_default().unwrap();
+    let at = "2026-01-05T08:00:00Z";
+    let e = err(policy.evaluate(
+        js_of(&serde_json::json!({"student": "s-1", "screenings": [{"at": at, "report": tampered}]})).unchecked_into(),
+        at,
+    ));
+    assert_eq!(error_fields(&e)["path"], "/screenings/0/report/scales/0/raw");
+    let version = phq9.version();
+    let evidence =
+        serde_json::json!({"student": "s-1", "screenings": [{"at": at, "instrument": {"id": "phq9", "version": version}, "response": {"answers": answers}}]});
+    let by_answers = value_of(&policy.evaluate(js_of(&evidence).unchecked_into(), at).unwrap().into());
+    let by_report = value_of(
+        &policy
+            .evaluate(
+                js_of(&serde_json::json!({"student": "s-1", "screenings": [{"at": at, "report": value_of(&report.into())}]})).unchecked_into(),
+                at,
+            )
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(by_answers["tier"], by_report["tier"]);
+    assert_eq!(by_answers["tier"]["id"], "key");
+}
