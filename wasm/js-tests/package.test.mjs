@@ -14,7 +14,10 @@ const require = createRequire(import.meta.url);
 const pkgDir = path.join(repo, "wasm/pkg");
 // The package as a consumer loads it: package.json "main" (node/index.js, which installs the built-in data).
 const ckx = require(pkgDir);
-const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
+// The alert module (scoring + alert tiers), the package's "./alert" entry.
+const alertPkg = require(path.join(pkgDir, "node/alert.js"));
+const { AlertPolicy } = alertPkg;
+const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
 function normalise(v) {

@@ -38,6 +38,7 @@ pub(crate) struct Builtin {
     /// The built-in catalog (every spec compiled).
     pub(crate) catalog: Catalog,
     /// Policy texts by id.
+    #[cfg_attr(not(feature = "alert"), allow(dead_code))]
     pub(crate) policies: BTreeMap<String, String>,
     /// Compliance pack texts by id.
     #[allow(dead_code)]

@@ -648,7 +648,7 @@ export interface BuiltinData {
 
 // ---- errors ----
 
-export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time";
+export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts";
 
 /** The core's stable error codes (the test script checks this list against `errorCodes()`). */
 export type ErrorCode =
@@ -724,7 +724,23 @@ export type ErrorCode =
   | "evidence.unknown_setting"
   | "evidence.out_of_range"
   | "evidence.report_inconsistent"
-  | "time.invalid";
+  | "time.invalid"
+  | "compliance.parse"
+  | "compliance.unsupported_format"
+  | "compliance.unknown_metric"
+  | "compliance.bad_check"
+  | "compliance.impossible_threshold"
+  | "compliance.missing_source"
+  | "compliance.overlapping_versions"
+  | "compliance.unknown_ref"
+  | "compliance.duplicate_id"
+  | "compliance.invalid_value"
+  | "compliance.rollup_mismatch"
+  | "facts.parse"
+  | "facts.unsupported_format"
+  | "facts.invalid"
+  | "facts.unknown_ref"
+  | "facts.duplicate_id";
 
 /**
  * What every function of this package throws: a real `Error` with the core's

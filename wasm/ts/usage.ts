@@ -1,8 +1,8 @@
 // A small TypeScript program against the generated declarations (bundler build).
 // `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
+import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/bundler/alert.js";
 import {
-  AlertPolicy,
   Instrument,
   catalogIds,
   catalogSpec,
@@ -81,12 +81,14 @@ const custom = Instrument.fromSpec(spec, { bands: "default" });
 const obs = phq9.exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
 const v: number | undefined = obs.valueInteger;
 
+// The alert module has the same scoring API; reports are plain data that cross between modules.
 const policy = AlertPolicy.changzhouDefault();
+const sameReport: ScoreReport = AlertInstrument.fromCatalog("phq9").score(response);
 const decision: AlertDecision = policy.evaluate({ student: "s-1", screenings: [{ at: "2026-01-05T08:00:00Z", report }] }, "2026-01-05T08:00:00Z");
 const tierLabel: string | undefined = decision.tier.label.zh;
 const why: string[] = decision.fired_rules.map((r) => r.rule);
 const lintProblems: ChangkaixinError[] = AlertPolicy.lint(policy.document());
-console.log(tierLabel, why, lintProblems, decision.summary.zh);
+console.log(tierLabel, why, lintProblems, decision.summary.zh, sameReport);
 
 console.log(noBool, notBool, undecided, flagVerdicts, byOptionId, undecidedFlags, firstScreen, screenLength);
 console.log(ids, firstItemText, raw, bandIndex, selfHarm, positive, wrong, positional, notScored, flags, u8batch, codes, imported, custom.id, v);

@@ -2,8 +2,9 @@
 // texts and option labels come from the catalog JSON), scores on every answer with
 // the WebAssembly package and shows score, band, flags and the screen verdict (three-valued:
 // an undecidable screen or flag is shown as "无法判定" with the items that would decide it).
-// No rule is written here: every number and label comes from the package.
-import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/index.js";
+// No rule is written here: every number and label comes from the package (its alert module:
+// scoring and the alert tiers in one .wasm).
+import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/alert.js";
 
 let cachedPolicy;
 const policy = () => (cachedPolicy ??= AlertPolicy.changzhouDefault());
