@@ -4,9 +4,11 @@
 
 Two workloads on SYNTHETIC data: PHQ-9 (10 items) and the 100-item MHT-shaped fixture
 (tests/fixtures/mht_synthetic.json, norm groups by grade and sex). Each reference computes
-the same outputs as changkaixin (raw and standard scores, bands, answered counts, flags,
-validity, screen-positive) with the same rules, written here by hand the way an analyst
-would; the script checks that all three agree. Timings include conversion into and out of
+the same outputs as changkaixin (raw and standard scores, bands, answered counts, flag and
+screen verdicts, validity) with the same rules, written here by hand the way an analyst
+would; the script checks that all three agree. Flags and the screen are three-valued, as in
+the core: verdict codes 0 negative, 1 positive, 2 indeterminate (the missing answers could
+go either way), with a scale's possible values bounded by its answered items. Timings include conversion into and out of
 Python (changkaixin: the numpy array in, a dict of numpy columns out). The pandas apply is
 timed on a subset and extrapolated linearly to the full row count (said in the output).
 """
@@ -53,42 +55,68 @@ def best_of(n: int, f: Callable[[], Any]) -> tuple[float, Any]:
 # ---------------------------------------------------------------- PHQ-9 references
 
 
+def _kleene(sure: np.ndarray, possible: np.ndarray) -> np.ndarray:
+    """Verdict codes from "holds surely" / "may hold": 1 positive, 0 negative, 2 indeterminate."""
+    return np.where(sure, 1, np.where(possible, 2, 0)).astype(np.uint8)
+
+
+def _and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kleene AND of verdict codes."""
+    return np.where((a == 0) | (b == 0), 0, np.where((a == 1) & (b == 1), 1, 2)).astype(np.uint8)
+
+
+def _or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kleene OR of verdict codes."""
+    return np.where((a == 1) | (b == 1), 1, np.where((a == 0) & (b == 0), 0, 2)).astype(np.uint8)
+
+
 def phq9_numpy(codes: np.ndarray) -> dict[str, np.ndarray]:
     """PHQ-9 rules, vectorised: total of items 1-9 (all required), bands 0-4/5-9/10-14/15-19/20-27,
-    flags item 9 >= 1, item 9 unanswered, the MDD algorithm, screen-positive total >= 10."""
+    flags item 9 >= 1, item 9 unanswered, the MDD algorithm, screen total >= 10 (three-valued)."""
     items = codes[:, :9]
     answered = items >= 0
     n_answered = answered.sum(axis=1, dtype=np.uint16)
     complete = n_answered == 9
     total = np.where(answered, items, 0).sum(axis=1, dtype=np.int64)
+    hi = total + 3 * (9 - n_answered.astype(np.int64))  # the greatest total the missing items allow
     raw = np.where(complete, total, UNSCORED)
     band = np.where(complete, np.searchsorted(np.array([5, 10, 15, 20]), total, side="right"), -1).astype(np.int8)
     i9 = codes[:, 8]
-    flag_self_harm = i9 >= 1
-    flag_unanswered = i9 < 0
-    core = items[:, :8] >= 2
-    n_sym = core.sum(axis=1) + (i9 >= 1)
-    flag_mdd = (n_sym >= 5) & (core[:, 0] | core[:, 1])
-    screen = np.where(complete, (total >= 10).astype(np.int8), 0).astype(np.int8)
+    missing = ~answered
+    # Every test below can still hold for a missing item (its options reach the threshold).
+    test = np.concatenate([items[:, :8] >= 2, (i9 >= 1)[:, None]], axis=1)
+    self_harm = _kleene(i9 >= 1, i9 < 0)
+    n_sure = test.sum(axis=1)
+    n_possible = n_sure + missing.sum(axis=1)
+    count5 = _kleene(n_sure >= 5, n_possible >= 5)
+    core = _or(_kleene(test[:, 0], missing[:, 0]), _kleene(test[:, 1], missing[:, 1]))
+    mdd = _and(count5, core)
+    screen = _kleene(total >= 10, hi >= 10)
     validity = np.where(complete, 0, 1).astype(np.uint8)
     return {
         "total.raw": raw,
         "total.band": band,
         "total.answered": n_answered,
-        "flag.item9_self_harm": flag_self_harm,
-        "flag.item9_unanswered": flag_unanswered,
-        "flag.mdd_algorithm": flag_mdd,
-        "screen_positive": screen,
+        "flag.item9_self_harm": self_harm,
+        "flag.item9_unanswered": (i9 < 0).astype(np.uint8),
+        "flag.mdd_algorithm": mdd,
+        "screen": screen,
         "validity": validity,
     }
 
 
+def _v(sure: bool, possible: bool) -> int:
+    return 1 if sure else (2 if possible else 0)
+
+
 def phq9_row(row: Any) -> dict[str, Any]:
-    """PHQ-9 rules for one pandas row (what a row-wise `apply` looks like)."""
+    """PHQ-9 rules for one pandas row (what a row-wise `apply` looks like), three-valued."""
     vals = [int(row[f"q{i}"]) for i in range(1, 10)]
     ans = [v for v in vals if v >= 0]
     complete = len(ans) == 9
-    total = sum(ans) if complete else None
+    lo = sum(ans)
+    hi = lo + 3 * (9 - len(ans))
+    total = lo if complete else None
     if total is None:
         band = -1
     elif total <= 4:
@@ -102,15 +130,21 @@ def phq9_row(row: Any) -> dict[str, Any]:
     else:
         band = 4
     i9 = vals[8]
-    n_sym = sum(1 for v in vals[:8] if v >= 2) + (1 if i9 >= 1 else 0)
+    tests = [(v >= 2, v < 0) for v in vals[:8]] + [(i9 >= 1, i9 < 0)]
+    n_sure = sum(1 for s, _ in tests if s)
+    n_possible = n_sure + sum(1 for _, m in tests if m)
+    count5 = _v(n_sure >= 5, n_possible >= 5)
+    a, b = _v(*tests[0]), _v(*tests[1])
+    core = 1 if 1 in (a, b) else (0 if a == b == 0 else 2)
+    mdd = 0 if 0 in (count5, core) else (1 if count5 == core == 1 else 2)
     return {
         "total.raw": UNSCORED if total is None else total,
         "total.band": band,
         "total.answered": len(ans),
-        "flag.item9_self_harm": i9 >= 1,
-        "flag.item9_unanswered": i9 < 0,
-        "flag.mdd_algorithm": n_sym >= 5 and (vals[0] >= 2 or vals[1] >= 2),
-        "screen_positive": 1 if (total is not None and total >= 10) else 0,
+        "flag.item9_self_harm": _v(i9 >= 1, i9 < 0),
+        "flag.item9_unanswered": int(i9 < 0),
+        "flag.mdd_algorithm": mdd,
+        "screen": _v(lo >= 10, hi >= 10),
         "validity": 0 if complete else 1,
     }
 
@@ -141,28 +175,31 @@ class MhtRules:
         answered_all = codes >= 0
         values = np.where(answered_all, codes, 0).astype(np.int16)
         any_unscored = np.zeros(codes.shape[0], dtype=bool)
-        score_of: dict[str, np.ndarray] = {}
-        raw_of: dict[str, np.ndarray] = {}
+        score_of: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        raw_of: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, idx, spec in self.scales:
             n_ans = answered_all[:, idx].sum(axis=1, dtype=np.uint16)
             complete = n_ans == len(idx)
             total = values[:, idx].sum(axis=1, dtype=np.int64)
+            hi = total + (len(idx) - n_ans.astype(np.int64))  # yes/no items: each missing one adds 0 or 1
             raw = np.where(complete, total, UNSCORED)
             if sid in self.norm:
                 score = np.where(complete, self.norm[sid][group, total], UNSCORED)
+                # Norm tables are monotonic: the possible scores lie between those of lo and hi.
+                score_of[sid] = (self.norm[sid][group, total], self.norm[sid][group, hi])
             else:
                 score = raw
+                score_of[sid] = (total, hi)
             band = np.full(codes.shape[0], -1, dtype=np.int8)
             if spec.get("bands"):  # low < 4 <= normal < 8 <= high, on the standard score
                 band = np.where(complete, np.searchsorted(np.array([4, 8]), score, side="right"), -1).astype(np.int8)
             any_unscored |= ~complete
             out[f"{sid}.raw"], out[f"{sid}.score"], out[f"{sid}.band"], out[f"{sid}.answered"] = raw, score, band, n_ans
-            raw_of[sid], score_of[sid] = raw, score
+            raw_of[sid] = (total, hi)
         for fid, test in self.flags:
-            v = score_of[test["scale"]] if test.get("on") == "score" else raw_of[test["scale"]]
-            out[f"flag.{fid}"] = (v != UNSCORED) & (v >= int(test["value"]))
-        lie = raw_of["lie"]
-        invalid = (lie != UNSCORED) & (lie >= 7)
+            lo_v, hi_v = score_of[test["scale"]] if test.get("on") == "score" else raw_of[test["scale"]]
+            out[f"flag.{fid}"] = _kleene(lo_v >= int(test["value"]), hi_v >= int(test["value"]))
+        invalid = raw_of["lie"][0] >= 7  # a validity rule fires only when certain
         out["validity"] = np.where(invalid, 2, np.where(any_unscored, 1, 0)).astype(np.uint8)
         return out
 
@@ -171,15 +208,18 @@ class MhtRules:
         g = self.grades.index(str(row["grade"])) * 2 + self.sexes.index(row["sex"])
         out: dict[str, Any] = {}
         unscored = False
-        score_of: dict[str, Any] = {}
-        raw_of: dict[str, Any] = {}
+        score_of: dict[str, tuple[int, int]] = {}
+        raw_of: dict[str, tuple[int, int]] = {}
         for sid, idx, spec in self.scales:
             ans = [vals[i] for i in idx if vals[i] >= 0]
             complete = len(ans) == len(idx)
-            raw = sum(ans) if complete else None
+            lo, hi = sum(ans), sum(ans) + len(idx) - len(ans)
+            raw = lo if complete else None
             score = raw
             if sid in self.norm and raw is not None:
                 score = int(self.norm[sid][g, raw])
+            raw_of[sid] = (lo, hi)
+            score_of[sid] = (int(self.norm[sid][g, lo]), int(self.norm[sid][g, hi])) if sid in self.norm else (lo, hi)
             band = -1
             if spec.get("bands") and score is not None:
                 band = 0 if score < 4 else (1 if score < 8 else 2)
@@ -188,11 +228,10 @@ class MhtRules:
             out[f"{sid}.score"] = UNSCORED if score is None else score
             out[f"{sid}.band"] = band
             out[f"{sid}.answered"] = len(ans)
-            raw_of[sid], score_of[sid] = raw, score
         for fid, test in self.flags:
-            v = score_of[test["scale"]] if test.get("on") == "score" else raw_of[test["scale"]]
-            out[f"flag.{fid}"] = v is not None and v >= int(test["value"])
-        lie = raw_of["lie"]
+            lo_v, hi_v = score_of[test["scale"]] if test.get("on") == "score" else raw_of[test["scale"]]
+            out[f"flag.{fid}"] = _v(lo_v >= int(test["value"]), hi_v >= int(test["value"]))
+        lie = raw_of["lie"][0]
         out["validity"] = 2 if (lie is not None and lie >= 7) else (1 if unscored else 0)
         return out
 

@@ -8,22 +8,24 @@ arrays in place and releases the GIL.
 >>> import changkaixin
 >>> phq9 = changkaixin.catalog().instrument("phq9")
 >>> report = phq9.score({1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1})
->>> report.scale("total").raw, report.scale("total").band.id, report.has_flag("item9_self_harm")
-(Decimal('12'), 'moderate', True)
+>>> report.scale("total").raw, report.scale("total").band.id, report.flag_verdict("item9_self_harm")
+(Decimal('12'), 'moderate', <Verdict.POSITIVE: 'positive'>)
 """
 
 from __future__ import annotations
 
-from . import fhir
+from . import compliance, fhir
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
-from ._enums import ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict
+from ._enums import VERDICT_NAMES, ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict, Verdict
 from ._errors import (
     BatchError,
     CatalogError,
     ChangkaixinError,
+    ComplianceError,
     EvidenceError,
+    FactsError,
     FhirError,
     PolicyError,
     ScoreError,
@@ -31,7 +33,7 @@ from ._errors import (
     TimeError,
 )
 from ._frame import score_frame
-from ._instrument import Answers, Catalog, Groups, Instrument, Timestamp, catalog
+from ._instrument import Answers, Catalog, CodeMap, CodeMapLike, Groups, Instrument, ReportLike, Timestamp, catalog
 from ._report import (
     Band,
     FlagResult,
@@ -44,7 +46,7 @@ from ._report import (
     Validity,
     ValidityReason,
 )
-from .fhir import export_observation, import_questionnaire, score_questionnaire_response
+from .fhir import bind_questionnaire, export_observation, import_questionnaire, score_questionnaire_response
 
 #: Version of the Rust core this package was built from.
 __core_version__: str = _core_version()
@@ -57,16 +59,22 @@ __all__ = [
     "AlertDecision",
     "AlertPolicy",
     "Evidence",
+    "ReportLike",
     "VALIDITY_NAMES",
+    "VERDICT_NAMES",
     "Answers",
     "Band",
     "BatchError",
     "BatchResult",
     "Catalog",
     "CatalogError",
+    "CodeMap",
+    "CodeMapLike",
     "ChangkaixinError",
+    "ComplianceError",
     "ErrorCode",
     "EvidenceError",
+    "FactsError",
     "FhirError",
     "FlagLevel",
     "FlagResult",
@@ -88,7 +96,10 @@ __all__ = [
     "ValidityReason",
     "ValidityStatus",
     "ValidityVerdict",
+    "Verdict",
+    "bind_questionnaire",
     "catalog",
+    "compliance",
     "export_observation",
     "fhir",
     "import_questionnaire",

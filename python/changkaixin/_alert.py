@@ -1,9 +1,15 @@
 """Alert tiers (三级预警, 常教办〔2021〕90号 二(三)9–11): policy, one student, many students.
 
 Thin wrappers over the core's alert engine. Evidence and decisions are open-ended
-documents, so they cross as ``dict`` / ``list`` (the core's documented JSON shapes);
-a :class:`~changkaixin.ScoreReport` may be used directly inside evidence. Time is
-always an input: pass timezone-aware datetimes or RFC 3339 strings.
+documents, so they cross as ``dict`` / ``list`` (the core's documented JSON shapes).
+
+A screening carries either the **answers** — ``{"at": ..., "instrument": inst,
+"response": {"answers": {...}}}``, scored by the engine with that instrument id and
+version (an :class:`~changkaixin.Instrument` may stand for its ``{"id", "version",
+"settings"}``) — or a **report** (a :class:`~changkaixin.ScoreReport` or its dict), which
+the core verifies against the policy's catalog before using it: a report is never
+trusted, whichever way it arrives. Time is always an input: pass timezone-aware
+datetimes or RFC 3339 strings.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._errors import ChangkaixinError, _from_core
-from ._instrument import Catalog, Timestamp
+from ._instrument import Catalog, Instrument, Timestamp
 from ._report import Localized, ScoreReport
 
 __all__ = ["AlertBatch", "AlertDecision", "AlertPolicy", "Evidence"]
@@ -30,6 +36,12 @@ Evidence = Union[Mapping[str, Any], str]
 def _default(o: object) -> Any:
     if isinstance(o, ScoreReport):
         return o.to_dict()
+    if isinstance(o, Instrument):
+        # The instrument of an answers-carrying screening: the engine scores with this id and version.
+        ref: dict[str, Any] = {"id": o.id, "version": o.version}
+        if o.settings:
+            ref["settings"] = o.settings
+        return ref
     if isinstance(o, _dt.datetime):
         return o.isoformat()
     raise TypeError(f"{type(o).__name__} is not JSON serialisable in alert evidence")
@@ -82,6 +94,40 @@ class AlertDecision:
         return str(self._d["change"])
 
     @property
+    def rule_tier(self) -> str:
+        """The tier the rules alone imply now (the proposed tier may be held above it)."""
+        return str(self._d["rule_tier"]["id"])
+
+    @property
+    def held_by(self) -> Optional[dict[str, Any]]:
+        """Why the tier is held above what the rules imply, and its grounds, or ``None``.
+
+        A held (or one-step lowered) tier has no fired rule at its level, so it cites what it
+        rests on: ``reason`` (``"awaiting_review"``, ``"review_kept_tier"``, ...), ``raised_by``
+        (the rules that raised the tier in force, when, with their sources), ``tier_sources``,
+        ``dwell_until`` and ``review_by``.
+        """
+        h = self._d.get("held_by")
+        return None if h is None else dict(h)
+
+    @property
+    def hold_reason(self) -> Optional[str]:
+        """``held_by["reason"]``, or ``None`` when the tier is not held."""
+        h = self._d.get("held_by")
+        return None if h is None else str(h["reason"])
+
+    def previous_tier(self, confirmed_by: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+        """The ``previous`` record for the student's next evidence, once a person confirmed this decision.
+
+        ``confirmed_by`` is ``{"name": ..., "role": ...}``. The record keeps the rules that raised
+        the tier (and when), so a later decision that holds the tier can still cite them (the
+        core's ``PreviousTier::from_decision``).
+        """
+        by = None if confirmed_by is None else json.dumps(dict(confirmed_by), ensure_ascii=False)
+        result: dict[str, Any] = json.loads(_core.previous_tier(self._json, by))
+        return result
+
+    @property
     def fired_rules(self) -> list[dict[str, Any]]:
         """Every rule that fired, in policy order, with its evidence and sources."""
         return list(self._d["fired_rules"])
@@ -126,7 +172,10 @@ class AlertDecision:
 
     def __repr__(self) -> str:
         """``<AlertDecision s-0001 key (raised) rules=...>``."""
-        return f"<AlertDecision {self.student} {self.tier} ({self.change}) rules={','.join(self.rule_ids) or '-'}>"
+        held = "" if self.hold_reason is None else f" held_by={self.hold_reason}"
+        return (
+            f"<AlertDecision {self.student} {self.tier} ({self.change}) rules={','.join(self.rule_ids) or '-'}{held}>"
+        )
 
 
 class AlertBatch:

@@ -8,6 +8,8 @@ from typing import Any, Optional
 import numpy as np
 import numpy.typing as npt
 
+from ._enums import VERDICT_NAMES, Verdict
+
 __all__ = ["UNSCORED", "VALIDITY_NAMES", "BatchResult"]
 
 #: Mantissa sentinel for "not scored" in ``<scale>.raw`` / ``<scale>.score`` columns (``int64`` minimum).
@@ -28,9 +30,20 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
     * ``s.band`` (``int8``): the band's ordinal index (``band_ids[s][i]`` is its id), ``-1`` for no band.
     * ``s.answered`` (``uint16``) and ``s.prorated`` (``bool``).
 
-    Per row: ``flags`` (``uint64`` bitset, bit ``i`` = ``flag_ids[i]``), ``flag.<id>`` (``bool``),
-    ``validity`` (``uint8``: 0 valid, 1 incomplete, 2 invalid) and ``screen_positive``
-    (``int8``: 1, 0, or -1 when the instrument defines no such rule).
+    Per row:
+
+    * ``flag.<id>`` (``uint8``): the flag's **verdict code** — 0 negative, 1 positive,
+      2 indeterminate (its items were missing or refused, so the answers cannot decide it).
+      Indeterminate is not negative; ``code != 0`` (or ``astype(bool)``) keeps it.
+    * ``flags`` (``uint64``): bitset of the **positive** flags (bit ``i`` = ``flag_ids[i]``);
+      ``flags_indeterminate`` (``uint64``): bitset of the indeterminate ones. A flag whose bit
+      is set in neither is determined negative.
+    * ``validity`` (``uint8``): 0 valid, 1 incomplete, 2 invalid.
+    * ``screen`` (``uint8``): the screen verdict code (0 negative, 1 positive,
+      2 indeterminate); present only when the instrument defines a screen-positive rule
+      (:attr:`has_screen`).
+
+    Verdict codes are :attr:`changkaixin.Verdict.code` (names: :data:`changkaixin.VERDICT_NAMES`).
 
     Mantissas are exact. :meth:`to_float` converts to ``float64`` only when you ask:
     floats are for plotting and summaries, never for applying cut-offs or rules.
@@ -41,6 +54,7 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
     flag_ids: list[str]
     decimals: dict[str, int]
     band_ids: dict[str, list[str]]
+    has_screen: bool
 
     def __init__(self, native: dict[str, Any]) -> None:
         """Wrap the native module's output (arrays are moved, not copied)."""
@@ -58,12 +72,30 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
             for col in ("raw", "score", "band", "answered", "prorated"):
                 self[f"{sid}.{col}"] = s[col]
         self.flag_ids = list(native["flag_ids"])
-        flags = native["flags"]
-        self["flags"] = flags
+        self["flags"] = native["flags"]
+        self["flags_indeterminate"] = native["flags_indeterminate"]
         for fid, col in zip(self.flag_ids, native["flag_columns"]):
             self[f"flag.{fid}"] = col
         self["validity"] = native["validity"]
-        self["screen_positive"] = native["screen_positive"]
+        screen = native["screen"]
+        self.has_screen = screen is not None
+        if screen is not None:
+            self["screen"] = screen
+
+    def flag_verdicts(self, id: str) -> npt.NDArray[np.uint8]:
+        """The verdict codes of flag ``id`` (0 negative, 1 positive, 2 indeterminate); ``KeyError`` if unknown."""
+        if id not in self.flag_ids:
+            raise KeyError(f"no flag {id!r} (flags: {', '.join(self.flag_ids)})")
+        result: npt.NDArray[np.uint8] = self[f"flag.{id}"]
+        return result
+
+    def verdict_labels(self, column: str) -> npt.NDArray[np.object_]:
+        """A verdict column (``"screen"`` or ``"flag.<id>"``) as an object array of :class:`~changkaixin.Verdict`."""
+        if column != "screen" and not (column.startswith("flag.") and column[5:] in self.flag_ids):
+            raise KeyError(f"{column!r} is not a verdict column (screen, flag.<id>)")
+        members = np.array([Verdict(n) for n in VERDICT_NAMES], dtype=object)
+        result: npt.NDArray[np.object_] = members[self[column].astype(np.intp)]
+        return result
 
     def scored(self, scale: str) -> npt.NDArray[np.bool_]:
         """Boolean column: whether ``scale`` was scored in each row."""
@@ -74,7 +106,7 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
         """A ``<scale>.raw`` or ``<scale>.score`` column as ``float64`` (NaN where unscored).
 
         For plotting and descriptive statistics only: apply cut-offs and rules to the
-        exact mantissas (or use the ``band``, ``flag.*`` and ``screen_positive`` columns),
+        exact mantissas (or use the ``band``, ``flag.*`` and ``screen`` columns),
         never to these floats.
         """
         if column not in self.decimals:

@@ -81,15 +81,26 @@ def run(n_students: int = 20_000, seed: int = 20260901) -> None:
             cells,
         )
         per_grade = []
-        cols = ["screen+"] + [f"flag {f}" for f in res.flag_ids] + list(VALIDITY_NAMES[1:])
+        # Verdict codes: 0 negative, 1 positive, 2 indeterminate ("?": the answers cannot decide it).
+        cols = ["screen+", "screen?"] if res.has_screen else []
+        for f in res.flag_ids:
+            cols += [f"{f}+", f"{f}?"]
+        cols += list(VALIDITY_NAMES[1:])
         for g in range(len(GRADES)):
             m = grade == g
-            row = [np.count_nonzero(res["screen_positive"][m] == 1)]
-            row += [np.count_nonzero(res[f"flag.{f}"][m]) for f in res.flag_ids]
+            row = []
+            if res.has_screen:
+                row += [np.count_nonzero(res["screen"][m] == v) for v in (1, 2)]
+            for f in res.flag_ids:
+                row += [np.count_nonzero(res[f"flag.{f}"][m] == v) for v in (1, 2)]
             row += [np.count_nonzero(res["validity"][m] == v) for v in (1, 2)]
             per_grade.append(row)
         _table(
-            f"{inst.id}: screen-positive, flags and validity by grade", list(GRADES), cols, np.array(per_grade), False
+            f"{inst.id}: screen and flag verdicts (+ positive, ? indeterminate) and validity by grade",
+            list(GRADES),
+            cols,
+            np.array(per_grade),
+            False,
         )
     print("\nFlags such as phq9 item9_self_harm ask for same-day follow-up by a professional (see each flag's reason).")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["ErrorCode", "FlagLevel", "Severity", "ValidityStatus", "ValidityVerdict"]
+__all__ = ["VERDICT_NAMES", "ErrorCode", "FlagLevel", "Severity", "ValidityStatus", "ValidityVerdict", "Verdict"]
 
 
 class _StrEnum(str, Enum):
@@ -50,6 +50,9 @@ class ErrorCode(_StrEnum):
     SCORE_DUPLICATE_ANSWER = "score.duplicate_answer"
     SCORE_NORM_GROUP_NOT_FOUND = "score.norm_group_not_found"
     SCORE_INVALID_TIME = "score.invalid_time"
+    SCORE_CODE_MAP_INVALID = "score.code_map_invalid"
+    SCORE_CODE_MAP_NOT_BIJECTIVE = "score.code_map_not_bijective"
+    SCORE_CODE_MAP_MISMATCH = "score.code_map_mismatch"
     BATCH_SHAPE = "batch.shape"
     BATCH_UNKNOWN_OPTION = "batch.unknown_option"
     BATCH_UNKNOWN_GROUP = "batch.unknown_group"
@@ -96,6 +99,22 @@ class ErrorCode(_StrEnum):
     EVIDENCE_OUT_OF_RANGE = "evidence.out_of_range"
     EVIDENCE_REPORT_INCONSISTENT = "evidence.report_inconsistent"
     TIME_INVALID = "time.invalid"
+    COMPLIANCE_PARSE = "compliance.parse"
+    COMPLIANCE_UNSUPPORTED_FORMAT = "compliance.unsupported_format"
+    COMPLIANCE_UNKNOWN_METRIC = "compliance.unknown_metric"
+    COMPLIANCE_BAD_CHECK = "compliance.bad_check"
+    COMPLIANCE_IMPOSSIBLE_THRESHOLD = "compliance.impossible_threshold"
+    COMPLIANCE_MISSING_SOURCE = "compliance.missing_source"
+    COMPLIANCE_OVERLAPPING_VERSIONS = "compliance.overlapping_versions"
+    COMPLIANCE_UNKNOWN_REF = "compliance.unknown_ref"
+    COMPLIANCE_DUPLICATE_ID = "compliance.duplicate_id"
+    COMPLIANCE_INVALID_VALUE = "compliance.invalid_value"
+    COMPLIANCE_ROLLUP_MISMATCH = "compliance.rollup_mismatch"
+    FACTS_PARSE = "facts.parse"
+    FACTS_UNSUPPORTED_FORMAT = "facts.unsupported_format"
+    FACTS_INVALID = "facts.invalid"
+    FACTS_UNKNOWN_REF = "facts.unknown_ref"
+    FACTS_DUPLICATE_ID = "facts.duplicate_id"
 
     @property
     def category(self) -> str:
@@ -135,3 +154,48 @@ class FlagLevel(_StrEnum):
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+
+
+class Verdict(_StrEnum):
+    """A three-valued screen or flag verdict: ``"negative"``, ``"positive"`` or ``"indeterminate"``.
+
+    *Indeterminate* means the answers given cannot decide it (an item it depends on is
+    missing or refused; the report names them in ``missing_items`` / ``refused_items``).
+    It is **not** negative: treat it as "ask again / follow up", never as "no".
+
+    Batch columns carry the codes (:attr:`code`): **0 negative, 1 positive,
+    2 indeterminate**, the same in every binding (``Verdict.from_code``). Note that
+    ``bool(code)`` is true for indeterminate, the safe direction.
+
+    A verdict has no truth value: ``if verdict:`` raises :class:`TypeError` (as a non-empty
+    ``str`` it would otherwise read *true* even for ``"negative"``). Compare explicitly:
+    ``verdict is Verdict.POSITIVE`` or ``verdict != Verdict.NEGATIVE``.
+    """
+
+    NEGATIVE = "negative"
+    POSITIVE = "positive"
+    INDETERMINATE = "indeterminate"
+
+    @property
+    def code(self) -> int:
+        """The batch code: 0 negative, 1 positive, 2 indeterminate."""
+        return VERDICT_NAMES.index(self.value)
+
+    @classmethod
+    def from_code(cls, code: int) -> Verdict:
+        """The verdict with batch code ``code`` (0, 1 or 2); ``ValueError`` otherwise."""
+        c = int(code)
+        if not 0 <= c < len(VERDICT_NAMES):
+            raise ValueError(f"{code!r} is not a verdict code (0 negative, 1 positive, 2 indeterminate)")
+        return cls(VERDICT_NAMES[c])
+
+    def __bool__(self) -> bool:
+        """Refused: a verdict is three-valued; compare it with a member instead."""
+        raise TypeError(
+            f"a Verdict has no truth value ({self.value!r}); compare it explicitly, "
+            "e.g. `v is Verdict.POSITIVE` or `v != Verdict.NEGATIVE` (indeterminate is not negative)"
+        )
+
+
+#: Verdict names by batch code: ``VERDICT_NAMES[code]`` (0 negative, 1 positive, 2 indeterminate).
+VERDICT_NAMES: tuple[str, str, str] = ("negative", "positive", "indeterminate")

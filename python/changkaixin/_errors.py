@@ -17,7 +17,9 @@ __all__ = [
     "BatchError",
     "CatalogError",
     "ChangkaixinError",
+    "ComplianceError",
     "EvidenceError",
+    "FactsError",
     "FhirError",
     "PolicyError",
     "ScoreError",
@@ -105,6 +107,14 @@ class TimeError(ChangkaixinError, ValueError):
     """A timestamp or ISO-8601 duration is malformed (codes ``time.*``)."""
 
 
+class ComplianceError(ChangkaixinError, ValueError):
+    """A compliance requirement pack is malformed or fails lint, or reports do not roll up (codes ``compliance.*``)."""
+
+
+class FactsError(ChangkaixinError, ValueError):
+    """School facts given to a compliance check are malformed or inconsistent (codes ``facts.*``)."""
+
+
 _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "spec": SpecError,
     "score": ScoreError,
@@ -114,6 +124,8 @@ _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "policy": PolicyError,
     "evidence": EvidenceError,
     "time": TimeError,
+    "compliance": ComplianceError,
+    "facts": FactsError,
 }
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from ._batch import UNSCORED, VALIDITY_NAMES
-from ._instrument import Catalog, Instrument
+from ._enums import VERDICT_NAMES
+from ._instrument import Catalog, CodeMapLike, Instrument
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -44,6 +45,8 @@ def score_frame(
     refused: Optional[int] = None,
     group_columns: Optional[Sequence[str]] = None,
     duration_column: Optional[str] = None,
+    code_map: Optional[CodeMapLike] = None,
+    threads: Optional[int] = None,
 ) -> pd.DataFrame:
     """Score every row of a pandas DataFrame; returns a DataFrame with the same index.
 
@@ -51,6 +54,10 @@ def score_frame(
     ids). Integer columns are used as they are; float or nullable columns may hold
     NaN/NA for missing answers. ``group_columns`` name the norm-group keys (e.g.
     ``["grade", "sex"]``), ``duration_column`` the completion time in seconds.
+    ``code_map`` declares the export's own answer coding (see
+    :meth:`~changkaixin.Instrument.code_map`), e.g. ``{"all": {1: "strongly_disagree", ...}}``
+    for an RSES export numbered 1..4 "as ticked"; ``threads`` as in
+    :meth:`~changkaixin.Instrument.score_batch`.
 
     Output columns per scale ``s``: ``s`` (nullable ``Int64`` for integer scales, exact
     :class:`~decimal.Decimal` objects otherwise), ``s_score`` (the same for the standard
@@ -71,7 +78,15 @@ def score_frame(
     if duration_column is not None:
         durations = df[duration_column].to_numpy(dtype=np.float64, na_value=np.nan)
         durations = np.where(np.isnan(durations), -1, durations).astype(np.int64)
-    res = inst.score_batch(codes, missing=missing, refused=refused, groups=groups, durations=durations)
+    res = inst.score_batch(
+        codes,
+        missing=missing,
+        refused=refused,
+        groups=groups,
+        durations=durations,
+        threads=threads,
+        code_map=code_map,
+    )
 
     out: dict[str, Any] = {}
     for s in res.scale_ids:
@@ -93,12 +108,12 @@ def score_frame(
         )
         out[f"{s}_answered"] = res[f"{s}.answered"]
         out[f"{s}_prorated"] = res[f"{s}.prorated"]
+    verdicts = pd.Index(list(VERDICT_NAMES))
     for f in res.flag_ids:
-        out[f"flag_{f}"] = res[f"flag.{f}"]
+        out[f"flag_{f}"] = pd.Categorical.from_codes(res[f"flag.{f}"].astype(np.int64), categories=verdicts)
+    if res.has_screen:
+        out["screen"] = pd.Categorical.from_codes(res["screen"].astype(np.int64), categories=verdicts)
     out["validity"] = pd.Categorical.from_codes(
         res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES))
     )
-    sp = res["screen_positive"]
-    out["screen_positive"] = pd.array(sp == 1, dtype="boolean")
-    out["screen_positive"][sp < 0] = pd.NA
     return pd.DataFrame(out, index=df.index)

@@ -15,9 +15,9 @@ from . import _core
 from ._batch import BatchResult
 from ._report import ScoreReport
 
-__all__ = ["Answers", "Catalog", "Groups", "Instrument", "Timestamp", "catalog"]
+__all__ = ["Answers", "Catalog", "CodeMap", "CodeMapLike", "Groups", "Instrument", "ReportLike", "Timestamp", "catalog"]
 
-#: An answer set: ``{item number or item id: code | None | "refused"}``, or a list in item order.
+#: An answer set: ``{item number or item id: code | option id | None | "refused"}``, or a list in item order.
 Answers = Union[Mapping[Union[int, str], Union[int, str, None]], Sequence[Union[int, str, None]]]
 #: A timestamp: a timezone-aware :class:`datetime.datetime` or an RFC 3339 string.
 Timestamp = Union[_dt.datetime, str]
@@ -33,6 +33,55 @@ def _time(t: Optional[Timestamp]) -> Optional[str]:
         # Naive datetimes produce no offset; the core then reports score.invalid_time.
         return t.isoformat()
     raise TypeError(f"expected a datetime or an RFC 3339 string, not {type(t).__name__}")
+
+
+#: A score report from outside: a :class:`ScoreReport`, a dict in the core's report shape, or its JSON text.
+ReportLike = Union[ScoreReport, Mapping[str, Any], str, bytes]
+
+
+def _report_text(report: ReportLike) -> str:
+    if isinstance(report, ScoreReport):
+        return report.to_json()
+    if isinstance(report, bytes):
+        return report.decode("utf-8")
+    if isinstance(report, str):
+        return report
+    return json.dumps(report, ensure_ascii=False)
+
+
+class CodeMap:
+    """A declared recode of an export's answer codes, checked by the core against one instrument.
+
+    Build it with :meth:`Instrument.code_map` from a spec ``{"all": {source: option}, "items":
+    {item: {source: option}}}``: a source code maps to an option **code** or, clearer, an option
+    **id** (see :meth:`Instrument.describe`); ``items`` (keyed by item number or id) replaces
+    ``all`` for that item. For every item it covers the map must be a bijection onto the item's
+    options, else :class:`~changkaixin.ScoreError` (``score.code_map_invalid`` /
+    ``score.code_map_not_bijective``). Reusable and immutable; answers given by option id are
+    never recoded.
+    """
+
+    __slots__ = ("_native", "spec")
+
+    spec: dict[str, Any]
+
+    def __init__(self, native: _core.NativeCodeMap, spec: Mapping[str, Any]) -> None:
+        """Wrap a checked native map (use :meth:`Instrument.code_map`)."""
+        self._native = native
+        self.spec = json.loads(json.dumps(spec))
+
+    @property
+    def instrument(self) -> str:
+        """The id of the instrument the map was checked against."""
+        return self._native.instrument
+
+    def __repr__(self) -> str:
+        """``CodeMap('rses', {...})``."""
+        return f"CodeMap({self.instrument!r}, {self.spec!r})"
+
+
+#: A recode: a checked :class:`CodeMap`, or its spec as a dict (checked on use).
+CodeMapLike = Union[CodeMap, Mapping[str, Any]]
 
 
 def _settings(settings: Optional[Mapping[str, str]]) -> Optional[dict[str, str]]:
@@ -97,6 +146,34 @@ class Instrument:
         """The same instrument with other setting options (others keep their current choice)."""
         return Instrument(self._native.with_settings(_settings(settings) or {}))
 
+    def describe(self) -> str:
+        """What this instrument expects and computes, as the core's stable text (same in every binding).
+
+        Above all each item's **code table**: which code and which stable option id mean which
+        answer and which scored value. Check it before scoring an export: RSES and DSRSC, for
+        example, number their options in printed order, the reverse of the "as ticked" numbering
+        many exports use; declare a ``code_map`` (or answer by option id) when your codes differ.
+        Then the scales with their ranges, bands and missing-data rules, the flags and the screen rule.
+        """
+        return self._native.describe_text()
+
+    def description(self) -> dict[str, Any]:
+        """The same description as data (the core's ``InstrumentDescription``).
+
+        ``{"id", "version", "name", "settings"?, "items": [{"number", "id", "scored", "reverse",
+        "asked_if"?, "options": [{"code", "id", "value", "label"?}, ...]}, ...], "scales", "flags",
+        "screen_positive"?}``.
+        """
+        result: dict[str, Any] = json.loads(self._native.describe_json())
+        return result
+
+    def option_ids(self, item: int) -> list[str]:
+        """The stable option ids of item number ``item`` in printed order (answers may give these instead of codes)."""
+        for it in self.description()["items"]:
+            if it["number"] == item:
+                return [str(o["id"]) for o in it["options"]]
+        raise KeyError(f"instrument {self.id} has no item {item!r} (items are 1..{self.n_items})")
+
     def spec_json(self) -> str:
         """The resolved spec (settings applied) as canonical JSON."""
         return self._native.spec_json()
@@ -132,25 +209,57 @@ class Instrument:
         """Item ids in printed order (item ``n`` is ``item_ids()[n - 1]``)."""
         return [str(it["id"]) for it in self.spec()["items"]]
 
+    def code_map(self, spec: Mapping[str, Any]) -> CodeMap:
+        """Check a declared recode against this instrument (see :class:`CodeMap`) and compile it.
+
+        >>> rses = Instrument.builtin("rses")
+        >>> m = rses.code_map({"all": {1: "strongly_disagree", 2: "disagree", 3: "agree", 4: "strongly_agree"}})
+        >>> str(rses.score([4] * 10, code_map=m).scale("total").raw)
+        '15'
+        """
+        return CodeMap(self._native.code_map(json.dumps(spec, ensure_ascii=False)), spec)
+
+    def _code_map(self, code_map: Optional[CodeMapLike]) -> Optional[_core.NativeCodeMap]:
+        if code_map is None:
+            return None
+        if isinstance(code_map, CodeMap):
+            return code_map._native
+        return self.code_map(code_map)._native
+
     def score(
         self,
         answers: Answers,
         started_at: Optional[Timestamp] = None,
         finished_at: Optional[Timestamp] = None,
         group: Optional[Mapping[str, str]] = None,
+        code_map: Optional[CodeMapLike] = None,
     ) -> ScoreReport:
         """Score one response.
 
         ``answers`` maps item numbers (``9`` or ``"9"``) or item ids to an option code,
-        ``None`` (missing) or ``"refused"``; absent items are missing. A list gives one
-        answer per item in order. ``started_at``/``finished_at`` feed completion-time
-        validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``).
+        an option id (a ``str`` such as ``"LA6568-5"``, see :meth:`describe`), ``None``
+        (missing) or ``"refused"``; absent items are missing. A list gives the answers in
+        item order: one per item, or exactly one per *scored* item (nine values for the PHQ-9,
+        whose item 10 is the unscored difficulty question). ``started_at``/``finished_at`` feed completion-time
+        validity rules; ``group`` gives norm-group keys (``{"grade": "7", "sex": "F"}``);
+        ``code_map`` declares the export's own coding (a :class:`CodeMap` or its spec dict).
 
         Raises :class:`~changkaixin.ScoreError` for an unknown item, a code that is not an
         option (naming the item), a duplicate answer, a missing norm group or bad times.
         """
         g = None if group is None else {str(k): str(v) for k, v in group.items()}
-        return ScoreReport(self._native.score(answers, _time(started_at), _time(finished_at), g))
+        return ScoreReport(
+            self._native.score(answers, _time(started_at), _time(finished_at), g, self._code_map(code_map))
+        )
+
+    def verify_report(self, report: ReportLike) -> ScoreReport:
+        """Verify a report from outside against this instrument (by the core); returns it as a :class:`ScoreReport`.
+
+        Raises :class:`~changkaixin.EvidenceError` when the report is not one this instrument
+        (version, settings) could have produced: a value outside its scale's range, a band,
+        flag or verdict that does not follow from the values, an unknown setting, ...
+        """
+        return ScoreReport(self._native.verify_report(_report_text(report)))
 
     def score_json(self, text: str) -> ScoreReport:
         """Score a response given as JSON text in the core's ``Response`` shape."""
@@ -164,6 +273,7 @@ class Instrument:
         groups: Optional[Groups] = None,
         durations: Optional[npt.ArrayLike] = None,
         threads: Optional[int] = None,
+        code_map: Optional[CodeMapLike] = None,
     ) -> BatchResult:
         """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
 
@@ -173,9 +283,11 @@ class Instrument:
         * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
           or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
         * ``durations``: completion time per row in whole seconds (negative = unknown).
-        * ``threads``: how many threads score row ranges at once; ``None`` uses one per core
-          (up to 8; batches under 65,536 rows per thread stay on one), ``1`` scores on the
-          calling thread only. Rows are independent, so the result is the same either way.
+        * ``threads``: how many threads the core's parallel batch uses for row ranges;
+          ``None`` uses every core, ``1`` only the calling thread. The result (row order,
+          every byte of every column, the error of a bad batch) is the same either way.
+        * ``code_map``: the buffer's own coding (a :class:`CodeMap` or its spec dict), applied by
+          the core's decode tables; the sentinels must not be source codes.
 
         The GIL is released while the core scores, so other Python threads keep running.
         Returns a :class:`BatchResult` (a ``dict`` of numpy columns). Raises
@@ -204,7 +316,8 @@ class Instrument:
             row_group,
             group_list,
             dur,
-            max(n_threads, 0),
+            n_threads,
+            self._code_map(code_map),
         )
         return BatchResult(native)
 
@@ -220,9 +333,9 @@ class Instrument:
         return hash((self.id, self.version, tuple(sorted(self.settings.items()))))
 
     def __repr__(self) -> str:
-        """``Instrument('phq9', version='1.0.0', settings={...})``."""
+        """``Instrument('phq9', version='1.1.0')`` followed by :meth:`describe` (the code tables)."""
         s = f", settings={self.settings!r}" if self.settings else ""
-        return f"Instrument({self.id!r}, version={self.version!r}{s})"
+        return f"Instrument({self.id!r}, version={self.version!r}{s})\n{self.describe().rstrip()}"
 
 
 def _groups(
@@ -282,6 +395,14 @@ class Catalog:
     def instrument(self, id: str, settings: Optional[Mapping[str, str]] = None) -> Instrument:
         """The instrument with this id and setting options (:class:`~changkaixin.CatalogError` if unknown)."""
         return Instrument(self._native.instrument(id, _settings(settings)))
+
+    def verify_report(self, report: ReportLike) -> ScoreReport:
+        """Verify a report from outside against the catalog (by the core); returns it as a :class:`ScoreReport`.
+
+        The instrument must be in the catalog (``evidence.unknown_instrument`` otherwise) at the
+        report's version; see :meth:`Instrument.verify_report` for what else is checked.
+        """
+        return ScoreReport(self._native.verify_report(_report_text(report)))
 
     def with_instrument(self, instrument: Instrument) -> Catalog:
         """A copy of this catalog with one more (or a replaced) instrument, e.g. a licensed key."""

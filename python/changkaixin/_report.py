@@ -9,12 +9,17 @@ fractions to :class:`fractions.Fraction`, and closed sets to ``str`` enums.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ._enums import FlagLevel, Severity, ValidityStatus, ValidityVerdict
+from . import _core
+from ._enums import FlagLevel, Severity, ValidityStatus, ValidityVerdict, Verdict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._instrument import Catalog, Instrument
 
 __all__ = [
     "Band",
@@ -123,22 +128,38 @@ class ScaleResult:
 
 @dataclass(frozen=True)
 class FlagResult:
-    """A flag that fired (a critical item or a composite rule), with its evidence."""
+    """A flag whose verdict is positive **or indeterminate**, with its evidence.
+
+    ``verdict`` is :attr:`Verdict.POSITIVE` (the rule held) or
+    :attr:`Verdict.INDETERMINATE` (the answers given cannot decide it; ``missing_items`` /
+    ``refused_items`` name the items whose answers would). A flag of the instrument that is
+    not listed in :attr:`ScoreReport.flags` is determined negative.
+    """
 
     id: str
+    verdict: Verdict
     level: FlagLevel
     label: Localized
     reason: Localized
     items: list[int]
+    missing_items: list[int]
+    refused_items: list[int]
     evidence: list[str]
     source: str
 
 
 @dataclass(frozen=True)
 class ScreenPositive:
-    """The instrument's overall screen-positive verdict."""
+    """The instrument's overall screen verdict (three-valued; there is no ``bool`` to misread).
 
-    positive: bool
+    ``verdict`` is :attr:`Verdict.POSITIVE`, :attr:`Verdict.NEGATIVE` or
+    :attr:`Verdict.INDETERMINATE`; when indeterminate, ``missing_items`` / ``refused_items``
+    name the items whose answers would decide it.
+    """
+
+    verdict: Verdict
+    missing_items: list[int]
+    refused_items: list[int]
     reason: Localized
     evidence: list[str]
     source: str
@@ -172,7 +193,13 @@ class ScoreReport:
     screen_positive: Optional[ScreenPositive]
 
     def __init__(self, report_json: str) -> None:
-        """Build a report from the core's canonical report JSON."""
+        """Wrap canonical report JSON that the engine produced (no checks).
+
+        For a report that comes from anywhere else (a file, a request, a dict someone
+        built), use :meth:`from_json` or :meth:`from_dict`: they verify it against the
+        catalog first. Whatever the route, a report given to the core again (alert
+        evidence, FHIR export) is verified there; it is never trusted.
+        """
         d = json.loads(report_json)
         self._json = report_json
         ins = d["instrument"]
@@ -192,10 +219,13 @@ class ScoreReport:
         self.flags = [
             FlagResult(
                 f["id"],
+                Verdict(f["verdict"]),
                 FlagLevel(f["level"]),
                 Localized._of(f["label"]),
                 Localized._of(f["reason"]),
                 list(f["items"]),
+                list(f.get("missing_items", [])),
+                list(f.get("refused_items", [])),
                 list(f["evidence"]),
                 f["source"],
             )
@@ -205,8 +235,36 @@ class ScoreReport:
         self.screen_positive = (
             None
             if sp is None
-            else ScreenPositive(sp["positive"], Localized._of(sp["reason"]), list(sp["evidence"]), sp["source"])
+            else ScreenPositive(
+                Verdict(sp["verdict"]),
+                list(sp.get("missing_items", [])),
+                list(sp.get("refused_items", [])),
+                Localized._of(sp["reason"]),
+                list(sp["evidence"]),
+                sp["source"],
+            )
         )
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes], catalog: Union[Catalog, Instrument, None] = None) -> ScoreReport:
+        """Parse a report from outside and **verify** it (by the core) against ``catalog``.
+
+        ``catalog`` is a :class:`~changkaixin.Catalog` (default: the built-in one) or the
+        :class:`~changkaixin.Instrument` that claims to have produced it. Verification checks
+        the instrument id, version and settings, that every value is within its scale's range,
+        that bands follow from the values and that flags and verdicts agree with them. Raises
+        :class:`~changkaixin.EvidenceError` (``evidence.*`` codes, path into the report).
+        """
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        if catalog is None:
+            return cls(_core.NativeCatalog.builtin().verify_report(text))
+        return cls(catalog._native.verify_report(text))
+
+    @classmethod
+    def from_dict(cls, report: Mapping[str, Any], catalog: Union[Catalog, Instrument, None] = None) -> ScoreReport:
+        """Like :meth:`from_json` for a report already parsed into dicts (decimals as strings)."""
+        return cls.from_json(json.dumps(report, ensure_ascii=False), catalog)
 
     def scale(self, id: str) -> ScaleResult:
         """The scale with this id (``KeyError`` if the instrument has none)."""
@@ -216,8 +274,28 @@ class ScoreReport:
         raise KeyError(f"no scale {id!r} in this report (scales: {', '.join(s.id for s in self.scales)})")
 
     def has_flag(self, id: str) -> bool:
-        """Whether the flag with this id fired."""
-        return any(f.id == id for f in self.flags)
+        """Whether the flag with this id is **positive**.
+
+        An indeterminate flag gives ``False`` here although it is not negative: use
+        :meth:`flag_verdict` wherever "cannot tell" must not read as "no".
+        """
+        return any(f.id == id and f.verdict is Verdict.POSITIVE for f in self.flags)
+
+    def flag_verdict(self, id: str) -> Verdict:
+        """The three-valued verdict of the flag with this id.
+
+        Positive or indeterminate when it is listed in :attr:`flags`, otherwise negative
+        (also for an id the instrument does not define, as in the core).
+        """
+        for f in self.flags:
+            if f.id == id:
+                return f.verdict
+        return Verdict.NEGATIVE
+
+    @property
+    def screen_verdict(self) -> Optional[Verdict]:
+        """The screen verdict, or ``None`` when the instrument defines no screen-positive rule."""
+        return None if self.screen_positive is None else self.screen_positive.verdict
 
     def to_json(self) -> str:
         """The core's canonical report JSON (decimals as strings)."""
@@ -242,10 +320,11 @@ class ScoreReport:
         for s in self.scales:
             band = f" {s.band.id}" if s.band else ""
             parts.append(f"{s.id}={s.raw if s.scored else 'unscored'}{band}")
-        flags = ",".join(f.id for f in self.flags) or "-"
+        flags = ",".join(f.id if f.verdict is Verdict.POSITIVE else f"{f.id}?" for f in self.flags) or "-"
+        screen = "" if self.screen_positive is None else f" screen={self.screen_positive.verdict.value}"
         return (
             f"<ScoreReport {self.instrument.id} {self.instrument.version} {self.validity.status.value} "
-            f"{' '.join(parts)} flags={flags}>"
+            f"{' '.join(parts)} flags={flags}{screen}>"
         )
 
 

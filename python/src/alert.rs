@@ -2,8 +2,10 @@
 
 use crate::error::IntoPyResult;
 use crate::instrument::NativeCatalog;
-use changkaixin_core::alert::{evaluate, evaluate_batch_with, AlertPolicy, BatchOptions, CompiledPolicy, DecisionFilter, StudentEvidence, Timestamp};
-use changkaixin_core::{Catalog, Error};
+use changkaixin_core::alert::{
+    evaluate, evaluate_batch_with, AlertDecision, AlertPolicy, BatchOptions, CompiledPolicy, DecisionFilter, Person, PreviousTier, StudentEvidence, Timestamp,
+};
+use changkaixin_core::{Catalog, Error, ErrorCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -108,4 +110,24 @@ impl NativePolicy {
     fn __repr__(&self) -> String {
         format!("NativePolicy({:?}, version={:?})", self.inner.id(), self.inner.version())
     }
+}
+
+/// The tier record for the next evaluation (`PreviousTier` JSON) from a confirmed decision (JSON)
+/// and who confirmed it (`{"name", "role"}` JSON or `None`): the core's `PreviousTier::from_decision`.
+#[pyfunction]
+#[pyo3(signature = (decision_json, confirmed_by_json=None))]
+pub fn previous_tier(py: Python<'_>, decision_json: &str, confirmed_by_json: Option<&str>) -> PyResult<String> {
+    let bad = |what: &str, e: serde_json::Error| {
+        Error::new(
+            ErrorCode::EvidenceInvalid,
+            format!("line {} column {}", e.line(), e.column()),
+            format!("not {what}: {}", crate::error::short(&e.to_string())),
+        )
+    };
+    let d: AlertDecision = serde_json::from_str(decision_json).map_err(|e| bad("an alert decision", e)).py(py)?;
+    let by: Option<Person> = confirmed_by_json
+        .map(|t| serde_json::from_str(t).map_err(|e| bad("a person ({\"name\", \"role\"})", e)))
+        .transpose()
+        .py(py)?;
+    Ok(serde_json::to_string(&PreviousTier::from_decision(&d, by)).unwrap_or_default())
 }

@@ -26,6 +26,12 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
     }
 }
 
+/// A short prefix of a message built from input (a parser's message may quote the input whole):
+/// the core's shared excerpt helper, so every binding cuts the same way.
+pub(crate) fn short(s: &str) -> String {
+    changkaixin_core::error::excerpt_raw(s).to_string()
+}
+
 /// Convert a core error into the matching `changkaixin` exception.
 pub(crate) fn to_py(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {

@@ -1,8 +1,8 @@
 //! HL7 FHIR R4: Questionnaire import, QuestionnaireResponse scoring, Observation export.
 
 use crate::error::IntoPyResult;
-use crate::instrument::NativeInstrument;
-use changkaixin_core::{fhir, Error, ErrorCode, ScoreReport};
+use crate::instrument::{parse_report, NativeInstrument};
+use changkaixin_core::fhir;
 use pyo3::prelude::*;
 
 /// Import a FHIR `Questionnaire` (JSON text) into an instrument spec skeleton (JSON text).
@@ -12,13 +12,32 @@ pub fn import_questionnaire(py: Python<'_>, text: &str) -> PyResult<String> {
     Ok(serde_json::to_string(&spec).unwrap_or_default())
 }
 
+/// Bind a FHIR `Questionnaire` (JSON text) to an instrument: the same instrument (bands, flags,
+/// screen rule) reading that Questionnaire's linkIds and codings (`fhir.incompatible` otherwise).
+#[pyfunction]
+pub fn bind_questionnaire(py: Python<'_>, instrument: &NativeInstrument, text: &str) -> PyResult<NativeInstrument> {
+    let inner = fhir::bind_questionnaire(&instrument.inner, text).py(py)?;
+    Ok(NativeInstrument { inner })
+}
+
 /// Score a `QuestionnaireResponse` (JSON text) against an instrument; returns the report JSON.
 #[pyfunction]
 pub fn score_questionnaire_response(py: Python<'_>, instrument: &NativeInstrument, text: &str) -> PyResult<String> {
     Ok(fhir::score_questionnaire_response(&instrument.inner, text).py(py)?.to_json())
 }
 
-/// Export one scored scale of a report (canonical report JSON) as a FHIR `Observation` (JSON text).
+/// Score a `QuestionnaireResponse` and compare each stored total with the recomputed scale;
+/// returns `(report JSON, stored totals JSON array)`.
+#[pyfunction]
+pub fn score_questionnaire_response_detailed(py: Python<'_>, instrument: &NativeInstrument, text: &str) -> PyResult<(String, String)> {
+    let scored = fhir::score_questionnaire_response_detailed(&instrument.inner, text).py(py)?;
+    Ok((scored.report.to_json(), serde_json::to_string(&scored.stored_totals).unwrap_or_default()))
+}
+
+/// Export one scored scale of a report (JSON) as a FHIR `Observation` (JSON text).
+///
+/// The report crosses from Python, so it is verified against the instrument first
+/// (`evidence.*` errors): an edited report is never exported.
 #[pyfunction]
 pub fn export_observation(
     py: Python<'_>,
@@ -28,9 +47,8 @@ pub fn export_observation(
     subject: &str,
     effective: &str,
 ) -> PyResult<String> {
-    let report: ScoreReport = serde_json::from_str(report_json)
-        .map_err(|e| Error::new(ErrorCode::ResponseParse, "report", format!("not a changkaixin score report: {e}")))
-        .py(py)?;
+    let report = parse_report(report_json).py(py)?;
+    instrument.inner.verify_report(&report).py(py)?;
     let obs = fhir::export_observation(&instrument.inner, &report, scale_id, subject, effective).py(py)?;
     Ok(obs.to_string())
 }

@@ -1,7 +1,8 @@
 //! Instruments, the catalog and single-response scoring.
 
 use crate::error::{to_py, IntoPyResult};
-use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response};
+use changkaixin_core::scoring::recode::CodeMap;
+use changkaixin_core::{Answer, Catalog, Error, ErrorCode, Instrument, Response, ScoreReport};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
@@ -17,6 +18,21 @@ pub struct NativeInstrument {
 #[pyclass(frozen, module = "changkaixin._core")]
 pub struct NativeCatalog {
     pub(crate) inner: Catalog,
+}
+
+/// A declared recode checked against one instrument (native handle; the public class is `changkaixin.CodeMap`).
+#[pyclass(frozen, module = "changkaixin._core")]
+pub struct NativeCodeMap {
+    pub(crate) inner: CodeMap,
+}
+
+#[pymethods]
+impl NativeCodeMap {
+    /// The instrument id the map was checked against.
+    #[getter]
+    fn instrument(&self) -> &str {
+        self.inner.instrument()
+    }
 }
 
 #[pymethods]
@@ -48,6 +64,14 @@ impl NativeCatalog {
     fn instrument(&self, py: Python<'_>, id: &str, settings: Option<BTreeMap<String, String>>) -> PyResult<NativeInstrument> {
         let inner = self.inner.instrument_with(id, &settings.unwrap_or_default()).py(py)?;
         Ok(NativeInstrument { inner })
+    }
+    /// Verify a score report (JSON text) against the catalog: known instrument, version and
+    /// settings, values within range, bands, flags and verdicts consistent. Returns the report's
+    /// canonical JSON; raises `EvidenceError` (`evidence.*`, path into the report) otherwise.
+    fn verify_report(&self, py: Python<'_>, report_json: &str) -> PyResult<String> {
+        let report = parse_report(report_json).py(py)?;
+        self.inner.verify_report(&report).py(py)?;
+        Ok(report.to_json())
     }
     /// Built-in specs that failed lint, as `(id, code, message)` (empty in a correct build).
     fn load_errors(&self) -> Vec<(String, &'static str, String)> {
@@ -101,6 +125,14 @@ impl NativeInstrument {
     fn option_value(&self, item: u32, code: i64) -> Option<i32> {
         self.inner.option_value(item, code)
     }
+    /// The core's description (code tables, scales, flags, screen rule) as stable text.
+    fn describe_text(&self) -> String {
+        self.inner.describe().to_string()
+    }
+    /// The core's description as JSON (`InstrumentDescription`).
+    fn describe_json(&self) -> String {
+        serde_json::to_string(&self.inner.describe()).unwrap_or_default()
+    }
     /// The resolved spec (settings applied) as canonical JSON.
     fn spec_json(&self) -> String {
         self.inner.to_json()
@@ -109,8 +141,13 @@ impl NativeInstrument {
     fn source_spec_json(&self) -> String {
         serde_json::to_string(self.inner.source_spec()).unwrap_or_default()
     }
-    /// Score one response; returns the canonical report JSON.
-    #[pyo3(signature = (answers, started_at=None, finished_at=None, group=None))]
+    /// Check a declared recode (`CodeMapSpec` JSON: `{"all": {...}, "items": {...}}`) against this instrument.
+    fn code_map(&self, py: Python<'_>, spec_json: &str) -> PyResult<NativeCodeMap> {
+        let inner = self.inner.code_map_json(spec_json).py(py)?;
+        Ok(NativeCodeMap { inner })
+    }
+    /// Score one response (a dict keyed by item, or a positional list); returns the canonical report JSON.
+    #[pyo3(signature = (answers, started_at=None, finished_at=None, group=None, code_map=None))]
     fn score(
         &self,
         py: Python<'_>,
@@ -118,7 +155,9 @@ impl NativeInstrument {
         started_at: Option<String>,
         finished_at: Option<String>,
         group: Option<BTreeMap<String, String>>,
+        code_map: Option<PyRef<'_, NativeCodeMap>>,
     ) -> PyResult<String> {
+        let map = code_map.as_deref().map(|m| &m.inner);
         let mut response = Response {
             started_at,
             finished_at,
@@ -136,12 +175,29 @@ impl NativeInstrument {
             for (i, v) in answers.try_iter()?.enumerate() {
                 list.push(answer(py, &v?, &(i + 1).to_string())?);
             }
-            if list.len() != self.n_items() {
+            let metadata = response.started_at.is_some() || response.finished_at.is_some() || !response.group.is_empty();
+            if !metadata {
+                // One value per item, or exactly one per scored item: the core decides.
+                let r = match map {
+                    Some(m) => self.inner.score_answers_with_code_map(&list, m),
+                    None => self.inner.score_answers(&list),
+                };
+                return r.py(py).map(|r| r.to_json());
+            }
+            // With times or norm groups the answers travel in a `Response`, keyed by the item
+            // numbers the core's `score_answers` gives the positions (all items, or the scored ones).
+            let spec = self.inner.spec();
+            let numbers: Vec<u32> = if list.len() == spec.items.len() {
+                spec.items.iter().map(|i| i.number).collect()
+            } else {
+                spec.items.iter().filter(|i| i.scored).map(|i| i.number).collect()
+            };
+            if list.len() != numbers.len() {
                 // The core reports the wrong length (score.wrong_item_count).
                 return self.inner.score_answers(&list).py(py).map(|r| r.to_json());
             }
-            for (i, a) in list.into_iter().enumerate() {
-                response.answers.insert((i + 1).to_string(), a);
+            for (n, a) in numbers.into_iter().zip(list) {
+                response.answers.insert(n.to_string(), a);
             }
         } else {
             return Err(PyTypeError::new_err(format!(
@@ -149,7 +205,17 @@ impl NativeInstrument {
                 answers.get_type().name()?
             )));
         }
-        Ok(self.inner.score(&response).py(py)?.to_json())
+        let r = match map {
+            Some(m) => self.inner.score_with_code_map(&response, m),
+            None => self.inner.score(&response),
+        };
+        Ok(r.py(py)?.to_json())
+    }
+    /// Verify a score report (JSON text) against this instrument; returns its canonical JSON.
+    fn verify_report(&self, py: Python<'_>, report_json: &str) -> PyResult<String> {
+        let report = parse_report(report_json).py(py)?;
+        self.inner.verify_report(&report).py(py)?;
+        Ok(report.to_json())
     }
     /// Score a response given as JSON text (the core `Response` shape); returns the report JSON.
     fn score_json(&self, py: Python<'_>, text: &str) -> PyResult<String> {
@@ -158,6 +224,17 @@ impl NativeInstrument {
     fn __repr__(&self) -> String {
         format!("NativeInstrument({:?}, version={:?})", self.inner.id(), self.inner.version())
     }
+}
+
+/// A score report from outside (JSON text), not yet verified.
+pub(crate) fn parse_report(text: &str) -> Result<ScoreReport, Error> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::new(
+            ErrorCode::EvidenceInvalid,
+            format!("line {} column {}", e.line(), e.column()),
+            format!("not a changkaixin score report: {}", crate::error::short(&e.to_string())),
+        )
+    })
 }
 
 fn answer_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -173,7 +250,7 @@ fn answer_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
-/// A Python answer value: int code, None (missing), "refused" / "missing".
+/// A Python answer value: int code, option id (str), None (missing), "refused" / "missing".
 fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
     if v.is_none() {
         return Ok(Answer::Missing);
@@ -183,24 +260,24 @@ fn answer(py: Python<'_>, v: &Bound<'_, PyAny>, key: &str) -> PyResult<Answer> {
             return Ok(Answer::Code(c));
         }
     } else if let Ok(s) = v.extract::<&str>() {
-        match s {
-            "refused" => return Ok(Answer::Refused),
-            "missing" => return Ok(Answer::Missing),
-            _ => {}
-        }
+        return Ok(match s {
+            "refused" => Answer::Refused,
+            "missing" => Answer::Missing,
+            id => Answer::OptionId(id.to_owned()),
+        });
     } else if let Ok(c) = v.call_method0("__index__").and_then(|i| i.extract::<i64>()) {
         // numpy integers and other int-likes (but not bool, handled above as not-int).
         if !v.is_instance_of::<PyBool>() {
             return Ok(Answer::Code(c));
         }
     }
-    let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
+    let shown = v.repr().map(|r| crate::error::short(&r.to_string())).unwrap_or_default();
     Err(to_py(
         py,
         &Error::new(
             ErrorCode::ResponseParse,
-            format!("/answers/{key}"),
-            format!("expected an integer option code, None (missing) or \"refused\", got {shown}"),
+            format!("/answers/{}", changkaixin_core::error::excerpt_raw(key)),
+            format!("expected an integer option code, an option id (str), None (missing) or \"refused\", got {shown}"),
         ),
     ))
 }

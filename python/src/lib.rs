@@ -9,6 +9,7 @@
 
 mod alert;
 mod batch;
+mod compliance;
 mod error;
 mod fhir;
 mod instrument;
@@ -34,12 +35,17 @@ fn core_version() -> &'static str {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instrument::NativeInstrument>()?;
     m.add_class::<instrument::NativeCatalog>()?;
+    m.add_class::<instrument::NativeCodeMap>()?;
     m.add_class::<alert::NativePolicy>()?;
+    m.add_class::<compliance::NativePack>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(alert::previous_tier, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::import_questionnaire, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::bind_questionnaire, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::score_questionnaire_response, m)?)?;
+    m.add_function(wrap_pyfunction!(fhir::score_questionnaire_response_detailed, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::export_observation, m)?)?;
     Ok(())
 }

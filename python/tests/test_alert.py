@@ -33,7 +33,22 @@ def _policy(name: str) -> ck.AlertPolicy:
 
 
 def test_alert_vectors_exist() -> None:
-    assert FILES and len(CASES) > 0
+    assert FILES and len(CASES) >= 99
+    errors = {c.values[1]["expect_error"]["code"] for c in CASES if "expect_error" in c.values[1]}
+    # The verification and held-tier cases of issue 9 are among them.
+    assert {"evidence.unknown_instrument", "evidence.out_of_range", "evidence.report_inconsistent"} <= errors
+    assert any("held_by" in c.values[1].get("expect", {}) for c in CASES)
+    assert any("response" in s for c in CASES for s in c.values[1]["evidence"].get("screenings", []))
+
+
+def _cites_its_grounds(d: ck.AlertDecision) -> bool:
+    """As the Rust replay: a fired rule at the tier with sources, or a hold naming its grounds."""
+    if d.tier_index == 0:
+        return True
+    if any(r["tier"] == d.tier and r["sources"] for r in d.fired_rules):
+        return True
+    h = d.held_by
+    return h is not None and (any(r["sources"] for r in h.get("raised_by", [])) or bool(h["tier_sources"]))
 
 
 @pytest.mark.parametrize(("doc", "case"), CASES)
@@ -55,6 +70,35 @@ def test_alert_vector(doc: dict[str, Any], case: dict[str, Any]) -> None:
     assert set(d.rule_ids) == set(want["rules"])
     if "change" in want:
         assert d.change == want["change"]
+    assert d.hold_reason == want.get("held_by")
+    # Every tier above the lowest cites its grounds, and its summary never says no rule fired.
+    assert _cites_its_grounds(d), d
+    if d.tier_index > 0:
+        assert "No rule fired" not in (d.summary.en or "") and "未触发任何规则" not in (d.summary.zh or "")
+
+
+def _plain_sources() -> list[Any]:
+    """Report-form screenings whose report is the engine's own (no edits, marks or external key)."""
+    out = []
+    for c in CASES:
+        case = c.values[1]
+        for src in case.get("report_sources", []):
+            if not ({"spec_file", "as_external", "indeterminate", "edits"} & set(src)):
+                out.append(pytest.param(case, src, id=f"{case['name']}#{src['screening']}"))
+    return out
+
+
+@pytest.mark.parametrize(("case", "src"), _plain_sources())
+def test_embedded_reports_are_what_python_scores(case: dict[str, Any], src: dict[str, Any]) -> None:
+    """A vector's embedded report equals the report the Python binding scores from its sources."""
+    ref = src["instrument"]
+    inst = ck.catalog().instrument(ref["id"], ref.get("settings"))
+    assert inst.version == ref["version"]
+    r = src["response"]
+    report = inst.score(r.get("answers", {}), r.get("started_at"), r.get("finished_at"), r.get("group"))
+    embedded = case["evidence"]["screenings"][src["screening"]]["report"]
+    assert normalise(report.to_dict()) == normalise(embedded)
+    assert ck.ScoreReport.from_dict(embedded) == report  # and it verifies
 
 
 def test_batch_equals_one_by_one() -> None:
@@ -108,6 +152,35 @@ def test_evidence_errors() -> None:
     with pytest.raises(ck.EvidenceError) as e2:
         policy.evaluate_batch([{"student": "a"}, {"student": "b", "x": 1}], "2024-03-04T08:00:00Z")
     assert e2.value.row == 1
+
+
+def test_previous_tier_record_keeps_the_grounds() -> None:
+    """A confirmed decision becomes the next evidence's ``previous``; a later hold cites the rules that raised it."""
+    policy = ck.AlertPolicy.changzhou_default()
+    phq9 = ck.Instrument.builtin("phq9")
+    ev: dict[str, Any] = {
+        "student": "s-7",
+        "screenings": [
+            {
+                "at": "2024-03-01T08:00:00Z",
+                "instrument": phq9,
+                "response": {"answers": {str(i): 3 for i in range(1, 10)}},
+            }
+        ],
+    }
+    first = policy.evaluate(ev, "2024-03-01T09:00:00Z")
+    assert first.tier_index > 0 and first.held_by is None
+    prev = first.previous_tier({"name": "周老师", "role": "psychology_teacher"})
+    assert prev["tier"] == first.tier and prev["raised_by"]
+    assert {r["rule"] for r in prev["raised_by"]} <= set(first.rule_ids)
+    # Later, with no screening at all: the tier is held, and the hold names the rules that raised it.
+    later = policy.evaluate({"student": "s-7", "previous": prev}, "2024-03-05T09:00:00Z")
+    assert later.tier == first.tier and later.hold_reason is not None
+    assert later.held_by is not None
+    assert {r["rule"] for r in later.held_by["raised_by"]} == {r["rule"] for r in prev["raised_by"]}
+    assert "held_by=" in repr(later)
+    with pytest.raises(ck.EvidenceError):
+        first.previous_tier({"name": "x"})
 
 
 def test_score_report_inside_evidence() -> None:

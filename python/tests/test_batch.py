@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import assert_row_matches
 
 import changkaixin as ck
 from changkaixin import _core
-
-STATUS = {"valid": 0, "incomplete": 1, "invalid": 2}
 
 
 def option_codes(inst: ck.Instrument) -> list[list[int]]:
@@ -39,21 +38,6 @@ def random_codes(inst: ck.Instrument, n: int, seed: int, missing_rate: float = 0
     # Some rows fully answered at the extremes, so high bands and flags occur.
     arr[: n // 10] = np.array([max(c) for c in codes])
     return arr
-
-
-def assert_row_matches(res: ck.BatchResult, r: int, rep: ck.ScoreReport) -> None:
-    for s in rep.scales:
-        got = res.decimal(f"{s.id}.raw", r)
-        assert (None if got is None else str(got)) == (None if s.raw is None else str(s.raw)), (r, s.id)
-        score = res.decimal(f"{s.id}.score", r)
-        assert score == s.score, (r, s.id)
-        assert int(res[f"{s.id}.band"][r]) == (s.band.index if s.band else -1)
-        assert int(res[f"{s.id}.answered"][r]) == s.answered
-        assert bool(res[f"{s.id}.prorated"][r]) == s.prorated
-    assert {f for f in res.flag_ids if res[f"flag.{f}"][r]} == {f.id for f in rep.flags}
-    assert int(res["validity"][r]) == STATUS[rep.validity.status.value]
-    sp = rep.screen_positive
-    assert int(res["screen_positive"][r]) == (-1 if sp is None else int(sp.positive))
 
 
 @pytest.mark.parametrize("iid", ck.catalog().ids())
@@ -146,7 +130,8 @@ def test_refused_and_durations() -> None:
     arr = np.zeros((3, 10), dtype=np.int8)
     arr[1, 8] = 9
     res = inst.score_batch(arr, missing=-1, refused=9, durations=[60, -1, 120])
-    assert res["flag.item9_unanswered"].tolist() == [False, True, False]
+    assert res["flag.item9_unanswered"].tolist() == [0, 1, 0]  # verdict codes
+    assert res["flag.item9_self_harm"].tolist() == [0, 2, 0]  # refused item 9: indeterminate, not negative
     rep = inst.score({**{i: 0 for i in range(1, 11)}, 9: "refused"})
     assert_row_matches(res, 1, rep)
 

@@ -30,9 +30,17 @@ def test_score_frame_phq9_with_nan_and_item_ids() -> None:
     assert str(out["total"].dtype) == "Int64"
     assert out["total_band"].tolist()[0] == "moderate" and pd.isna(out["total_band"].iloc[2])
     assert out["total_band"].cat.ordered
-    assert out["flag_item9_self_harm"].tolist() == [True, False, False, True]
+    # Verdicts are categoricals, never booleans: the unanswered row is indeterminate, not negative.
+    flag = out["flag_item9_self_harm"]
+    assert flag.tolist() == ["positive", "negative", "indeterminate", "positive"]
+    assert list(flag.cat.categories) == list(ck.VERDICT_NAMES) and not flag.cat.ordered
+    assert flag.cat.codes.tolist() == [1, 0, 2, 1]
+    assert (flag != "negative").tolist() == [True, False, True, True]
+    with pytest.raises((TypeError, ValueError, KeyError)):
+        df[flag]  # a categorical is not a boolean mask: no silent reading of indeterminate as False
     assert out["validity"].tolist() == ["valid", "valid", "incomplete", "valid"]
-    assert out["screen_positive"].tolist() == [True, False, False, True]
+    assert out["screen"].tolist() == ["positive", "negative", "indeterminate", "positive"]
+    assert "screen_positive" not in out
     for r, row in enumerate(rows):
         rep = phq9.score([None if np.isnan(v) else int(v) for v in row])
         t = rep.scale("total")
@@ -45,7 +53,7 @@ def test_score_frame_nullable_and_explicit_columns() -> None:
     df["name"] = ["a", "b", "c"]
     out = ck.score_frame(df, gad7, columns=[f"q{i}" for i in range(1, 8)])
     assert out["total"].tolist()[0] == 7 and pd.isna(out["total"].iloc[1]) and out["total"].iloc[2] == 14
-    assert "screen_positive" in out
+    assert "screen" in out and out["screen"].tolist() == ["negative", "indeterminate", "positive"]
 
 
 def test_score_frame_errors() -> None:
