@@ -50,6 +50,7 @@ cargo clippy -p changkaixin-wasm --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --features dev -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features batch,fhir -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compliance -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert -- -D warnings
 
 step "unit tests on the host (JSON pointers of parse errors)"
@@ -92,6 +93,7 @@ build_module() { # name features
 }
 build_module changkaixin_wasm batch,fhir
 build_module changkaixin_alert alert
+build_module changkaixin_compliance compliance
 # The nodejs output is CommonJS, whatever the consumer's package type.
 echo '{ "type": "commonjs" }' > "$PKG/node/package.json"
 # The built-in data (catalog specs, alert policy) is not compiled into the .wasm (size budget):
@@ -107,6 +109,8 @@ for t in bundler web node; do
   cp "$HERE/npm/$t.d.ts" "$PKG/$t/index.d.ts"
   sed 's/changkaixin_wasm/changkaixin_alert/g' "$HERE/npm/$t.js" > "$PKG/$t/alert.js"
   sed 's/changkaixin_wasm/changkaixin_alert/g' "$HERE/npm/$t.d.ts" > "$PKG/$t/alert.d.ts"
+  sed 's/changkaixin_wasm/changkaixin_compliance/g' "$HERE/npm/$t.js" > "$PKG/$t/compliance.js"
+  sed 's/changkaixin_wasm/changkaixin_compliance/g' "$HERE/npm/$t.d.ts" > "$PKG/$t/compliance.d.ts"
 done
 cp "$HERE/npm/package.json" "$PKG/package.json"
 cp "$HERE/README.md" "$PKG/README.md"
@@ -115,7 +119,7 @@ cp -r "$PKG/web" "$HERE/www/pkg"
 step "size budget (400 KB gzipped per module)"
 DRAW=$(stat -c %s "$PKG/bundler/changkaixin_data.js")
 DGZ=$(gzip -9 -c "$PKG/bundler/changkaixin_data.js" | wc -c)
-for name in changkaixin_wasm changkaixin_alert; do
+for name in changkaixin_wasm changkaixin_alert changkaixin_compliance; do
   RAW=$(stat -c %s "$PKG/bundler/${name}_bg.wasm")
   GZ=$(gzip -9 -c "$PKG/bundler/${name}_bg.wasm" | wc -c)
   echo "${name}_bg.wasm: $RAW bytes raw, $GZ bytes gzipped ($((GZ / 1024)) KiB; budget 400 KB = 409600 bytes); with the built-in data $((GZ + DGZ)) bytes gzipped"

@@ -46,7 +46,10 @@ fn main() {
         "format": "changkaixin.wasm-data/1",
         "instruments": list(BUILTIN_SPECS),
         "policies": list(&[("changzhou_default", CHANGZHOU_DEFAULT_JSON)]),
-        "packs": list(&[]),
+        "packs": list(&[
+            ("changzhou_2022_2024", changkaixin_core::compliance::CHANGZHOU_2022_2024_JSON),
+            ("national_2023", changkaixin_core::compliance::NATIONAL_2023_JSON),
+        ]),
     });
     // Every text must still be the same JSON value.
     for (_, text) in BUILTIN_SPECS.iter().chain([("", CHANGZHOU_DEFAULT_JSON)].iter()) {
@@ -61,5 +64,5 @@ fn main() {
         eprintln!("cannot write {out}: {e}");
         std::process::exit(1);
     }
-    println!("wrote {out}: {} instruments, 1 policy", BUILTIN_SPECS.len());
+    println!("wrote {out}: {} instruments, 1 policy, 2 compliance packs", BUILTIN_SPECS.len());
 }

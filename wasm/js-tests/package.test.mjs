@@ -333,3 +333,30 @@ test("reports crossing from JS are verified by the core; evidence may carry answ
   assert.notEqual(open.tier.id, "none", JSON.stringify(open.tier));
   assert.ok(open.fired_rules.length > 0);
 });
+
+test("every compliance golden vector matches Rust byte for byte (typed check for one school's facts)", () => {
+  // The compliance module, the package's "./compliance" entry.
+  const { complianceCheck } = require(path.join(pkgDir, "node/compliance.js"));
+  const dir = path.join(repo, "tests/vectors/compliance");
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.kind, "compliance");
+    const packId = file.pack.replace(/^builtin:/, "");
+    for (const c of file.cases) {
+      n++;
+      try {
+        const report = complianceCheck(packId, c.facts, c.as_of);
+        if (c.report && normalise(report) !== normalise(c.report)) failures.push(`${f} / ${c.name}: report differs`);
+        if (c.expect_error) failures.push(`${f} / ${c.name}: expected ${c.expect_error.code}, got a report`);
+      } catch (e) {
+        if (!c.expect_error || e.code !== c.expect_error.code) failures.push(`${f} / ${c.name}: unexpected error ${e.code}: ${e.message}`);
+      }
+    }
+  }
+  assert.ok(n > 0);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} compliance cases failed`);
+  console.log(`# ${n} compliance vector cases matched Rust`);
+  assert.equal(thrown(() => complianceCheck("nope", {}, "2024-03-01")).code, "compliance.unknown_ref");
+});

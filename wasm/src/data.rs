@@ -41,7 +41,7 @@ pub(crate) struct Builtin {
     #[cfg_attr(not(feature = "alert"), allow(dead_code))]
     pub(crate) policies: BTreeMap<String, String>,
     /// Compliance pack texts by id.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "compliance"), allow(dead_code))]
     pub(crate) packs: BTreeMap<String, String>,
 }
 
@@ -93,6 +93,13 @@ pub fn install_builtin_data(#[wasm_bindgen(unchecked_param_type = "BuiltinData")
     // A concurrent install cannot happen (one thread); if it did, the first one stays.
     let _ = DATA.set(builtin);
     Ok(())
+}
+
+/// The built-in compliance pack texts (empty before the data is installed).
+#[cfg(feature = "compliance")]
+pub(crate) fn pack_texts() -> &'static BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    DATA.get().map_or(&NONE, |d| &d.packs)
 }
 
 /// The built-in catalog (empty before the data is installed).

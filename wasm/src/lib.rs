@@ -17,6 +17,8 @@
 mod alert;
 #[cfg(feature = "batch")]
 mod batch;
+#[cfg(feature = "compliance")]
+mod compliance;
 mod data;
 mod error;
 #[cfg(feature = "fhir")]
@@ -27,6 +29,8 @@ mod types;
 
 #[cfg(feature = "alert")]
 pub use alert::AlertPolicy;
+#[cfg(feature = "compliance")]
+pub use compliance::compliance_check;
 pub use data::install_builtin_data;
 pub use error::{error_codes, is_changkaixin_error};
 #[cfg(feature = "fhir")]

@@ -631,6 +631,21 @@ export interface FhirObservation {
   method: { text: string };
 }
 
+// ---- compliance (issue 11) ----
+
+/** A school's facts for one school year (`changkaixin.compliance-facts/1`); a missing fact is never a zero. */
+export type SchoolFacts = { format: string; school: { id: string } & JsonObject } & JsonObject;
+
+/** One requirement's finding. */
+export type ComplianceFinding = {
+  requirement: string;
+  status: "pass" | "fail" | "not_applicable" | "insufficient_evidence";
+  clause: string;
+} & JsonObject;
+
+/** `complianceCheck(packId, facts, asOf)`: per requirement pass / fail / not applicable / insufficient evidence. */
+export type ComplianceReport = { format: string; findings: ComplianceFinding[] } & JsonObject;
+
 // ---- built-in data ----
 
 /**
