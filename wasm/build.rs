@@ -1,4 +1,4 @@
-//! Lists the golden-vector and fixture files for the wasm-bindgen tests, which run inside
+//! Lists the golden-vector and fixture files (`.json`, and `.txt` for the non-JSON FHIR case) for the wasm-bindgen tests, which run inside
 //! WebAssembly and cannot read the disk: `tests/vectors.rs` embeds them with `include_str!`.
 
 use std::fmt::Write as _;
@@ -10,7 +10,7 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             json_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
+        } else if p.extension().is_some_and(|x| x == "json" || x == "txt") {
             out.push(p);
         }
     }

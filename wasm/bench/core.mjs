@@ -20,29 +20,38 @@ export function makeCodes(nRows = N_ROWS) {
 
 /**
  * The PHQ-9 rules written by hand in plain JS, producing the same columns as the batch
- * API: total (require-all over items 1–9), band index (0–4 / 5–9 / 10–14 / 15–19 / 20–27),
- * flags item9_self_harm (item 9 ≥ 1), item9_unanswered, mdd_algorithm (≥ 5 of items 1–8 ≥ 2
- * or item 9 ≥ 1, with item 1 or 2 ≥ 2), screen positive (total ≥ 10), validity.
+ * API, three-valued where answers are missing (as the core decides them): total (require-all
+ * over items 1–9), band index (0–4 / 5–9 / 10–14 / 15–19 / 20–27), flags item9_self_harm
+ * (item 9 ≥ 1), item9_unanswered, mdd_algorithm (≥ 5 of items 1–8 ≥ 2 or item 9 ≥ 1, with
+ * item 1 or 2 ≥ 2) as positive and indeterminate bitsets, the screen verdict code (total ≥ 10:
+ * positive when the answered items already reach 10, negative when even 3 for every missing
+ * item cannot, else indeterminate), validity.
  */
 export function plainJs(codes, nRows) {
   const total = new Int32Array(nRows), band = new Int8Array(nRows), flags = new Uint8Array(nRows);
-  const screen = new Int8Array(nRows), validity = new Uint8Array(nRows);
+  const undecided = new Uint8Array(nRows), screen = new Uint8Array(nRows), validity = new Uint8Array(nRows);
   for (let r = 0, o = 0; r < nRows; r++, o += N_ITEMS) {
-    let sum = 0, missing = false, count = 0;
+    let sum = 0, missing = 0, sure = 0, unknown = 0;
     for (let i = 0; i < 9; i++) {
       const c = codes[o + i];
-      if (c < 0) { missing = true; continue; }
+      if (c < 0) { missing++; unknown++; continue; }
       sum += c;
-      if (i < 8 ? c >= 2 : c >= 1) count++;
+      if (i < 8 ? c >= 2 : c >= 1) sure++;
     }
-    const i9 = codes[o + 8];
-    let f = 0;
-    if (i9 >= 1) f |= 1;
+    const i9 = codes[o + 8], i1 = codes[o], i2 = codes[o + 1];
+    let f = 0, u = 0;
+    if (i9 >= 1) f |= 1; else if (i9 < 0) u |= 1;
     if (i9 < 0) f |= 2;
-    if (count >= 5 && (codes[o] >= 2 || codes[o + 1] >= 2)) f |= 4;
+    // Kleene: count ≥ 5 (T/F/U) and (item 1 ≥ 2 or item 2 ≥ 2) (T/F/U).
+    const count = sure >= 5 ? 1 : sure + unknown < 5 ? 0 : 2;
+    const either = i1 >= 2 || i2 >= 2 ? 1 : i1 >= 0 && i2 >= 0 ? 0 : 2;
+    const mdd = count === 0 || either === 0 ? 0 : count === 1 && either === 1 ? 1 : 2;
+    if (mdd === 1) f |= 4; else if (mdd === 2) u |= 4;
     flags[r] = f;
-    if (missing) {
-      total[r] = -1; band[r] = -1; screen[r] = 0; validity[r] = 1;
+    undecided[r] = u;
+    if (missing > 0) {
+      total[r] = -1; band[r] = -1; validity[r] = 1;
+      screen[r] = sum >= 10 ? 1 : sum + 3 * missing < 10 ? 0 : 2;
     } else {
       total[r] = sum;
       band[r] = sum <= 4 ? 0 : sum <= 9 ? 1 : sum <= 14 ? 2 : sum <= 19 ? 3 : 4;
@@ -50,7 +59,7 @@ export function plainJs(codes, nRows) {
       validity[r] = 0;
     }
   }
-  return { total, band, flags, screen, validity };
+  return { total, band, flags, undecided, screen, validity };
 }
 
 function best(fn, runs) {
@@ -76,7 +85,8 @@ export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
   for (let r = 0; r < N_ROWS; r++) {
     const total = t.raw[r] === unscored ? -1 : Number(t.raw[r]);
     if (total !== ref.total[r] || t.band[r] !== ref.band[r] || Number(wasm.out.flags[r]) !== ref.flags[r]
-        || wasm.out.screen_positive[r] !== ref.screen[r] || wasm.out.validity[r] !== ref.validity[r]) mismatches++;
+        || Number(wasm.out.flags_indeterminate[r]) !== ref.undecided[r]
+        || wasm.out.screen[r] !== ref.screen[r] || wasm.out.validity[r] !== ref.validity[r]) mismatches++;
   }
   // Single respondent: a full ScoreReport per call.
   const response = { answers: { 1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1, 10: 1 } };

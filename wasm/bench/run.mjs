@@ -13,7 +13,7 @@ const wasmDir = path.resolve(here, "..");
 const require = createRequire(import.meta.url);
 
 const results = {};
-results.node = runBench(require(path.join(wasmDir, "pkg/node/changkaixin_wasm.js")));
+results.node = runBench(require(path.join(wasmDir, "pkg")));
 console.error("node:", JSON.stringify(results.node));
 
 if (!process.argv.includes("--node-only")) {

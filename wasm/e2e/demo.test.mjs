@@ -37,6 +37,23 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     // Chinese item texts come from the catalog.
     const legend9 = await page.textContent('[data-testid="phq9-form"] fieldset[data-item="9"] legend');
     assert.ok(legend9.includes(phq9Spec.items[8].text.zh), legend9);
+    // Nothing answered yet: the screens and the item-9 flag cannot be decided, and the page
+    // says so distinctly (never "negative").
+    for (const id of ["phq9", "asq"]) {
+      const screen = page.locator(`[data-testid="${id}-screen"]`);
+      assert.equal(await screen.getAttribute("data-verdict"), "indeterminate", `${id} screen before any answer`);
+      assert.ok((await screen.textContent()).includes("无法判定"), await screen.textContent());
+      assert.ok(!(await screen.textContent()).includes("阴性"));
+      assert.ok((await screen.getAttribute("class")).includes("verdict-indeterminate"));
+    }
+    const undecidedFlag = page.locator('[data-testid="phq9-flags"] [data-flag-id="item9_self_harm"]');
+    assert.equal(await undecidedFlag.getAttribute("data-verdict"), "indeterminate");
+    assert.ok((await undecidedFlag.textContent()).includes("第 9 题未作答"), await undecidedFlag.textContent());
+    // ASQ with item 1 answered "no" and the rest open: still indeterminate, naming the open items.
+    await page.click('[data-testid="asq-q1-o0"]');
+    const asqScreen = page.locator('[data-testid="asq-screen"]');
+    assert.equal(await asqScreen.getAttribute("data-verdict"), "indeterminate");
+    assert.ok(!(await asqScreen.textContent()).includes("第 1、"), await asqScreen.textContent());
     // Items 1–8: 1,2,1,2,1,1,1,2 (sum 11); item 9 = 1 "several days" (好几天) → total 12; item 10 = 1.
     const answers = [1, 2, 1, 2, 1, 1, 1, 2, 1, 1];
     for (const [i, code] of answers.entries()) await page.click(`[data-testid="phq9-q${i + 1}-o${code}"]`);
@@ -51,7 +68,8 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     const flag = page.locator('[data-testid="phq9-flags"] [data-flag-id="item9_self_harm"]');
     assert.equal(await flag.count(), 1, "self-harm flag shown");
     assert.equal(await flag.getAttribute("data-level"), "critical");
-    assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-positive"), "true");
+    assert.equal(await flag.getAttribute("data-verdict"), "positive");
+    assert.equal(await page.getAttribute('[data-testid="phq9-screen"]', "data-verdict"), "positive");
     // The proposed tier: PHQ-9 item 9 > 0 alone makes the Changzhou default policy propose "key" (重点关注).
     const tier = page.locator('[data-testid="phq9-tier"]');
     assert.equal(await tier.getAttribute("data-tier-id"), "key");
@@ -59,7 +77,7 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     assert.ok(reasons.includes("key.phq_item9"), JSON.stringify(reasons));
     // ASQ: a "yes" to item 1 is a positive screen.
     await page.click('[data-testid="asq-q1-o1"]');
-    assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-positive"), "true");
+    assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-verdict"), "positive");
     assert.deepEqual(errors, []);
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   } finally {

@@ -12,8 +12,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
 const require = createRequire(import.meta.url);
 const pkgDir = path.join(repo, "wasm/pkg");
-const ckx = require(path.join(pkgDir, "node/changkaixin_wasm.js"));
-const { AlertPolicy, Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored } = ckx;
+// The package as a consumer loads it: package.json "main" (node/index.js, which installs the built-in data).
+const ckx = require(pkgDir);
+// The alert module (scoring + alert tiers), the package's "./alert" entry.
+const alertPkg = require(path.join(pkgDir, "node/alert.js"));
+const { AlertPolicy } = alertPkg;
+const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
 function normalise(v) {
@@ -45,7 +49,7 @@ test("every scoring golden vector matches Rust byte for byte", () => {
         const inst = file.spec_file
           ? Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
           : Instrument.fromCatalog(file.instrument, c.settings);
-        report = inst.score(c.response);
+        report = c.answers_list ? inst.scoreAnswers(c.answers_list, c.code_map) : inst.score(c.response, c.code_map);
       } catch (e) {
         err = e;
       }
@@ -117,8 +121,11 @@ test("batch over Int8/Uint8/Int16/Int32 arrays equals single scoring", () => {
       const t = rep.scales[0];
       assert.equal(t.scored ? String(total.raw[r]) : total.raw[r], t.scored ? t.raw : unscored());
       assert.equal(total.band[r], t.band ? t.band.index : -1);
-      for (const id of cols.flag_ids) assert.equal(cols.flag_columns[id][r] === 1, rep.flags.some((f) => f.id === id), `${buf.constructor.name} row ${r} flag ${id}`);
-      assert.equal(cols.screen_positive[r], rep.screen_positive.positive ? 1 : 0);
+      for (const id of cols.flag_ids) {
+        const verdict = rep.flags.find((f) => f.id === id)?.verdict ?? "negative";
+        assert.equal(verdictOfCode(cols.flag_verdicts[id][r]), verdict, `${buf.constructor.name} row ${r} flag ${id}`);
+      }
+      assert.equal(verdictOfCode(cols.screen[r]), rep.screen_positive.verdict);
       assert.equal(cols.validity[r], ["valid", "incomplete", "invalid"].indexOf(rep.validity.status));
     });
   }
@@ -176,4 +183,180 @@ test("every alert golden vector matches Rust byte for byte", () => {
   const bad = thrown(() => policy.evaluate({ student: "s-1", nope: 1 }, "2026-01-05T08:00:00Z"));
   assert.ok(bad instanceof Error && bad.name === "ChangkaixinError");
   assert.equal(thrown(() => policy.evaluate({ student: "s-1" }, "yesterday")).code, "time.invalid");
+});
+
+test("three-valued verdicts, option ids, positional lists of the scored items, code maps, code tables", () => {
+  const asq = Instrument.fromCatalog("asq");
+  const open = asq.score({ answers: {} }).screen_positive;
+  assert.equal(open.verdict, "indeterminate", "unanswered ASQ is not negative");
+  assert.deepEqual(open.missing_items, [1, 2, 3, 4]);
+  assert.ok(!("positive" in open), "no boolean to misread");
+  assert.equal(asq.score({ answers: { 1: "no", 2: "no", 3: "no", 4: "no" } }).screen_positive.verdict, "negative");
+  assert.deepEqual([0, 1, 2, 3, -1, 1.5].map(verdictOfCode), ["negative", "positive", "indeterminate", undefined, undefined, undefined]);
+
+  const phq9 = Instrument.fromCatalog("phq9");
+  const byCode = phq9.score({ answers: { 1: 1, 2: 2, 9: 0 } });
+  const byId = phq9.score({ answers: { 1: "LA6569-3", 2: "LA6570-1", 9: "LA6568-5" } });
+  assert.equal(normalise(byId), normalise(byCode));
+  assert.equal(thrown(() => phq9.score({ answers: { 1: "LA9999-9" } })).code, "score.unknown_option");
+  // Nine values (the scored items) or ten (every item) positionally.
+  const nine = phq9.scoreAnswers([1, 2, 1, 2, 1, 1, 1, 2, 1]);
+  assert.equal(nine.scales[0].raw, "12");
+  assert.equal(thrown(() => phq9.scoreAnswers([1, 2, 1])).code, "score.wrong_item_count");
+
+  // A declared recode, single and batch: an RSES export numbered 1..4 from "strongly disagree".
+  const rses = Instrument.fromCatalog("rses");
+  const map = { all: { 1: "strongly_disagree", 2: "disagree", 3: "agree", 4: "strongly_agree" } };
+  const rows = [[4, 4, 4, 4, 4, 4, 4, 4, 4, 4], [1, 2, 3, 4, 1, 2, 3, 4, 1, 2]];
+  const cols = rses.scoreBatch(Int8Array.from(rows.flat()), { missing: -1, code_map: map });
+  rows.forEach((row, r) => {
+    const rep = rses.scoreAnswers(row, map);
+    assert.equal(String(cols.scales[0].raw[r]), rep.scales[0].raw, `row ${r}`);
+  });
+  assert.equal(cols.screen, null, "RSES has no screen rule: the column is null, not zeros");
+  const bad = thrown(() => rses.score({ answers: { 1: 1 } }, { all: { 1: "agree", 2: "agree" } }));
+  assert.equal(bad.code, "score.code_map_not_bijective");
+  assert.ok(bad.path.startsWith("/all"), bad.path);
+  assert.equal(thrown(() => rses.checkCodeMap({ items: { 99: { 1: 0 } } })).code, "score.code_map_invalid");
+  assert.equal(thrown(() => rses.scoreBatch(Int8Array.from([9, 9, 9, 9, 9, 9, 9, 9, 9, 9]), { missing: -1, code_map: map })).code, "batch.unknown_option");
+
+  // Code tables: describe() as data, String(instrument) as the core's stable text.
+  const d = rses.describe();
+  assert.equal(d.items.length, 10);
+  const item2 = d.items[1];
+  assert.deepEqual([item2.options[0].code, item2.options[0].id], [0, "strongly_agree"]);
+  assert.ok(String(rses).includes("code tables"), String(rses).slice(0, 200));
+  assert.equal(phq9.describe().items[9].scored, false);
+});
+
+test("a wrong JS value is refused with a JSON pointer into the object, never read as missing", () => {
+  const phq9 = Instrument.fromCatalog("phq9");
+  const at = (fn) => { const e = thrown(fn); return [e.code, e.path]; };
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1, 3: NaN } })), ["score.parse", "/answers/3"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1, 3: true } })), ["score.parse", "/answers/3"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 9: 2n } })), ["score.parse", "/answers/9"]);
+  assert.deepEqual(at(() => phq9.score({ answers: new Map([["1", 1]]) })), ["score.parse", "/answers"]);
+  assert.deepEqual(at(() => phq9.scoreAnswers([1, 2, undefined, 1, 1, 1, 1, 1, 1])), ["score.parse", "/2"]);
+  assert.deepEqual(at(() => phq9.scoreAnswers([1, 2, Infinity, 1, 1, 1, 1, 1, 1])), ["score.parse", "/2"]);
+  assert.deepEqual(at(() => phq9.score({ answers: { 1: 1 }, group: { grade: 7 } })), ["score.parse", "/group/grade"]);
+  const cyclic = {};
+  cyclic.answers = cyclic;
+  assert.equal(thrown(() => phq9.score(cyclic)).code, "score.parse");
+  const policy = AlertPolicy.changzhouDefault();
+  const e = thrown(() => policy.evaluate({ student: "s-1", screenings: [{ at: 5 }] }, "2026-01-05T08:00:00Z"));
+  assert.equal(e.path, "/screenings/0/at");
+  // JSON text keeps the core's error (a position in that text); an object gets a pointer.
+  assert.match(thrown(() => Instrument.fromSpec('{\n  "format": 1}')).path, /^line 2 column/);
+  assert.equal(thrown(() => Instrument.fromSpec({ format: 1 })).path, "/format");
+  // `undefined` members are absent, as in JSON: not an error.
+  assert.equal(phq9.score({ answers: { 1: 1, 2: undefined } }).items.answered, 1);
+});
+
+test("every FHIR golden vector matches Rust byte for byte (files passed as text)", () => {
+  const { importQuestionnaire } = ckx;
+  const dir = path.join(repo, "tests/vectors/fhir");
+  let n = 0;
+  const failures = [];
+  const text = (rel) => readFileSync(path.join(repo, rel), "utf8");
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.kind, "fhir");
+    for (const c of file.cases) {
+      n++;
+      const name = `${f} / ${c.name}`;
+      const out = {};
+      let stage, err;
+      const step = (s, fn) => { if (err) return undefined; try { return fn(); } catch (e) { stage = s; err = e; return undefined; } };
+      const q = c.questionnaire_file ? text(c.questionnaire_file) : undefined;
+      if (q !== undefined) out.spec = step("import", () => importQuestionnaire(q));
+      const inst = step(c.instrument === "import" ? "import" : c.instrument.startsWith("bind:") ? "bind" : "import", () =>
+        c.instrument === "import" ? Instrument.fromSpec(out.spec)
+          : c.instrument.startsWith("bind:") ? Instrument.fromCatalog(c.instrument.slice(5)).bindQuestionnaire(q)
+          : Instrument.fromCatalog(c.instrument));
+      if (c.response_file && !err) {
+        const scored = step("score", () => inst.scoreQuestionnaireResponseDetailed(text(c.response_file)));
+        if (scored) {
+          out.report = scored.report;
+          out.stored_totals = scored.stored_totals;
+          if (c.export) out.observation = step("export", () => inst.exportObservation(scored.report, c.export.scale, c.export.subject, c.export.effective));
+        }
+      }
+      for (const key of ["spec", "report", "stored_totals", "observation"]) {
+        const want = c[key] === undefined ? undefined : normalise(c[key]);
+        const got = out[key] === undefined ? undefined : normalise(out[key]);
+        if (want !== got) failures.push(`${name}: ${key} differs\n  want ${want}\n  got  ${got}`);
+      }
+      if (c.expect_error) {
+        if (!err) failures.push(`${name}: expected ${JSON.stringify(c.expect_error)}, got none`);
+        else {
+          if (stage !== c.expect_error.stage || err.code !== c.expect_error.code || (c.expect_error.path !== undefined && err.path !== c.expect_error.path)) {
+            failures.push(`${name}: expected ${JSON.stringify(c.expect_error)}, got ${stage} ${err.code} ${err.path}`);
+          }
+          if (c.error) {
+            const got = { code: err.code, path: err.path, message: err.message };
+            if (err.item !== undefined) got.item = err.item;
+            if (normalise(got) !== normalise(c.error)) failures.push(`${name}: error differs\n  want ${normalise(c.error)}\n  got  ${normalise(got)}`);
+          }
+        }
+      } else if (err) failures.push(`${name}: unexpected error at ${stage}: ${err.code}: ${err.message}`);
+    }
+  }
+  assert.ok(n >= 50, `only ${n} FHIR cases`);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} FHIR cases failed`);
+  console.log(`# ${n} FHIR vector cases matched Rust`);
+});
+
+test("reports crossing from JS are verified by the core; evidence may carry answers", () => {
+  const { verifyReport } = ckx;
+  const phq9 = Instrument.fromCatalog("phq9");
+  const answers = { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1 };
+  const report = phq9.score({ answers });
+  assert.equal(phq9.verifyReport(report), undefined);
+  assert.equal(verifyReport(report), undefined);
+  const tampered = structuredClone(report);
+  tampered.scales[0].raw = "99";
+  const e = thrown(() => phq9.verifyReport(tampered));
+  assert.deepEqual([e.code, e.path], ["evidence.out_of_range", "/scales/0/raw"]);
+  assert.equal(thrown(() => phq9.exportObservation(tampered, "total", "Patient/x", "2026-01-01T08:00:00Z")).code, "evidence.out_of_range");
+  const relabelled = structuredClone(report);
+  relabelled.instrument.id = "asq_copy";
+  assert.deepEqual([thrown(() => verifyReport(relabelled)).code, thrown(() => verifyReport(relabelled)).path], ["evidence.unknown_instrument", "/instrument/id"]);
+  const policy = AlertPolicy.changzhouDefault();
+  const at = "2026-01-05T08:00:00Z";
+  const ev = thrown(() => policy.evaluate({ student: "s-1", screenings: [{ at, report: tampered }] }, at));
+  assert.equal(ev.path, "/screenings/0/report/scales/0/raw");
+  const byAnswers = policy.evaluate({ student: "s-1", screenings: [{ at, instrument: { id: "phq9", version: phq9.version }, response: { answers } }] }, at);
+  assert.equal(byAnswers.tier.id, "key");
+  // An undecidable ASQ (nothing answered) is handled by the policy, never as a negative screen.
+  const asq = Instrument.fromCatalog("asq");
+  const open = policy.evaluate({ student: "s-2", screenings: [{ at, instrument: { id: "asq", version: asq.version }, response: { answers: {} } }] }, at);
+  assert.notEqual(open.tier.id, "none", JSON.stringify(open.tier));
+  assert.ok(open.fired_rules.length > 0);
+});
+
+test("every compliance golden vector matches Rust byte for byte (typed check for one school's facts)", () => {
+  // The compliance module, the package's "./compliance" entry.
+  const { complianceCheck } = require(path.join(pkgDir, "node/compliance.js"));
+  const dir = path.join(repo, "tests/vectors/compliance");
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.kind, "compliance");
+    const packId = file.pack.replace(/^builtin:/, "");
+    for (const c of file.cases) {
+      n++;
+      try {
+        const report = complianceCheck(packId, c.facts, c.as_of);
+        if (c.report && normalise(report) !== normalise(c.report)) failures.push(`${f} / ${c.name}: report differs`);
+        if (c.expect_error) failures.push(`${f} / ${c.name}: expected ${c.expect_error.code}, got a report`);
+      } catch (e) {
+        if (!c.expect_error || e.code !== c.expect_error.code) failures.push(`${f} / ${c.name}: unexpected error ${e.code}: ${e.message}`);
+      }
+    }
+  }
+  assert.ok(n > 0);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} compliance cases failed`);
+  console.log(`# ${n} compliance vector cases matched Rust`);
+  assert.equal(thrown(() => complianceCheck("nope", {}, "2024-03-01")).code, "compliance.unknown_ref");
 });

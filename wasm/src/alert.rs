@@ -1,10 +1,10 @@
 //! Alert tiers (the Changzhou three-level warning system): policy, one student, a batch.
 
 use crate::error::{js, to_js as err_to_js};
-use crate::json::{stringify, text_of, to_js};
+use crate::json::{to_js, Input};
 use crate::types::*;
 use changkaixin_core::alert::{self, CompiledPolicy, StudentEvidence, Timestamp};
-use changkaixin_core::{Catalog, ErrorCode};
+use changkaixin_core::ErrorCode;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -21,8 +21,7 @@ pub struct AlertPolicy {
 }
 
 fn evidence_of(v: &JsValue) -> Result<StudentEvidence, JsValue> {
-    let text = stringify(v, ErrorCode::EvidenceInvalid)?;
-    js(StudentEvidence::from_json(&text))
+    Input::object(v, ErrorCode::EvidenceInvalid)?.run(StudentEvidence::from_json)
 }
 
 #[wasm_bindgen]
@@ -30,22 +29,23 @@ impl AlertPolicy {
     /// The built-in Changzhou default policy (linted against the built-in catalog).
     #[wasm_bindgen(js_name = changzhouDefault)]
     pub fn changzhou_default() -> Result<AlertPolicy, JsValue> {
-        js(CompiledPolicy::changzhou_default()).map(|p| AlertPolicy { inner: p.clone() })
+        js(crate::data::changzhou_default()).map(|p| AlertPolicy { inner: p.clone() })
     }
 
     /// Parse, lint and compile a policy document (object or JSON text) against the built-in catalog.
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(policy: AlertPolicyInput) -> Result<AlertPolicy, JsValue> {
-        let text = text_of(&policy, ErrorCode::PolicyParse)?;
-        js(CompiledPolicy::from_json(&text, Catalog::builtin())).map(|inner| AlertPolicy { inner })
+        let input = Input::object_or_text(&policy, ErrorCode::PolicyParse)?;
+        input
+            .run(|text| CompiledPolicy::from_json(text, crate::data::catalog()))
+            .map(|inner| AlertPolicy { inner })
     }
 
     /// Lint a policy document against the built-in catalog: every problem as a `ChangkaixinError` (empty = clean).
     #[wasm_bindgen(unchecked_return_type = "ChangkaixinError[]")]
     pub fn lint(policy: AlertPolicyInput) -> Result<js_sys::Array, JsValue> {
-        let text = text_of(&policy, ErrorCode::PolicyParse)?;
-        let doc = js(alert::AlertPolicy::from_json(&text))?;
-        Ok(doc.lint_against(Catalog::builtin()).iter().map(err_to_js).collect())
+        let doc = Input::object_or_text(&policy, ErrorCode::PolicyParse)?.run(alert::AlertPolicy::from_json)?;
+        Ok(doc.lint_against(crate::data::catalog()).iter().map(err_to_js).collect())
     }
 
     /// Policy id.
@@ -79,14 +79,7 @@ impl AlertPolicy {
     #[wasm_bindgen(js_name = evaluateBatch)]
     pub fn evaluate_batch(&self, students: StudentEvidenceList, at: &str) -> Result<BatchDecisionsJs, JsValue> {
         let at = js(Timestamp::parse(at))?;
-        let text = stringify(&students, ErrorCode::EvidenceInvalid)?;
-        let students: Vec<StudentEvidence> = serde_json::from_str(&text).map_err(|e| {
-            err_to_js(&changkaixin_core::Error::new(
-                ErrorCode::EvidenceInvalid,
-                format!("line {} column {}", e.line(), e.column()),
-                e.to_string(),
-            ))
-        })?;
+        let students: Vec<StudentEvidence> = Input::object(&students, ErrorCode::EvidenceInvalid)?.parse(ErrorCode::EvidenceInvalid)?;
         let out = alert::evaluate_batch(&self.inner, &students, at);
         Ok(to_js(&out)?.unchecked_into())
     }

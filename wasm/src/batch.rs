@@ -34,6 +34,7 @@ struct Options {
     row_group: Option<Vec<u32>>,
     groups: Vec<BTreeMap<String, String>>,
     durations: Option<Vec<i64>>,
+    code_map: Option<JsValue>,
 }
 
 fn read_options(options: &JsValue) -> Result<Options, JsValue> {
@@ -62,7 +63,9 @@ fn read_options(options: &JsValue) -> Result<Options, JsValue> {
             }
         }
     };
+    let code_map = get(options, "code_map");
     Ok(Options {
+        code_map,
         missing,
         refused,
         row_group,
@@ -77,6 +80,8 @@ impl Instrument {
         input.refused = o.refused.as_ref().map(|r| sentinel::<T>(r, "refused")).transpose()?;
         input.groups = o.row_group.as_deref().map(|row_group| BatchGroups { row_group, groups: &o.groups });
         input.durations = o.durations.as_deref();
+        let map = self.code_map_of(o.code_map.clone().map(JsCast::unchecked_into))?;
+        input.code_map = map.as_ref();
         js(self.inner.score_batch(&input))
     }
 }
@@ -85,7 +90,9 @@ impl Instrument {
 impl Instrument {
     /// Score many respondents at once. `codes` is row-major (`n_rows × itemCount`) in an
     /// `Int8Array`, `Uint8Array`, `Int16Array` or `Int32Array`; `options.missing` is the
-    /// code meaning "missing". Returns typed-array columns (see `BatchColumns`).
+    /// code meaning "missing"; `options.code_map` declares the buffer's own coding. Returns
+    /// typed-array columns (see `BatchColumns`): screen and flag verdicts as codes
+    /// 0 negative, 1 positive, 2 indeterminate.
     #[wasm_bindgen(js_name = scoreBatch)]
     pub fn score_batch(&self, codes: CodeBufferJs, options: BatchOptionsJs) -> Result<BatchColumnsJs, JsValue> {
         let o = read_options(&options)?;
@@ -101,7 +108,7 @@ impl Instrument {
         } else {
             return Err(shape("codes", "codes must be an Int8Array, Uint8Array, Int16Array or Int32Array"));
         };
-        Ok(columns_to_js(&cols)?.unchecked_into())
+        Ok(columns_to_js(&cols, self.inner.spec().screen_positive.is_some())?.unchecked_into())
     }
 }
 
@@ -119,7 +126,7 @@ fn bools(v: &[bool]) -> Uint8Array {
 }
 
 /// The core's columns as a plain JS object of typed arrays (copied out of wasm memory).
-fn columns_to_js(c: &BatchColumns) -> Result<JsValue, JsValue> {
+fn columns_to_js(c: &BatchColumns, has_screen: bool) -> Result<JsValue, JsValue> {
     let out = Object::new();
     set(&out, "n_rows", &JsValue::from(c.n_rows as f64))?;
     let scales = Array::new();
@@ -139,21 +146,23 @@ fn columns_to_js(c: &BatchColumns) -> Result<JsValue, JsValue> {
     set(&out, "scales", &scales)?;
     set(&out, "flag_ids", &strings(&c.flag_ids))?;
     set(&out, "flags", &BigUint64Array::from(&c.flags[..]))?;
-    let columns = Object::new();
+    set(&out, "flags_indeterminate", &BigUint64Array::from(&c.flags_indeterminate[..]))?;
+    // Verdict codes (0 negative, 1 positive, 2 indeterminate), never a 0/1 boolean column in
+    // which an indeterminate row would read as "no flag".
+    let verdicts = Object::new();
     for id in &c.flag_ids {
-        if let Some(col) = c.flag_column(id) {
-            set(&columns, id, &bools(&col))?;
+        if let Some(col) = c.flag_verdicts(id) {
+            set(&verdicts, id, &Uint8Array::from(&col[..]))?;
         }
     }
-    set(&out, "flag_columns", &columns)?;
+    set(&out, "flag_verdicts", &verdicts)?;
     set(&out, "validity", &Uint8Array::from(&c.validity[..]))?;
-    // Verdict codes (0 negative, 1 positive, 2 indeterminate) or -1 where the instrument defines no
-    // screen; the binding team exposes the core's `screen`/`flags_indeterminate` columns later.
-    let screen: Vec<i8> = if c.screen.len() == c.n_rows {
-        c.screen.iter().map(|&v| v as i8).collect()
+    // The core's screen column is empty when the instrument defines no screen-positive rule.
+    let screen = if has_screen && c.screen.len() == c.n_rows {
+        JsValue::from(Uint8Array::from(&c.screen[..]))
     } else {
-        vec![-1; c.n_rows]
+        JsValue::NULL
     };
-    set(&out, "screen_positive", &Int8Array::from(&screen[..]))?;
+    set(&out, "screen", &screen)?;
     Ok(out.into())
 }

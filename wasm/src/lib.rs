@@ -13,18 +13,29 @@
 //!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "alert")]
 mod alert;
+#[cfg(feature = "batch")]
 mod batch;
+#[cfg(feature = "compliance")]
+mod compliance;
+mod data;
 mod error;
+#[cfg(feature = "fhir")]
 mod fhir;
 mod instrument;
 mod json;
 mod types;
 
+#[cfg(feature = "alert")]
 pub use alert::AlertPolicy;
+#[cfg(feature = "compliance")]
+pub use compliance::compliance_check;
+pub use data::install_builtin_data;
 pub use error::{error_codes, is_changkaixin_error};
+#[cfg(feature = "fhir")]
 pub use fhir::import_questionnaire;
-pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, Instrument};
+pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, verdict_of_code, verify_report, Instrument};
 
 #[cfg(feature = "dev")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

@@ -19,8 +19,18 @@ export interface Localized {
 /** Setting choices: setting id → option id. */
 export type Settings = Record<string, string>;
 
-/** One answer: an option code, `null` (missing), `"missing"` or `"refused"`. */
-export type Answer = number | null | "refused" | "missing";
+/**
+ * The stable id of an option (`OptionSpec.id`): the LOINC answer code where the option has
+ * one (`"LA6568-5"`), otherwise a slug of its meaning (`"strongly_agree"`).
+ */
+export type OptionId = string;
+
+/**
+ * One answer: an option code (integer), an option id (string, e.g. `"LA6568-5"`), `null`
+ * (missing), `"missing"` or `"refused"`. An option id is never ambiguous, unlike a code whose
+ * numbering an export may have reversed.
+ */
+export type Answer = number | null | "refused" | "missing" | OptionId;
 
 /** A respondent's answers to one instrument (keys: item number `"9"` or item id `"phq9_9"`). */
 export interface Response {
@@ -33,12 +43,105 @@ export interface Response {
   group?: Record<string, string>;
 }
 
+// ---- declared recodes and code tables ----
+
+/** The target of a recode: an option code of the item, or (better) an option id. */
+export type OptionTarget = number | OptionId;
+
+/**
+ * A declared recode of an export's own answer codes: `source code → option`, for every item
+ * (`all`) and/or per item (`items`, keyed by item number or id, replacing `all` for that item).
+ * Source codes are integers 0..127 written as keys. Every covered item's map must be a
+ * bijection onto the item's options (`score.code_map_invalid`, `score.code_map_not_bijective`,
+ * with a path into this object such as `/items/10/3`). Answers given by option id are not recoded.
+ *
+ * ```ts
+ * // An RSES export numbering the answers 1..4 from "strongly disagree" to "strongly agree":
+ * rses.score(response, { all: { "1": "strongly_disagree", "2": "disagree", "3": "agree", "4": "strongly_agree" } });
+ * ```
+ */
+export interface CodeMapSpec {
+  all?: Record<string, OptionTarget>;
+  items?: Record<string, Record<string, OptionTarget>>;
+}
+
+/** `Instrument.describe()`: every item's code table, the scales, flags and the screen rule. */
+export interface InstrumentDescription {
+  id: string;
+  version: string;
+  name: Localized;
+  settings?: Settings;
+  /** Items in printed order. */
+  items: ItemDescription[];
+  scales: ScaleDescription[];
+  flags: FlagDescription[];
+  /** The screen-positive rule in words, where the instrument defines one. */
+  screen_positive?: string;
+}
+
+export interface ItemDescription {
+  number: number;
+  id: string;
+  /** Whether the item counts towards scales (positional lists may give only the scored items). */
+  scored: boolean;
+  /** Reverse-scored (the `value` column already shows the result). */
+  reverse: boolean;
+  /** Skip logic in words, when the item is asked only sometimes. */
+  asked_if?: string;
+  /** The code table, in printed order. */
+  options: OptionDescription[];
+}
+
+/** One row of a code table: which code (and option id) means which answer and value. */
+export interface OptionDescription {
+  code: number;
+  id: OptionId;
+  /** The scored value of this option for this item (after reversal). */
+  value: number;
+  label?: Localized;
+}
+
+export interface ScaleDescription {
+  id: string;
+  name: Localized;
+  /** How it is computed, in words (`sum of items 1-9`). */
+  aggregate: string;
+  /** The missing-data rule in words. */
+  missing: string;
+  /** Smallest raw value when complete. */
+  min: Decimal;
+  /** Largest raw value when complete. */
+  max: Decimal;
+  /** Bands as `id (boundaries)`. */
+  bands: string[];
+}
+
+export interface FlagDescription {
+  id: string;
+  level: FlagLevel;
+  /** When it fires, in words. */
+  when: string;
+}
+
 // ---- report ----
 
 export type ValidityStatus = "valid" | "incomplete" | "invalid";
 export type ValidityVerdict = "note" | "incomplete" | "invalid";
 export type Severity = "none" | "mild" | "moderate" | "high" | "severe";
 export type FlagLevel = "info" | "warning" | "critical";
+
+/**
+ * A three-valued verdict of a screen or a flag. `"indeterminate"`: the answers given cannot
+ * decide it (items it depends on were missing or refused; see `missing_items` /
+ * `refused_items`). Indeterminate is **not** negative: never read it as `false`.
+ *
+ * Batch columns carry the same verdicts as codes (`VerdictCode`): 0 negative, 1 positive,
+ * 2 indeterminate (`verdictOfCode(code)` names them).
+ */
+export type Verdict = "negative" | "positive" | "indeterminate";
+
+/** A verdict as a batch code: 0 negative, 1 positive, 2 indeterminate. */
+export type VerdictCode = 0 | 1 | 2;
 
 /** The result of scoring one response. */
 export interface ScoreReport {
@@ -49,7 +152,10 @@ export interface ScoreReport {
   duration_seconds?: number;
   /** Every scale, in spec order. */
   scales: ScaleResult[];
-  /** Flags that fired, in spec order. */
+  /**
+   * Every flag whose verdict is positive **or indeterminate**, in spec order (check `verdict`).
+   * A flag of the instrument absent from this list is determined negative.
+   */
   flags: FlagResult[];
   /** Present when the instrument defines a screen-positive rule. */
   screen_positive?: ScreenPositiveResult;
@@ -110,19 +216,32 @@ export interface BandResult {
 
 export interface FlagResult {
   id: string;
+  /** Positive, or indeterminate (its items were missing or refused). Negative flags are not listed. */
+  verdict: "positive" | "indeterminate";
   level: FlagLevel;
   label: Localized;
   reason: Localized;
-  /** Items whose answers made the flag fire. */
+  /** Items whose answers made the flag fire (positive) or that it depends on (indeterminate). */
   items: number[];
-  /** The conditions that held, in words. */
+  /** When indeterminate: the missing items whose answers would decide it. */
+  missing_items?: number[];
+  /** When indeterminate: the refused items whose answers would decide it. */
+  refused_items?: number[];
+  /** The conditions that held (positive) or could not be decided (indeterminate), in words. */
   evidence: string[];
   source: string;
 }
 
+/** The screen verdict of an instrument with a screen-positive rule. There is no boolean. */
 export interface ScreenPositiveResult {
-  positive: boolean;
+  verdict: Verdict;
+  /** When indeterminate: the missing items whose answers would decide it. */
+  missing_items?: number[];
+  /** When indeterminate: the refused items whose answers would decide it. */
+  refused_items?: number[];
+  /** What a positive screen means. */
   reason: Localized;
+  /** Evidence when positive or indeterminate (empty when negative). */
   evidence: string[];
   source: string;
 }
@@ -177,6 +296,11 @@ export interface Coding {
 }
 
 export interface OptionSpec {
+  /**
+   * Stable id, unique within the item (LOINC answer code or a slug). When absent the id is the
+   * `fhir` coding's code, else `code_<code>`; the built-in catalog states every id.
+   */
+  id?: OptionId;
   code: number;
   value: number;
   label?: Localized;
@@ -193,6 +317,11 @@ export interface ItemSpec {
   /** Explicit code → value map (keys are codes as strings). */
   values?: Record<string, number>;
   scored?: boolean;
+  /**
+   * Skip logic: the item is asked only when this holds (over earlier items). An unanswered item
+   * that was not asked is no unknown; one that should (or may) have been asked is.
+   */
+  asked_if?: Condition;
   fhir?: FhirItemLink;
 }
 
@@ -229,6 +358,8 @@ export type Aggregate =
   | { method: "sum"; items: ItemRef[] }
   | { method: "mean"; items: ItemRef[] }
   | { method: "count"; items: ItemRef[]; where: ValueTest }
+  /** Items whose value satisfies their group's test (e.g. the PHQ-A GLAD-PC positive-symptom count). */
+  | { method: "count_groups"; groups: { items: ItemRef[]; where: ValueTest }[] }
   | { method: "sum_of_scales"; scales: string[] };
 
 export interface ValueTest {
@@ -404,6 +535,8 @@ export interface BatchOptions {
   groups?: BatchGroups;
   /** Completion time per row in whole seconds (negative = unknown). */
   durations?: Int32Array | BigInt64Array;
+  /** The buffer's own coding, declared and checked (see `CodeMapSpec`); sentinels must not be source codes. */
+  code_map?: CodeMapSpec | string;
 }
 
 /** Columns for one scale. Values are exact mantissas: value = mantissa / 10^decimals. */
@@ -430,16 +563,27 @@ export interface BatchColumns {
   n_rows: number;
   /** One entry per scale, in spec order. */
   scales: ScaleColumns[];
-  /** Flag ids; flag `i` is bit `i` of each `flags` word. */
+  /** Flag ids; flag `i` is bit `i` of each `flags` and `flags_indeterminate` word. */
   flag_ids: string[];
-  /** Flag bitset per row. */
+  /** Per row, the bitset of flags that are **positive**. */
   flags: BigUint64Array;
-  /** Each flag as a 0/1 column, keyed by flag id. */
-  flag_columns: Record<string, Uint8Array>;
+  /**
+   * Per row, the bitset of flags that are **indeterminate** (their items were missing or
+   * refused). A flag whose bit is set in neither word is determined negative.
+   */
+  flags_indeterminate: BigUint64Array;
+  /**
+   * Each flag as a column of verdict codes (`VerdictCode`: 0 negative, 1 positive,
+   * 2 indeterminate), keyed by flag id. Not a boolean: 2 is not "no flag".
+   */
+  flag_verdicts: Record<string, Uint8Array>;
   /** 0 valid, 1 incomplete, 2 invalid. */
   validity: Uint8Array;
-  /** 1 positive, 0 negative, -1 the instrument defines no screen-positive rule. */
-  screen_positive: Int8Array;
+  /**
+   * Screen verdict per row (`VerdictCode`: 0 negative, 1 positive, 2 indeterminate);
+   * `null` when the instrument defines no screen-positive rule.
+   */
+  screen: Uint8Array | null;
 }
 
 // ---- FHIR ----
@@ -448,6 +592,27 @@ export interface BatchColumns {
 export interface FhirResource {
   resourceType: string;
   [key: string]: unknown;
+}
+
+/** A total stored in a `QuestionnaireResponse`, beside the engine's value (never used for scoring). */
+export interface StoredTotal {
+  /** The computed item's linkId. */
+  link_id: string;
+  /** JSON pointer of the stored answer in the QuestionnaireResponse. */
+  path: string;
+  /** The scale the item claims to hold, where the instrument links it to one. */
+  scale?: string;
+  /** The stored value exactly as written (absent when not a readable number). */
+  stored?: Decimal;
+  /** The engine's `raw` of `scale`, when scored. */
+  recomputed?: Decimal;
+  status: "agrees" | "disagrees" | "not_compared";
+}
+
+/** A scored `QuestionnaireResponse`: the engine's report and what the response claimed its totals were. */
+export interface ScoredQuestionnaireResponse {
+  report: ScoreReport;
+  stored_totals: StoredTotal[];
 }
 
 /** A FHIR `Observation` exported for one scored scale. */
@@ -466,9 +631,39 @@ export interface FhirObservation {
   method: { text: string };
 }
 
+// ---- compliance (issue 11) ----
+
+/** A school's facts for one school year (`changkaixin.compliance-facts/1`); a missing fact is never a zero. */
+export type SchoolFacts = { format: string; school: { id: string } & JsonObject } & JsonObject;
+
+/** One requirement's finding. */
+export type ComplianceFinding = {
+  requirement: string;
+  status: "pass" | "fail" | "not_applicable" | "insufficient_evidence";
+  clause: string;
+} & JsonObject;
+
+/** `complianceCheck(packId, facts, asOf)`: per requirement pass / fail / not applicable / insufficient evidence. */
+export type ComplianceReport = { format: string; findings: ComplianceFinding[] } & JsonObject;
+
+// ---- built-in data ----
+
+/**
+ * The package's built-in data (`changkaixin_data.js`: the catalog's specs, the Changzhou default
+ * alert policy, the compliance packs, as `[id, JSON text]` lists), which the .wasm does not
+ * embed. Each entry point (`index.js`) passes it once to `installBuiltinData`; call that yourself
+ * only when loading `changkaixin_wasm.js` directly.
+ */
+export interface BuiltinData {
+  format: "changkaixin.wasm-data/1";
+  instruments: [string, string][];
+  policies: [string, string][];
+  packs?: [string, string][];
+}
+
 // ---- errors ----
 
-export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time";
+export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts";
 
 /** The core's stable error codes (the test script checks this list against `errorCodes()`). */
 export type ErrorCode =
@@ -544,7 +739,23 @@ export type ErrorCode =
   | "evidence.unknown_setting"
   | "evidence.out_of_range"
   | "evidence.report_inconsistent"
-  | "time.invalid";
+  | "time.invalid"
+  | "compliance.parse"
+  | "compliance.unsupported_format"
+  | "compliance.unknown_metric"
+  | "compliance.bad_check"
+  | "compliance.impossible_threshold"
+  | "compliance.missing_source"
+  | "compliance.overlapping_versions"
+  | "compliance.unknown_ref"
+  | "compliance.duplicate_id"
+  | "compliance.invalid_value"
+  | "compliance.rollup_mismatch"
+  | "facts.parse"
+  | "facts.unsupported_format"
+  | "facts.invalid"
+  | "facts.unknown_ref"
+  | "facts.duplicate_id";
 
 /**
  * What every function of this package throws: a real `Error` with the core's
@@ -573,16 +784,32 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
- * A screening given to the alert engine: either a score report (verified against the catalog)
- * or the instrument (id, version, settings) with the answers, which the engine scores.
+ * A screening given to the alert engine: either a score report, which the engine **verifies**
+ * against the catalog before use (unknown instrument, version or setting, a value outside its
+ * scale's range, a band, flag or verdict inconsistent with the values: `evidence.*` errors with
+ * a path such as `/screenings/0/report/scales/0/raw`), or the instrument (id, version, settings)
+ * with the answers, which the engine scores itself.
  */
-export interface Screening {
+export type Screening = ReportScreening | AnswersScreening;
+
+/** A screening given as a score report (verified before use). */
+export interface ReportScreening {
   id?: string;
   /** When it was completed (RFC 3339). */
   at: string;
-  report?: ScoreReport;
-  instrument?: InstrumentRef;
-  response?: Response;
+  report: ScoreReport;
+  instrument?: never;
+  response?: never;
+}
+
+/** A screening given as answers, scored by the engine with the named instrument version. */
+export interface AnswersScreening {
+  id?: string;
+  /** When it was completed (RFC 3339). */
+  at: string;
+  instrument: InstrumentRef;
+  response: Response;
+  report?: never;
 }
 
 /** What is known about one student (pseudonymous id only, never a name). */

@@ -23,6 +23,9 @@ extern "C" {
     /// `Answer[]`
     #[wasm_bindgen(typescript_type = "Answer[]")]
     pub type AnswerList;
+    /// `CodeMapSpec | string`
+    #[wasm_bindgen(typescript_type = "CodeMapSpec | string")]
+    pub type CodeMapInput;
     /// `ScoreReport`
     #[wasm_bindgen(typescript_type = "ScoreReport")]
     pub type ScoreReportJs;
@@ -38,6 +41,9 @@ extern "C" {
     /// `FhirResource | string`
     #[wasm_bindgen(typescript_type = "FhirResource | string")]
     pub type FhirInput;
+    /// `ScoredQuestionnaireResponse`
+    #[wasm_bindgen(typescript_type = "ScoredQuestionnaireResponse")]
+    pub type ScoredQuestionnaireResponseJs;
     /// `FhirObservation`
     #[wasm_bindgen(typescript_type = "FhirObservation")]
     pub type FhirObservationJs;

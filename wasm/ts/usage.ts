@@ -1,8 +1,8 @@
 // A small TypeScript program against the generated declarations (bundler build).
 // `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
+import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/bundler/alert.js";
 import {
-  AlertPolicy,
   Instrument,
   catalogIds,
   catalogSpec,
@@ -10,6 +10,7 @@ import {
   importQuestionnaire,
   isChangkaixinError,
   unscored,
+  verdictOfCode,
   type BatchColumns,
   type AlertDecision,
   type ChangkaixinError,
@@ -18,7 +19,8 @@ import {
   type InstrumentSpec,
   type Response,
   type ScoreReport,
-} from "../pkg/bundler/changkaixin_wasm.js";
+  type Verdict,
+} from "../pkg/bundler/index.js";
 
 const ids: string[] = catalogIds();
 const spec: InstrumentSpec = catalogSpec("phq9");
@@ -31,7 +33,16 @@ const total = report.scales.find((s) => s.id === "total");
 const raw: Decimal | undefined = total?.raw; // decimals are strings
 const bandIndex: number | undefined = total?.band?.index;
 const selfHarm: boolean = report.flags.some((f) => f.id === "item9_self_harm" && f.level === "critical");
-const positive: boolean | undefined = report.screen_positive?.positive;
+const screen: Verdict | undefined = report.screen_positive?.verdict;
+// The verdict is three-valued: there is no boolean to misread as "negative".
+// @ts-expect-error: `positive` does not exist any more
+const noBool: boolean = report.screen_positive?.positive ?? false;
+// @ts-expect-error: a verdict is not a boolean
+const notBool: boolean = report.screen_positive!.verdict;
+const undecided: boolean = screen === "indeterminate" && (report.screen_positive?.missing_items?.length ?? 0) > 0;
+const flagVerdicts: ("positive" | "indeterminate")[] = report.flags.map((f) => f.verdict);
+const byOptionId: ScoreReport = phq9.score({ answers: { "1": "LA6568-5", "2": 1 } });
+const positive = screen === "positive";
 
 // @ts-expect-error: a decimal is a string, never a number
 const wrong: number = total?.raw ?? 0;
@@ -41,7 +52,12 @@ const positional: ScoreReport = phq9.scoreAnswers([1, 2, 1, 2, 1, 1, 1, 2, 1, nu
 const batch: BatchColumns = phq9.scoreBatch(new Int8Array(20).fill(-1), { missing: -1 });
 const rawColumn: BigInt64Array = batch.scales[0]!.raw;
 const notScored: boolean = rawColumn[0] === unscored();
-const flags: Uint8Array | undefined = batch.flag_columns["item9_self_harm"];
+const flags: Uint8Array | undefined = batch.flag_verdicts["item9_self_harm"];
+const undecidedFlags: BigUint64Array = batch.flags_indeterminate;
+const screenCodes: Uint8Array | null = batch.screen;
+const firstScreen: Verdict | undefined = screenCodes ? verdictOfCode(screenCodes[0] ?? 255) : undefined;
+// @ts-expect-error: the screen column may be null (no screen rule); it must be checked
+const screenLength: number = batch.screen.length;
 const u8batch: BatchColumns = phq9.scoreBatch(new Uint8Array(10).fill(255), { missing: 255, durations: new Int32Array([60]) });
 
 // @ts-expect-error: Float64Array is not a code buffer
@@ -65,11 +81,14 @@ const custom = Instrument.fromSpec(spec, { bands: "default" });
 const obs = phq9.exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
 const v: number | undefined = obs.valueInteger;
 
+// The alert module has the same scoring API; reports are plain data that cross between modules.
 const policy = AlertPolicy.changzhouDefault();
+const sameReport: ScoreReport = AlertInstrument.fromCatalog("phq9").score(response);
 const decision: AlertDecision = policy.evaluate({ student: "s-1", screenings: [{ at: "2026-01-05T08:00:00Z", report }] }, "2026-01-05T08:00:00Z");
 const tierLabel: string | undefined = decision.tier.label.zh;
 const why: string[] = decision.fired_rules.map((r) => r.rule);
 const lintProblems: ChangkaixinError[] = AlertPolicy.lint(policy.document());
-console.log(tierLabel, why, lintProblems, decision.summary.zh);
+console.log(tierLabel, why, lintProblems, decision.summary.zh, sameReport);
 
+console.log(noBool, notBool, undecided, flagVerdicts, byOptionId, undecidedFlags, firstScreen, screenLength);
 console.log(ids, firstItemText, raw, bandIndex, selfHarm, positive, wrong, positional, notScored, flags, u8batch, codes, imported, custom.id, v);

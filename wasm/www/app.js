@@ -1,8 +1,10 @@
 // Demo page: renders the PHQ-9 and the ASQ from the built-in catalog (Chinese item
 // texts and option labels come from the catalog JSON), scores on every answer with
-// the WebAssembly package and shows score, band, flags and the screen verdict.
-// No rule is written here: every number and label comes from the package.
-import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/changkaixin_wasm.js";
+// the WebAssembly package and shows score, band, flags and the screen verdict (three-valued:
+// an undecidable screen or flag is shown as "无法判定" with the items that would decide it).
+// No rule is written here: every number and label comes from the package (its alert module:
+// scoring and the alert tiers in one .wasm).
+import init, { AlertPolicy, Instrument, catalogSpec, isChangkaixinError } from "./pkg/alert.js";
 
 let cachedPolicy;
 const policy = () => (cachedPolicy ??= AlertPolicy.changzhouDefault());
@@ -53,6 +55,14 @@ function renderForm(section, id) {
   update();
 }
 
+/** Which unanswered items keep a verdict open (from the report's missing_items / refused_items). */
+function undecided(v) {
+  const parts = [];
+  if (v.missing_items && v.missing_items.length) parts.push(`第 ${v.missing_items.join("、")} 题未作答`);
+  if (v.refused_items && v.refused_items.length) parts.push(`第 ${v.refused_items.join("、")} 题拒答`);
+  return parts.length ? `${parts.join("；")}，请补全后再判定` : "请补全作答后再判定";
+}
+
 function renderReport(box, id, spec, report) {
   const scaleName = (sid) => zh((spec.scales.find((x) => x.id === sid) || {}).name) || sid;
   const dl = el("dl");
@@ -68,15 +78,18 @@ function renderReport(box, id, spec, report) {
   dl.append(el("dt", {}, "有效性"));
   dl.append(el("dd", { "data-testid": `${id}-validity`, "data-status": report.validity.status }, report.validity.status));
   if (report.screen_positive) {
+    // Three-valued: an undecidable screen is shown as such, never as "negative".
     dl.append(el("dt", {}, "筛查结果"));
-    const sp = report.screen_positive.positive;
-    dl.append(el("dd", { "data-testid": `${id}-screen`, "data-positive": String(sp) }, sp ? `阳性 — ${zh(report.screen_positive.reason)}` : "阴性"));
+    const sp = report.screen_positive;
+    const text = sp.verdict === "positive" ? `阳性 — ${zh(sp.reason)}` : sp.verdict === "indeterminate" ? `无法判定 — ${undecided(sp)}` : "阴性";
+    dl.append(el("dd", { "data-testid": `${id}-screen`, "data-verdict": sp.verdict, class: `verdict-${sp.verdict}` }, text));
   }
   dl.append(el("dt", {}, "提示"));
   const flags = el("dd", { "data-testid": `${id}-flags` });
   if (report.flags.length === 0) flags.append("无");
   for (const f of report.flags) {
-    flags.append(el("div", { class: `flag-${f.level}`, "data-flag-id": f.id, "data-level": f.level }, `${zh(f.label)}：${zh(f.reason)}`));
+    const text = f.verdict === "indeterminate" ? `无法判定：${zh(f.label)}（${undecided(f)}）` : `${zh(f.label)}：${zh(f.reason)}`;
+    flags.append(el("div", { class: `flag-${f.level} verdict-${f.verdict}`, "data-flag-id": f.id, "data-level": f.level, "data-verdict": f.verdict }, text));
   }
   dl.append(flags);
   // The proposed alert tier from the core's alert engine (Changzhou default policy), with its reasons.

@@ -1,0 +1,141 @@
+//! The built-in data — the catalog's instrument specs, the Changzhou default alert policy and
+//! the compliance requirement packs — crosses into the module as data at load time instead of
+//! being compiled in (compiled in, it took about 60 KB of the 400 KB gzipped budget).
+//!
+//! The package's entry point (`index.js`) passes the texts of `changkaixin_data.js` — written
+//! by `wasm/examples/builtin_data.rs` from the core's own constants (`BUILTIN_SPECS`,
+//! `CHANGZHOU_DEFAULT_JSON`, the packs), whitespace removed and nothing else changed — once
+//! with [`install_builtin_data`]. Each text is then parsed, linted and compiled by the core
+//! exactly as `Catalog::builtin()` does, so a built-in instrument or policy here is the
+//! server's. Nothing in this binding calls `Catalog::builtin()` or the core's built-in policy
+//! constructors, so the linker drops the compiled-in copies.
+
+use crate::error::to_js;
+#[cfg(feature = "alert")]
+use changkaixin_core::alert::CompiledPolicy;
+use changkaixin_core::{Catalog, Error, ErrorCode, Instrument};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use wasm_bindgen::prelude::*;
+
+/// The format tag of the data module.
+pub const DATA_FORMAT: &str = "changkaixin.wasm-data/1";
+
+/// The data module's shape: `(id, JSON text)` lists.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataIn {
+    format: String,
+    instruments: Vec<(String, String)>,
+    policies: Vec<(String, String)>,
+    #[serde(default)]
+    packs: Vec<(String, String)>,
+}
+
+/// The installed built-in data.
+pub(crate) struct Builtin {
+    /// The built-in catalog (every spec compiled).
+    pub(crate) catalog: Catalog,
+    /// Policy texts by id.
+    #[cfg_attr(not(feature = "alert"), allow(dead_code))]
+    pub(crate) policies: BTreeMap<String, String>,
+    /// Compliance pack texts by id.
+    #[cfg_attr(not(feature = "compliance"), allow(dead_code))]
+    pub(crate) packs: BTreeMap<String, String>,
+}
+
+static DATA: OnceLock<Builtin> = OnceLock::new();
+static EMPTY: OnceLock<Catalog> = OnceLock::new();
+#[cfg(feature = "alert")]
+static CHANGZHOU: OnceLock<Result<CompiledPolicy, Error>> = OnceLock::new();
+
+fn not_installed(code: ErrorCode, path: &str) -> Error {
+    Error::new(
+        code,
+        path,
+        "the built-in data is not installed: load the package through its entry point (index.js), which calls installBuiltinData",
+    )
+}
+
+/// Install the built-in data (called once by the package entry point; a second call throws).
+/// Every spec must compile and declare the id it is listed under.
+#[wasm_bindgen(js_name = installBuiltinData)]
+pub fn install_builtin_data(#[wasm_bindgen(unchecked_param_type = "BuiltinData")] data: JsValue) -> Result<(), JsValue> {
+    if DATA.get().is_some() {
+        return Err(to_js(&Error::new(ErrorCode::SpecInvalidValue, "", "the built-in data is already installed")));
+    }
+    let d: DataIn = crate::json::from_js(&data, ErrorCode::SpecParse)?;
+    if d.format != DATA_FORMAT {
+        return Err(to_js(&Error::new(
+            ErrorCode::SpecUnsupportedFormat,
+            "/format",
+            format!("expected {DATA_FORMAT}, got {:?}", d.format),
+        )));
+    }
+    let mut catalog = Catalog::empty();
+    for (i, (id, text)) in d.instruments.iter().enumerate() {
+        let inst = Instrument::from_json(text).map_err(|e| to_js(&e.prefixed(&format!("/instruments/{i} ({id}): "))))?;
+        if inst.id() != id {
+            return Err(to_js(&Error::new(
+                ErrorCode::SpecInvalidValue,
+                format!("/instruments/{i}"),
+                format!("catalog file {id}.json declares id {:?}", inst.id()),
+            )));
+        }
+        catalog = catalog.with_instrument(inst);
+    }
+    let builtin = Builtin {
+        catalog,
+        policies: d.policies.into_iter().collect(),
+        packs: d.packs.into_iter().collect(),
+    };
+    // A concurrent install cannot happen (one thread); if it did, the first one stays.
+    let _ = DATA.set(builtin);
+    Ok(())
+}
+
+/// The built-in compliance pack texts (empty before the data is installed).
+#[cfg(feature = "compliance")]
+pub(crate) fn pack_texts() -> &'static BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    DATA.get().map_or(&NONE, |d| &d.packs)
+}
+
+/// The built-in catalog (empty before the data is installed).
+pub(crate) fn catalog() -> &'static Catalog {
+    match DATA.get() {
+        Some(d) => &d.catalog,
+        None => EMPTY.get_or_init(Catalog::empty),
+    }
+}
+
+/// A built-in catalog instrument, or a clear error when the data is not installed.
+pub(crate) fn instrument(id: &str, settings: &BTreeMap<String, String>) -> changkaixin_core::Result<Instrument> {
+    match DATA.get() {
+        Some(d) => d.catalog.instrument_with(id, settings),
+        None => Err(not_installed(ErrorCode::CatalogUnknownInstrument, "")),
+    }
+}
+
+/// The text of a built-in policy.
+#[cfg(feature = "alert")]
+pub(crate) fn policy_text(id: &str) -> changkaixin_core::Result<&'static str> {
+    let d = DATA.get().ok_or_else(|| not_installed(ErrorCode::PolicyParse, ""))?;
+    d.policies
+        .get(id)
+        .map(String::as_str)
+        .ok_or_else(|| Error::new(ErrorCode::PolicyParse, "", format!("no built-in policy {id:?}")))
+}
+
+/// The built-in Changzhou default policy compiled against the built-in catalog (once).
+#[cfg(feature = "alert")]
+pub(crate) fn changzhou_default() -> changkaixin_core::Result<&'static CompiledPolicy> {
+    if DATA.get().is_none() {
+        return Err(not_installed(ErrorCode::PolicyParse, ""));
+    }
+    CHANGZHOU
+        .get_or_init(|| CompiledPolicy::from_json(policy_text("changzhou_default")?, catalog()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
