@@ -21,6 +21,32 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Every built-in instrument, the MHT-shaped fixture, and each of them under every single setting
+/// option: the variants the property tests range over. Built once per test binary; a fixture that
+/// does not load or a setting that does not apply fails the test loudly.
+#[allow(clippy::expect_used)]
+pub fn instrument_variants() -> &'static [Instrument] {
+    static ALL: std::sync::OnceLock<Vec<Instrument>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<Instrument> = Catalog::builtin().instruments().cloned().collect();
+        let mht = std::fs::read_to_string(repo_root().join("tests/fixtures/mht_synthetic.json")).expect("MHT-shaped fixture");
+        v.push(Instrument::from_json(&mht).expect("MHT-shaped fixture compiles"));
+        let mut extra = Vec::new();
+        for i in &v {
+            for s in &i.source_spec().settings {
+                for o in &s.options {
+                    extra.push(
+                        i.with_settings(&BTreeMap::from([(s.id.clone(), o.id.clone())]))
+                            .expect("every setting option applies"),
+                    );
+                }
+            }
+        }
+        v.extend(extra);
+        v
+    })
+}
+
 /// All `*.json` files under `tests/vectors/<sub>`, sorted.
 pub fn vector_files(sub: &str) -> Vec<PathBuf> {
     let dir = repo_root().join("tests/vectors").join(sub);

@@ -11,27 +11,11 @@
 use changkaixin_core::instrument::spec::FlagLevel;
 use changkaixin_core::scoring::report::{BandResult, FlagResult, Verdict};
 use changkaixin_core::{Answer, Catalog, Dec, Instrument, Response, ScoreReport};
-use changkaixin_tests::repo_root;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 fn instruments() -> &'static [Instrument] {
-    static ALL: std::sync::OnceLock<Vec<Instrument>> = std::sync::OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut v: Vec<Instrument> = Catalog::builtin().instruments().cloned().collect();
-        let mht = std::fs::read_to_string(repo_root().join("tests/fixtures/mht_synthetic.json")).unwrap();
-        v.push(Instrument::from_json(&mht).unwrap());
-        let mut extra = Vec::new();
-        for i in &v {
-            for s in &i.source_spec().settings {
-                for o in &s.options {
-                    extra.push(i.with_settings(&BTreeMap::from([(s.id.clone(), o.id.clone())])).unwrap());
-                }
-            }
-        }
-        v.extend(extra);
-        v
-    })
+    changkaixin_tests::instrument_variants()
 }
 
 /// A cell: 0..=9 pick an option (modulo the count), 10 missing, 11 refused.
