@@ -9,12 +9,10 @@ use changkaixin_core::alert::{evaluate, evaluate_batch, evaluate_tier_only, Eval
 use libfuzzer_sys::fuzz_target;
 
 const SEED: &str = r#"{"student": "s-1",
- "screenings": [{"id": "x", "at": "2024-03-01T08:00:00Z", "report": {"instrument": {"id": "asq", "version": "1.0.0"},
-   "validity": {"status": "valid", "reasons": []}, "items": {"answered": 5, "missing": 0, "refused": 0},
-   "scales": [{"id": "yes_count", "scored": true, "raw": "1", "score": "1", "answered": 4, "of": 4, "prorated": false,
-     "band": {"id": "moderate", "label": {"en": "m"}, "index": 2, "severity": "moderate", "rule": "r", "evidence": "e"}}],
-   "flags": [{"id": "acute_positive", "level": "critical", "label": {"en": "a"}, "reason": {"en": "r"}, "items": [5], "evidence": [], "source": "s"}],
-   "screen_positive": {"positive": true, "reason": {"en": "p"}, "evidence": [], "source": "s"}}}],
+ "screenings": [{"id": "x", "at": "2024-03-01T08:00:00Z", "instrument": {"id": "asq", "version": "1.1.0"},
+   "response": {"answers": {"1": 1, "2": 0, "3": 0, "4": 0, "5": 1}}},
+  {"id": "y", "at": "2024-03-01T08:00:00Z", "instrument": {"id": "phq9", "version": "1.0.0"},
+   "response": {"answers": {"1": 2, "2": 2, "3": null, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 1}}}],
  "observations": [{"category": "suicide_talk", "at": "2024-03-02T08:00:00Z", "observed_by": {"name": "t", "role": "head_teacher"}}],
  "life_events": [{"kind": "domestic_violence_victim", "at": "2024-02-01T08:00:00Z"}],
  "clinical": [{"kind": "discharge", "at": "2023-12-01T08:00:00Z", "institution": "h"}],

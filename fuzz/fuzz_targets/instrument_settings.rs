@@ -63,7 +63,7 @@ fn check(cat: &Catalog, id: &str, settings: &BTreeMap<String, String>, response:
                     assert_eq!(&rep.instrument.settings, inst.settings());
                     let _ = rep.to_json();
                 }
-                let answers: Vec<Answer> = (1..=inst.item_count()).map(|i| r.answers.get(&i.to_string()).copied().unwrap_or(Answer::Missing)).collect();
+                let answers: Vec<Answer> = (1..=inst.item_count()).map(|i| r.answers.get(&i.to_string()).cloned().unwrap_or(Answer::Missing)).collect();
                 let _ = inst.score_answers(&answers);
             }
         }
