@@ -21,6 +21,16 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Rewrite a vector file after `UPDATE_VECTORS=1` (pretty JSON and a final newline: the one layout
+/// every vector file has, so a regeneration changes only what the engine changed).
+#[allow(clippy::expect_used)]
+pub fn write_vectors(path: &Path, file: &Value) {
+    let mut out = serde_json::to_string_pretty(file).expect("serialise vectors");
+    out.push('\n');
+    std::fs::write(path, out).expect("write vectors");
+    eprintln!("updated {}", path.display());
+}
+
 /// Every built-in instrument, the MHT-shaped fixture, and each of them under every single setting
 /// option: the variants the property tests range over. Built once per test binary; a fixture that
 /// does not load or a setting that does not apply fails the test loudly.

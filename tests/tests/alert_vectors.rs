@@ -276,10 +276,7 @@ fn alert_vectors_replay() {
             failures.push(format!("rules never expected to fire in {}: {uncovered:?}", path.display()));
         }
         if update && changed {
-            let mut out = serde_json::to_string_pretty(&file).expect("serialise vectors");
-            out.push('\n');
-            std::fs::write(&path, out).expect("write vectors");
-            eprintln!("updated {}", path.display());
+            changkaixin_tests::write_vectors(&path, &file);
         }
         assert!(
             failures.is_empty(),

@@ -81,7 +81,7 @@ fn scoring_vectors_replay() {
             }
         }
         if update {
-            std::fs::write(path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
+            changkaixin_tests::write_vectors(path, &file);
         }
     }
     assert!(failures.is_empty(), "{} of {n_cases} cases failed:\n{}", failures.len(), failures.join("\n"));
