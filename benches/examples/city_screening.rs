@@ -13,20 +13,13 @@
 //! synthetic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use changkaixin_benches::city::{self, City};
 use changkaixin_benches::cohort::{Cohort, DISTRICTS};
-use changkaixin_benches::Lcg;
-use changkaixin_core::alert::columnar::{
-    evaluate_columns, CohortColumns, ColumnarTiers, LifeEventColumns, ObservationColumns, ScreeningColumns, Times, NO_PERSON,
-};
-use changkaixin_core::alert::{CompiledPolicy, Person};
-use changkaixin_core::instrument::spec::Severity;
-use changkaixin_core::scoring::batch::BatchGroups;
-use changkaixin_core::scoring::report::InstrumentRef;
-use changkaixin_core::{BatchColumns, BatchInput, Catalog, Instrument, Timestamp};
-use std::collections::BTreeMap;
+use changkaixin_core::alert::columnar::{evaluate_columns, ColumnarTiers};
+use changkaixin_core::alert::CompiledPolicy;
+use changkaixin_core::{BatchColumns, Catalog, Instrument, Timestamp};
 use std::time::Instant;
 
-const MHT_SYNTHETIC: &str = include_str!("../../tests/fixtures/mht_synthetic.json");
 /// Changzhou's primary and secondary school students (grades 4–12 screened): the default cohort.
 const CITY: usize = 700_000;
 
@@ -41,33 +34,6 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let tick = |i: usize| fields.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
     (tick(11) + tick(12)) / 100.0
-}
-
-/// The whole city in columns: what the run made, in one place, for any later step (the
-/// city report) to read without knowing how tiers were made.
-pub struct City<'a> {
-    /// Per student: district index into [`DISTRICTS`], school, grade (4–12), sex (0 male, 1 female).
-    pub cohort: &'a Cohort,
-    /// The screening columns (one batch per instrument, engine-scored or verified) and event tables.
-    pub columns: CohortColumns<'a>,
-    /// The tier column (`tiers.tier[row]`: 0 none, 1 watch, 2 key, 3 crisis — the policy's tier
-    /// order), fired rules, due obligations.
-    pub tiers: ColumnarTiers,
-    /// The policy that decided.
-    pub policy: &'a CompiledPolicy,
-    /// The evaluation time.
-    pub at: Timestamp,
-}
-
-impl City<'_> {
-    /// The batch columns of one instrument (`phq9`, `gad7`, `asq`, `mht`).
-    pub fn instrument(&self, id: &str) -> Option<&BatchColumns> {
-        self.columns
-            .screenings()
-            .iter()
-            .find(|s| s.instrument().id == id)
-            .map(ScreeningColumns::columns)
-    }
 }
 
 /// Print counts of `band` (ordinal index, -1 = none) by grade.
@@ -161,43 +127,6 @@ fn tier_table(title: &str, head: &str, labels: &[String], group: impl Fn(usize) 
     }
 }
 
-/// The MHT-shaped columns reduced to the interface the policy declares for the external
-/// instrument `mht` (scales `total` and `lie`, flag `total_high`) — what the platform's
-/// licensed key reports; the synthetic key stands in.
-fn mht_interface(out: &BatchColumns, spec: &Instrument) -> (BatchColumns, Vec<Vec<Severity>>) {
-    let keep_scales = ["total", "lie"];
-    let keep_flags = ["total_high"];
-    let scales: Vec<_> = out.scales.iter().filter(|s| keep_scales.contains(&s.id.as_str())).cloned().collect();
-    let severities = scales
-        .iter()
-        .map(|s| {
-            let bands = spec.spec().scales.iter().find(|x| x.id == s.id).map(|x| x.bands.clone()).unwrap_or_default();
-            let mut v = vec![Severity::None; s.band_ids.len()];
-            for b in bands {
-                if let Some(x) = v.get_mut(b.index as usize) {
-                    *x = b.severity;
-                }
-            }
-            v
-        })
-        .collect();
-    let bits: Vec<usize> = keep_flags
-        .iter()
-        .map(|f| out.flag_ids.iter().position(|x| x == f).expect("flag exists"))
-        .collect();
-    let remap = |w: u64| bits.iter().enumerate().fold(0u64, |m, (k, b)| m | (w >> b & 1) << k);
-    let cols = BatchColumns {
-        n_rows: out.n_rows,
-        scales,
-        flag_ids: keep_flags.iter().map(|f| f.to_string()).collect(),
-        flags: out.flags.iter().map(|w| remap(*w)).collect(),
-        flags_indeterminate: out.flags_indeterminate.iter().map(|w| remap(*w)).collect(),
-        validity: out.validity.clone(),
-        screen: out.screen.clone(),
-    };
-    (cols, severities)
-}
-
 fn main() {
     let (wall0, cpu0) = (Instant::now(), cpu_seconds());
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(CITY);
@@ -209,10 +138,7 @@ fn main() {
 
     let t = Instant::now();
     let cat = Catalog::builtin();
-    let phq9 = cat.instrument("phq9").unwrap();
-    let gad7 = cat.instrument("gad7").unwrap();
-    let asq = cat.instrument("asq").unwrap();
-    let mht = Instrument::from_json(MHT_SYNTHETIC).unwrap();
+    let mht = Instrument::from_json(city::MHT_SYNTHETIC).unwrap();
     let policy = CompiledPolicy::changzhou_default().expect("the built-in policy compiles");
     println!(
         "{}  load the catalog ({} instruments), the MHT-shaped fixture and the Changzhou default alert policy ({} {})",
@@ -227,43 +153,22 @@ fn main() {
     println!("{}  generate cohort", ms(t));
 
     // ---- Score: one batch per instrument, straight into columns the alert engine trusts ----
-    let screened = Timestamp::parse("2024-03-01T09:00:00+08:00").expect("valid time");
-    let reference = |i: &Instrument| InstrumentRef {
-        id: i.id().to_owned(),
-        version: i.version().to_owned(),
-        settings: Default::default(),
-    };
     let t = Instant::now();
-    let phq9_cols = ScreeningColumns::score(policy, &reference(&phq9), BatchInput::new(&c.phq9, 10, -1), Times::Same(screened.unix())).unwrap();
+    let phq9_cols = city::score(policy, "phq9", &c.phq9, 10).unwrap();
     println!("{}  score PHQ-9 ({n} rows)", ms(t));
     let t = Instant::now();
-    let gad7_cols = ScreeningColumns::score(policy, &reference(&gad7), BatchInput::new(&c.gad7, 7, -1), Times::Same(screened.unix())).unwrap();
+    let gad7_cols = city::score(policy, "gad7", &c.gad7, 7).unwrap();
     println!("{}  score GAD-7", ms(t));
     let t = Instant::now();
-    let asq_cols = ScreeningColumns::score(policy, &reference(&asq), BatchInput::new(&c.asq, 5, -1), Times::Same(screened.unix())).unwrap();
+    let asq_cols = city::score(policy, "asq", &c.asq, 5).unwrap();
     println!("{}  score ASQ", ms(t));
     let t = Instant::now();
-    let groups: Vec<BTreeMap<String, String>> = (4..=12u8)
-        .flat_map(|g| ["M", "F"].map(|s| BTreeMap::from([("grade".to_string(), g.to_string()), ("sex".to_string(), s.to_string())])))
-        .collect();
-    let row_group: Vec<u32> = c.grade.iter().zip(&c.sex).map(|(g, s)| u32::from(g - 4) * 2 + u32::from(*s)).collect();
-    let mut input = BatchInput::new(&c.mht, 100, -1);
-    input.groups = Some(BatchGroups {
-        row_group: &row_group,
-        groups: &groups,
-    });
-    let mht_out = mht.score_batch(&input).unwrap();
+    let mht_out = city::score_mht(&c, &mht).unwrap();
     println!("{}  score MHT-shaped fixture (100 items, norms by grade × sex)", ms(t));
     // The platform reports its licensed MHT key as the external instrument `mht`, in the
     // interface the policy declares; the engine verifies those columns against the declaration.
     let t = Instant::now();
-    let (mht_cols, severities) = mht_interface(&mht_out, &mht);
-    let mht_ref = InstrumentRef {
-        id: "mht".into(),
-        version: mht.version().to_owned(),
-        settings: Default::default(),
-    };
-    let mht_cols = ScreeningColumns::external(policy, &mht_ref, mht_cols, &severities, Times::Same(screened.unix())).expect("declared interface");
+    let mht_cols = city::mht_columns(policy, &mht_out, &mht).expect("declared interface");
     println!("{}  verify the MHT columns against the policy's declaration of `mht`", ms(t));
 
     let t = Instant::now();
@@ -294,59 +199,11 @@ fn main() {
     // Staff observations and life events as tables (a few synthetic ones); the spring special
     // period applies to everyone.
     let t = Instant::now();
-    let at = Timestamp::parse("2024-03-04T08:00:00+08:00").expect("valid time");
+    let at = Timestamp::from_unix(city::EVALUATED_AT);
     let overdue_at = Timestamp::parse("2024-03-07T08:00:00+08:00").expect("valid time");
-    let (mut obs, mut life) = (ObservationColumns::default(), LifeEventColumns::default());
-    let observed = Timestamp::parse("2024-02-28T15:00:00+08:00").unwrap().unix();
-    let self_harm_seen = Timestamp::parse("2024-03-02T10:00:00+08:00").unwrap().unix();
-    let event_at = Timestamp::parse("2024-01-20T00:00:00+08:00").unwrap().unix();
-    let code = |id: &str| policy.observation_category_code(id).expect("policy category");
-    let kind = |id: &str| policy.life_event_kind_code(id).expect("policy life event kind");
-    let mut g = Lcg::new(99);
-    for r in 0..n as u32 {
-        if g.below(100) < 2 {
-            let cat = ["withdrawal", "sudden_decline", "aggression", "mood_change"][g.below(4) as usize];
-            obs.student.push(r);
-            obs.category.push(code(cat));
-            obs.at.push(observed);
-            obs.by.push(0);
-        }
-        if g.below(1000) < 3 {
-            obs.student.push(r);
-            obs.category.push(code("self_harm"));
-            obs.at.push(self_harm_seen);
-            obs.by.push(0);
-        }
-        if g.below(100) < 3 {
-            let k = ["bereavement", "family_breakdown", "left_behind", "bullying_victim"][g.below(4) as usize];
-            life.student.push(r);
-            life.kind.push(kind(k));
-            life.at.push(event_at);
-            life.reported_by.push(NO_PERSON);
-        }
-    }
-    let (n_obs, n_life) = (obs.student.len(), life.student.len());
-    let teacher = Person {
-        name: "班主任 (synthetic)".into(),
-        role: "head_teacher".into(),
-    };
-    let columns = CohortColumns::new(policy, n)
-        .with_numbered_ids("s-", 6)
-        .with_people(vec![teacher], policy)
-        .and_then(|x| x.with_screening(phq9_cols))
-        .and_then(|x| x.with_screening(gad7_cols))
-        .and_then(|x| x.with_screening(asq_cols))
-        .and_then(|x| x.with_screening(mht_cols))
-        .and_then(|x| x.with_observations(obs))
-        .and_then(|x| x.with_life_events(life))
-        .and_then(|x| {
-            x.with_period_for_all(
-                policy.special_period_code("spring").expect("policy period"),
-                Timestamp::parse("2024-02-26T00:00:00+08:00").unwrap(),
-                Timestamp::parse("2024-04-30T00:00:00+08:00").unwrap(),
-            )
-        })
-        .expect("synthetic tables are well-formed");
+    let tables = city::event_tables(policy, n);
+    let (n_obs, n_life) = (tables.0.student.len(), tables.1.student.len());
+    let columns = city::cohort_columns(policy, n, vec![phq9_cols, gad7_cols, asq_cols, mht_cols], tables).expect("synthetic tables are well-formed");
     println!("{}  event tables ({n_obs} observations, {n_life} life events) and the cohort's columns", ms(t));
     let t = Instant::now();
     let tiers = evaluate_columns(policy, &columns, at).expect("cohort made for this policy");

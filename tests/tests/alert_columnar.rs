@@ -429,3 +429,82 @@ fn tables_are_checked() {
     let s = ScreeningColumns::score(&other, &inst_ref(&phq9), BatchInput::new(&[0i8; 10], 10, -1), Times::Same(AT)).unwrap();
     assert_eq!(CohortColumns::new(p, 1).with_screening(s).unwrap_err().code(), "batch.shape");
 }
+
+/// A screening round: everyone screened at the same time, many students with the same answers
+/// and events (the columnar entry reuses the decision of identical reduced evidence) — every row
+/// still decides as the row path.
+#[test]
+fn a_screening_round_with_repeated_rows_decides_as_the_row_path() {
+    let p = policy();
+    let cat = p.catalog();
+    let mut g = Lcg(2024);
+    let (distinct, copies) = (300usize, 20usize);
+    let n = distinct * copies;
+    let insts: Vec<Instrument> = ["phq9", "gad7", "asq"].iter().map(|id| cat.instrument(id).unwrap()).collect();
+    let base: Vec<Vec<i16>> = insts.iter().map(|i| answers(i, distinct, &mut g)).collect();
+    let codes: Vec<Vec<i16>> = insts
+        .iter()
+        .zip(&base)
+        .map(|(i, b)| {
+            (0..n)
+                .flat_map(|r| b[(r % distinct) * i.item_count()..(r % distinct + 1) * i.item_count()].to_vec())
+                .collect()
+        })
+        .collect();
+    let stub = mht_stub();
+    let mht_base = answers(&stub, distinct, &mut g);
+    let mht_codes: Vec<i16> = (0..n).flat_map(|r| mht_base[(r % distinct) * 10..(r % distinct + 1) * 10].to_vec()).collect();
+    let mht_cols = stub.score_batch(&BatchInput::new(&mht_codes, 10, -1)).unwrap();
+    let screened = AT - 70 * HOUR;
+    let mut c = CohortColumns::new(p, n)
+        .with_numbered_ids("s-", 5)
+        .with_people(
+            vec![Person {
+                name: "李老师".into(),
+                role: "head_teacher".into(),
+            }],
+            p,
+        )
+        .unwrap();
+    for (i, codes) in insts.iter().zip(&codes) {
+        c = c
+            .with_screening(ScreeningColumns::score(p, &inst_ref(i), BatchInput::new(codes, i.item_count(), -1), Times::Same(screened)).unwrap())
+            .unwrap();
+    }
+    let mht = InstrumentRef {
+        id: "mht".into(),
+        version: "0.0.0-stub".into(),
+        settings: Default::default(),
+    };
+    let sev = vec![Vec::<Severity>::new(); mht_cols.scales.len()];
+    c = c
+        .with_screening(ScreeningColumns::external(p, &mht, mht_cols, &sev, Times::Same(screened)).unwrap())
+        .unwrap();
+    let mut obs = ObservationColumns::default();
+    let mut prev = PreviousColumns::default();
+    for r in 0..n as u32 {
+        if (r as usize % distinct).is_multiple_of(7) {
+            obs.student.push(r);
+            obs.category.push(((r as usize % distinct) % 10) as u8);
+            obs.at.push(AT - 30 * HOUR);
+            obs.by.push(0);
+        }
+        let k = (r as usize % distinct) % 11;
+        prev.tier.push(if k < 4 { k as u8 } else { NO_TIER });
+        prev.since.push(AT - 40 * DAY);
+    }
+    c = c
+        .with_observations(obs)
+        .unwrap()
+        .with_previous(prev)
+        .unwrap()
+        .with_period_for_all(
+            p.special_period_code("exam").unwrap(),
+            Timestamp::from_unix(AT - DAY),
+            Timestamp::from_unix(AT + DAY),
+        )
+        .unwrap();
+    let (counts, refused) = check(&c);
+    assert_eq!(refused, 0);
+    assert!(counts.iter().all(|c| *c > 0), "{counts:?}");
+}

@@ -64,7 +64,7 @@
 use crate::alert::batch::{obligation_legend, BatchError, ObligationInfo, TierCount};
 use crate::alert::datetime::Timestamp;
 use crate::alert::decision::{AlertDecision, Change, HoldReason, PolicyRef};
-use crate::alert::engine::{evaluate, Evaluator, RuleSet};
+use crate::alert::engine::{evaluate, Evaluator, RuleSet, TierOutcome};
 use crate::alert::evidence::{
     slot_score, AgencyNotice, ClinicalNotice, Dated, LifeEvent, Observation, PScreening, Person, Prepared, PreviousTier, Screening, SpecialPeriod,
     StudentEvidence, NO_BAND,
@@ -81,6 +81,8 @@ use crate::scoring::batch::{BatchColumns, BatchInput, Code, UNSCORED};
 use crate::scoring::report::{
     Answer, BandResult, FlagResult, InstrumentRef, ItemCounts, Response, ScaleResult, ScoreReport, ScreenPositiveResult, Validity, ValidityStatus, Verdict,
 };
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Tier code of a row whose evidence was refused (see [`ColumnarTiers::errors`]); also "no
 /// previous tier" in [`PreviousColumns::tier`].
@@ -1339,12 +1341,16 @@ pub fn evaluate_columns(policy: &CompiledPolicy, cohort: &CohortColumns<'_>, at:
         errors: Vec::new(),
     };
     let mut counts = vec![0u64; policy.tier_count()];
+    let mut memo = Memo::new();
+    out.due.row.reserve(n * 4);
+    out.due.obligation.reserve(n * 4);
+    out.due.due_at.reserve(n * 4);
     let mut screen_cursors = vec![Cursor::default(); cohort.screenings.len()];
     let (mut c_obs, mut c_life, mut c_clin, mut c_agency, mut c_period) =
         (Cursor::default(), Cursor::default(), Cursor::default(), Cursor::default(), Cursor::default());
     for r in 0..n {
         let row = r as u32;
-        let result = ev.tier_only_with(at, |p| {
+        let result = ev.load_with(at, |p| {
             let mut latest: Option<(i64, Dated)> = None;
             let mut pos = 0usize;
             for (s, cur) in cohort.screenings.iter().zip(screen_cursors.iter_mut()) {
@@ -1417,36 +1423,44 @@ pub fn evaluate_columns(policy: &CompiledPolicy, cohort: &CohortColumns<'_>, at:
             p.latest = latest;
             Ok(())
         });
-        match result {
-            Ok(o) => {
-                if let Some(c) = counts.get_mut(usize::from(o.tier)) {
-                    *c += 1;
-                }
-                out.tier.push(o.tier);
-                out.rule_tier.push(o.rule_tier);
-                out.change.push(o.change);
-                out.held_by.push(o.held_by);
-                out.rules.push(o.rules);
-                let due = &mut out.due;
-                ev.due_into(|ob, t| {
-                    due.row.push(row);
-                    due.obligation.push(ob);
-                    due.due_at.push(t);
-                });
-            }
-            Err(error) => {
-                out.tier.push(REFUSED);
-                out.rule_tier.push(REFUSED);
-                out.change.push(Change::Unchanged);
-                out.held_by.push(None);
-                out.rules.push(RuleSet::EMPTY);
-                out.errors.push(BatchError {
-                    row,
-                    student: cohort.id(r),
-                    error,
-                });
-            }
+        if let Err(error) = result {
+            out.tier.push(REFUSED);
+            out.rule_tier.push(REFUSED);
+            out.change.push(Change::Unchanged);
+            out.held_by.push(None);
+            out.rules.push(RuleSet::EMPTY);
+            out.errors.push(BatchError {
+                row,
+                student: cohort.id(r),
+                error,
+            });
+            continue;
         }
+        let (o, due) = match memo.lookup(ev.loaded()) {
+            Some(k) => memo.result(k),
+            None => {
+                let o = ev.decide_loaded();
+                let start = memo.due.len();
+                let due = &mut memo.due;
+                ev.due_into(|ob, t| due.push((ob, t)));
+                let end = memo.due.len();
+                memo.insert(o, start..end)
+            }
+        };
+        if let Some(c) = counts.get_mut(usize::from(o.tier)) {
+            *c += 1;
+        }
+        out.tier.push(o.tier);
+        out.rule_tier.push(o.rule_tier);
+        out.change.push(o.change);
+        out.held_by.push(o.held_by);
+        out.rules.push(o.rules);
+        for &(ob, t) in due {
+            out.due.row.push(row);
+            out.due.obligation.push(ob);
+            out.due.due_at.push(t);
+        }
+        memo.forget_uncached();
     }
     out.tier_counts = policy
         .tier_ids()
@@ -1454,6 +1468,174 @@ pub fn evaluate_columns(policy: &CompiledPolicy, cohort: &CohortColumns<'_>, at:
         .map(|(t, count)| TierCount { tier: t.to_owned(), count })
         .collect();
     Ok(out)
+}
+
+/// Decisions by reduced evidence. A row's tier-only decision and due obligations are a function
+/// of its reduced evidence alone (the evaluation time is the batch's), and a screening round
+/// gives many students identical reduced evidence (same bands, flags, verdicts, times): such a
+/// row takes the stored result instead of evaluating the rules again. The key is the whole
+/// reduced evidence (every field the rules, hysteresis and obligations read), so a hit is the
+/// decision itself. When few rows repeat (per-row times), the memo switches itself off.
+struct Memo {
+    map: HashMap<Box<[u64]>, u32, BuildHasherDefault<FxHasher>>,
+    /// Stored results: the outcome and its slice of `due`.
+    results: Vec<(TierOutcome, std::ops::Range<usize>)>,
+    due: Vec<(u32, i64)>,
+    key: Vec<u64>,
+    keyed: bool,
+    lookups: u64,
+    hits: u64,
+    enabled: bool,
+    /// Result of the current row when it was not stored.
+    spare: Option<(TierOutcome, std::ops::Range<usize>)>,
+}
+
+/// Stored results at most (then rows are evaluated without storing).
+const MEMO_ENTRIES: usize = 1 << 16;
+/// Rows looked up before the memo decides whether it pays.
+const MEMO_TRIAL: u64 = 4096;
+
+impl Memo {
+    fn new() -> Memo {
+        Memo {
+            map: HashMap::default(),
+            results: Vec::new(),
+            due: Vec::new(),
+            key: Vec::new(),
+            keyed: false,
+            lookups: 0,
+            hits: 0,
+            enabled: true,
+            spare: None,
+        }
+    }
+
+    /// The stored result for this reduced evidence, if any (builds the key for `insert`).
+    fn lookup(&mut self, p: &Prepared) -> Option<usize> {
+        self.keyed = false;
+        if !self.enabled {
+            return None;
+        }
+        if self.lookups == MEMO_TRIAL && self.hits * 5 < self.lookups {
+            // Fewer than one row in five repeats: keying costs more than it saves.
+            self.enabled = false;
+            self.map = HashMap::default();
+            return None;
+        }
+        self.lookups += 1;
+        if !key_of(p, &mut self.key) {
+            return None;
+        }
+        self.keyed = true;
+        let k = *self.map.get(&self.key[..])?;
+        self.hits += 1;
+        Some(k as usize)
+    }
+
+    fn result(&self, k: usize) -> (TierOutcome, &[(u32, i64)]) {
+        match self.results.get(k) {
+            Some((o, range)) => (*o, self.due.get(range.clone()).unwrap_or(&[])),
+            None => (
+                TierOutcome {
+                    tier: REFUSED,
+                    rule_tier: REFUSED,
+                    previous: None,
+                    change: Change::Unchanged,
+                    rules: RuleSet::EMPTY,
+                    held_by: None,
+                },
+                &[],
+            ),
+        }
+    }
+
+    /// Store a freshly evaluated result under the key `lookup` built, when there is room.
+    fn insert(&mut self, o: TierOutcome, range: std::ops::Range<usize>) -> (TierOutcome, &[(u32, i64)]) {
+        if self.keyed && self.results.len() < MEMO_ENTRIES {
+            let k = self.results.len();
+            self.results.push((o, range));
+            self.map.insert(self.key.clone().into_boxed_slice(), k as u32);
+            return self.result(k);
+        }
+        self.spare = Some((o, range.clone()));
+        (o, self.due.get(range).unwrap_or(&[]))
+    }
+
+    /// Drop the due entries of a row that was not stored.
+    fn forget_uncached(&mut self) {
+        if let Some((_, range)) = self.spare.take() {
+            self.due.truncate(range.start);
+        }
+    }
+}
+
+/// The reduced evidence as a key: every field the tier-only evaluation and the obligations
+/// read (the evaluation time is the batch's). `false` for evidence the columns never produce
+/// (reviews, recorded actions), which is then evaluated without the memo.
+fn key_of(p: &Prepared, key: &mut Vec<u64>) -> bool {
+    if !p.reviews.is_empty() || !p.done_actions.is_empty() || !p.done_notifications.is_empty() || !p.raised.is_empty() {
+        return false;
+    }
+    key.clear();
+    key.push(p.channels);
+    key.push(p.period_mask);
+    match p.previous {
+        Some((t, since)) => key.extend([1 + u64::from(t), since as u64]),
+        None => key.push(0),
+    }
+    key.push(p.screenings.len() as u64);
+    for s in &p.screenings {
+        key.push(
+            u64::from(s.inst)
+                | u64::from(s.validity) << 16
+                | u64::from(s.screen) << 24
+                | u64::from(s.max_flag) << 32
+                | u64::from(s.max_flag_ind) << 40
+                | u64::from(s.max_severity) << 48,
+        );
+        key.extend([s.at as u64, s.flags, s.flags_ind, u64::from(s.slot)]);
+    }
+    key.push(p.slot_band.len() as u64);
+    key.extend(p.slot_band.iter().map(|b| u64::from(*b)));
+    for v in &p.slot_score {
+        match v {
+            Some(r) => key.extend([1, r.num() as u64, r.den() as u64]),
+            None => key.push(0),
+        }
+    }
+    for list in [&p.observations, &p.events, &p.clinical] {
+        key.push(list.len() as u64);
+        key.extend(list.iter().flat_map(|(k, t)| [u64::from(*k), *t as u64]));
+    }
+    key.push(p.agency.len() as u64);
+    key.extend(p.agency.iter().flat_map(|(a, s, t)| [u64::from(*a) | u64::from(*s) << 8, *t as u64]));
+    key.push(p.periods.len() as u64);
+    key.extend(p.periods.iter().flat_map(|(k, from, _)| [u64::from(*k), *from as u64]));
+    true
+}
+
+/// A small multiplicative hasher for the memo's integer keys (no untrusted-input flooding
+/// concern: keys come from verified columns, and a collision only costs a comparison).
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl CompiledPolicy {

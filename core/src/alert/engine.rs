@@ -255,18 +255,27 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    /// Tier-only evaluation of evidence that `fill` reduces straight into the evaluator's
-    /// buffers (the columnar entry, `alert::columnar`: the engine's own columns, no
-    /// `StudentEvidence` built). `fill` starts from cleared buffers; the evaluation time and
-    /// the future-tolerance check are applied after it, exactly as on the row paths.
-    pub(crate) fn tier_only_with(&mut self, at: Timestamp, fill: impl FnOnce(&mut Prepared) -> Result<()>) -> Result<TierOutcome> {
+    /// Load evidence that `fill` reduces straight into the evaluator's buffers (the columnar
+    /// entry, `alert::columnar`: the engine's own columns, no `StudentEvidence` built). `fill`
+    /// starts from cleared buffers; the evaluation time and the future-tolerance check are
+    /// applied after it, exactly as on the row paths. Then [`Evaluator::decide_loaded`].
+    pub(crate) fn load_with(&mut self, at: Timestamp, fill: impl FnOnce(&mut Prepared) -> Result<()>) -> Result<()> {
         self.last = None;
         self.prep.clear();
         fill(&mut self.prep)?;
-        self.prep.at_time(self.policy, at)?;
+        self.prep.at_time(self.policy, at)
+    }
+
+    /// The evidence loaded by [`Evaluator::load_with`].
+    pub(crate) fn loaded(&self) -> &Prepared {
+        &self.prep
+    }
+
+    /// Tier-only evaluation of the evidence loaded by [`Evaluator::load_with`].
+    pub(crate) fn decide_loaded(&mut self) -> TierOutcome {
         let o = self.outcome();
         self.last = Some(o);
-        Ok(o.lean)
+        o.lean
     }
 
     /// After a tier-only evaluation: every obligation of the last student with its due time,
