@@ -40,5 +40,5 @@ pub use error::{Error, ErrorCategory, ErrorCode, Result};
 pub use instrument::catalog::Catalog;
 pub use instrument::spec::InstrumentSpec;
 pub use instrument::Instrument;
-pub use scoring::batch::{BatchColumns, BatchInput, ScaleColumns};
+pub use scoring::batch::{BatchColumns, BatchInput, BatchKernel, ScaleColumns};
 pub use scoring::report::{Answer, Response, ScoreReport, ValidityStatus, Verdict};

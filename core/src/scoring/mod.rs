@@ -6,6 +6,7 @@ pub(crate) mod fast;
 pub(crate) mod plan;
 pub mod recode;
 pub mod report;
+pub mod simd;
 pub mod verify;
 
 use crate::decimal::{Dec, Ratio};
