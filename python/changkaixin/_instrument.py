@@ -278,7 +278,9 @@ class Instrument:
         """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
 
         * Any integer dtype. A C-contiguous ``int8/uint8/int16/uint16/int32/uint32/int64/uint64``
-          array is read in place (no copy); anything else is converted first.
+          array is read in place (no copy); an F-contiguous one (e.g. ``DataFrame.to_numpy()``)
+          is brought into row order by the native module with the GIL released; anything else
+          (other strides, non-native byte order) is converted first.
         * ``missing`` / ``refused``: sentinel codes (they must fit the dtype and not be option codes).
         * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
           or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
@@ -301,7 +303,9 @@ class Instrument:
             )
         if arr.ndim != 2:
             raise TypeError(f"codes must be 2-D (rows × items), got {arr.ndim}-D")
-        if not arr.flags.c_contiguous or not arr.dtype.isnative:
+        if not (arr.flags.c_contiguous or arr.flags.f_contiguous) or not arr.dtype.isnative:
+            # C order is read in place and F order converted in Rust (GIL released); any other
+            # layout or byte order is converted here first.
             arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
         row_group, group_list = _groups(groups, arr.shape[0])
         dur = None if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
