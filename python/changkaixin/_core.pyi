@@ -7,6 +7,7 @@ import numpy.typing as npt
 __all__ = [
     "NativeCatalog",
     "bind_questionnaire",
+    "codes_from_float",
     "NativeCodeMap",
     "NativePolicy",
     "NativeInstrument",
@@ -120,6 +121,9 @@ def score_batch(
     threads: int = 1,
     code_map: Optional[NativeCodeMap] = None,
 ) -> dict[str, Any]: ...
+def codes_from_float(
+    values: npt.NDArray[np.float64], missing: int
+) -> tuple[Optional[npt.NDArray[np.integer[Any]]], Optional[tuple[int, int]]]: ...
 def previous_tier(decision_json: str, confirmed_by_json: Optional[str] = None) -> str: ...
 def error_codes() -> list[tuple[str, str]]: ...
 def core_version() -> str: ...

@@ -311,3 +311,144 @@ fn columns(py: Python<'_>, scored: Scored, has_screen: bool) -> PyResult<Bound<'
     }
     Ok(d)
 }
+
+/// Integer code types a float frame may be converted to (the narrowest that holds every code
+/// and the missing sentinel, so the batch reads as few bytes as possible).
+trait FromCode: Copy + Default + Send + Sync + numpy::Element {
+    const MIN: i64;
+    const MAX: i64;
+    /// Truncating cast (the caller keeps the result only when every value was in range).
+    fn wrap(v: i64) -> Self;
+}
+macro_rules! from_code {
+    ($($t:ty),*) => {$(
+        impl FromCode for $t {
+            const MIN: i64 = <$t>::MIN as i64;
+            const MAX: i64 = <$t>::MAX as i64;
+            #[inline(always)]
+            fn wrap(v: i64) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+from_code!(i8, i16, i32, i64);
+
+/// The outcome of one conversion pass over float codes.
+struct FloatPass<T> {
+    out: Vec<T>,
+    /// Least and greatest code seen (NaN cells excluded).
+    lo: i64,
+    hi: i64,
+    /// The first cell in row-major order that is neither NaN nor an exact integer.
+    bad: Option<(usize, usize)>,
+}
+
+/// One fused pass: float `values` (row-major, or columns of `n_rows` when `fortran`) → row-major
+/// codes of type `T` (NaN → `missing`), with the range of the codes and the first non-integer cell.
+/// Values are truncated to `T`; the caller keeps the result only if `lo..=hi` fits.
+fn float_pass<T: FromCode>(values: &[f64], n_rows: usize, n_cols: usize, fortran: bool, missing: T) -> FloatPass<T> {
+    /// Integers beyond 2^53 are not exact in f64 (and no option code is near).
+    const EXACT: i64 = 1 << 53;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    let mut bad: Option<(usize, usize)> = None;
+    // `k`: the cell's index in `values`.
+    let (rows, cols) = (n_rows.max(1), n_cols.max(1));
+    let mut cell = |v: f64, k: usize| -> T {
+        if v.is_nan() {
+            return missing;
+        }
+        let i = v as i64;
+        if i as f64 != v || !(-EXACT..=EXACT).contains(&i) {
+            let at = if fortran { (k % rows, k / rows) } else { (k / cols, k % cols) };
+            bad = Some(bad.map_or(at, |b| b.min(at)));
+        }
+        lo = lo.min(i);
+        hi = hi.max(i);
+        T::wrap(i)
+    };
+    let out = if !fortran || n_cols <= 1 || n_rows <= 1 {
+        values.iter().enumerate().map(|(k, &v)| cell(v, k)).collect()
+    } else {
+        const BLOCK_ROWS: usize = 2048;
+        let mut out = vec![T::default(); n_rows * n_cols];
+        for (b, chunk) in out.chunks_mut(BLOCK_ROWS * n_cols).enumerate() {
+            let r0 = b * BLOCK_ROWS;
+            let bn = chunk.len() / n_cols;
+            for j in 0..n_cols {
+                let col = &values[j * n_rows + r0..j * n_rows + r0 + bn];
+                let k0 = j * n_rows + r0;
+                for (r, (o, &v)) in chunk[j..].iter_mut().step_by(n_cols).zip(col).enumerate() {
+                    *o = cell(v, k0 + r);
+                }
+            }
+        }
+        out
+    };
+    FloatPass { out, lo, hi, bad }
+}
+
+/// Converted codes in the narrowest type that holds them and the missing sentinel.
+enum Codes {
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+}
+
+/// [`float_pass`] into int8 first (answer codes and -1 / 255-style sentinels nearly always fit),
+/// then, only if the codes need more, once more into the narrowest type that fits.
+fn convert_float(values: &[f64], n_rows: usize, n_cols: usize, fortran: bool, missing: i64) -> Result<Codes, (usize, usize)> {
+    fn fits<T: FromCode>(lo: i64, hi: i64, missing: i64) -> bool {
+        (T::MIN..=T::MAX).contains(&lo.min(missing)) && (T::MIN..=T::MAX).contains(&hi.max(missing))
+    }
+    let first = float_pass::<i8>(values, n_rows, n_cols, fortran, i8::wrap(missing));
+    if let Some(at) = first.bad {
+        return Err(at);
+    }
+    let (lo, hi) = (first.lo, first.hi);
+    Ok(if fits::<i8>(lo, hi, missing) {
+        Codes::I8(first.out)
+    } else if fits::<i16>(lo, hi, missing) {
+        Codes::I16(float_pass(values, n_rows, n_cols, fortran, i16::wrap(missing)).out)
+    } else if fits::<i32>(lo, hi, missing) {
+        Codes::I32(float_pass(values, n_rows, n_cols, fortran, i32::wrap(missing)).out)
+    } else {
+        Codes::I64(float_pass(values, n_rows, n_cols, fortran, missing).out)
+    })
+}
+
+/// `(codes, None)` or `(None, (row, column))` of the first bad cell.
+type Converted<'py> = (Option<Bound<'py, PyAny>>, Option<(usize, usize)>);
+
+/// The pandas path's conversion: a 2-D float64 array (C or F order) of answer codes with NaN
+/// for missing → a C-order integer array of the narrowest dtype that holds every code and
+/// `missing` (int8 for most exports), in one pass with the GIL released. Returns
+/// `(codes, None)`, or `(None, (row, column))` of the first cell that is not an integer code
+/// (the caller names it with the frame's labels). Codes are only converted here; whether they
+/// are options is the core's check when the batch is scored.
+#[pyfunction]
+pub fn codes_from_float<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray2<'py, f64>,
+    missing: i64,
+) -> PyResult<Converted<'py>> {
+    let (n_rows, n_cols) = (values.shape()[0], values.shape()[1]);
+    let fortran = !values.is_c_contiguous() && values.is_fortran_contiguous();
+    if !fortran && !values.is_c_contiguous() {
+        return Err(shape_err(py, "codes", "the values array must be C- or F-contiguous".to_owned()));
+    }
+    let slice = values
+        .as_slice()
+        .map_err(|e| shape_err(py, "codes", format!("the values array cannot be read as one buffer: {e}")))?;
+    let converted = py.detach(move || convert_float(slice, n_rows, n_cols, fortran, missing));
+    let shape = [n_rows, n_cols];
+    let array = match converted {
+        Err(at) => return Ok((None, Some(at))),
+        Ok(Codes::I8(v)) => v.into_pyarray(py).reshape(shape)?.into_any(),
+        Ok(Codes::I16(v)) => v.into_pyarray(py).reshape(shape)?.into_any(),
+        Ok(Codes::I32(v)) => v.into_pyarray(py).reshape(shape)?.into_any(),
+        Ok(Codes::I64(v)) => v.into_pyarray(py).reshape(shape)?.into_any(),
+    };
+    Ok((Some(array), None))
+}
