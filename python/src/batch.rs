@@ -428,11 +428,7 @@ type Converted<'py> = (Option<Bound<'py, PyAny>>, Option<(usize, usize)>);
 /// (the caller names it with the frame's labels). Codes are only converted here; whether they
 /// are options is the core's check when the batch is scored.
 #[pyfunction]
-pub fn codes_from_float<'py>(
-    py: Python<'py>,
-    values: PyReadonlyArray2<'py, f64>,
-    missing: i64,
-) -> PyResult<Converted<'py>> {
+pub fn codes_from_float<'py>(py: Python<'py>, values: PyReadonlyArray2<'py, f64>, missing: i64) -> PyResult<Converted<'py>> {
     let (n_rows, n_cols) = (values.shape()[0], values.shape()[1]);
     let fortran = !values.is_c_contiguous() && values.is_fortran_contiguous();
     if !fortran && !values.is_c_contiguous() {
