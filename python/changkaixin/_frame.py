@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._batch import UNSCORED, VALIDITY_NAMES
 from ._enums import VERDICT_NAMES
-from ._instrument import Catalog, CodeMapLike, Instrument
+from ._instrument import Catalog, CodeMapLike, Instrument, _combine_groups, _factorize
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -46,6 +46,33 @@ def _nullable_int(m: np.ndarray[Any, Any]) -> Any:
     import pandas as pd
 
     return pd.arrays.IntegerArray(m, m == UNSCORED)
+
+
+def _frame_key(series: pd.Series) -> tuple[list[str], np.ndarray[Any, Any]]:
+    """One group key column → (its distinct values as str, in str order; rank of each row).
+
+    The same numbering as ``np.unique(series.astype(str).to_numpy(), return_inverse=True)``,
+    without building a million Python strings: integer columns are factorised on the integers
+    and only the distinct values are turned into strings; others become a numpy str array.
+    """
+    raw = series.to_numpy()
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iu":
+        u, inv = _factorize(raw)
+        names = [str(x) for x in u.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[order] = np.arange(len(names))
+        return [names[i] for i in order], rank[inv.reshape(-1)]
+    col = series.astype(str).to_numpy(dtype=str)
+    u, inv = _factorize(col)
+    return [str(x) for x in u.tolist()], inv
+
+
+def _frame_groups(df: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray[Any, Any], list[dict[str, str]]]:
+    """``group_columns`` → ``(row group index, group dicts)`` for :meth:`Instrument.score_batch`."""
+    if not keys:
+        return np.zeros(len(df), dtype=np.uint32), [{}]
+    return _combine_groups(keys, [_frame_key(df[k]) for k in keys], len(df))
 
 
 def score_frame(
@@ -85,7 +112,7 @@ def score_frame(
     if absent:
         raise KeyError(f"answer columns not in the frame: {absent!r}")
     codes = _codes(df[cols], missing)
-    groups = None if not group_columns else {k: df[k].astype(str).to_numpy() for k in group_columns}
+    groups = None if not group_columns else _frame_groups(df, list(group_columns))
     durations = None
     if duration_column is not None:
         durations = df[duration_column].to_numpy(dtype=np.float64, na_value=np.nan)

@@ -448,3 +448,54 @@ pub fn codes_from_float<'py>(py: Python<'py>, values: PyReadonlyArray2<'py, f64>
     };
     Ok((Some(array), None))
 }
+
+/// Factorise an int64 column: for each row the rank of its value among the distinct values
+/// (ascending, as `np.unique(..., return_inverse=True)` numbers them), and for each distinct value,
+/// in that order, the first row holding it. Used to turn norm-group key columns into the row
+/// group index without sorting a million values; a direct table when the values span less than
+/// 2^20, a hash map otherwise.
+#[pyfunction]
+pub fn factorize_i64<'py>(py: Python<'py>, keys: PyReadonlyArray1<'py, i64>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let slice = keys
+        .as_slice()
+        .map_err(|e| shape_err(py, "groups", format!("a group key column cannot be read as one buffer: {e}")))?;
+    let (inverse, first) = py.detach(move || factorize(slice));
+    Ok((inverse.into_pyarray(py).into_any(), first.into_pyarray(py).into_any()))
+}
+
+fn factorize(keys: &[i64]) -> (Vec<u32>, Vec<i64>) {
+    const TABLE: u64 = 1 << 20;
+    let (Some(&lo), Some(&hi)) = (keys.iter().min(), keys.iter().max()) else {
+        return (Vec::new(), Vec::new());
+    };
+    let span = hi.abs_diff(lo);
+    if span < TABLE {
+        // first[v - lo]: first row of value v (u32::MAX = absent); then ranks in value order.
+        let mut first_row = vec![u32::MAX; span as usize + 1];
+        for (r, &k) in keys.iter().enumerate() {
+            let slot = &mut first_row[k.abs_diff(lo) as usize];
+            if *slot == u32::MAX {
+                *slot = u32::try_from(r).unwrap_or(u32::MAX - 1);
+            }
+        }
+        let mut rank = vec![0u32; first_row.len()];
+        let mut firsts = Vec::new();
+        for (slot, &f) in first_row.iter().enumerate() {
+            if f != u32::MAX {
+                rank[slot] = firsts.len() as u32;
+                firsts.push(i64::from(f));
+            }
+        }
+        let inverse = keys.iter().map(|&k| rank[k.abs_diff(lo) as usize]).collect();
+        return (inverse, firsts);
+    }
+    let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (r, &k) in keys.iter().enumerate() {
+        seen.entry(k).or_insert(r);
+    }
+    let mut distinct: Vec<(i64, usize)> = seen.into_iter().collect();
+    distinct.sort_unstable();
+    let rank: std::collections::HashMap<i64, u32> = distinct.iter().enumerate().map(|(i, &(k, _))| (k, i as u32)).collect();
+    let inverse = keys.iter().map(|k| rank.get(k).copied().unwrap_or(0)).collect();
+    (inverse, distinct.into_iter().map(|(_, r)| r as i64).collect())
+}

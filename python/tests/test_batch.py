@@ -300,3 +300,39 @@ def test_error_in_a_late_row_range_is_the_whole_batch_error() -> None:
         phq9.score_batch(arr, threads=4)
     assert many.value.to_dict() == one.value.to_dict()
     assert (many.value.row, many.value.item) == (250_000, 3)
+
+
+def test_group_key_factorisation_equals_np_unique() -> None:
+    """Norm-group key columns are factorised natively exactly as np.unique numbers them."""
+    from changkaixin._instrument import _factorize
+
+    rng = np.random.default_rng(17)
+    n = 5000
+    words = np.array(["M", "F", "10", "9", "1", "", "女", "男", "𝔸b", "abc", "ab"])
+    columns = [
+        rng.integers(4, 13, size=n).astype(np.int8),
+        rng.integers(-5, 5, size=n).astype(np.int64),
+        rng.integers(0, 2**40, size=8).astype(np.int64)[rng.integers(0, 8, size=n)],  # hash-map path
+        rng.integers(0, 3, size=n).astype(np.uint16),
+        rng.integers(0, 3, size=n).astype(np.uint64),  # numpy fallback
+        words[rng.integers(0, len(words), size=n)],
+        np.array(["grade-1", "grade-2"])[rng.integers(0, 2, size=n)],  # wider than 3: numpy fallback
+        words[rng.integers(0, len(words), size=n)].astype(object),  # numpy fallback
+        np.zeros(0, dtype=np.int8),
+    ]
+    for col in columns:
+        u, inv = _factorize(col)
+        want_u, want_inv = np.unique(col, return_inverse=True)
+        assert u.tolist() == want_u.tolist(), col.dtype
+        assert np.array_equal(inv.reshape(-1), want_inv.reshape(-1)), col.dtype
+
+
+def test_group_key_columns_match_explicit_index(mht_text: str) -> None:
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 3000, 23)
+    keyed = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex})
+    pairs = sorted({(str(g), str(s)) for g, s in zip(grade.tolist(), sex.tolist())})
+    index = np.array([pairs.index((str(g), str(s))) for g, s in zip(grade.tolist(), sex.tolist())], dtype=np.uint32)
+    explicit = inst.score_batch(codes, missing=255, groups=(index, [{"grade": g, "sex": s} for g, s in pairs]))
+    for k in explicit:
+        assert np.array_equal(keyed[k], explicit[k]), k

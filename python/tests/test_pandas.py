@@ -144,3 +144,26 @@ def test_core_module_works_without_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "lazy"
+
+
+def test_frame_group_columns_number_groups_as_before() -> None:
+    """score_frame's group columns give the same index and group dicts as np.unique of their str form."""
+    from changkaixin._frame import _frame_groups
+    from changkaixin._instrument import _groups
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    df = pd.DataFrame(
+        {
+            "grade": rng.integers(4, 13, size=n),  # ints: "10" sorts before "4" as strings
+            "sex": np.array(["M", "F"])[rng.integers(0, 2, size=n)],
+            "school": np.array(["north-12", "south-3", "east"])[rng.integers(0, 3, size=n)],
+            "band": rng.integers(0, 3, size=n).astype(np.float64),
+            "opt": pd.array(rng.integers(0, 2, size=n), dtype="Int64"),
+        }
+    )
+    for keys in (["grade", "sex"], ["sex", "grade", "school"], ["band", "opt"], ["school"]):
+        got = _frame_groups(df, keys)
+        want = _groups({k: df[k].astype(str).to_numpy() for k in keys}, n)
+        assert got[1] == want[1], keys
+        assert np.array_equal(got[0], want[0]), keys
