@@ -288,6 +288,11 @@ def check_lean(got: ck.BatchResult, lean: dict[str, np.ndarray], codes: np.ndarr
             raise SystemExit(f"phq9 lean numpy: {name} differs on complete rows")
 
 
+def complete_rows(codes: np.ndarray) -> np.ndarray:
+    """Rows whose PHQ-9 total is scored (items 1-9 answered)."""
+    return (codes[:, :9] >= 0).all(axis=1)
+
+
 Timing = tuple[float, float]  # (best wall seconds, least process CPU seconds)
 
 
@@ -347,6 +352,23 @@ def run(rows: int, pandas_rows: int, repeat: int, workloads: set[str]) -> list[d
             }
         )
         out.append({"workload": "PHQ-9, F-order input (1 thread)", "rows": rows, "ck1": t["ck1_fortran"]})
+        # The pandas path: a frame of floats with NaN for missing (what read_csv gives), scored
+        # into a DataFrame (Int64 totals, categorical bands and verdicts).
+        cols = [f"q{i}" for i in range(1, 11)]
+        frame = pd.DataFrame(np.where(codes < 0, np.nan, codes.astype(np.float64)), columns=cols)
+        b = interleaved(repeat, {"frame": lambda: ck.score_frame(frame, phq9, columns=cols, threads=1)})
+        scored = b["frame"][1]
+        if not np.array_equal(
+            scored["total"].fillna(-1).to_numpy(dtype=np.int64), np.where(complete_rows(codes), res["total.raw"], -1)
+        ):
+            raise SystemExit("phq9 score_frame: totals differ from score_batch")
+        out.append(
+            {
+                "workload": "PHQ-9, score_frame of a float frame with NaN (1 thread)",
+                "rows": rows,
+                "ck1": (b["frame"][0], b["frame"][2]),
+            }
+        )
 
     if "mht" in workloads:
         # MHT-shaped: 1M × 100 int8 yes/no, ~0.1 % missing, norm groups by grade (4-12) and sex.
