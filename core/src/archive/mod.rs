@@ -39,6 +39,7 @@ pub mod migrate;
 pub mod records;
 pub(crate) mod rules;
 pub mod schema;
+pub mod sensitivity;
 pub(crate) mod structure;
 
 #[cfg(test)]
@@ -391,8 +392,22 @@ fn parse<T: DeserializeOwned>(json: &str, kind: RecordKind, version: u32) -> Res
             }
             if errors.is_empty() {
                 // The schema walk found nothing: report serde's own finding with its pointer.
-                if let Err(e) = crate::compliance::parse_json::<T>(json, ErrorCode::ArchiveInvalidValue) {
-                    errors.push(e);
+                if let Err(e) = serde_path_to_error::deserialize::<_, T>(&value) {
+                    let pointer: String = e
+                        .path()
+                        .iter()
+                        .map(|s| match s {
+                            serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
+                            serde_path_to_error::Segment::Map { key } => format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+                            serde_path_to_error::Segment::Enum { variant } => format!("/{variant}"),
+                            serde_path_to_error::Segment::Unknown => String::new(),
+                        })
+                        .collect();
+                    errors.push(Error::new(
+                        ErrorCode::ArchiveInvalidValue,
+                        pointer,
+                        crate::error::excerpt_raw(&e.inner().to_string()).to_string(),
+                    ));
                 }
             }
             Err(errors)
