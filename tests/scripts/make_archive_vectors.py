@@ -329,6 +329,8 @@ write("counselling_record", "辅导记录: the six required parts, informed cons
     valid("closed case with its effect evaluation", counselling_closed),
     valid("confidentiality broken, two parties informed", counselling_break),
     valid("version 1 migrates to version 2", counselling_v1, "the migrated record equals the first valid case"),
+    valid("a session on the 96111 hotline", dict(counselling, modality="hotline_96111")),
+    valid("version 1 hotline modality migrates to hotline_96111", dict(counselling_v1, modality="hotline")),
     *common("counselling_record", counselling),
     invalid("closed case without an effect evaluation", counselling, setk(["case_status"], "closed"),
             [("archive.required_when", "/parts/effect_evaluation")]),

@@ -347,6 +347,7 @@ pub enum Modality {
     /// By phone (not the hotline).
     Phone,
     /// The 96111 未成年人成长指导心理热线.
+    #[serde(rename = "hotline_96111")]
     Hotline96111,
     /// Online (video or chat).
     Online,
