@@ -23,12 +23,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod alert;
+pub mod archive;
 pub mod compliance;
 pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
 pub mod limits;
+pub mod privacy;
 pub mod scoring;
 pub mod source;
 pub mod time;
