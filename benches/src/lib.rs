@@ -58,3 +58,4 @@ pub fn yes_no_rows(n: usize, items: usize, seed: u64) -> Vec<i8> {
 
 pub mod cohort;
 pub mod compliance;
+pub mod report;

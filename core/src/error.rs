@@ -234,6 +234,18 @@ error_codes! {
     FactsUnknownRef => "facts.unknown_ref",
     /// Two classes, staff members, terms or screening runs share an id.
     FactsDuplicateId => "facts.duplicate_id",
+
+    // ---- City screening report (`report.*`) ----
+    /// A report spec, layout or aggregate could not be parsed or does not have the documented shape (path: JSON pointer).
+    ReportParse => "report.parse",
+    /// Report columns, layout, enrolment or aggregates do not fit together (lengths, dimensions, a school in another district).
+    ReportShape => "report.shape",
+    /// A row code (school, grade, sex, band, verdict, tier) is outside its legend (names the row).
+    ReportInvalidCode => "report.invalid_code",
+    /// A count or a rate's operands exceed the exact-arithmetic limits (more than 10,000,000 students in one cell).
+    ReportOverflow => "report.overflow",
+    /// Disclosure control could not protect every sensitive cell (the audit lists the cells).
+    ReportUnprotectable => "report.unprotectable",
 }
 
 impl fmt::Display for ErrorCode {
@@ -279,6 +291,8 @@ pub enum ErrorCategory {
     Compliance,
     /// School facts given to a compliance check.
     Facts,
+    /// City screening reports: aggregation, disclosure control, rendering.
+    Report,
 }
 
 impl ErrorCode {
@@ -295,6 +309,7 @@ impl ErrorCode {
             "evidence" => ErrorCategory::Evidence,
             "compliance" => ErrorCategory::Compliance,
             "facts" => ErrorCategory::Facts,
+            "report" => ErrorCategory::Report,
             _ => ErrorCategory::Time,
         }
     }

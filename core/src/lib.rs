@@ -29,6 +29,7 @@ pub mod error;
 pub mod fhir;
 pub mod instrument;
 pub mod limits;
+pub mod report;
 pub mod scoring;
 pub mod source;
 pub mod time;

@@ -23,6 +23,7 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
         ErrorCategory::Time => "time",
         ErrorCategory::Compliance => "compliance",
         ErrorCategory::Facts => "facts",
+        ErrorCategory::Report => "report",
     }
 }
 
