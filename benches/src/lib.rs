@@ -60,3 +60,4 @@ pub mod city;
 pub mod cohort;
 pub mod compliance;
 pub mod kernels;
+pub mod report;

@@ -31,6 +31,7 @@ pub mod fhir;
 pub mod instrument;
 pub mod limits;
 pub mod privacy;
+pub mod report;
 pub mod scoring;
 pub mod source;
 pub mod time;
