@@ -59,3 +59,5 @@ pub fn yes_no_rows(n: usize, items: usize, seed: u64) -> Vec<i8> {
 pub mod city;
 pub mod cohort;
 pub mod compliance;
+pub mod kernels;
+pub mod report;
