@@ -438,7 +438,7 @@ fn a_screening_round_with_repeated_rows_decides_as_the_row_path() {
     let p = policy();
     let cat = p.catalog();
     let mut g = Lcg(2024);
-    let (distinct, copies) = (300usize, 20usize);
+    let (distinct, copies) = (200usize, 12usize);
     let n = distinct * copies;
     let insts: Vec<Instrument> = ["phq9", "gad7", "asq"].iter().map(|id| cat.instrument(id).unwrap()).collect();
     let base: Vec<Vec<i16>> = insts.iter().map(|i| answers(i, distinct, &mut g)).collect();

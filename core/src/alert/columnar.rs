@@ -503,7 +503,7 @@ impl<'a> ScreeningColumns<'a> {
             slot: p.slot_band.len() as u32,
         };
         for (k, col) in c.scales.iter().enumerate() {
-            if let Ok(b) = usize::try_from(col.band[j]) {
+            if let Some(b) = col.band[j].index() {
                 let sev = self.band_sev1.get(k).and_then(|v| v.get(b)).copied().unwrap_or(1);
                 s.max_severity = s.max_severity.max(sev);
             }
@@ -529,7 +529,7 @@ impl<'a> ScreeningColumns<'a> {
         let mut report = None;
         for &(col, needs_score) in &self.slots {
             let sc = col.and_then(|k| c.scales.get(k)).filter(|sc| sc.raw[j] != UNSCORED);
-            p.slot_band.push(sc.and_then(|sc| u32::try_from(sc.band[j]).ok()).unwrap_or(NO_BAND));
+            p.slot_band.push(sc.and_then(|sc| sc.band[j].index()).map_or(NO_BAND, |b| b as u32));
             let score = match (needs_score, sc, col) {
                 (false, _, _) | (true, None, _) | (true, _, None) => None,
                 (true, Some(_), Some(k)) => match &self.origin {
@@ -559,6 +559,24 @@ impl<'a> ScreeningColumns<'a> {
     }
 }
 
+/// A band column's cell: the band's ordinal index, or none (`-1` in an `i8` column, `255` in a
+/// `u8` one), so the entry reads either width of band column the same way.
+trait BandCode: Copy {
+    fn index(self) -> Option<usize>;
+}
+
+impl BandCode for i8 {
+    fn index(self) -> Option<usize> {
+        usize::try_from(self).ok()
+    }
+}
+
+impl BandCode for u8 {
+    fn index(self) -> Option<usize> {
+        (self != u8::MAX).then_some(usize::from(self))
+    }
+}
+
 /// Column scale `k` of row `j` as an external report's scale.
 fn external_scale(c: &BatchColumns, k: usize, j: usize, severities: &[Vec<Severity>]) -> ScaleResult {
     let col = &c.scales[k];
@@ -573,7 +591,7 @@ fn external_scale(c: &BatchColumns, k: usize, j: usize, severities: &[Vec<Severi
         answered: u32::from(col.answered[j]),
         of: u32::from(col.answered[j]),
         prorated: col.prorated[j],
-        band: usize::try_from(col.band[j]).ok().map(|b| BandResult {
+        band: col.band[j].index().map(|b| BandResult {
             id: col.band_ids.get(b).cloned().unwrap_or_default(),
             label: Localized::default(),
             index: b as u32,
@@ -676,24 +694,21 @@ fn verify_external_columns(decl: &ExternalInstrument, instrument: &InstrumentRef
                     ));
                 }
             }
-            if sc.band[r] >= 0 {
+            if let Some(b) = sc.band[r].index() {
                 if !scored {
                     return Err(inconsistent(path(r, "band"), "an unscored scale has no band".to_owned()));
                 }
-                if !band_ok.get(sc.band[r] as usize).copied().unwrap_or(false) {
+                if !band_ok.get(b).copied().unwrap_or(false) {
                     return Err(inconsistent(
                         path(r, "band"),
                         format!(
-                            "band index {} is not a declared band of {}/{} (declared, in order: {})",
-                            sc.band[r],
+                            "band index {b} is not a declared band of {}/{} (declared, in order: {})",
                             decl.id,
                             sc.id,
                             d.bands.join(", ")
                         ),
                     ));
                 }
-            } else if sc.band[r] != -1 {
-                return Err(inconsistent(path(r, "band"), format!("band index {} (-1 = no band)", sc.band[r])));
             }
         }
     }
