@@ -19,6 +19,9 @@ use changkaixin_core::{AlertPolicy, Answer, BatchColumns, BatchInput, Catalog, I
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+#[path = "city_screening/report_step.rs"]
+mod report_step;
+
 const MHT_SYNTHETIC: &str = include_str!("../../tests/fixtures/mht_synthetic.json");
 
 fn ms(t: Instant) -> String {
@@ -255,6 +258,7 @@ fn main() {
     let (mut t_evidence, mut t_tiers) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     let mut g = Lcg::new(99);
     let chunk = 10_000;
+    let mut tier_col = vec![0u8; n]; // report step: the tier code per row
     for start in (0..n).step_by(chunk) {
         let rows = start..(start + chunk).min(n);
         let t0 = Instant::now();
@@ -275,6 +279,7 @@ fn main() {
         for (i, row) in out.rows.iter().enumerate() {
             let Some(row) = row else { continue };
             let r = rows.start + i;
+            tier_col[r] = row.tier;
             by_district[c.district[r] as usize][row.tier as usize] += 1;
             by_grade.entry(c.grade[r]).or_insert_with(|| vec![0; tiers.len()])[row.tier as usize] += 1;
         }
@@ -353,4 +358,7 @@ fn main() {
 
     // ---- Compliance with the plan's duties, school by school (issue 11) ----
     changkaixin_benches::compliance::print_city_compliance(700).expect("the synthetic city checks");
+
+    // ---- The city report with disclosure control (issue 13) ----
+    report_step::write_city_report(&c, &phq9_out, &gad7_out, &tier_col, &tiers).expect("the city report builds");
 }

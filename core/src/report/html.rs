@@ -42,7 +42,7 @@ fn bilingual(zh: &str, en: &str) -> String {
 }
 
 const CSS: &str = r#"
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em;margin-top:1.4em}
 .en{color:#555;font-weight:normal;font-size:.9em}
 .note{background:#f4f7fb;border-left:4px solid #0072B2;padding:.6em 1em;margin:1em 0;font-size:.92em}
@@ -253,7 +253,7 @@ fn coverage_chart(cov: &CoverageTable, has_enrolment: bool) -> String {
     let _ = write!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" data-chart="coverage" data-bars="{n}" role="img">"#,
-        w = left + plot_w + 90
+        w = left + plot_w + 190
     );
     for (r, v) in vals.iter().enumerate() {
         let y = 10 + r as i64 * row_h;

@@ -765,6 +765,37 @@ impl Cells {
         }
     }
 
+    /// The cost of a pattern's inner cells (school × grade and grade × sex): a lower bound of its cost.
+    fn inner_cost(&self, p: &Pattern) -> u64 {
+        let (ss, sk) = p.s.items();
+        let (gs, gk) = p.g.items();
+        let (xs, xk) = p.x.items();
+        let mut cost = 0;
+        for c in p.c {
+            let c = usize::from(c);
+            if c >= self.c_n {
+                return u64::MAX;
+            }
+            for &(g, _) in &gs[..gk] {
+                let g = g as usize;
+                if g >= self.g_n {
+                    return u64::MAX;
+                }
+                for &(s, _) in &ss[..sk] {
+                    if (s as usize) < self.s_n {
+                        cost += self.cost1(self.sg(s as usize, g, c));
+                    }
+                }
+                for &(x, _) in &xs[..xk] {
+                    if (x as usize) < self.x_n {
+                        cost += self.cost1(self.gx(g, x as usize, c));
+                    }
+                }
+            }
+        }
+        cost
+    }
+
     /// The fast path for a school × grade cell: the cheapest 2 × 2 × 2 pattern with a school of
     /// the same district (it moves school × grade cells only), pruned by the cost of the cells
     /// in the target's own school.
@@ -841,8 +872,16 @@ impl Cells {
         }
         self.candidates(id, cands);
         let need = self.required(id);
+        // A lower bound of each candidate's cost (its inner cells), cheapest first: once the best
+        // found costs no more than the next lower bound, nothing later can beat it.
+        let mut order: Vec<(u64, usize)> = cands.iter().enumerate().map(|(i, p)| (self.inner_cost(p), i)).collect();
+        order.sort_unstable();
         let mut best: Option<(u64, Pattern)> = None;
-        for p in cands.iter() {
+        for &(bound, i) in &order {
+            if best.as_ref().is_some_and(|b| b.0 <= bound) {
+                break;
+            }
+            let p = &cands[i];
             if self.changes(p, buf).is_none() {
                 continue;
             }
