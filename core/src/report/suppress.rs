@@ -926,37 +926,30 @@ impl Cells {
         }
     }
 
-    /// Complementary suppression until every suppressed cell has a witness. Returns the cells
-    /// left unprotected (empty on success).
-    pub(crate) fn protect(&mut self) -> Vec<usize> {
+    /// Complementary suppression until every suppressed cell has a witness. Stops at the first
+    /// cell no candidate pattern protects and returns it (the caller then suppresses the whole
+    /// measure, which protects every cell); `None` on success. Stopping early bounds the work: a
+    /// failed search is the most expensive one, and after one the whole measure goes anyway.
+    pub(crate) fn protect(&mut self) -> Option<usize> {
         let mut cands = Vec::new();
         let mut buf = Vec::new();
-        let mut failed = Vec::new();
         loop {
             let todo: Vec<usize> = (0..self.len())
-                .filter(|&i| self.status[i] != Status::Published && self.witness[i] == NO_WITNESS && !failed.contains(&i))
+                .filter(|&i| self.status[i] != Status::Published && self.witness[i] == NO_WITNESS)
                 .collect();
             if todo.is_empty() {
-                break;
+                return None;
             }
-            let mut progress = false;
             for id in todo {
                 if self.witness[id] != NO_WITNESS {
                     continue;
                 }
                 match self.search(id, &mut cands, &mut buf) {
-                    Some(p) => {
-                        self.apply(p, &mut buf);
-                        progress = true;
-                    }
-                    None => failed.push(id),
+                    Some(p) => self.apply(p, &mut buf),
+                    None => return Some(id),
                 }
             }
-            if !progress {
-                break;
-            }
         }
-        failed
     }
 
     /// Suppress every cell with a non-empty group (the fallback when a cell cannot be protected).
@@ -979,7 +972,7 @@ impl Cells {
     /// the whole measure (every cell is then protected by the whole-measure witness).
     pub(crate) fn run(&mut self) -> Result<()> {
         self.primary();
-        if !self.protect().is_empty() {
+        if self.protect().is_some() {
             self.suppress_all();
         }
         Ok(())
