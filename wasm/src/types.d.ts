@@ -755,7 +755,12 @@ export type ErrorCode =
   | "facts.unsupported_format"
   | "facts.invalid"
   | "facts.unknown_ref"
-  | "facts.duplicate_id";
+  | "facts.duplicate_id"
+  | "report.parse"
+  | "report.shape"
+  | "report.invalid_code"
+  | "report.overflow"
+  | "report.unprotectable";
 
 /**
  * What every function of this package throws: a real `Error` with the core's
