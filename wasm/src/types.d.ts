@@ -143,6 +143,59 @@ export type Verdict = "negative" | "positive" | "indeterminate";
 /** A verdict as a batch code: 0 negative, 1 positive, 2 indeterminate. */
 export type VerdictCode = 0 | 1 | 2;
 
+/**
+ * The lean result of `scoreSummary()` / `scoreAnswersSummary()`: only what varies between
+ * responses (ids and numbers). Texts and citations are in `labels()` (made once per instrument);
+ * `score()` gives the full explained report.
+ */
+export interface ScoreSummary {
+  validity: ValidityStatus;
+  /** Every scale, in spec order. */
+  scales: ScaleSummary[];
+  /** Every flag that is positive **or indeterminate**, in spec order (absent = negative). */
+  flags: FlagSummary[];
+  /** The screen verdict; `null` when the instrument has no screen-positive rule. */
+  screen: Verdict | null;
+}
+
+export interface ScaleSummary {
+  id: string;
+  /** Raw value as an exact decimal string; `null` when unscored. */
+  raw: Decimal | null;
+  /** Standard score (equals `raw` without norms); `null` when unscored. */
+  score: Decimal | null;
+  /** Band id (look its label up in `labels().scales[id].bands[band]`); `null` when no band. */
+  band: string | null;
+  answered: number;
+  of: number;
+  prorated: boolean;
+}
+
+export interface FlagSummary {
+  id: string;
+  verdict: "positive" | "indeterminate";
+  level: FlagLevel;
+}
+
+/** The texts a `ScoreSummary` refers to by id (`inst.labels()`, one object per instrument). */
+export interface InstrumentLabels {
+  id: string;
+  version: string;
+  name: Localized;
+  scales: Record<string, { name: Localized; bands: Record<string, BandLabel> }>;
+  flags: Record<string, { label: Localized; reason: Localized; level: FlagLevel; source: string }>;
+  /** `null` when the instrument has no screen-positive rule. */
+  screen: { reason: Localized; source: string } | null;
+}
+
+export interface BandLabel {
+  label: Localized;
+  /** Ordinal index, 0 = least severe. */
+  index: number;
+  severity: Severity;
+  source: string | null;
+}
+
 /** The result of scoring one response. */
 export interface ScoreReport {
   instrument: InstrumentRef;
@@ -663,7 +716,7 @@ export interface BuiltinData {
 
 // ---- errors ----
 
-export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts";
+export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts" | "archive" | "privacy";
 
 /** The core's stable error codes (the test script checks this list against `errorCodes()`). */
 export type ErrorCode =
@@ -756,11 +809,22 @@ export type ErrorCode =
   | "facts.invalid"
   | "facts.unknown_ref"
   | "facts.duplicate_id"
-  | "report.parse"
-  | "report.shape"
-  | "report.invalid_code"
-  | "report.overflow"
-  | "report.unprotectable";
+  | "archive.parse"
+  | "archive.unknown_schema"
+  | "archive.unsupported_version"
+  | "archive.missing_field"
+  | "archive.unknown_field"
+  | "archive.invalid_type"
+  | "archive.invalid_value"
+  | "archive.empty"
+  | "archive.time_order"
+  | "archive.required_when"
+  | "archive.inconsistent"
+  | "archive.bad_reference"
+  | "archive.report_mismatch"
+  | "privacy.invalid"
+  | "privacy.out_of_scope"
+  | "privacy.share_refused";
 
 /**
  * What every function of this package throws: a real `Error` with the core's
