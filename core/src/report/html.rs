@@ -72,14 +72,14 @@ fn bar_chart(id: &str, groups: &[(String, Vec<Bar<'_>>)], categories: &[Label]) 
     let n_cat = categories.len().max(1) as i64;
     let group_w = n_cat * bar_w + 14;
     let width = left + (groups.len() as i64) * group_w + 10;
-    // y axis: the largest upper bound, rounded up to a multiple of 10 % (at least 10 %)
+    // y axis: the largest upper bound, rounded up to a multiple of 20 % (ticks every 5 %)
     let max_h = groups
         .iter()
         .flat_map(|g| g.1.iter())
         .filter_map(|b| b.cell.hi.as_ref().map(hundredths))
         .max()
         .unwrap_or(0);
-    let axis = ((max_h + 999) / 1000).clamp(1, 10) * 1000;
+    let axis = ((max_h + 1999) / 2000).clamp(1, 5) * 2000;
     let y = |h: i64| top + plot_h - h * plot_h / axis;
     let n_bars: usize = groups.iter().map(|g| g.1.iter().filter(|b| b.cell.pct.is_some()).count()).sum();
     let mut s = String::new();
