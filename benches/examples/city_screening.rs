@@ -20,6 +20,9 @@ use changkaixin_core::alert::CompiledPolicy;
 use changkaixin_core::{BatchColumns, Catalog, Instrument, Timestamp};
 use std::time::Instant;
 
+#[path = "city_screening/report_step.rs"]
+mod report_step;
+
 /// Changzhou's primary and secondary school students (grades 4–12 screened): the default cohort.
 const CITY: usize = 700_000;
 
@@ -229,6 +232,10 @@ fn main() {
 
     // ---- Compliance with the plan's duties, school by school (issue 11) ----
     changkaixin_benches::compliance::print_city_compliance(700).expect("the synthetic city checks");
+
+    // ---- The city report with disclosure control (issue 13): target/city_report.html ----
+    let sc = city.columns.screenings();
+    report_step::write_city_report(&c, sc[0].columns(), sc[1].columns(), &city.tiers.tier, &city.tiers.tier_ids).expect("the city report builds");
 
     println!(
         "\nmain job: {:.2} s wall, {:.2} s CPU ({n} students; scoring, tiers, tables and the compliance check)",

@@ -115,6 +115,11 @@ class ErrorCode(_StrEnum):
     FACTS_INVALID = "facts.invalid"
     FACTS_UNKNOWN_REF = "facts.unknown_ref"
     FACTS_DUPLICATE_ID = "facts.duplicate_id"
+    REPORT_PARSE = "report.parse"
+    REPORT_SHAPE = "report.shape"
+    REPORT_INVALID_CODE = "report.invalid_code"
+    REPORT_OVERFLOW = "report.overflow"
+    REPORT_UNPROTECTABLE = "report.unprotectable"
 
     @property
     def category(self) -> str:

@@ -170,6 +170,7 @@ def test_error_code_enum_matches_core() -> None:
         (ck.CatalogError, LookupError),
         (ck.ComplianceError, ValueError),
         (ck.FactsError, ValueError),
+        (ck.ReportError, ValueError),
     ],
 )
 def test_hierarchy(cls: type[ck.ChangkaixinError], base: type) -> None:

@@ -42,7 +42,7 @@ fn bilingual(zh: &str, en: &str) -> String {
 }
 
 const CSS: &str = r#"
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em;margin-top:1.4em}
 .en{color:#555;font-weight:normal;font-size:.9em}
 .note{background:#f4f7fb;border-left:4px solid #0072B2;padding:.6em 1em;margin:1em 0;font-size:.92em}
@@ -72,14 +72,14 @@ fn bar_chart(id: &str, groups: &[(String, Vec<Bar<'_>>)], categories: &[Label]) 
     let n_cat = categories.len().max(1) as i64;
     let group_w = n_cat * bar_w + 14;
     let width = left + (groups.len() as i64) * group_w + 10;
-    // y axis: the largest upper bound, rounded up to a multiple of 10 % (at least 10 %)
+    // y axis: the largest upper bound, rounded up to a multiple of 20 % (ticks every 5 %)
     let max_h = groups
         .iter()
         .flat_map(|g| g.1.iter())
         .filter_map(|b| b.cell.hi.as_ref().map(hundredths))
         .max()
         .unwrap_or(0);
-    let axis = ((max_h + 999) / 1000).clamp(1, 10) * 1000;
+    let axis = ((max_h + 1999) / 2000).clamp(1, 5) * 2000;
     let y = |h: i64| top + plot_h - h * plot_h / axis;
     let n_bars: usize = groups.iter().map(|g| g.1.iter().filter(|b| b.cell.pct.is_some()).count()).sum();
     let mut s = String::new();
@@ -253,7 +253,7 @@ fn coverage_chart(cov: &CoverageTable, has_enrolment: bool) -> String {
     let _ = write!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" data-chart="coverage" data-bars="{n}" role="img">"#,
-        w = left + plot_w + 90
+        w = left + plot_w + 190
     );
     for (r, v) in vals.iter().enumerate() {
         let y = 10 + r as i64 * row_h;

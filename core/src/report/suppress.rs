@@ -765,6 +765,37 @@ impl Cells {
         }
     }
 
+    /// The cost of a pattern's inner cells (school × grade and grade × sex): a lower bound of its cost.
+    fn inner_cost(&self, p: &Pattern) -> u64 {
+        let (ss, sk) = p.s.items();
+        let (gs, gk) = p.g.items();
+        let (xs, xk) = p.x.items();
+        let mut cost = 0;
+        for c in p.c {
+            let c = usize::from(c);
+            if c >= self.c_n {
+                return u64::MAX;
+            }
+            for &(g, _) in &gs[..gk] {
+                let g = g as usize;
+                if g >= self.g_n {
+                    return u64::MAX;
+                }
+                for &(s, _) in &ss[..sk] {
+                    if (s as usize) < self.s_n {
+                        cost += self.cost1(self.sg(s as usize, g, c));
+                    }
+                }
+                for &(x, _) in &xs[..xk] {
+                    if (x as usize) < self.x_n {
+                        cost += self.cost1(self.gx(g, x as usize, c));
+                    }
+                }
+            }
+        }
+        cost
+    }
+
     /// The fast path for a school × grade cell: the cheapest 2 × 2 × 2 pattern with a school of
     /// the same district (it moves school × grade cells only), pruned by the cost of the cells
     /// in the target's own school.
@@ -841,8 +872,16 @@ impl Cells {
         }
         self.candidates(id, cands);
         let need = self.required(id);
+        // A lower bound of each candidate's cost (its inner cells), cheapest first: once the best
+        // found costs no more than the next lower bound, nothing later can beat it.
+        let mut order: Vec<(u64, usize)> = cands.iter().enumerate().map(|(i, p)| (self.inner_cost(p), i)).collect();
+        order.sort_unstable();
         let mut best: Option<(u64, Pattern)> = None;
-        for p in cands.iter() {
+        for &(bound, i) in &order {
+            if best.as_ref().is_some_and(|b| b.0 <= bound) {
+                break;
+            }
+            let p = &cands[i];
             if self.changes(p, buf).is_none() {
                 continue;
             }
@@ -887,37 +926,30 @@ impl Cells {
         }
     }
 
-    /// Complementary suppression until every suppressed cell has a witness. Returns the cells
-    /// left unprotected (empty on success).
-    pub(crate) fn protect(&mut self) -> Vec<usize> {
+    /// Complementary suppression until every suppressed cell has a witness. Stops at the first
+    /// cell no candidate pattern protects and returns it (the caller then suppresses the whole
+    /// measure, which protects every cell); `None` on success. Stopping early bounds the work: a
+    /// failed search is the most expensive one, and after one the whole measure goes anyway.
+    pub(crate) fn protect(&mut self) -> Option<usize> {
         let mut cands = Vec::new();
         let mut buf = Vec::new();
-        let mut failed = Vec::new();
         loop {
             let todo: Vec<usize> = (0..self.len())
-                .filter(|&i| self.status[i] != Status::Published && self.witness[i] == NO_WITNESS && !failed.contains(&i))
+                .filter(|&i| self.status[i] != Status::Published && self.witness[i] == NO_WITNESS)
                 .collect();
             if todo.is_empty() {
-                break;
+                return None;
             }
-            let mut progress = false;
             for id in todo {
                 if self.witness[id] != NO_WITNESS {
                     continue;
                 }
                 match self.search(id, &mut cands, &mut buf) {
-                    Some(p) => {
-                        self.apply(p, &mut buf);
-                        progress = true;
-                    }
-                    None => failed.push(id),
+                    Some(p) => self.apply(p, &mut buf),
+                    None => return Some(id),
                 }
             }
-            if !progress {
-                break;
-            }
         }
-        failed
     }
 
     /// Suppress every cell with a non-empty group (the fallback when a cell cannot be protected).
@@ -940,7 +972,7 @@ impl Cells {
     /// the whole measure (every cell is then protected by the whole-measure witness).
     pub(crate) fn run(&mut self) -> Result<()> {
         self.primary();
-        if !self.protect().is_empty() {
+        if self.protect().is_some() {
             self.suppress_all();
         }
         Ok(())
