@@ -21,7 +21,7 @@ use crate::decimal::Ratio;
 use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 
 /// Rows per block.
-pub(crate) const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 1024;
 
 /// Whether the fast path can evaluate every condition of the plan, and the condition-tree depth.
 pub(crate) fn analyse(plan: &Plan) -> Option<usize> {
@@ -275,6 +275,8 @@ pub(crate) struct CallTables {
     pub score_decimals: Vec<u32>,
     /// Band ordinal index by band position, per scale.
     pub band_index: Vec<Vec<i8>>,
+    /// The output band column's value by band position (`NO_BAND` → −1), per scale.
+    pub band_out: Vec<[i8; 256]>,
 }
 
 impl CallTables {
@@ -299,11 +301,23 @@ impl CallTables {
                     .collect(),
             })
             .collect();
-        let band_index = plan.scales.iter().map(|sc| sc.bands.iter().map(|b| b.index as i8).collect()).collect();
+        let band_index: Vec<Vec<i8>> = plan.scales.iter().map(|sc| sc.bands.iter().map(|b| b.index as i8).collect()).collect();
+        let band_out = band_index
+            .iter()
+            .map(|lut: &Vec<i8>| {
+                let mut t = [-1i8; 256];
+                for (o, &i) in t.iter_mut().zip(lut) {
+                    *o = i;
+                }
+                t[NO_BAND as usize] = -1;
+                t
+            })
+            .collect();
         CallTables {
             score_mant,
             score_decimals,
             band_index,
+            band_out,
         }
     }
 }
@@ -748,34 +762,66 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             }
             _ => {
                 let k = 10i64.pow(sc.decimals);
-                for (m, &v) in raw.iter_mut().zip(sum) {
-                    *m = i64::from(v) * k;
+                // raw and (without norms) score in one pass over the sums
+                match (k, sc.norms.is_some()) {
+                    (1, false) => {
+                        for ((m, o), &v) in raw.iter_mut().zip(col.score[r0..r0 + bn].iter_mut()).zip(sum) {
+                            *m = i64::from(v);
+                            *o = i64::from(v);
+                        }
+                    }
+                    (_, false) => {
+                        for ((m, o), &v) in raw.iter_mut().zip(col.score[r0..r0 + bn].iter_mut()).zip(sum) {
+                            *m = i64::from(v) * k;
+                            *o = i64::from(v) * k;
+                        }
+                    }
+                    (_, true) => {
+                        for (m, &v) in raw.iter_mut().zip(sum) {
+                            *m = i64::from(v) * k;
+                        }
+                    }
                 }
             }
         }
         if sc.norms.is_some() {
             col.score[r0..r0 + bn].copy_from_slice(&score_mant[si * BLOCK..si * BLOCK + bn]);
-        } else {
+        } else if matches!(sc.agg, AggPlan::Mean(_)) {
             col.score[r0..r0 + bn].copy_from_slice(&col.raw[r0..r0 + bn]);
         }
-        let lut = &t.band_index[si];
+        let tab = &t.band_out[si];
         for (o, &p) in col.band[r0..r0 + bn].iter_mut().zip(&band[si * BLOCK..si * BLOCK + bn]) {
-            *o = if p == NO_BAND { -1 } else { lut[p as usize] };
+            *o = tab[p as usize];
         }
         col.answered[r0..r0 + bn].fill(u16::try_from(sc.n).unwrap_or(u16::MAX));
         col.prorated[r0..r0 + bn].fill(false);
     }
     out.flags_indeterminate[r0..r0 + bn].fill(0);
     // Flag words and validity are built in the scratch and written to the output columns once.
-    let bits = &mut words[..bn];
-    bits.fill(0);
-    for fi in 0..plan.flags.len() {
-        let f = &flags[fi * BLOCK..fi * BLOCK + bn];
-        for (w, &x) in bits.iter_mut().zip(f) {
-            *w |= u64::from(x) << fi;
+    if plan.flags.len() <= 8 {
+        // Up to 8 flags: bytes first (16 rows per vector op), widened once into the output.
+        let bits = &mut tmp[..bn];
+        bits.fill(0);
+        for fi in 0..plan.flags.len() {
+            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= x << fi;
+            }
         }
+        for (o, &w) in out.flags[r0..r0 + bn].iter_mut().zip(bits.iter()) {
+            *o = u64::from(w);
+        }
+    } else {
+        let bits = &mut words[..bn];
+        bits.fill(0);
+        for fi in 0..plan.flags.len() {
+            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= u64::from(x) << fi;
+            }
+        }
+        out.flags[r0..r0 + bn].copy_from_slice(bits);
     }
-    out.flags[r0..r0 + bn].copy_from_slice(bits);
     let validity = &mut validity_scratch[..bn];
     validity.fill(0);
     for v in &plan.validity {
