@@ -270,19 +270,21 @@ pub(crate) fn decode_bytes<T: Code>(
 
 /// Per-call tables derived from the plan: norm score mantissas at the column's decimals.
 pub(crate) struct CallTables {
-    /// For each scale: for each norm group: score mantissa by `raw - raw_min`.
-    pub score_mant: Vec<Vec<Vec<i64>>>,
     pub score_decimals: Vec<u32>,
     /// Band ordinal index by band position, per scale.
     pub band_index: Vec<Vec<i8>>,
     /// The output band column's value by band position (`NO_BAND` → −1), per scale.
     pub band_out: Vec<[i8; 256]>,
+    /// Per normed scale: `(width, score mantissas, band positions)` of all groups in one table
+    /// indexed by `group · width + raw − raw_min` (empty for scales without norms).
+    pub norm_flat: Vec<(usize, Vec<i64>, Vec<u8>)>,
 }
 
 impl CallTables {
     pub fn new(plan: &Plan) -> CallTables {
         let score_decimals: Vec<u32> = plan.scales.iter().map(super::batch::score_decimals).collect();
-        let score_mant = plan
+        // For each scale: for each norm group: score mantissa by `raw - raw_min`.
+        let score_mant: Vec<Vec<Vec<i64>>> = plan
             .scales
             .iter()
             .zip(&score_decimals)
@@ -313,11 +315,29 @@ impl CallTables {
                 t
             })
             .collect();
+        let norm_flat = plan
+            .scales
+            .iter()
+            .zip(&score_mant)
+            .map(|(sc, mant): (&ScalePlan, &Vec<Vec<i64>>)| {
+                let Some(n) = &sc.norms else { return (0, Vec::new(), Vec::new()) };
+                let width = mant.iter().map(Vec::len).chain(n.groups.iter().map(|g| g.band_by_raw.len())).max().unwrap_or(0);
+                let mut m = vec![0i64; width * mant.len()];
+                let mut b = vec![NO_BAND; width * n.groups.len()];
+                for (g, row) in mant.iter().enumerate() {
+                    m[g * width..g * width + row.len()].copy_from_slice(row);
+                }
+                for (g, gr) in n.groups.iter().enumerate() {
+                    b[g * width..g * width + gr.band_by_raw.len()].copy_from_slice(&gr.band_by_raw);
+                }
+                (width, m, b)
+            })
+            .collect();
         CallTables {
-            score_mant,
             score_decimals,
             band_index,
             band_out,
+            norm_flat,
         }
     }
 }
@@ -615,12 +635,20 @@ pub(crate) fn scales(plan: &Plan, t: &CallTables, bytes: Option<&BytePlan>, bn: 
             }
             Some(norms) => {
                 let mant = &mut s.score_mant[si * BLOCK..si * BLOCK + bn];
+                // One flat table per scale: entry `g · width + slot` (0 / NO_BAND outside a group's table).
+                let (width, flat_mant, flat_band) = &t.norm_flat[si];
+                let on_score = sc.bands_on == BandBasis::Score;
                 for r in 0..bn {
                     let g = s.norm_group[r] as usize;
                     let slot = (i64::from(sum[r]) - norms.raw_min) as usize;
-                    mant[r] = t.score_mant[si].get(g).and_then(|m| m.get(slot)).copied().unwrap_or(0);
-                    if sc.bands_on == BandBasis::Score {
-                        band[r] = norms.groups.get(g).and_then(|gr| gr.band_by_raw.get(slot)).copied().unwrap_or(NO_BAND);
+                    let at = if slot < *width {
+                        g.wrapping_mul(*width).wrapping_add(slot)
+                    } else {
+                        usize::MAX
+                    };
+                    mant[r] = flat_mant.get(at).copied().unwrap_or(0);
+                    if on_score {
+                        band[r] = flat_band.get(at).copied().unwrap_or(NO_BAND);
                     } else if !sc.bands.is_empty() {
                         band[r] = sc.band_by_sum.get(slot).copied().unwrap_or(NO_BAND);
                     }
