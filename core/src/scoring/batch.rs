@@ -481,9 +481,11 @@ impl<T: Code> Shared<'_, '_, T> {
             }
             fast::scales(plan, tables, bytes.as_ref(), bn, &mut s);
             fast::finish_block(plan, tables, r0 - a, bn, &mut s, out);
-            for r in 0..bn {
-                if s.slow[r] {
-                    self.score_row(&mut st, r0 + r, r0 + r - a, out)?;
+            if s.slow[..bn].contains(&true) {
+                for r in 0..bn {
+                    if s.slow[r] {
+                        self.score_row(&mut st, r0 + r, r0 + r - a, out)?;
+                    }
                 }
             }
             r0 += bn;

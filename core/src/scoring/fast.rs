@@ -21,7 +21,7 @@ use crate::decimal::Ratio;
 use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 
 /// Rows per block.
-pub(crate) const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 1024;
 
 /// Whether the fast path can evaluate every condition of the plan, and the condition-tree depth.
 pub(crate) fn analyse(plan: &Plan) -> Option<usize> {
@@ -270,17 +270,21 @@ pub(crate) fn decode_bytes<T: Code>(
 
 /// Per-call tables derived from the plan: norm score mantissas at the column's decimals.
 pub(crate) struct CallTables {
-    /// For each scale: for each norm group: score mantissa by `raw - raw_min`.
-    pub score_mant: Vec<Vec<Vec<i64>>>,
     pub score_decimals: Vec<u32>,
     /// Band ordinal index by band position, per scale.
     pub band_index: Vec<Vec<i8>>,
+    /// The output band column's value by band position (`NO_BAND` → −1), per scale.
+    pub band_out: Vec<[i8; 256]>,
+    /// Per normed scale: `(width, score mantissas, band positions)` of all groups in one table
+    /// indexed by `group · width + raw − raw_min` (empty for scales without norms).
+    pub norm_flat: Vec<(usize, Vec<i64>, Vec<u8>)>,
 }
 
 impl CallTables {
     pub fn new(plan: &Plan) -> CallTables {
         let score_decimals: Vec<u32> = plan.scales.iter().map(super::batch::score_decimals).collect();
-        let score_mant = plan
+        // For each scale: for each norm group: score mantissa by `raw - raw_min`.
+        let score_mant: Vec<Vec<Vec<i64>>> = plan
             .scales
             .iter()
             .zip(&score_decimals)
@@ -299,11 +303,41 @@ impl CallTables {
                     .collect(),
             })
             .collect();
-        let band_index = plan.scales.iter().map(|sc| sc.bands.iter().map(|b| b.index as i8).collect()).collect();
+        let band_index: Vec<Vec<i8>> = plan.scales.iter().map(|sc| sc.bands.iter().map(|b| b.index as i8).collect()).collect();
+        let band_out = band_index
+            .iter()
+            .map(|lut: &Vec<i8>| {
+                let mut t = [-1i8; 256];
+                for (o, &i) in t.iter_mut().zip(lut) {
+                    *o = i;
+                }
+                t[NO_BAND as usize] = -1;
+                t
+            })
+            .collect();
+        let norm_flat = plan
+            .scales
+            .iter()
+            .zip(&score_mant)
+            .map(|(sc, mant): (&ScalePlan, &Vec<Vec<i64>>)| {
+                let Some(n) = &sc.norms else { return (0, Vec::new(), Vec::new()) };
+                let width = mant.iter().map(Vec::len).chain(n.groups.iter().map(|g| g.band_by_raw.len())).max().unwrap_or(0);
+                let mut m = vec![0i64; width * mant.len()];
+                let mut b = vec![NO_BAND; width * n.groups.len()];
+                for (g, row) in mant.iter().enumerate() {
+                    m[g * width..g * width + row.len()].copy_from_slice(row);
+                }
+                for (g, gr) in n.groups.iter().enumerate() {
+                    b[g * width..g * width + gr.band_by_raw.len()].copy_from_slice(&gr.band_by_raw);
+                }
+                (width, m, b)
+            })
+            .collect();
         CallTables {
-            score_mant,
             score_decimals,
             band_index,
+            band_out,
+            norm_flat,
         }
     }
 }
@@ -601,12 +635,20 @@ pub(crate) fn scales(plan: &Plan, t: &CallTables, bytes: Option<&BytePlan>, bn: 
             }
             Some(norms) => {
                 let mant = &mut s.score_mant[si * BLOCK..si * BLOCK + bn];
+                // One flat table per scale: entry `g · width + slot` (0 / NO_BAND outside a group's table).
+                let (width, flat_mant, flat_band) = &t.norm_flat[si];
+                let on_score = sc.bands_on == BandBasis::Score;
                 for r in 0..bn {
                     let g = s.norm_group[r] as usize;
                     let slot = (i64::from(sum[r]) - norms.raw_min) as usize;
-                    mant[r] = t.score_mant[si].get(g).and_then(|m| m.get(slot)).copied().unwrap_or(0);
-                    if sc.bands_on == BandBasis::Score {
-                        band[r] = norms.groups.get(g).and_then(|gr| gr.band_by_raw.get(slot)).copied().unwrap_or(NO_BAND);
+                    let at = if slot < *width {
+                        g.wrapping_mul(*width).wrapping_add(slot)
+                    } else {
+                        usize::MAX
+                    };
+                    mant[r] = flat_mant.get(at).copied().unwrap_or(0);
+                    if on_score {
+                        band[r] = flat_band.get(at).copied().unwrap_or(NO_BAND);
                     } else if !sc.bands.is_empty() {
                         band[r] = sc.band_by_sum.get(slot).copied().unwrap_or(NO_BAND);
                     }
@@ -748,34 +790,66 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             }
             _ => {
                 let k = 10i64.pow(sc.decimals);
-                for (m, &v) in raw.iter_mut().zip(sum) {
-                    *m = i64::from(v) * k;
+                // raw and (without norms) score in one pass over the sums
+                match (k, sc.norms.is_some()) {
+                    (1, false) => {
+                        for ((m, o), &v) in raw.iter_mut().zip(col.score[r0..r0 + bn].iter_mut()).zip(sum) {
+                            *m = i64::from(v);
+                            *o = i64::from(v);
+                        }
+                    }
+                    (_, false) => {
+                        for ((m, o), &v) in raw.iter_mut().zip(col.score[r0..r0 + bn].iter_mut()).zip(sum) {
+                            *m = i64::from(v) * k;
+                            *o = i64::from(v) * k;
+                        }
+                    }
+                    (_, true) => {
+                        for (m, &v) in raw.iter_mut().zip(sum) {
+                            *m = i64::from(v) * k;
+                        }
+                    }
                 }
             }
         }
         if sc.norms.is_some() {
             col.score[r0..r0 + bn].copy_from_slice(&score_mant[si * BLOCK..si * BLOCK + bn]);
-        } else {
+        } else if matches!(sc.agg, AggPlan::Mean(_)) {
             col.score[r0..r0 + bn].copy_from_slice(&col.raw[r0..r0 + bn]);
         }
-        let lut = &t.band_index[si];
+        let tab = &t.band_out[si];
         for (o, &p) in col.band[r0..r0 + bn].iter_mut().zip(&band[si * BLOCK..si * BLOCK + bn]) {
-            *o = if p == NO_BAND { -1 } else { lut[p as usize] };
+            *o = tab[p as usize];
         }
         col.answered[r0..r0 + bn].fill(u16::try_from(sc.n).unwrap_or(u16::MAX));
         col.prorated[r0..r0 + bn].fill(false);
     }
     out.flags_indeterminate[r0..r0 + bn].fill(0);
     // Flag words and validity are built in the scratch and written to the output columns once.
-    let bits = &mut words[..bn];
-    bits.fill(0);
-    for fi in 0..plan.flags.len() {
-        let f = &flags[fi * BLOCK..fi * BLOCK + bn];
-        for (w, &x) in bits.iter_mut().zip(f) {
-            *w |= u64::from(x) << fi;
+    if plan.flags.len() <= 8 {
+        // Up to 8 flags: bytes first (16 rows per vector op), widened once into the output.
+        let bits = &mut tmp[..bn];
+        bits.fill(0);
+        for fi in 0..plan.flags.len() {
+            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= x << fi;
+            }
         }
+        for (o, &w) in out.flags[r0..r0 + bn].iter_mut().zip(bits.iter()) {
+            *o = u64::from(w);
+        }
+    } else {
+        let bits = &mut words[..bn];
+        bits.fill(0);
+        for fi in 0..plan.flags.len() {
+            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= u64::from(x) << fi;
+            }
+        }
+        out.flags[r0..r0 + bn].copy_from_slice(bits);
     }
-    out.flags[r0..r0 + bn].copy_from_slice(bits);
     let validity = &mut validity_scratch[..bn];
     validity.fill(0);
     for v in &plan.validity {

@@ -59,6 +59,7 @@ pub(crate) struct ByteItem {
     /// The affine form used by the SIMD kernel, when the options are one run of consecutive
     /// codes whose values rise or fall by one per code: `d = ((b − lo) ^ x) + y`, valid iff
     /// `b − lo ≤ range` (wrapping `u8` arithmetic).
+    #[cfg_attr(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))), allow(dead_code))]
     pub affine: Option<Affine>,
 }
 
@@ -197,16 +198,31 @@ mod tile {
     /// Transpose 16 × 16 bytes: `out[k]` lane `r` = `x[r]` lane `k`. Four rounds of
     /// `z[2i] = lo(y[i], y[i+8]), z[2i+1] = hi(y[i], y[i+8])` (a perfect shuffle per round).
     #[inline(always)]
-    fn transpose<V: Lanes>(mut y: [V; 16]) -> [V; 16] {
-        for _ in 0..4 {
-            let mut z = y;
-            for i in 0..8 {
-                z[2 * i] = V::unpack_lo(y[i], y[i + 8]);
-                z[2 * i + 1] = V::unpack_hi(y[i], y[i + 8]);
-            }
-            y = z;
+    fn transpose<V: Lanes>(y: [V; 16]) -> [V; 16] {
+        // Written out (not a loop over rounds) so the 16 vectors stay in registers.
+        #[inline(always)]
+        fn round<V: Lanes>(y: [V; 16]) -> [V; 16] {
+            let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = y;
+            [
+                V::unpack_lo(a0, b0),
+                V::unpack_hi(a0, b0),
+                V::unpack_lo(a1, b1),
+                V::unpack_hi(a1, b1),
+                V::unpack_lo(a2, b2),
+                V::unpack_hi(a2, b2),
+                V::unpack_lo(a3, b3),
+                V::unpack_hi(a3, b3),
+                V::unpack_lo(a4, b4),
+                V::unpack_hi(a4, b4),
+                V::unpack_lo(a5, b5),
+                V::unpack_hi(a5, b5),
+                V::unpack_lo(a6, b6),
+                V::unpack_hi(a6, b6),
+                V::unpack_lo(a7, b7),
+                V::unpack_hi(a7, b7),
+            ]
         }
-        y
+        round(round(round(round(y))))
     }
 
     #[inline(always)]
