@@ -115,6 +115,22 @@ class ErrorCode(_StrEnum):
     FACTS_INVALID = "facts.invalid"
     FACTS_UNKNOWN_REF = "facts.unknown_ref"
     FACTS_DUPLICATE_ID = "facts.duplicate_id"
+    ARCHIVE_PARSE = "archive.parse"
+    ARCHIVE_UNKNOWN_SCHEMA = "archive.unknown_schema"
+    ARCHIVE_UNSUPPORTED_VERSION = "archive.unsupported_version"
+    ARCHIVE_MISSING_FIELD = "archive.missing_field"
+    ARCHIVE_UNKNOWN_FIELD = "archive.unknown_field"
+    ARCHIVE_INVALID_TYPE = "archive.invalid_type"
+    ARCHIVE_INVALID_VALUE = "archive.invalid_value"
+    ARCHIVE_EMPTY = "archive.empty"
+    ARCHIVE_TIME_ORDER = "archive.time_order"
+    ARCHIVE_REQUIRED_WHEN = "archive.required_when"
+    ARCHIVE_INCONSISTENT = "archive.inconsistent"
+    ARCHIVE_BAD_REFERENCE = "archive.bad_reference"
+    ARCHIVE_REPORT_MISMATCH = "archive.report_mismatch"
+    PRIVACY_INVALID = "privacy.invalid"
+    PRIVACY_OUT_OF_SCOPE = "privacy.out_of_scope"
+    PRIVACY_SHARE_REFUSED = "privacy.share_refused"
 
     @property
     def category(self) -> str:
