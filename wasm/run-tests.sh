@@ -6,13 +6,16 @@
 #
 #   1. rustfmt + clippy (-D warnings) on the crate, host and wasm32
 #   2. host unit tests; wasm-bindgen-test under Node: API tests and every golden vector
-#   3. release build (profile wasm-release: opt-level z, LTO, 1 CGU) → wasm-bindgen
-#      for bundler + nodejs (wasm/pkg) and web (wasm/www/pkg) → wasm-opt -Oz
-#   4. size budget: the .wasm at most 400 KB gzipped (fails otherwise)
+#   3. build-package.sh: every module of npm/modules.txt (profile wasm-release: opt-level z,
+#      LTO, 1 CGU) → wasm-bindgen web + nodejs → wasm-opt -Oz → the npm package `changkaixin`
+#      in wasm/pkg (esm/ for bundlers, web/, node/) and the demo's copy in wasm/www/pkg
+#   4. size budgets: each module's .wasm + glue gzipped against its budget (fails above it)
 #   5. no `any` in the public .d.ts; tsc --noEmit --strict on ts/usage.ts and on every
 #      vector report / built-in spec typed as ScoreReport / InstrumentSpec
 #   6. Node tests of the assembled package (vectors again, errors, batches)
-#   7. end-to-end: the demo page in headless Chromium from a static server on localhost
+#   7. fresh Vite and webpack projects installing `npm pack` of the package (consumers/run.mjs)
+#   8. end-to-end: the demo page in headless Chromium from a static server on localhost,
+#      desktop and 390 px phone width
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,6 +55,7 @@ cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --features dev 
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features batch,fhir -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compliance -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert,builtin-data -- -D warnings
 
 step "unit tests on the host (JSON pointers of parse errors)"
 cargo test -p changkaixin-wasm --lib
@@ -60,75 +64,11 @@ step "wasm-bindgen-test under Node (API + golden vectors)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p changkaixin-wasm --target wasm32-unknown-unknown
 
-step "release build and package (two modules)"
-# Two modules from the same crate (cargo features), each a complete API for its use and each
-# within the size budget: `changkaixin_wasm` (scoring, batches, FHIR; the package's main entry)
-# and `changkaixin_alert` (scoring and the alert tiers; the `./alert` entry).
+step "release build, package and size budgets (modules: npm/modules.txt)"
+# One .wasm per module (cargo features), web + nodejs glue, wasm-opt, entry points, package.json;
+# prints every module's size and fails above its budget.
+bash "$HERE/build-package.sh"
 PKG="$HERE/pkg"
-rm -rf "$PKG" "$HERE/www/pkg"
-mkdir -p "$PKG"
-WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
-build_module() { # name features
-  local name="$1" features="$2"
-  cargo build -p changkaixin-wasm --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$features"
-  mkdir -p "$CARGO_TARGET_DIR/wasm-modules"
-  local wasm="$CARGO_TARGET_DIR/wasm-modules/$name.wasm"
-  cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/changkaixin_wasm.wasm" "$wasm"
-  wasm-bindgen "$wasm" --target bundler --out-dir "$PKG/bundler"
-  wasm-bindgen "$wasm" --target nodejs --out-dir "$PKG/node"
-  wasm-bindgen "$wasm" --target web --out-dir "$PKG/web"
-  # The three targets emit the same .wasm (only the JS glue differs): optimise once, copy.
-  # wasm-opt from npm `binaryen`; --merge-similar-functions folds the near-identical monomorphic
-  # copies (serde visitors, batch code types) that -Oz alone keeps.
-  local f="$PKG/bundler/${name}_bg.wasm" before
-  before=$(stat -c %s "$f")
-  "$HERE/node_modules/.bin/wasm-opt" --merge-similar-functions -Oz --converge --strip-debug --strip-producers "${WASM_OPT_FEATURES[@]}" "$f" -o "$f.opt"
-  mv "$f.opt" "$f"
-  echo "wasm-opt ($name): $before -> $(stat -c %s "$f") bytes"
-  cp "$f" "$PKG/node/${name}_bg.wasm"
-  cp "$f" "$PKG/web/${name}_bg.wasm"
-  # The raw wasm ABI declarations type externref values as `any`: declare them `unknown`.
-  for d in "$PKG"/*/"${name}"_bg.wasm.d.ts; do sed -i -E 's/\bany\b/unknown/g' "$d"; done
-  sed -i -E '/^export interface InitOutput \{/,/^\}/ s/\bany\b/unknown/g' "$PKG/web/$name.d.ts"
-}
-build_module changkaixin_wasm batch,fhir
-build_module changkaixin_alert alert
-build_module changkaixin_compliance compliance
-# The nodejs output is CommonJS, whatever the consumer's package type.
-echo '{ "type": "commonjs" }' > "$PKG/node/package.json"
-# The built-in data (catalog specs, alert policy) is not compiled into the .wasm (size budget):
-# written from the core's own constants by examples/builtin_data.rs and installed by each
-# entry point (index.js, alert.js) at load time.
-DATA_JSON="$CARGO_TARGET_DIR/changkaixin_data.json"
-cargo run -q -p changkaixin-wasm --example builtin_data -- "$DATA_JSON"
-for t in bundler web node; do
-  if [ "$t" = node ]; then prefix='module.exports = '; else prefix='export default '; fi
-  { echo "// Generated from changkaixin-core's built-in data by wasm/examples/builtin_data.rs. Do not edit."
-    printf '%s' "$prefix"; cat "$DATA_JSON"; echo ';'; } > "$PKG/$t/changkaixin_data.js"
-  cp "$HERE/npm/$t.js" "$PKG/$t/index.js"
-  cp "$HERE/npm/$t.d.ts" "$PKG/$t/index.d.ts"
-  sed 's/changkaixin_wasm/changkaixin_alert/g' "$HERE/npm/$t.js" > "$PKG/$t/alert.js"
-  sed 's/changkaixin_wasm/changkaixin_alert/g' "$HERE/npm/$t.d.ts" > "$PKG/$t/alert.d.ts"
-  sed 's/changkaixin_wasm/changkaixin_compliance/g' "$HERE/npm/$t.js" > "$PKG/$t/compliance.js"
-  sed 's/changkaixin_wasm/changkaixin_compliance/g' "$HERE/npm/$t.d.ts" > "$PKG/$t/compliance.d.ts"
-done
-cp "$HERE/npm/package.json" "$PKG/package.json"
-cp "$HERE/README.md" "$PKG/README.md"
-cp -r "$PKG/web" "$HERE/www/pkg"
-
-step "size budget (400 KB gzipped per module)"
-DRAW=$(stat -c %s "$PKG/bundler/changkaixin_data.js")
-DGZ=$(gzip -9 -c "$PKG/bundler/changkaixin_data.js" | wc -c)
-for name in changkaixin_wasm changkaixin_alert changkaixin_compliance; do
-  RAW=$(stat -c %s "$PKG/bundler/${name}_bg.wasm")
-  GZ=$(gzip -9 -c "$PKG/bundler/${name}_bg.wasm" | wc -c)
-  echo "${name}_bg.wasm: $RAW bytes raw, $GZ bytes gzipped ($((GZ / 1024)) KiB; budget 400 KB = 409600 bytes); with the built-in data $((GZ + DGZ)) bytes gzipped"
-  if [ "$GZ" -gt 409600 ]; then
-    echo "FAIL: ${name}_bg.wasm exceeds the 400 KB gzipped budget" >&2
-    exit 1
-  fi
-done
-echo "changkaixin_data.js (built-in data, loaded beside either module): $DRAW bytes raw, $DGZ bytes gzipped"
 
 step "declarations: no any, tsc --strict"
 if grep -nE '(:|<|\||,|=>|\(|\[)\s*any\b|\bany\s*(\||\[|>|,|\)|;)|as any\b' "$PKG"/*/*.d.ts; then
@@ -142,7 +82,10 @@ echo "tsc --noEmit --strict: ok"
 step "Node tests of the package"
 node --test "$HERE/js-tests/"
 
-step "end-to-end: demo page in headless Chromium"
+step "fresh Vite and webpack projects (npm pack of pkg/, default configs) in headless Chromium"
+node "$HERE/consumers/run.mjs"
+
+step "end-to-end: demo page in headless Chromium (desktop and 390 px phone width)"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$HERE/www" >/dev/null 2>&1 &
 SERVER=$!

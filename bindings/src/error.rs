@@ -120,6 +120,15 @@ pub enum ChangkaixinError {
         row: Option<u64>,
         detail: String,
     },
+    /// City screening report inputs or disclosure control (`report.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Report {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// A Rust panic caught at the boundary (`internal.panic`). Always a bug: please report it.
     #[error("{code}: {detail}")]
     Internal { code: String, detail: String },
@@ -143,6 +152,7 @@ impl From<CoreError> for ChangkaixinError {
             ErrorCategory::Facts => Self::Facts { code, path, item, row, detail },
             ErrorCategory::Archive => Self::Archive { code, path, item, row, detail },
             ErrorCategory::Privacy => Self::Privacy { code, path, item, row, detail },
+            ErrorCategory::Report => Self::Report { code, path, item, row, detail },
         }
     }
 }
@@ -165,6 +175,7 @@ impl ChangkaixinError {
             | Self::Facts { code, .. }
             | Self::Archive { code, .. }
             | Self::Privacy { code, .. }
+            | Self::Report { code, .. }
             | Self::Internal { code, .. } => code.clone(),
         }
     }
@@ -182,7 +193,8 @@ impl ChangkaixinError {
             | Self::Compliance { path, .. }
             | Self::Facts { path, .. }
             | Self::Archive { path, .. }
-            | Self::Privacy { path, .. } => path.clone(),
+            | Self::Privacy { path, .. }
+            | Self::Report { path, .. } => path.clone(),
             Self::Internal { .. } => String::new(),
         }
     }
@@ -201,6 +213,7 @@ impl ChangkaixinError {
             | Self::Facts { detail, .. }
             | Self::Archive { detail, .. }
             | Self::Privacy { detail, .. }
+            | Self::Report { detail, .. }
             | Self::Internal { detail, .. } => detail.clone(),
         }
     }

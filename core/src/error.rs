@@ -269,6 +269,17 @@ error_codes! {
     PrivacyOutOfScope => "privacy.out_of_scope",
     /// A disclosure beyond the consent or legal basis on file: refused with the reason.
     PrivacyShareRefused => "privacy.share_refused",
+    // ---- City screening report (`report.*`) ----
+    /// A report spec, layout or aggregate could not be parsed or does not have the documented shape (path: JSON pointer).
+    ReportParse => "report.parse",
+    /// Report columns, layout, enrolment or aggregates do not fit together (lengths, dimensions, a school in another district).
+    ReportShape => "report.shape",
+    /// A row code (school, grade, sex, band, verdict, tier) is outside its legend (names the row).
+    ReportInvalidCode => "report.invalid_code",
+    /// A count or a rate's operands exceed the exact-arithmetic limits (more than 10,000,000 students in one cell).
+    ReportOverflow => "report.overflow",
+    /// Disclosure control could not protect every sensitive cell (the audit lists the cells).
+    ReportUnprotectable => "report.unprotectable",
 }
 
 impl fmt::Display for ErrorCode {
@@ -318,6 +329,8 @@ pub enum ErrorCategory {
     Archive,
     /// Privacy: views, pseudonyms, the consent and disclosure ledger.
     Privacy,
+    /// City screening reports: aggregation, disclosure control, rendering.
+    Report,
 }
 
 impl ErrorCode {
@@ -336,6 +349,7 @@ impl ErrorCode {
             "facts" => ErrorCategory::Facts,
             "archive" => ErrorCategory::Archive,
             "privacy" => ErrorCategory::Privacy,
+            "report" => ErrorCategory::Report,
             _ => ErrorCategory::Time,
         }
     }

@@ -22,6 +22,7 @@ __all__ = [
     "FactsError",
     "ArchiveError",
     "PrivacyError",
+    "ReportError",
     "FhirError",
     "PolicyError",
     "ScoreError",
@@ -125,6 +126,10 @@ class PrivacyError(ChangkaixinError, ValueError):
     """A view, pseudonym or share is refused or malformed (codes ``privacy.*``; ``privacy.share_refused`` says why)."""
 
 
+class ReportError(ChangkaixinError, ValueError):
+    """City report inputs do not fit together, or disclosure control failed (codes ``report.*``)."""
+
+
 _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "spec": SpecError,
     "score": ScoreError,
@@ -138,6 +143,7 @@ _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "facts": FactsError,
     "archive": ArchiveError,
     "privacy": PrivacyError,
+    "report": ReportError,
 }
 
 

@@ -25,6 +25,7 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
         ErrorCategory::Facts => "facts",
         ErrorCategory::Archive => "archive",
         ErrorCategory::Privacy => "privacy",
+        ErrorCategory::Report => "report",
     }
 }
 

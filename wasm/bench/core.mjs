@@ -88,12 +88,15 @@ export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
         || Number(wasm.out.flags_indeterminate[r]) !== ref.undecided[r]
         || wasm.out.screen[r] !== ref.screen[r] || wasm.out.validity[r] !== ref.validity[r]) mismatches++;
   }
-  // Single respondent: a full ScoreReport per call.
+  // Single respondent: a full ScoreReport per call, then the lean summary (ids and numbers).
   const response = { answers: { 1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1, 10: 1 } };
   const positional = [1, 2, 1, 2, 1, 1, 1, 2, 1, 1];
   for (let i = 0; i < 2000; i++) phq9.score(response);
   const single = best(() => { for (let i = 0; i < singleCalls; i++) phq9.score(response); }, 3);
   const singlePos = best(() => { for (let i = 0; i < singleCalls; i++) phq9.scoreAnswers(positional); }, 3);
+  for (let i = 0; i < 2000; i++) phq9.scoreSummary(response);
+  const summary = best(() => { for (let i = 0; i < singleCalls; i++) phq9.scoreSummary(response); }, 3);
+  const summaryPos = best(() => { for (let i = 0; i < singleCalls; i++) phq9.scoreAnswersSummary(positional); }, 3);
   const one = Int8Array.from(positional);
   const singleBatch = best(() => { for (let i = 0; i < singleCalls; i++) phq9.scoreBatch(one, { missing: -1 }); }, 3);
   return {
@@ -106,5 +109,7 @@ export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
     single_score_us: (single.ms * 1000) / singleCalls,
     single_score_answers_us: (singlePos.ms * 1000) / singleCalls,
     single_row_batch_us: (singleBatch.ms * 1000) / singleCalls,
+    single_summary_us: (summary.ms * 1000) / singleCalls,
+    single_answers_summary_us: (summaryPos.ms * 1000) / singleCalls,
   };
 }

@@ -78,8 +78,52 @@ test("demo page scores the PHQ-9 and shows total, band, self-harm flag and propo
     // ASQ: a "yes" to item 1 is a positive screen.
     await page.click('[data-testid="asq-q1-o1"]');
     assert.equal(await page.getAttribute('[data-testid="asq-screen"]', "data-verdict"), "positive");
+    // A Chinese reader sees Chinese words and Beijing time: no raw ids, ISO durations or UTC stamps.
+    const validity = page.locator('[data-testid="phq9-validity"]');
+    assert.equal(await validity.getAttribute("data-status"), "valid");
+    assert.equal((await validity.textContent()).trim(), "有效");
+    const text = await page.textContent("main");
+    for (const raw of [/\bvalid\b/, /\bincomplete\b/, /\bP\d+[DWMY]\b/, /\bPT\d+H\b/, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/]) {
+      assert.ok(!raw.test(text), `page shows ${raw}: ${text.match(raw)}`);
+    }
+    const due = await page.$$eval('[data-testid="phq9-actions"] li', (lis) => lis.map((li) => [li.dataset.dueAt, li.textContent]));
+    assert.ok(due.length > 0, "actions listed");
+    for (const [at, shown] of due) {
+      const beijing = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(at));
+      assert.ok(shown.includes(beijing) && shown.includes("北京时间"), `${shown} should show ${at} as ${beijing}`);
+    }
+    // Tier colour: the key tier (二级预警) is orange.
+    const badge = await page.$eval('[data-testid="phq9-tier-label"]', (e) => getComputedStyle(e).backgroundColor);
+    assert.equal(badge, "rgb(239, 108, 0)");
     assert.deepEqual(errors, []);
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+  } finally {
+    await cleanup();
+  }
+});
+
+test("demo page fits a 390 px phone screen", { timeout: 120_000 }, async () => {
+  const { context, cleanup } = await launch();
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="status"][data-ready="true"]', { timeout: 30_000 });
+    const answers = [1, 2, 1, 2, 1, 1, 1, 2, 1, 1];
+    for (const [i, code] of answers.entries()) await page.click(`[data-testid="phq9-q${i + 1}-o${code}"]`);
+    await page.click('[data-testid="asq-q1-o1"]');
+    // Nothing wider than the screen: no horizontal scrolling, every element inside 390 px.
+    const { scrollWidth, widest } = await page.evaluate(() => {
+      let widest = { right: 0, what: "" };
+      for (const e of document.querySelectorAll("body *")) {
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.right > widest.right) widest = { right: Math.round(r.right), what: `${e.tagName}.${e.className} ${e.textContent.slice(0, 40)}` };
+      }
+      return { scrollWidth: document.documentElement.scrollWidth, widest };
+    });
+    assert.ok(scrollWidth <= 390, `page is ${scrollWidth} px wide at a 390 px viewport`);
+    assert.ok(widest.right <= 390, `element reaches ${widest.right} px: ${widest.what}`);
+    if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-390.png"), fullPage: true });
   } finally {
     await cleanup();
   }

@@ -360,3 +360,68 @@ test("every compliance golden vector matches Rust byte for byte (typed check for
   console.log(`# ${n} compliance vector cases matched Rust`);
   assert.equal(thrown(() => complianceCheck("nope", {}, "2024-03-01")).code, "compliance.unknown_ref");
 });
+
+test("the lean summary says what the full report says, for every scoring golden vector", () => {
+  const dir = path.join(repo, "tests/vectors/scoring");
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    for (const c of file.cases) {
+      if (c.expect_error || c.code_map) continue;
+      const inst = file.spec_file
+        ? Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
+        : Instrument.fromCatalog(file.instrument, c.settings);
+      const s = c.answers_list ? inst.scoreAnswersSummary(c.answers_list) : inst.scoreSummary(c.response);
+      const r = c.report;
+      const want = {
+        validity: r.validity.status,
+        scales: r.scales.map((x) => ({ id: x.id, raw: x.raw ?? null, score: x.score ?? null, band: x.band?.id ?? null, answered: x.answered, of: x.of, prorated: x.prorated })),
+        flags: r.flags.map((x) => ({ id: x.id, verdict: x.verdict, level: x.level })),
+        screen: r.screen_positive?.verdict ?? null,
+      };
+      n++;
+      if (normalise(s) !== normalise(want)) failures.push(`${f} / ${c.name}\n  want ${normalise(want)}\n  got  ${normalise(s)}`);
+      // Labels: every band and flag of the report is in the instrument's tables, with the same texts.
+      const labels = inst.labels();
+      assert.equal(inst.labels(), labels, "labels() is made once per instrument");
+      for (const x of r.scales) {
+        if (x.band && normalise(labels.scales[x.id].bands[x.band.id].label) !== normalise(x.band.label)) failures.push(`${f} / ${c.name}: band label ${x.band.id}`);
+        if (x.band && (labels.scales[x.id].bands[x.band.id].source ?? undefined) !== x.band.source) failures.push(`${f} / ${c.name}: band source ${x.band.id}`);
+      }
+      for (const x of r.flags) {
+        const l = labels.flags[x.id];
+        if (normalise([l.label, l.reason, l.source, l.level]) !== normalise([x.label, x.reason, x.source, x.level])) failures.push(`${f} / ${c.name}: flag ${x.id}`);
+      }
+      if (r.screen_positive && normalise([labels.screen.reason, labels.screen.source]) !== normalise([r.screen_positive.reason, r.screen_positive.source])) failures.push(`${f} / ${c.name}: screen`);
+    }
+  }
+  assert.ok(n > 250, `only ${n} cases`);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} cases failed`);
+  console.log(`# ${n} summaries agree with the full reports`);
+});
+
+test("a wrong JS type names the value the caller wrote (/answers/3), never a position in a JSON text", () => {
+  const phq9 = Instrument.fromCatalog("phq9");
+  const at = (fn) => { const e = thrown(fn); return [e.code, e.path, e.item]; };
+  for (const score of [(r) => phq9.score(r), (r) => phq9.scoreSummary(r)]) {
+    assert.deepEqual(at(() => score({ answers: { 1: 1, 3: "2" } })), ["score.unknown_option", "/answers/3", 3]);
+    assert.deepEqual(at(() => score({ answers: { 1: 1, 3: 1.5 } })), ["score.parse", "/answers/3", undefined]);
+    assert.deepEqual(at(() => score({ answers: { 1: 1 }, extra: true })), ["score.parse", "/extra", undefined]);
+    assert.deepEqual(at(() => score({ answers: [1, 2] })), ["score.parse", "/answers", undefined]);
+    assert.deepEqual(at(() => score({ answers: { 1: 1 }, started_at: 5 })), ["score.parse", "/started_at", undefined]);
+    assert.deepEqual(at(() => score({ answers: { 1: { code: 1 } } })), ["score.parse", "/answers/1", undefined]);
+    assert.deepEqual(at(() => score(null)), ["score.parse", "", undefined]);
+  }
+  for (const list of [(a) => phq9.scoreAnswers(a), (a) => phq9.scoreAnswersSummary(a)]) {
+    assert.deepEqual(at(() => list([1, 2, 1.5, 1, 1, 1, 1, 1, 1])), ["score.parse", "/2", undefined]);
+    assert.deepEqual(at(() => list([1, 2, "2", 1, 1, 1, 1, 1, 1])), ["score.unknown_option", "/answers/3", 3]);
+    assert.deepEqual(at(() => list({ 0: 1 })), ["score.parse", "", undefined]);
+  }
+  const e = thrown(() => phq9.score({ answers: { 3: 1.5 } }));
+  assert.ok(!/line \d+ column/.test(e.path + e.message), e.message);
+  // JSON text is still the caller's own text: the core's error, position included.
+  assert.match(thrown(() => phq9.score('{"answers": {"3": 1.5}}')).path, /^line 1 column/);
+  // Integral floats are codes (JSON writes 2.0 as 2), as before.
+  assert.equal(phq9.scoreSummary({ answers: { 1: 2.0 } }).scales[0].answered, 1);
+});

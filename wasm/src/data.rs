@@ -7,7 +7,8 @@
 //! `CHANGZHOU_DEFAULT_JSON`, the packs), whitespace removed and nothing else changed — once
 //! with [`install_builtin_data`]. Each text is then parsed, linted and compiled by the core
 //! exactly as `Catalog::builtin()` does, so a built-in instrument or policy here is the
-//! server's. Nothing in this binding calls `Catalog::builtin()` or the core's built-in policy
+//! server's. A build with the cargo feature `builtin-data` compiles the core's texts in instead
+//! (used when nothing was installed; about 50 KB gzipped more). Nothing in this binding calls `Catalog::builtin()` or the core's built-in policy
 //! constructors, so the linker drops the compiled-in copies.
 
 use crate::error::to_js;
@@ -73,38 +74,65 @@ pub fn install_builtin_data(#[wasm_bindgen(unchecked_param_type = "BuiltinData")
             format!("expected {DATA_FORMAT}, got {:?}", d.format),
         )));
     }
-    let mut catalog = Catalog::empty();
-    for (i, (id, text)) in d.instruments.iter().enumerate() {
-        let inst = Instrument::from_json(text).map_err(|e| to_js(&e.prefixed(&format!("/instruments/{i} ({id}): "))))?;
-        if inst.id() != id {
-            return Err(to_js(&Error::new(
-                ErrorCode::SpecInvalidValue,
-                format!("/instruments/{i}"),
-                format!("catalog file {id}.json declares id {:?}", inst.id()),
-            )));
-        }
-        catalog = catalog.with_instrument(inst);
-    }
-    let builtin = Builtin {
-        catalog,
-        policies: d.policies.into_iter().collect(),
-        packs: d.packs.into_iter().collect(),
-    };
+    let builtin = build(d.instruments.iter().map(|(a, b)| (a.as_str(), b.as_str())), d.policies, d.packs).map_err(|e| to_js(&e))?;
     // A concurrent install cannot happen (one thread); if it did, the first one stays.
     let _ = DATA.set(builtin);
     Ok(())
+}
+
+fn build<'a>(
+    instruments: impl Iterator<Item = (&'a str, &'a str)>,
+    policies: Vec<(String, String)>,
+    packs: Vec<(String, String)>,
+) -> changkaixin_core::Result<Builtin> {
+    let mut catalog = Catalog::empty();
+    for (i, (id, text)) in instruments.enumerate() {
+        let inst = Instrument::from_json(text).map_err(|e| e.prefixed(&format!("/instruments/{i} ({id}): ")))?;
+        if inst.id() != id {
+            return Err(Error::new(
+                ErrorCode::SpecInvalidValue,
+                format!("/instruments/{i}"),
+                format!("catalog file {id}.json declares id {:?}", inst.id()),
+            ));
+        }
+        catalog = catalog.with_instrument(inst);
+    }
+    Ok(Builtin {
+        catalog,
+        policies: policies.into_iter().collect(),
+        packs: packs.into_iter().collect(),
+    })
+}
+
+/// The installed data; in a build with the `builtin-data` feature, the core's own compiled-in
+/// texts when nothing was installed.
+fn data() -> Option<&'static Builtin> {
+    #[cfg(feature = "builtin-data")]
+    if DATA.get().is_none() {
+        use changkaixin_core::instrument::catalog::BUILTIN_SPECS;
+        let owned = |l: &[(&str, &str)]| l.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+        let policies = owned(&[("changzhou_default", changkaixin_core::alert::CHANGZHOU_DEFAULT_JSON)]);
+        let packs = owned(&[
+            ("changzhou_2022_2024", changkaixin_core::compliance::CHANGZHOU_2022_2024_JSON),
+            ("national_2023", changkaixin_core::compliance::NATIONAL_2023_JSON),
+        ]);
+        if let Ok(b) = build(BUILTIN_SPECS.iter().copied(), policies, packs) {
+            let _ = DATA.set(b);
+        }
+    }
+    DATA.get()
 }
 
 /// The built-in compliance pack texts (empty before the data is installed).
 #[cfg(feature = "compliance")]
 pub(crate) fn pack_texts() -> &'static BTreeMap<String, String> {
     static NONE: BTreeMap<String, String> = BTreeMap::new();
-    DATA.get().map_or(&NONE, |d| &d.packs)
+    data().map_or(&NONE, |d| &d.packs)
 }
 
 /// The built-in catalog (empty before the data is installed).
 pub(crate) fn catalog() -> &'static Catalog {
-    match DATA.get() {
+    match data() {
         Some(d) => &d.catalog,
         None => EMPTY.get_or_init(Catalog::empty),
     }
@@ -112,7 +140,7 @@ pub(crate) fn catalog() -> &'static Catalog {
 
 /// A built-in catalog instrument, or a clear error when the data is not installed.
 pub(crate) fn instrument(id: &str, settings: &BTreeMap<String, String>) -> changkaixin_core::Result<Instrument> {
-    match DATA.get() {
+    match data() {
         Some(d) => d.catalog.instrument_with(id, settings),
         None => Err(not_installed(ErrorCode::CatalogUnknownInstrument, "")),
     }
@@ -121,7 +149,7 @@ pub(crate) fn instrument(id: &str, settings: &BTreeMap<String, String>) -> chang
 /// The text of a built-in policy.
 #[cfg(feature = "alert")]
 pub(crate) fn policy_text(id: &str) -> changkaixin_core::Result<&'static str> {
-    let d = DATA.get().ok_or_else(|| not_installed(ErrorCode::PolicyParse, ""))?;
+    let d = data().ok_or_else(|| not_installed(ErrorCode::PolicyParse, ""))?;
     d.policies
         .get(id)
         .map(String::as_str)
@@ -131,7 +159,7 @@ pub(crate) fn policy_text(id: &str) -> changkaixin_core::Result<&'static str> {
 /// The built-in Changzhou default policy compiled against the built-in catalog (once).
 #[cfg(feature = "alert")]
 pub(crate) fn changzhou_default() -> changkaixin_core::Result<&'static CompiledPolicy> {
-    if DATA.get().is_none() {
+    if data().is_none() {
         return Err(not_installed(ErrorCode::PolicyParse, ""));
     }
     CHANGZHOU

@@ -44,7 +44,7 @@ impl Instrument {
     #[wasm_bindgen(js_name = bindQuestionnaire)]
     pub fn bind_questionnaire(&self, questionnaire: FhirInput) -> Result<Instrument, JsValue> {
         let input = Input::object_or_text(&questionnaire, ErrorCode::FhirParse)?;
-        input.run(|text| fhir::bind_questionnaire(&self.inner, text)).map(|inner| Instrument { inner })
+        input.run(|text| fhir::bind_questionnaire(&self.inner, text)).map(Instrument::new)
     }
 
     /// The [`Response`](changkaixin_core::Response) a FHIR `QuestionnaireResponse` amounts to.

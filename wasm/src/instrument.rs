@@ -5,8 +5,10 @@ use crate::json::{from_js, to_js, Input};
 use crate::types::*;
 use changkaixin_core as core;
 use changkaixin_core::scoring::recode::CodeMap;
-use changkaixin_core::{Answer, ErrorCode, Response};
+use changkaixin_core::{Answer, ErrorCode};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -20,9 +22,21 @@ use wasm_bindgen::JsCast;
 #[derive(Clone, Debug)]
 pub struct Instrument {
     pub(crate) inner: core::Instrument,
+    /// The JS strings of its ids (made on first use by the summary path).
+    pub(crate) ids: OnceCell<Rc<crate::summary::Ids>>,
+    /// `labels()`, made on first use.
+    pub(crate) labels: OnceCell<JsValue>,
 }
 
 impl Instrument {
+    pub(crate) fn new(inner: core::Instrument) -> Instrument {
+        Instrument {
+            inner,
+            ids: OnceCell::new(),
+            labels: OnceCell::new(),
+        }
+    }
+
     /// A declared recode from JS (object or JSON text), checked against this instrument.
     pub(crate) fn code_map_of(&self, code_map: Option<CodeMapInput>) -> Result<Option<CodeMap>, JsValue> {
         match code_map {
@@ -50,7 +64,7 @@ impl Instrument {
     #[wasm_bindgen(js_name = fromCatalog)]
     pub fn from_catalog(id: &str, settings: Option<SettingsJs>) -> Result<Instrument, JsValue> {
         let settings = settings_of(settings)?;
-        js(crate::data::instrument(id, &settings)).map(|inner| Instrument { inner })
+        js(crate::data::instrument(id, &settings)).map(Instrument::new)
     }
 
     /// Parse, lint and compile a spec (an object or its JSON text), optionally with setting choices.
@@ -58,16 +72,14 @@ impl Instrument {
     pub fn from_spec(spec: SpecInput, settings: Option<SettingsJs>) -> Result<Instrument, JsValue> {
         let settings = settings_of(settings)?;
         let input = Input::object_or_text(&spec, ErrorCode::SpecParse)?;
-        input
-            .run(|text| core::Instrument::from_json_with(text, &settings))
-            .map(|inner| Instrument { inner })
+        input.run(|text| core::Instrument::from_json_with(text, &settings)).map(Instrument::new)
     }
 
     /// The same instrument with other setting options.
     #[wasm_bindgen(js_name = withSettings)]
     pub fn with_settings(&self, settings: SettingsJs) -> Result<Instrument, JsValue> {
         let settings = settings_of(Some(settings))?;
-        js(self.inner.with_settings(&settings)).map(|inner| Instrument { inner })
+        js(self.inner.with_settings(&settings)).map(Instrument::new)
     }
 
     /// Instrument id.
@@ -111,7 +123,7 @@ impl Instrument {
     /// `score.unknown_option`, `score.duplicate_answer`). With `codeMap`, the codes follow an
     /// export's own coding, declared once and checked to be a bijection onto the options.
     pub fn score(&self, response: ResponseJs, #[wasm_bindgen(js_name = codeMap)] code_map: Option<CodeMapInput>) -> Result<ScoreReportJs, JsValue> {
-        let response = Input::object(&response, ErrorCode::ResponseParse)?.run(Response::from_json)?;
+        let response = crate::read::response_with(&response, &self.ids().items)?;
         let report = match self.code_map_of(code_map)? {
             None => js(self.inner.score(&response))?,
             Some(map) => js(self.inner.score_with_code_map(&response, &map))?,
@@ -123,7 +135,7 @@ impl Instrument {
     /// **scored** item (nine for the PHQ-9, whose item 10 is not scored); `null` = missing.
     #[wasm_bindgen(js_name = scoreAnswers)]
     pub fn score_answers(&self, answers: AnswerList, #[wasm_bindgen(js_name = codeMap)] code_map: Option<CodeMapInput>) -> Result<ScoreReportJs, JsValue> {
-        let answers: Vec<Answer> = from_js(&answers, ErrorCode::ResponseParse)?;
+        let answers: Vec<Answer> = crate::read::answer_list(&answers)?;
         let report = match self.code_map_of(code_map)? {
             None => js(self.inner.score_answers(&answers))?,
             Some(map) => js(self.inner.score_answers_with_code_map(&answers, &map))?,

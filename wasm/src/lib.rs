@@ -25,6 +25,8 @@ mod error;
 mod fhir;
 mod instrument;
 mod json;
+mod read;
+mod summary;
 mod types;
 
 #[cfg(feature = "alert")]

@@ -143,6 +143,59 @@ export type Verdict = "negative" | "positive" | "indeterminate";
 /** A verdict as a batch code: 0 negative, 1 positive, 2 indeterminate. */
 export type VerdictCode = 0 | 1 | 2;
 
+/**
+ * The lean result of `scoreSummary()` / `scoreAnswersSummary()`: only what varies between
+ * responses (ids and numbers). Texts and citations are in `labels()` (made once per instrument);
+ * `score()` gives the full explained report.
+ */
+export interface ScoreSummary {
+  validity: ValidityStatus;
+  /** Every scale, in spec order. */
+  scales: ScaleSummary[];
+  /** Every flag that is positive **or indeterminate**, in spec order (absent = negative). */
+  flags: FlagSummary[];
+  /** The screen verdict; `null` when the instrument has no screen-positive rule. */
+  screen: Verdict | null;
+}
+
+export interface ScaleSummary {
+  id: string;
+  /** Raw value as an exact decimal string; `null` when unscored. */
+  raw: Decimal | null;
+  /** Standard score (equals `raw` without norms); `null` when unscored. */
+  score: Decimal | null;
+  /** Band id (look its label up in `labels().scales[id].bands[band]`); `null` when no band. */
+  band: string | null;
+  answered: number;
+  of: number;
+  prorated: boolean;
+}
+
+export interface FlagSummary {
+  id: string;
+  verdict: "positive" | "indeterminate";
+  level: FlagLevel;
+}
+
+/** The texts a `ScoreSummary` refers to by id (`inst.labels()`, one object per instrument). */
+export interface InstrumentLabels {
+  id: string;
+  version: string;
+  name: Localized;
+  scales: Record<string, { name: Localized; bands: Record<string, BandLabel> }>;
+  flags: Record<string, { label: Localized; reason: Localized; level: FlagLevel; source: string }>;
+  /** `null` when the instrument has no screen-positive rule. */
+  screen: { reason: Localized; source: string } | null;
+}
+
+export interface BandLabel {
+  label: Localized;
+  /** Ordinal index, 0 = least severe. */
+  index: number;
+  severity: Severity;
+  source: string | null;
+}
+
 /** The result of scoring one response. */
 export interface ScoreReport {
   instrument: InstrumentRef;

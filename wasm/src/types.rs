@@ -29,6 +29,9 @@ extern "C" {
     /// `ScoreReport`
     #[wasm_bindgen(typescript_type = "ScoreReport")]
     pub type ScoreReportJs;
+    /// `ScoreSummary`
+    #[wasm_bindgen(typescript_type = "ScoreSummary")]
+    pub type ScoreSummaryJs;
     /// `CodeBuffer`
     #[wasm_bindgen(typescript_type = "CodeBuffer")]
     pub type CodeBufferJs;

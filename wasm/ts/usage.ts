@@ -1,7 +1,7 @@
-// A small TypeScript program against the generated declarations (bundler build).
+// A small TypeScript program against the generated declarations (the default entry bundlers resolve: pkg/esm).
 // `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
-import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/bundler/alert.js";
+import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/esm/alert.js";
 import {
   Instrument,
   catalogIds,
@@ -19,8 +19,10 @@ import {
   type InstrumentSpec,
   type Response,
   type ScoreReport,
+  type ScoreSummary,
+  type InstrumentLabels,
   type Verdict,
-} from "../pkg/bundler/index.js";
+} from "../pkg/esm/index.js";
 
 const ids: string[] = catalogIds();
 const spec: InstrumentSpec = catalogSpec("phq9");
@@ -46,6 +48,18 @@ const positive = screen === "positive";
 
 // @ts-expect-error: a decimal is a string, never a number
 const wrong: number = total?.raw ?? 0;
+
+// The lean path: ids and numbers; texts looked up once per instrument.
+const summary: ScoreSummary = phq9.scoreSummary(response);
+const labels: InstrumentLabels = phq9.labels();
+const summaryBand: string | null | undefined = summary.scales[0]?.band;
+const bandLabel: string | undefined = summaryBand ? labels.scales["total"]?.bands[summaryBand]?.label.zh : undefined;
+const summaryScreen: Verdict | null = summary.screen;
+const summaryFlags: string[] = summary.flags.filter((f) => f.level === "critical").map((f) => f.id);
+// @ts-expect-error: a summary raw value is a decimal string or null
+const summaryRaw: number = summary.scales[0]!.raw;
+const fromList: ScoreSummary = phq9.scoreAnswersSummary([1, 2, 1, 2, 1, 1, 1, 2, 1]);
+console.log(bandLabel, summaryScreen, summaryFlags, summaryRaw, fromList);
 
 const positional: ScoreReport = phq9.scoreAnswers([1, 2, 1, 2, 1, 1, 1, 2, 1, null]);
 

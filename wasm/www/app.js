@@ -10,6 +10,28 @@ let cachedPolicy;
 const policy = () => (cachedPolicy ??= AlertPolicy.changzhouDefault());
 const zh = (t) => (t && (t.zh || t.en)) || "";
 
+// Words for the report's closed vocabularies (the package returns stable ids; a page shows them
+// in its reader's language).
+const VALIDITY_ZH = { valid: "有效", incomplete: "不完整（部分题目未作答）", invalid: "无效（作答不可信）" };
+const SEVERITY_ZH = { none: "无", mild: "轻度", moderate: "中度", high: "中重度", severe: "重度" };
+
+// Times: the core works in UTC (RFC 3339); a reader in China reads Beijing time.
+const shanghai = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+});
+const localTime = (rfc3339) => `${shanghai.format(new Date(rfc3339))}（北京时间）`;
+
+/** An ISO 8601 duration (`PT12H`, `P3D`, `P2W`) in Chinese: "12 小时", "3 天", "2 周". */
+function spanZh(iso) {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso || "");
+  if (!m || iso === "P" || iso === "PT") return iso || "";
+  const units = ["年", "个月", "周", "天", "小时", "分钟"];
+  const parts = [];
+  units.forEach((u, i) => { if (m[i + 1]) parts.push(`${m[i + 1]} ${u}`); });
+  return parts.join(" ");
+}
+const durationZh = (iso) => `${spanZh(iso)}内`;
+
 function optionsOf(spec, item) {
   return typeof item.options === "string" ? spec.option_sets[item.options] : item.options;
 }
@@ -26,7 +48,7 @@ function renderForm(section, id) {
   const instrument = Instrument.fromCatalog(id);
   const form = el("form", { "data-testid": `${id}-form` });
   section.append(el("h2", {}, zh(spec.name)));
-  if (spec.recall_period) section.append(el("p", { class: "note" }, `回忆期：${spec.recall_period}`));
+  if (spec.recall_period) section.append(el("p", { class: "note" }, `回忆期：过去 ${spanZh(spec.recall_period)}`));
   for (const item of spec.items) {
     const fs = el("fieldset", { "data-item": String(item.number) });
     fs.append(el("legend", {}, `${item.number}. ${zh(item.text) || `第 ${item.number} 题`}`));
@@ -69,14 +91,15 @@ function renderReport(box, id, spec, report) {
   for (const s of report.scales) {
     const name = s.id;
     dl.append(el("dt", {}, scaleName(name)));
-    dl.append(el("dd", { "data-testid": `${id}-scale-${name}` }, s.scored ? `${s.raw}（已答 ${s.answered}/${s.of}）` : `未计分：${s.unscored_reason || ""}`));
+    dl.append(el("dd", { "data-testid": `${id}-scale-${name}` }, s.scored ? `${s.raw}（已答 ${s.answered}/${s.of}）` : `未计分（已答 ${s.answered}/${s.of} 题，缺答超过计分规则允许的数量）`));
     if (s.band) {
       dl.append(el("dt", {}, "分级"));
-      dl.append(el("dd", { "data-testid": `${id}-band-${name}`, "data-band-id": s.band.id }, zh(s.band.label)));
+      dl.append(el("dd", { "data-testid": `${id}-band-${name}`, "data-band-id": s.band.id, class: `severity-${s.band.severity}` }, zh(s.band.label)));
     }
   }
   dl.append(el("dt", {}, "有效性"));
-  dl.append(el("dd", { "data-testid": `${id}-validity`, "data-status": report.validity.status }, report.validity.status));
+  const status = report.validity.status;
+  dl.append(el("dd", { "data-testid": `${id}-validity`, "data-status": status, class: `validity-${status}` }, VALIDITY_ZH[status] || status));
   if (report.screen_positive) {
     // Three-valued: an undecidable screen is shown as such, never as "negative".
     dl.append(el("dt", {}, "筛查结果"));
@@ -96,14 +119,33 @@ function renderReport(box, id, spec, report) {
   dl.append(el("dt", {}, "建议预警分级"));
   const tierBox = el("dd", { "data-testid": `${id}-tier` });
   try {
-    const at = new Date().toISOString();
+    const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const decision = policy().evaluate({ student: "demo-student", screenings: [{ id: `demo-${id}`, at, report }] }, at);
     tierBox.dataset.tierId = decision.tier.id;
-    tierBox.append(el("strong", { "data-testid": `${id}-tier-label` }, zh(decision.tier.label) || decision.tier.id));
+    tierBox.className = `tier tier-${decision.tier.id}`;
+    tierBox.append(el("strong", { "data-testid": `${id}-tier-label`, class: "tier-badge" }, zh(decision.tier.label) || decision.tier.id));
     const reasons = el("ul", { "data-testid": `${id}-tier-reasons` });
-    for (const r of decision.fired_rules) reasons.append(el("li", { "data-rule": r.rule }, `${zh(r.label) || r.rule}（${r.rule}）`));
+    for (const r of decision.fired_rules) reasons.append(el("li", { "data-rule": r.rule }, zh(r.label) || r.rule));
     tierBox.append(reasons);
-    tierBox.append(el("p", { class: "note" }, decision.summary.zh + "（系统建议，需由负责人确认）"));
+    const roles = Object.fromEntries((decision.responsible_roles || []).map((r) => [r.id, zh(r.label) || r.id]));
+    if (decision.actions && decision.actions.length) {
+      const actions = el("ul", { "data-testid": `${id}-actions`, class: "actions" });
+      for (const a of decision.actions) {
+        actions.append(el("li", { "data-action": a.id, "data-due-at": a.due_at },
+          `${zh(a.label) || a.id}（${roles[a.role] || a.role}，${durationZh(a.due)}，截止 ${localTime(a.due_at)}）`));
+      }
+      tierBox.append(el("p", { class: "note" }, "需完成的工作："), actions);
+    }
+    if (decision.notifications && decision.notifications.length) {
+      const notes = el("ul", { "data-testid": `${id}-notifications`, class: "actions" });
+      for (const n of decision.notifications) {
+        notes.append(el("li", { "data-who": n.who }, `通知${zh(n.who_label) || n.who}（${durationZh(n.within)}，截止 ${localTime(n.due_at)}）`));
+      }
+      tierBox.append(el("p", { class: "note" }, "需通知："), notes);
+    }
+    // The core's summary writes times in UTC (RFC 3339): shown in Beijing time.
+    const summary = decision.summary.zh.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, localTime);
+    tierBox.append(el("p", { class: "note", "data-testid": `${id}-tier-summary` }, summary + "（系统建议，需由负责人确认）"));
   } catch (e) {
     tierBox.append(el("span", { class: "error" }, isChangkaixinError(e) ? `${e.code}: ${e.message}` : String(e)));
   }
