@@ -131,6 +131,11 @@ class ErrorCode(_StrEnum):
     PRIVACY_INVALID = "privacy.invalid"
     PRIVACY_OUT_OF_SCOPE = "privacy.out_of_scope"
     PRIVACY_SHARE_REFUSED = "privacy.share_refused"
+    REPORT_PARSE = "report.parse"
+    REPORT_SHAPE = "report.shape"
+    REPORT_INVALID_CODE = "report.invalid_code"
+    REPORT_OVERFLOW = "report.overflow"
+    REPORT_UNPROTECTABLE = "report.unprotectable"
 
     @property
     def category(self) -> str:
