@@ -262,6 +262,14 @@ def main() -> int:
     for k in range(4):
         corpus.add("compliance_check", f"edit-{k}", bytes([k, k * 41 + 3, 5, k * 7, 1, 2]))
 
+    # Archive: raw records (valid and invalid) from the archive vectors, and byte-driven edits.
+    for p in sorted((ROOT / "tests/vectors/archive").glob("*.json")):
+        for i, case in enumerate(load(p)["cases"]):
+            if i % 3 == 0 and p.stem != "alert_record" or i == 0:
+                corpus.add("archive_validate", f"{p.stem}-{i}", compact(case["record"]))
+    for k in range(6):
+        corpus.add("archive_validate", f"edit-{k}", bytes([k, k * 37 + 1, k * 11 + 7, k * 5 + 3, k + 60]))
+
     # Inputs that once found a defect (kept as seeds so the smoke run replays them).
     for d in sorted((ROOT / "fuzz/regressions").glob("*")):
         for f in sorted(d.iterdir()):

@@ -15,8 +15,9 @@ if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
 fi
-# Tools from PyPI (pip skips what is already installed at a matching version).
-"$PY" -m pip install -q "maturin>=1.16,<2" "pytest>=8" "numpy>=1.21" "pandas>=1.5" "mypy>=1.10" "pandas-stubs" "ruff>=0.6"
+# Tools from PyPI (pip skips what is already installed at a matching version). jsonschema: the
+# independent JSON Schema validator the archive fixtures are checked with (tests/test_archive.py).
+"$PY" -m pip install -q "maturin>=1.16,<2" "pytest>=8" "numpy>=1.21" "pandas>=1.5" "mypy>=1.10" "pandas-stubs" "ruff>=0.6" "jsonschema>=4.18"
 
 step "build and install the package (pip install ./python, release)"
 "$PY" -m pip install -q --force-reinstall --no-deps ./python

@@ -96,9 +96,8 @@ fn one_pass(name: &str, pool: &[String], n: usize) {
 fn bench(c: &mut Criterion) {
     let mut g = Lcg::new(12);
     let pool: Vec<String> = (0..POOL).map(|i| record(&mut g, i, true)).collect();
-    if let Some(e) = pool.iter().find_map(|r| validate(r).err()) {
-        panic!("the pool is valid: {e:?}");
-    }
+    let first_error = pool.iter().find_map(|r| validate(r).err());
+    assert!(first_error.is_none(), "the pool is valid: {first_error:?}");
     let bytes: usize = pool.iter().map(String::len).sum();
     eprintln!("pool: {POOL} counselling records, mean {} bytes", bytes / POOL);
     let mixed: Vec<String> = (0..POOL).map(|i| record(&mut g, i, i % 10 != 0)).collect();

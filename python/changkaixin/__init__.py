@@ -14,12 +14,13 @@ arrays in place and releases the GIL.
 
 from __future__ import annotations
 
-from . import compliance, fhir
+from . import archive, compliance, fhir
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
 from ._enums import VERDICT_NAMES, ErrorCode, FlagLevel, Severity, ValidityStatus, ValidityVerdict, Verdict
 from ._errors import (
+    ArchiveError,
     BatchError,
     CatalogError,
     ChangkaixinError,
@@ -28,6 +29,7 @@ from ._errors import (
     FactsError,
     FhirError,
     PolicyError,
+    PrivacyError,
     ReportError,
     ScoreError,
     SpecError,
@@ -64,6 +66,7 @@ __all__ = [
     "VALIDITY_NAMES",
     "VERDICT_NAMES",
     "Answers",
+    "ArchiveError",
     "Band",
     "BatchError",
     "BatchResult",
@@ -86,6 +89,7 @@ __all__ = [
     "ItemCounts",
     "Localized",
     "PolicyError",
+    "PrivacyError",
     "ScaleResult",
     "ScoreError",
     "ScoreReport",
@@ -100,6 +104,7 @@ __all__ = [
     "ValidityVerdict",
     "Verdict",
     "bind_questionnaire",
+    "archive",
     "catalog",
     "compliance",
     "export_observation",

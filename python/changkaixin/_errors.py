@@ -20,6 +20,8 @@ __all__ = [
     "ComplianceError",
     "EvidenceError",
     "FactsError",
+    "ArchiveError",
+    "PrivacyError",
     "ReportError",
     "FhirError",
     "PolicyError",
@@ -116,6 +118,14 @@ class FactsError(ChangkaixinError, ValueError):
     """School facts given to a compliance check are malformed or inconsistent (codes ``facts.*``)."""
 
 
+class ArchiveError(ChangkaixinError, ValueError):
+    """An archive record is malformed or fails validation (codes ``archive.*``)."""
+
+
+class PrivacyError(ChangkaixinError, ValueError):
+    """A view, pseudonym or share is refused or malformed (codes ``privacy.*``; ``privacy.share_refused`` says why)."""
+
+
 class ReportError(ChangkaixinError, ValueError):
     """City report inputs do not fit together, or disclosure control failed (codes ``report.*``)."""
 
@@ -131,6 +141,8 @@ _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "time": TimeError,
     "compliance": ComplianceError,
     "facts": FactsError,
+    "archive": ArchiveError,
+    "privacy": PrivacyError,
     "report": ReportError,
 }
 

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod alert;
+mod archive;
 mod batch;
 mod compliance;
 mod error;
@@ -38,6 +39,16 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instrument::NativeCodeMap>()?;
     m.add_class::<alert::NativePolicy>()?;
     m.add_class::<compliance::NativePack>()?;
+    m.add_class::<archive::NativeLedger>()?;
+    m.add_function(wrap_pyfunction!(archive::archive_validate, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_validate_many, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_view, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_field_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::archive_aggregate, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::pseudonymise, m)?)?;
+    m.add_function(wrap_pyfunction!(archive::check_share, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
