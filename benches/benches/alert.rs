@@ -9,6 +9,16 @@
 //!   whose evidence has not changed.
 //! * `batch_10k`: [`evaluate_batch`] over the pool: tiers, tier counts and overdue obligations.
 //! * `full_decision_10k`: full explained decisions (rules, evidence, sources, due times, zh/en summary).
+//! * `columnar_1m` (issue 10.6 target: at least 1.5 million decisions/s on one core): the city
+//!   cohort of the main job, 1,000,000 students with PHQ-9, GAD-7, ASQ and MHT columns, event
+//!   tables and a special period, tiered by `alert::columnar::evaluate_columns` from the
+//!   engine's own columns (tier column, fired-rule sets, every due obligation).
+//! * `columnar_scored_1m`: the same from the raw answers — scoring the four instruments into
+//!   columns, then tiering (the main job's pipeline without printing).
+//!
+//! The reference for the columnar figures, in the same process: the row path
+//! (`evaluate_tier_only`) on the same students' evidence as `CohortColumns::student_evidence`
+//! rebuilds it (answers, scored by the engine per student), over the first 20,000 students.
 //!
 //! The students are a pool of 10,000 distinct synthetic students cycled 100 times (a million
 //! owned evidence records with full score reports would need gigabytes). Before criterion
@@ -18,6 +28,10 @@
 //! (ids as in the catalog). Run: `cargo bench -p changkaixin-benches --bench alert`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use changkaixin_benches::city;
+use changkaixin_benches::cohort::Cohort;
+use changkaixin_core::alert::columnar::evaluate_columns;
+use changkaixin_core::alert::evaluate_tier_only;
 use changkaixin_core::alert::{
     evaluate, evaluate_batch, AlertPolicy, CompiledPolicy, Evaluator, LifeEvent, Observation, Person, PreparedEvidence, PreviousTier, Review, Screening,
     SpecialPeriod, StudentEvidence, Timestamp,
@@ -207,6 +221,46 @@ fn bench(c: &mut Criterion) {
         prepared.iter().cycle().take(N).map(|s| u64::from(ev.tier_only_prepared(s, at).is_ok())).sum()
     });
 
+    // The columnar entry on the main job's city cohort (built-in catalog and policy).
+    let city_policy = CompiledPolicy::changzhou_default().unwrap();
+    let mht = Instrument::from_json(city::MHT_SYNTHETIC).unwrap();
+    let cohort = Cohort::synthetic(N, 2024);
+    let city_at = Timestamp::from_unix(city::EVALUATED_AT);
+    let built = city::run(city_policy, &cohort, &mht).unwrap();
+    assert!(built.tiers.errors.is_empty());
+    eprintln!(
+        "city cohort of {N}: {}; {} due obligations",
+        built
+            .tiers
+            .tier_counts
+            .iter()
+            .map(|t| format!("{} {}", t.tier, t.count))
+            .collect::<Vec<_>>()
+            .join(", "),
+        built.tiers.due.row.len()
+    );
+    let columns = &built.columns;
+    const SAMPLE: usize = 20_000;
+    let rebuilt: Vec<StudentEvidence> = (0..SAMPLE).map(|i| columns.student_evidence(i)).collect();
+    for (i, e) in rebuilt.iter().enumerate().step_by(97) {
+        assert_eq!(evaluate_tier_only(city_policy, e, city_at).unwrap().tier, built.tiers.tier[i]);
+    }
+    let cpu = cpu_seconds();
+    let t = std::time::Instant::now();
+    let ok = rebuilt.iter().filter(|e| evaluate_tier_only(city_policy, e, city_at).is_ok()).count();
+    let (row_wall, row_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    eprintln!(
+        "reference, row path on the same students' evidence (answers scored per student): {ok} decisions in {row_wall:.2} s wall ({:.3} M/s), {row_cpu:.2} s CPU ({:.3} M/s on one core)",
+        ok as f64 / row_wall / 1e6,
+        ok as f64 / row_cpu.max(0.01) / 1e6
+    );
+    one_pass("columnar: evaluate_columns, 1,000,000 students from engine columns", || {
+        evaluate_columns(city_policy, columns, city_at).unwrap().tier.len() as u64
+    });
+    one_pass("columnar from answers: score 4 instruments + evaluate_columns, 1,000,000 students", || {
+        city::run(city_policy, &cohort, &mht).unwrap().tiers.tier.len() as u64
+    });
+
     let mut g = c.benchmark_group("alert");
     g.sample_size(10).throughput(Throughput::Elements(N as u64));
     g.bench_function("tier_only_1m", |b| {
@@ -228,6 +282,12 @@ fn bench(c: &mut Criterion) {
             }
             black_box(counts)
         })
+    });
+    g.bench_function("columnar_1m", |b| {
+        b.iter(|| black_box(evaluate_columns(city_policy, black_box(columns), city_at).unwrap()))
+    });
+    g.bench_function("columnar_scored_1m", |b| {
+        b.iter(|| black_box(city::run(city_policy, black_box(&cohort), &mht).unwrap().tiers.tier))
     });
     g.throughput(Throughput::Elements(POOL as u64)).sample_size(20);
     g.bench_function("batch_10k", |b| b.iter(|| black_box(evaluate_batch(&policy, black_box(&students), at))));

@@ -1,15 +1,122 @@
-//! Small driver for profiling batch scoring (`perf record`), not a benchmark.
-#![allow(clippy::unwrap_used)]
-use changkaixin_benches::phq9_rows;
-use changkaixin_core::{BatchColumns, BatchInput, Catalog};
+//! Batch scoring speed as ratios in one process, by *thread CPU time* (the machine is shared: wall
+//! time counts other jobs' time too). Each contender runs in interleaved rounds; the fastest
+//! round of each is kept. Also a driver for `perf record`.
+//!
+//! `cargo run --release -p changkaixin-benches --example profile_batch [rounds] [only]`
+//! (`only` = `phq9`, `mht`, `phq9-engine` or `mht-engine` to profile one batch alone).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use changkaixin_benches::kernels::{phq9_simd, phq9_specialised, Phq9Out};
+use changkaixin_benches::{phq9_rows, yes_no_rows};
+use changkaixin_core::scoring::batch::BatchGroups;
+use changkaixin_core::{BatchColumns, BatchInput, BatchKernel, Catalog, Instrument};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+/// This thread's CPU time in ns (`CLOCK_THREAD_CPUTIME_ID`).
+fn cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the call only writes it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(15);
+    let only = args.get(2).cloned().unwrap_or_default();
+    let n = 1_000_000;
     let phq9 = Catalog::builtin().instrument("phq9").unwrap();
-    let codes = phq9_rows(1_000_000, 7);
+    let codes = phq9_rows(n, 7);
+    let mht = Instrument::from_json(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/mht_synthetic.json")).unwrap()).unwrap();
+    let rows = yes_no_rows(n, 100, 11);
+    let groups: Vec<BTreeMap<String, String>> = (4..=12)
+        .flat_map(|grade: u32| ["M", "F"].map(|s| BTreeMap::from([("grade".to_string(), grade.to_string()), ("sex".to_string(), s.to_string())])))
+        .collect();
+    let row_group: Vec<u32> = (0..n as u32).map(|r| r % groups.len() as u32).collect();
+    let mut mht_input = BatchInput::new(&rows, 100, -1);
+    mht_input.groups = Some(BatchGroups {
+        row_group: &row_group,
+        groups: &groups,
+    });
     let mut out = BatchColumns::default();
-    let t = std::time::Instant::now();
-    let iters: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
-    for _ in 0..iters {
-        phq9.score_batch_into(&BatchInput::new(&codes, 10, -1), &mut out).unwrap();
+    let mut out2 = BatchColumns::default();
+    let (mut t, mut bd, mut f9, mut pos) = (vec![0i16; n], vec![0i8; n], vec![false; n], vec![false; n]);
+    let mut k = Phq9Out::new(n);
+    if only == "cache" {
+        // 10,000 rows (in cache) scored 100 times: the engine's compute cost without memory traffic.
+        let small = &codes[..100_000];
+        let mut k = Phq9Out::new(10_000);
+        for round in 0..rounds {
+            let t0 = cpu_ns();
+            for _ in 0..100 {
+                phq9.score_batch_into(&BatchInput::new(black_box(small), 10, -1), &mut out).unwrap();
+            }
+            let t1 = cpu_ns();
+            for _ in 0..100 {
+                phq9_simd(black_box(small), &mut k);
+            }
+            let t2 = cpu_ns();
+            if round + 1 == rounds {
+                println!(
+                    "in cache, per 1M rows: engine {:.2} ms CPU, SIMD kernel {:.2} ms CPU",
+                    (t1 - t0) as f64 / 1e6,
+                    (t2 - t1) as f64 / 1e6
+                );
+            }
+        }
+        return;
     }
-    println!("{:?} per 1M", t.elapsed() / iters.max(1));
+    let names = [
+        "phq9 engine",
+        "phq9 engine scalar",
+        "phq9 naive loop",
+        "phq9 SIMD kernel",
+        "mht engine",
+        "mht engine scalar",
+    ];
+    let mut best = [u64::MAX; 6];
+    for _ in 0..rounds {
+        for (i, b) in best.iter_mut().enumerate() {
+            let skip = match only.as_str() {
+                "phq9" => i >= 4,
+                "mht" => i < 4,
+                "phq9-engine" => i != 0,
+                "mht-engine" => i != 4,
+                _ => false,
+            };
+            if skip {
+                continue;
+            }
+            let t0 = cpu_ns();
+            match i {
+                0 => phq9.score_batch_into(&BatchInput::new(black_box(&codes), 10, -1), &mut out).unwrap(),
+                1 => phq9
+                    .score_batch_into_with_kernel(&BatchInput::new(black_box(&codes), 10, -1), &mut out2, 1, BatchKernel::Scalar)
+                    .unwrap(),
+                2 => assert!(phq9_specialised(black_box(&codes), &mut t, &mut bd, &mut f9, &mut pos)),
+                3 => assert!(phq9_simd(black_box(&codes), &mut k)),
+                4 => mht.score_batch_into(black_box(&mht_input), &mut out).unwrap(),
+                _ => mht
+                    .score_batch_into_with_kernel(black_box(&mht_input), &mut out2, 1, BatchKernel::Scalar)
+                    .unwrap(),
+            }
+            black_box((&out, &out2, &t, &k));
+            *b = (*b).min(cpu_ns() - t0);
+        }
+    }
+    for (name, b) in names.iter().zip(best) {
+        if b != u64::MAX {
+            println!(
+                "{name:20} {:8.2} ms CPU per 1M rows  {:7.1} M rows/s",
+                b as f64 / 1e6,
+                1e3 * n as f64 / b as f64
+            );
+        }
+    }
+    if only.is_empty() {
+        println!("engine / naive loop speed: {:.2}x (target >= 1.5x)", best[2] as f64 / best[0] as f64);
+        println!("engine time / SIMD kernel time: {:.2}x (target <= 1.5x)", best[0] as f64 / best[3] as f64);
+        println!("mht engine in units of the naive PHQ-9 loop: {:.2}", best[4] as f64 / best[2] as f64);
+    }
 }

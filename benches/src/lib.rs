@@ -56,5 +56,8 @@ pub fn yes_no_rows(n: usize, items: usize, seed: u64) -> Vec<i8> {
     out
 }
 
+pub mod city;
 pub mod cohort;
 pub mod compliance;
+pub mod kernels;
+pub mod report;

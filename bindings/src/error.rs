@@ -102,6 +102,33 @@ pub enum ChangkaixinError {
         row: Option<u64>,
         detail: String,
     },
+    /// Archive records: schemas, validation, migrations (`archive.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Archive {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
+    /// Privacy: views, pseudonyms, the consent and disclosure ledger (`privacy.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Privacy {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
+    /// City screening report inputs or disclosure control (`report.*`).
+    #[error("{code}: {detail} (at {path})")]
+    Report {
+        code: String,
+        path: String,
+        item: Option<u32>,
+        row: Option<u64>,
+        detail: String,
+    },
     /// A Rust panic caught at the boundary (`internal.panic`). Always a bug: please report it.
     #[error("{code}: {detail}")]
     Internal { code: String, detail: String },
@@ -123,6 +150,9 @@ impl From<CoreError> for ChangkaixinError {
             ErrorCategory::Time => Self::Time { code, path, item, row, detail },
             ErrorCategory::Compliance => Self::Compliance { code, path, item, row, detail },
             ErrorCategory::Facts => Self::Facts { code, path, item, row, detail },
+            ErrorCategory::Archive => Self::Archive { code, path, item, row, detail },
+            ErrorCategory::Privacy => Self::Privacy { code, path, item, row, detail },
+            ErrorCategory::Report => Self::Report { code, path, item, row, detail },
         }
     }
 }
@@ -143,6 +173,9 @@ impl ChangkaixinError {
             | Self::Time { code, .. }
             | Self::Compliance { code, .. }
             | Self::Facts { code, .. }
+            | Self::Archive { code, .. }
+            | Self::Privacy { code, .. }
+            | Self::Report { code, .. }
             | Self::Internal { code, .. } => code.clone(),
         }
     }
@@ -158,7 +191,10 @@ impl ChangkaixinError {
             | Self::Evidence { path, .. }
             | Self::Time { path, .. }
             | Self::Compliance { path, .. }
-            | Self::Facts { path, .. } => path.clone(),
+            | Self::Facts { path, .. }
+            | Self::Archive { path, .. }
+            | Self::Privacy { path, .. }
+            | Self::Report { path, .. } => path.clone(),
             Self::Internal { .. } => String::new(),
         }
     }
@@ -175,6 +211,9 @@ impl ChangkaixinError {
             | Self::Time { detail, .. }
             | Self::Compliance { detail, .. }
             | Self::Facts { detail, .. }
+            | Self::Archive { detail, .. }
+            | Self::Privacy { detail, .. }
+            | Self::Report { detail, .. }
             | Self::Internal { detail, .. } => detail.clone(),
         }
     }

@@ -234,6 +234,52 @@ error_codes! {
     FactsUnknownRef => "facts.unknown_ref",
     /// Two classes, staff members, terms or screening runs share an id.
     FactsDuplicateId => "facts.duplicate_id",
+
+    // ---- Archive records (`archive.*`, issue 12) and privacy (`privacy.*`) ----
+    /// An archive record is not JSON, not a JSON object, or has no `schema`/`schema_version`.
+    ArchiveParse => "archive.parse",
+    /// `schema` names no archive record type.
+    ArchiveUnknownSchema => "archive.unknown_schema",
+    /// `schema_version` is newer than this library knows (or not a version that ever existed): never guessed.
+    ArchiveUnsupportedVersion => "archive.unsupported_version",
+    /// A required field is absent.
+    ArchiveMissingField => "archive.missing_field",
+    /// A field the record type does not define.
+    ArchiveUnknownField => "archive.unknown_field",
+    /// A value of the wrong JSON type (a number where text is expected, …).
+    ArchiveInvalidType => "archive.invalid_type",
+    /// A value outside its closed set or range, or malformed (an unknown enum value, a bad timestamp, date or year-month).
+    ArchiveInvalidValue => "archive.invalid_value",
+    /// A required text or list is empty (or only whitespace).
+    ArchiveEmpty => "archive.empty",
+    /// Timestamps or dates out of order (an end before its start, a review before the decision).
+    ArchiveTimeOrder => "archive.time_order",
+    /// A field another field makes required is absent or empty (a closed case without an effect
+    /// evaluation, broken confidentiality without the people informed, a green channel without an urgency).
+    ArchiveRequiredWhen => "archive.required_when",
+    /// Fields that contradict each other (a confirmation of another decision, two students in one record).
+    ArchiveInconsistent => "archive.inconsistent",
+    /// Two entries of one list share an id, or a reference names an id the record does not define.
+    ArchiveBadReference => "archive.bad_reference",
+    /// A screening record's stored score report disagrees with the report re-derived from its answers.
+    ArchiveReportMismatch => "archive.report_mismatch",
+    /// A share, view or pseudonymisation request is malformed (an empty key, an unknown role, a bad scope).
+    PrivacyInvalid => "privacy.invalid",
+    /// A role asked for a record outside its scope (another class, another school, an individual record for an aggregate-only role).
+    PrivacyOutOfScope => "privacy.out_of_scope",
+    /// A disclosure beyond the consent or legal basis on file: refused with the reason.
+    PrivacyShareRefused => "privacy.share_refused",
+    // ---- City screening report (`report.*`) ----
+    /// A report spec, layout or aggregate could not be parsed or does not have the documented shape (path: JSON pointer).
+    ReportParse => "report.parse",
+    /// Report columns, layout, enrolment or aggregates do not fit together (lengths, dimensions, a school in another district).
+    ReportShape => "report.shape",
+    /// A row code (school, grade, sex, band, verdict, tier) is outside its legend (names the row).
+    ReportInvalidCode => "report.invalid_code",
+    /// A count or a rate's operands exceed the exact-arithmetic limits (more than 10,000,000 students in one cell).
+    ReportOverflow => "report.overflow",
+    /// Disclosure control could not protect every sensitive cell (the audit lists the cells).
+    ReportUnprotectable => "report.unprotectable",
 }
 
 impl fmt::Display for ErrorCode {
@@ -279,6 +325,12 @@ pub enum ErrorCategory {
     Compliance,
     /// School facts given to a compliance check.
     Facts,
+    /// Archive records (schemas, validation, migrations).
+    Archive,
+    /// Privacy: views, pseudonyms, the consent and disclosure ledger.
+    Privacy,
+    /// City screening reports: aggregation, disclosure control, rendering.
+    Report,
 }
 
 impl ErrorCode {
@@ -295,6 +347,9 @@ impl ErrorCode {
             "evidence" => ErrorCategory::Evidence,
             "compliance" => ErrorCategory::Compliance,
             "facts" => ErrorCategory::Facts,
+            "archive" => ErrorCategory::Archive,
+            "privacy" => ErrorCategory::Privacy,
+            "report" => ErrorCategory::Report,
             _ => ErrorCategory::Time,
         }
     }

@@ -23,12 +23,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod alert;
+pub mod archive;
 pub mod compliance;
 pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
 pub mod limits;
+pub mod privacy;
+pub mod report;
 pub mod scoring;
 pub mod source;
 pub mod time;
@@ -40,5 +43,5 @@ pub use error::{Error, ErrorCategory, ErrorCode, Result};
 pub use instrument::catalog::Catalog;
 pub use instrument::spec::InstrumentSpec;
 pub use instrument::Instrument;
-pub use scoring::batch::{BatchColumns, BatchInput, ScaleColumns};
+pub use scoring::batch::{BatchColumns, BatchInput, BatchKernel, ScaleColumns};
 pub use scoring::report::{Answer, Response, ScoreReport, ValidityStatus, Verdict};

@@ -7,6 +7,7 @@ import numpy.typing as npt
 __all__ = [
     "NativeCatalog",
     "bind_questionnaire",
+    "codes_from_float",
     "NativeCodeMap",
     "NativePolicy",
     "NativeInstrument",
@@ -14,6 +15,7 @@ __all__ = [
     "core_version",
     "error_codes",
     "export_observation",
+    "factorize_i64",
     "import_questionnaire",
     "previous_tier",
     "score_batch",
@@ -120,6 +122,10 @@ def score_batch(
     threads: int = 1,
     code_map: Optional[NativeCodeMap] = None,
 ) -> dict[str, Any]: ...
+def codes_from_float(
+    values: npt.NDArray[np.float64], missing: int
+) -> tuple[Optional[npt.NDArray[np.integer[Any]]], Optional[tuple[int, int]]]: ...
+def factorize_i64(keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
 def previous_tier(decision_json: str, confirmed_by_json: Optional[str] = None) -> str: ...
 def error_codes() -> list[tuple[str, str]]: ...
 def core_version() -> str: ...

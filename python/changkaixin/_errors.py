@@ -20,6 +20,7 @@ __all__ = [
     "ComplianceError",
     "EvidenceError",
     "FactsError",
+    "ReportError",
     "FhirError",
     "PolicyError",
     "ScoreError",
@@ -115,6 +116,10 @@ class FactsError(ChangkaixinError, ValueError):
     """School facts given to a compliance check are malformed or inconsistent (codes ``facts.*``)."""
 
 
+class ReportError(ChangkaixinError, ValueError):
+    """City report inputs do not fit together, or disclosure control failed (codes ``report.*``)."""
+
+
 _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "spec": SpecError,
     "score": ScoreError,
@@ -126,6 +131,7 @@ _BY_CATEGORY: dict[str, type[ChangkaixinError]] = {
     "time": TimeError,
     "compliance": ComplianceError,
     "facts": FactsError,
+    "report": ReportError,
 }
 
 

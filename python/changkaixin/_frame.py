@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
+from . import _core
 from ._batch import UNSCORED, VALIDITY_NAMES
 from ._enums import VERDICT_NAMES
-from ._instrument import Catalog, CodeMapLike, Instrument
+from ._instrument import Catalog, CodeMapLike, Instrument, _combine_groups, _factorize
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -19,21 +20,59 @@ __all__ = ["score_frame"]
 
 
 def _codes(frame: pd.DataFrame, missing: int) -> np.ndarray[Any, Any]:
-    """DataFrame columns → one 2-D int array; NaN / NA become the missing sentinel."""
+    """DataFrame columns → one 2-D int array; NaN / NA become the missing sentinel.
+
+    Integer columns of numpy dtypes are handed over as they are (one dtype gives an F-order
+    array, which the native module reads without a numpy copy). Anything else goes through
+    float64 and the native conversion: one pass in Rust, GIL released, that checks every cell
+    is an integer code (or NaN) and picks the narrowest integer dtype (int8 for most exports).
+    """
     if all(isinstance(dt, np.dtype) and dt.kind in "iu" for dt in frame.dtypes):
-        return np.ascontiguousarray(frame.to_numpy())
+        return frame.to_numpy()
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    nan = np.isnan(values)
-    filled = np.where(nan, 0.0, values)
-    bad = filled != np.round(filled)
-    if bad.any():
-        r, c = (int(x[0]) for x in np.nonzero(bad))
+    if not (values.flags.c_contiguous or values.flags.f_contiguous):
+        values = np.ascontiguousarray(values)
+    out, bad = _core.codes_from_float(values, int(missing))
+    if bad is not None or out is None:
+        r, c = bad if bad is not None else (0, 0)
         raise ValueError(
-            f"column {frame.columns[c]!r} row {frame.index[r]!r} holds {values[r, c]!r}, not an integer code"
+            f"column {frame.columns[c]!r} row {frame.index[r]!r} holds {float(values[r, c])!r}, not an integer code"
         )
-    out = filled.astype(np.int64)
-    out[nan] = missing
     return out
+
+
+def _nullable_int(m: np.ndarray[Any, Any]) -> Any:
+    """An ``int64`` mantissa column as a pandas ``Int64`` array (NA where unscored), without a copy of the values."""
+    import pandas as pd
+
+    return pd.arrays.IntegerArray(m, m == UNSCORED)
+
+
+def _frame_key(series: pd.Series) -> tuple[list[str], np.ndarray[Any, Any]]:
+    """One group key column → (its distinct values as str, in str order; rank of each row).
+
+    The same numbering as ``np.unique(series.astype(str).to_numpy(), return_inverse=True)``,
+    without building a million Python strings: integer columns are factorised on the integers
+    and only the distinct values are turned into strings; others become a numpy str array.
+    """
+    raw = series.to_numpy()
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iu":
+        u, inv = _factorize(raw)
+        names = [str(x) for x in u.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[order] = np.arange(len(names))
+        return [names[i] for i in order], rank[inv.reshape(-1)]
+    col = series.astype(str).to_numpy(dtype=str)
+    u, inv = _factorize(col)
+    return [str(x) for x in u.tolist()], inv
+
+
+def _frame_groups(df: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray[Any, Any], list[dict[str, str]]]:
+    """``group_columns`` → ``(row group index, group dicts)`` for :meth:`Instrument.score_batch`."""
+    if not keys:
+        return np.zeros(len(df), dtype=np.uint32), [{}]
+    return _combine_groups(keys, [_frame_key(df[k]) for k in keys], len(df))
 
 
 def score_frame(
@@ -73,7 +112,7 @@ def score_frame(
     if absent:
         raise KeyError(f"answer columns not in the frame: {absent!r}")
     codes = _codes(df[cols], missing)
-    groups = None if not group_columns else {k: df[k].astype(str).to_numpy() for k in group_columns}
+    groups = None if not group_columns else _frame_groups(df, list(group_columns))
     durations = None
     if duration_column is not None:
         durations = df[duration_column].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -94,15 +133,14 @@ def score_frame(
             m = res[col]
             dec = res.decimals[col]
             if dec == 0:
-                out[name] = pd.array(np.where(m == UNSCORED, 0, m), dtype="Int64")
-                out[name][m == UNSCORED] = pd.NA
+                out[name] = _nullable_int(m)
             else:
                 out[name] = np.array(
                     [None if v == UNSCORED else Decimal(v).scaleb(-dec) for v in m.tolist()], dtype=object
                 )
         cats = res.band_ids[s]
         out[f"{s}_band"] = (
-            pd.Categorical.from_codes(res[f"{s}.band"].astype(np.int64), categories=pd.Index(cats), ordered=True)
+            pd.Categorical.from_codes(res[f"{s}.band"], categories=pd.Index(cats), ordered=True)
             if cats
             else pd.Categorical([None] * res.n_rows)
         )
@@ -110,10 +148,8 @@ def score_frame(
         out[f"{s}_prorated"] = res[f"{s}.prorated"]
     verdicts = pd.Index(list(VERDICT_NAMES))
     for f in res.flag_ids:
-        out[f"flag_{f}"] = pd.Categorical.from_codes(res[f"flag.{f}"].astype(np.int64), categories=verdicts)
+        out[f"flag_{f}"] = pd.Categorical.from_codes(res[f"flag.{f}"], categories=verdicts)
     if res.has_screen:
-        out["screen"] = pd.Categorical.from_codes(res["screen"].astype(np.int64), categories=verdicts)
-    out["validity"] = pd.Categorical.from_codes(
-        res["validity"].astype(np.int64), categories=pd.Index(list(VALIDITY_NAMES))
-    )
+        out["screen"] = pd.Categorical.from_codes(res["screen"], categories=verdicts)
+    out["validity"] = pd.Categorical.from_codes(res["validity"], categories=pd.Index(list(VALIDITY_NAMES)))
     return pd.DataFrame(out, index=df.index)

@@ -278,7 +278,9 @@ class Instrument:
         """Score many respondents at once: ``codes`` is a 2-D integer array, rows × items.
 
         * Any integer dtype. A C-contiguous ``int8/uint8/int16/uint16/int32/uint32/int64/uint64``
-          array is read in place (no copy); anything else is converted first.
+          array is read in place (no copy); an F-contiguous one (e.g. ``DataFrame.to_numpy()``)
+          is brought into row order by the native module with the GIL released; anything else
+          (other strides, non-native byte order) is converted first.
         * ``missing`` / ``refused``: sentinel codes (they must fit the dtype and not be option codes).
         * ``groups``: norm groups, ``{"grade": grades, "sex": sexes}`` (one value per row)
           or ``(row_group_indices, [{"grade": "7", "sex": "F"}, ...])``.
@@ -301,7 +303,9 @@ class Instrument:
             )
         if arr.ndim != 2:
             raise TypeError(f"codes must be 2-D (rows × items), got {arr.ndim}-D")
-        if not arr.flags.c_contiguous or not arr.dtype.isnative:
+        if not (arr.flags.c_contiguous or arr.flags.f_contiguous) or not arr.dtype.isnative:
+            # C order is read in place and F order converted in Rust (GIL released); any other
+            # layout or byte order is converted here first.
             arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
         row_group, group_list = _groups(groups, arr.shape[0])
         dur = None if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
@@ -338,6 +342,27 @@ class Instrument:
         return f"Instrument({self.id!r}, version={self.version!r}{s})\n{self.describe().rstrip()}"
 
 
+def _factorize(col: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """``np.unique(col, return_inverse=True)`` (sorted distinct values, rank of each row) without the sort.
+
+    Integer columns and short strings (up to three characters, e.g. grades and sexes; packed
+    into one int64 that orders like the strings) are factorised natively; anything else by numpy.
+    """
+    if col.dtype.kind == "i" or (col.dtype.kind == "u" and col.dtype.itemsize < 8):
+        keys = col.astype(np.int64)
+    elif col.dtype.kind == "U" and 0 < col.dtype.itemsize <= 12:
+        width = col.dtype.itemsize // 4
+        chars = np.ascontiguousarray(col).view(np.uint32).reshape(len(col), width).astype(np.int64)
+        keys = chars[:, 0]
+        for j in range(1, width):  # code points < 2^21: the first character is the most significant
+            keys = (keys << 21) | chars[:, j]
+    else:
+        u, ranks = np.unique(col, return_inverse=True)
+        return u, ranks
+    inv, first = _core.factorize_i64(np.ascontiguousarray(keys))
+    return col[first], inv
+
+
 def _groups(
     groups: Optional[Groups], n_rows: int
 ) -> tuple[Optional[npt.NDArray[np.uint32]], Optional[list[dict[str, str]]]]:
@@ -354,22 +379,34 @@ def _groups(
     if not keys:
         return np.zeros(n_rows, dtype=np.uint32), [{}]
     # Factorise each key column, then the combination of keys (mixed radix).
-    uniques: list[npt.NDArray[Any]] = []
-    combined = np.zeros(n_rows, dtype=np.int64)
+    factors: list[tuple[list[str], npt.NDArray[Any]]] = []
     for k in keys:
         col = np.asarray(groups[k])
         if col.shape != (n_rows,):
             raise TypeError(f"group column {k!r} has shape {col.shape}, expected ({n_rows},)")
-        u, inv = np.unique(col, return_inverse=True)
-        uniques.append(u)
+        u, inv = _factorize(col)
+        factors.append(([str(u[r]) for r in range(len(u))], inv))
+    return _combine_groups(keys, factors, n_rows)
+
+
+def _combine_groups(
+    keys: Sequence[str], factors: Sequence[tuple[list[str], npt.NDArray[Any]]], n_rows: int
+) -> tuple[npt.NDArray[np.uint32], list[dict[str, str]]]:
+    """Per key (sorted distinct values as str, rank of each row) → (row group index, distinct group dicts).
+
+    The groups are numbered in the order of their mixed-radix code, as ``np.unique`` of the combination.
+    """
+    combined = np.zeros(n_rows, dtype=np.int64)
+    for u, inv in factors:
         combined = combined * len(u) + inv.reshape(-1)
-    cu, row = np.unique(combined, return_inverse=True)
+    row, first = _core.factorize_i64(np.ascontiguousarray(combined))
+    cu = combined[first]
     dicts: list[dict[str, str]] = []
     for c in cu.tolist():
         d: dict[str, str] = {}
-        for k, u in zip(reversed(keys), reversed(uniques)):
+        for k, (u, _) in zip(reversed(keys), reversed(factors)):
             c, r = divmod(c, len(u))
-            d[k] = str(u[r])
+            d[k] = u[r]
         dicts.append({k: d[k] for k in keys})
     return np.ascontiguousarray(row.reshape(-1), dtype=np.uint32), dicts
 

@@ -23,6 +23,9 @@ pub(crate) fn category_name(c: ErrorCategory) -> &'static str {
         ErrorCategory::Time => "time",
         ErrorCategory::Compliance => "compliance",
         ErrorCategory::Facts => "facts",
+        ErrorCategory::Archive => "archive",
+        ErrorCategory::Privacy => "privacy",
+        ErrorCategory::Report => "report",
     }
 }
 

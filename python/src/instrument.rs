@@ -175,30 +175,9 @@ impl NativeInstrument {
             for (i, v) in answers.try_iter()?.enumerate() {
                 list.push(answer(py, &v?, &(i + 1).to_string())?);
             }
-            let metadata = response.started_at.is_some() || response.finished_at.is_some() || !response.group.is_empty();
-            if !metadata {
-                // One value per item, or exactly one per scored item: the core decides.
-                let r = match map {
-                    Some(m) => self.inner.score_answers_with_code_map(&list, m),
-                    None => self.inner.score_answers(&list),
-                };
-                return r.py(py).map(|r| r.to_json());
-            }
-            // With times or norm groups the answers travel in a `Response`, keyed by the item
-            // numbers the core's `score_answers` gives the positions (all items, or the scored ones).
-            let spec = self.inner.spec();
-            let numbers: Vec<u32> = if list.len() == spec.items.len() {
-                spec.items.iter().map(|i| i.number).collect()
-            } else {
-                spec.items.iter().filter(|i| i.scored).map(|i| i.number).collect()
-            };
-            if list.len() != numbers.len() {
-                // The core reports the wrong length (score.wrong_item_count).
-                return self.inner.score_answers(&list).py(py).map(|r| r.to_json());
-            }
-            for (n, a) in numbers.into_iter().zip(list) {
-                response.answers.insert(n.to_string(), a);
-            }
+            // One value per item, or exactly one per scored item, with the times and group
+            // of `response`: the core places them.
+            return self.inner.score_answers_in(&list, &response, map).py(py).map(|r| r.to_json());
         } else {
             return Err(PyTypeError::new_err(format!(
                 "answers must be a dict (item number or id → code) or a list in item order, not {}",

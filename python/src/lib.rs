@@ -41,6 +41,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::codes_from_float, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::factorize_i64, m)?)?;
     m.add_function(wrap_pyfunction!(alert::previous_tier, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::import_questionnaire, m)?)?;
     m.add_function(wrap_pyfunction!(fhir::bind_questionnaire, m)?)?;

@@ -158,21 +158,61 @@ def test_empty_batch() -> None:
 
 
 def test_input_is_not_copied() -> None:
-    """A C-contiguous int64 array is read in place: tracemalloc (sees numpy allocations) stays far below its size."""
+    """C- and F-contiguous int64 arrays are not copied by numpy (C order is read in place, F order
+    brought into row order in Rust): tracemalloc (sees numpy allocations) stays far below their size;
+    a strided view is converted by numpy first."""
     inst = ck.catalog().instrument("phq9")
     arr = np.zeros((400_000, 10), dtype=np.int64)  # 32 MB
+    fortran = np.asfortranarray(arr)
+    strided = np.zeros((800_000, 10), dtype=np.int64)[::2]
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         inst.score_batch(arr)
         _, peak_inplace = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        inst.score_batch(np.asfortranarray(arr))  # this one must be copied first
+        inst.score_batch(fortran)
+        _, peak_fortran = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        inst.score_batch(strided)  # this one must be copied first
         _, peak_copy = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak_inplace < arr.nbytes // 8, peak_inplace
+    assert peak_fortran < arr.nbytes // 8, peak_fortran
     assert peak_copy >= arr.nbytes, peak_copy
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint16, np.int64])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_layouts_give_identical_columns(dtype: Any, threads: int) -> None:
+    """C order, F order, a strided view and a transposed view of the same codes give identical columns,
+    on one thread and on several (batches above the per-thread minimum, so threads really start)."""
+    inst = ck.catalog().instrument("phq9")
+    base = random_codes(inst, 70_001, seed=11)
+    missing = -1 if np.issubdtype(dtype, np.signedinteger) else int(np.iinfo(dtype).max)
+    arr = np.where(base == -1, missing, base).astype(dtype)
+    ref = inst.score_batch(arr, missing=missing, threads=1)
+    wide = np.zeros((arr.shape[0], 13), dtype=dtype)
+    wide[:, 2:12] = arr
+    layouts = {
+        "F": np.asfortranarray(arr),
+        "strided": wide[:, 2:12],
+        "transposed": np.ascontiguousarray(arr.T).T,
+        "C": arr,
+    }
+    for name, a in layouts.items():
+        res = inst.score_batch(a, missing=missing, threads=threads)
+        assert list(res) == list(ref), name
+        for k in ref:
+            assert res[k].dtype == ref[k].dtype and np.array_equal(res[k], ref[k]), (name, k)
+    # An unknown option is reported at the same row and item whatever the layout.
+    bad = arr.copy()
+    bad[54_321, 6] = 9
+    for a in (bad, np.asfortranarray(bad)):
+        with pytest.raises(ck.BatchError) as e:
+            inst.score_batch(a, missing=missing, threads=threads)
+        assert (e.value.code, e.value.row, e.value.item) == ("batch.unknown_option", 54_321, 7)
 
 
 def test_thread_safety(mht_text: str) -> None:
@@ -260,3 +300,39 @@ def test_error_in_a_late_row_range_is_the_whole_batch_error() -> None:
         phq9.score_batch(arr, threads=4)
     assert many.value.to_dict() == one.value.to_dict()
     assert (many.value.row, many.value.item) == (250_000, 3)
+
+
+def test_group_key_factorisation_equals_np_unique() -> None:
+    """Norm-group key columns are factorised natively exactly as np.unique numbers them."""
+    from changkaixin._instrument import _factorize
+
+    rng = np.random.default_rng(17)
+    n = 5000
+    words = np.array(["M", "F", "10", "9", "1", "", "女", "男", "𝔸b", "abc", "ab"])
+    columns = [
+        rng.integers(4, 13, size=n).astype(np.int8),
+        rng.integers(-5, 5, size=n).astype(np.int64),
+        rng.integers(0, 2**40, size=8).astype(np.int64)[rng.integers(0, 8, size=n)],  # hash-map path
+        rng.integers(0, 3, size=n).astype(np.uint16),
+        rng.integers(0, 3, size=n).astype(np.uint64),  # numpy fallback
+        words[rng.integers(0, len(words), size=n)],
+        np.array(["grade-1", "grade-2"])[rng.integers(0, 2, size=n)],  # wider than 3: numpy fallback
+        words[rng.integers(0, len(words), size=n)].astype(object),  # numpy fallback
+        np.zeros(0, dtype=np.int8),
+    ]
+    for col in columns:
+        u, inv = _factorize(col)
+        want_u, want_inv = np.unique(col, return_inverse=True)
+        assert u.tolist() == want_u.tolist(), col.dtype
+        assert np.array_equal(inv.reshape(-1), want_inv.reshape(-1)), col.dtype
+
+
+def test_group_key_columns_match_explicit_index(mht_text: str) -> None:
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 3000, 23)
+    keyed = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex})
+    pairs = sorted({(str(g), str(s)) for g, s in zip(grade.tolist(), sex.tolist())})
+    index = np.array([pairs.index((str(g), str(s))) for g, s in zip(grade.tolist(), sex.tolist())], dtype=np.uint32)
+    explicit = inst.score_batch(codes, missing=255, groups=(index, [{"grade": g, "sex": s} for g, s in pairs]))
+    for k in explicit:
+        assert np.array_equal(keyed[k], explicit[k]), k

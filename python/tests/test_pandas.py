@@ -70,6 +70,49 @@ def test_score_frame_errors() -> None:
     assert (e.value.code, e.value.row, e.value.item) == ("batch.unknown_option", 0, 1)
 
 
+def test_float_frames_convert_in_rust_like_numpy() -> None:
+    """Float frames (NaN = missing) are converted natively: same columns as the integer frame,
+    int8 when the codes fit, wider otherwise, and the first bad cell in row order named."""
+    phq9 = ck.catalog().instrument("phq9")
+    ids = phq9.item_ids()
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 4, size=(3000, 10)).astype(np.int64)
+    codes[rng.random(codes.shape) < 0.05] = -1
+    want = ck.score_frame(pd.DataFrame(codes, columns=ids), phq9)
+    floats = np.where(codes < 0, np.nan, codes.astype(np.float64))
+    for values in (floats, np.asfortranarray(floats)):
+        got = ck.score_frame(pd.DataFrame(values, columns=ids), phq9)
+        pd.testing.assert_frame_equal(got, want)
+    from changkaixin import _core
+
+    for values in (floats, np.asfortranarray(floats)):
+        out, bad = _core.codes_from_float(values, -1)
+        assert bad is None and out is not None and out.dtype == np.int8 and out.flags.c_contiguous
+        assert np.array_equal(out, codes)
+        out, bad = _core.codes_from_float(values, 1000)  # the sentinel decides the dtype too
+        assert out is not None and out.dtype == np.int16 and np.array_equal(out, np.where(codes < 0, 1000, codes))
+    wide = floats.copy()
+    wide[7, 3] = 70000.0
+    out, _ = _core.codes_from_float(wide, -1)
+    assert out is not None and out.dtype == np.int32 and out[7, 3] == 70000
+    # The first non-integer cell in row-major order, whatever the layout.
+    bad_values = floats.copy()
+    bad_values[900, 8] = 2.5
+    bad_values[901, 0] = np.inf
+    bad_values[1200, 2] = 1e300
+    for values in (bad_values, np.asfortranarray(bad_values)):
+        out, bad = _core.codes_from_float(values, -1)
+        assert out is None and bad == (900, 8)
+    with pytest.raises(ValueError, match=r"column 'q9' row 900 holds 2.5, not an integer code"):
+        ck.score_frame(
+            pd.DataFrame(bad_values, columns=[f"q{i}" for i in range(1, 11)]),
+            phq9,
+            columns=[f"q{i}" for i in range(1, 11)],
+        )
+    # An empty frame converts to an empty batch.
+    assert ck.score_frame(pd.DataFrame(np.zeros((0, 10)), columns=ids), phq9).shape[0] == 0
+
+
 def test_score_frame_norm_groups_and_durations(mht_text: str) -> None:
     inst = ck.Instrument.from_json(mht_text)
     rng = np.random.default_rng(7)
@@ -101,3 +144,26 @@ def test_core_module_works_without_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "lazy"
+
+
+def test_frame_group_columns_number_groups_as_before() -> None:
+    """score_frame's group columns give the same index and group dicts as np.unique of their str form."""
+    from changkaixin._frame import _frame_groups
+    from changkaixin._instrument import _groups
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    df = pd.DataFrame(
+        {
+            "grade": rng.integers(4, 13, size=n),  # ints: "10" sorts before "4" as strings
+            "sex": np.array(["M", "F"])[rng.integers(0, 2, size=n)],
+            "school": np.array(["north-12", "south-3", "east"])[rng.integers(0, 3, size=n)],
+            "band": rng.integers(0, 3, size=n).astype(np.float64),
+            "opt": pd.array(rng.integers(0, 2, size=n), dtype="Int64"),
+        }
+    )
+    for keys in (["grade", "sex"], ["sex", "grade", "school"], ["band", "opt"], ["school"]):
+        got = _frame_groups(df, keys)
+        want = _groups({k: df[k].astype(str).to_numpy() for k in keys}, n)
+        assert got[1] == want[1], keys
+        assert np.array_equal(got[0], want[0]), keys

@@ -10,6 +10,8 @@
 //! rewritten.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod report;
+
 use changkaixin_core::scoring::recode::CodeMapSpec;
 use changkaixin_core::{Answer, Catalog, Instrument, Response, ScoreReport, Verdict};
 use serde_json::Value;

@@ -5,14 +5,15 @@
 //! 2. Raising a non-reversed item never lowers its scales: choosing an option with a higher
 //!    scored value never lowers any sum or mean scale that contains the item.
 //! 3. Spec and report JSON round-trip exactly.
-//! 4. Batch scoring equals one-by-one scoring, row for row.
+//! 4. Batch scoring equals one-by-one scoring, row for row — wide and one-byte buffers, the SIMD
+//!    and the forced scalar decode kernel alike.
 //! 5. A corrupted spec is rejected, never accepted.
 //! 6. The same input gives the same bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use changkaixin_core::instrument::spec::{Aggregate, ItemRef};
 use changkaixin_core::scoring::batch::UNSCORED;
-use changkaixin_core::{Answer, BatchInput, Catalog, Instrument, Response, ScoreReport};
+use changkaixin_core::{Answer, BatchInput, BatchKernel, Catalog, Instrument, Response, ScoreReport};
 use changkaixin_tests::repo_root;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -168,6 +169,22 @@ proptest! {
             input.groups = Some(changkaixin_core::scoring::batch::BatchGroups { row_group: &row_group, groups: &groups });
         }
         let out = inst.score_batch(&input).unwrap();
+        // The same rows as one-byte buffers go through the byte decoder: the SIMD kernel and the
+        // forced scalar kernel must give the same columns as the wide buffer, byte for byte.
+        if flat.iter().all(|&c| (-2..=127).contains(&c)) {
+            let as_i8: Vec<i8> = flat.iter().map(|&c| c as i8).collect();
+            let as_u8: Vec<u8> = flat.iter().map(|&c| if c < 0 { (256 + i32::from(c)) as u8 } else { c as u8 }).collect();
+            let mut i8_input = BatchInput::new(&as_i8, n, -1);
+            i8_input.refused = Some(-2);
+            i8_input.groups = input.groups;
+            let mut u8_input = BatchInput::new(&as_u8, n, 255);
+            u8_input.refused = Some(254);
+            u8_input.groups = input.groups;
+            for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
+                prop_assert_eq!(&inst.score_batch_with_kernel(&i8_input, kernel).unwrap(), &out, "{} i8 {:?}", inst.id(), kernel);
+                prop_assert_eq!(&inst.score_batch_with_kernel(&u8_input, kernel).unwrap(), &out, "{} u8 {:?}", inst.id(), kernel);
+            }
+        }
         for (r, rep) in reports.iter().enumerate() {
             for (s, col) in rep.scales.iter().zip(&out.scales) {
                 let want = s.raw.map_or(UNSCORED, |d| d.0.mantissa() as i64 * 10i64.pow(col.raw_decimals - d.0.scale()));

@@ -11,11 +11,12 @@
 //!    "item 9 unanswered" stops holding once item 9 is answered.)
 //! 2. A response with every item answered has no indeterminate verdict.
 //! 3. Recoding through a declared code map equals scoring the translated codes, single and batch.
-//! 4. The parallel batch gives the same columns (and the same error) as the single-threaded one.
+//! 4. The parallel batch gives the same columns (and the same error) as the single-threaded one,
+//!    with the SIMD and the forced scalar decode kernel alike.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use changkaixin_core::scoring::recode::{CodeMapSpec, OptionTarget};
-use changkaixin_core::{Answer, BatchInput, Catalog, Instrument, Response, ScoreReport, Verdict};
+use changkaixin_core::{Answer, BatchInput, BatchKernel, Catalog, Instrument, Response, ScoreReport, Verdict};
 use changkaixin_tests::repo_root;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -301,7 +302,18 @@ proptest! {
             a.code_map = Some(&map);
             let mut b = BatchInput::new(&opt_flat, n, -1);
             b.refused = Some(-2);
-            prop_assert_eq!(inst.score_batch(&a).unwrap(), inst.score_batch(&b).unwrap());
+            let want = inst.score_batch(&b).unwrap();
+            prop_assert_eq!(&inst.score_batch(&a).unwrap(), &want);
+            // Recoded one-byte buffers: the map is composed into the byte tables of both kernels.
+            if src_flat.iter().all(|&c| (-2..=127).contains(&c)) {
+                let src_i8: Vec<i8> = src_flat.iter().map(|&c| c as i8).collect();
+                let mut c = BatchInput::new(&src_i8, n, -1);
+                c.refused = Some(-2);
+                c.code_map = Some(&map);
+                for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
+                    prop_assert_eq!(&inst.score_batch_with_kernel(&c, kernel).unwrap(), &want, "{:?}", kernel);
+                }
+            }
         }
     }
 
@@ -335,10 +347,15 @@ proptest! {
         }
         let one = inst.score_batch(&input);
         let many = inst.score_batch_parallel(&input, threads);
-        match (one, many) {
-            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
-            (Err(a), Err(b)) => prop_assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap()),
-            (a, b) => prop_assert!(false, "single {:?} vs parallel {:?}", a.map(|c| c.n_rows), b.map(|c| c.n_rows)),
+        // The forced scalar decode kernel, parallel too, gives the same columns and the same error.
+        let mut scalar_out = changkaixin_core::BatchColumns::default();
+        let scalar = inst.score_batch_into_with_kernel(&input, &mut scalar_out, threads, BatchKernel::Scalar).map(|()| scalar_out);
+        for other in [many, scalar] {
+            match (&one, other) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, &b),
+                (Err(a), Err(b)) => prop_assert_eq!(serde_json::to_string(a).unwrap(), serde_json::to_string(&b).unwrap()),
+                (a, b) => prop_assert!(false, "single {:?} vs other {:?}", a.as_ref().map(|c| c.n_rows), b.map(|c| c.n_rows)),
+            }
         }
     }
 }
@@ -468,4 +485,59 @@ fn code_tables_doc_is_current() {
             "docs/code-tables.md is stale: run UPDATE_DOCS=1 cargo test -p changkaixin-tests --test verdict_properties"
         );
     }
+}
+
+/// Items whose codes are not one run of consecutive codes stepping the value by one (here codes
+/// 0, 2, 5, 9 with values 3, 0, 2, 1) take the table decode inside the SIMD kernel: both kernels
+/// and the wide-buffer decoder agree with each other and with one-by-one scoring.
+#[test]
+fn byte_kernels_agree_on_gapped_codes() {
+    let rses = Catalog::builtin().instrument("rses").unwrap();
+    let mut spec: Value = serde_json::to_value(rses.source_spec()).unwrap();
+    spec["id"] = Value::from("rses_gapped_test");
+    let set = spec["option_sets"]["agree4"].as_array_mut().unwrap();
+    for (o, (code, value)) in set.iter_mut().zip([(0, 3), (2, 0), (5, 2), (9, 1)]) {
+        o["code"] = Value::from(code);
+        o["value"] = Value::from(value);
+    }
+    let inst = Instrument::from_json(&spec.to_string()).unwrap();
+    let n = inst.item_count();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let n_rows = 700;
+    let codes: Vec<i8> = (0..n_rows * n)
+        .map(|_| match next() % 12 {
+            0 => -1,
+            1 => -2,
+            k => [0i8, 2, 5, 9][k as usize % 4],
+        })
+        .collect();
+    let mut input = BatchInput::new(&codes, n, -1);
+    input.refused = Some(-2);
+    let auto = inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap();
+    assert_eq!(auto, inst.score_batch_with_kernel(&input, BatchKernel::Scalar).unwrap());
+    let wide: Vec<i32> = codes.iter().map(|&c| i32::from(c)).collect();
+    let mut wide_input = BatchInput::new(&wide, n, -1);
+    wide_input.refused = Some(-2);
+    assert_eq!(auto, inst.score_batch(&wide_input).unwrap());
+    let total = auto.scale("total").unwrap();
+    for (r, row) in codes.chunks_exact(n).enumerate() {
+        let answers: Vec<Answer> = row
+            .iter()
+            .map(|&c| match c {
+                -1 => Answer::Missing,
+                -2 => Answer::Refused,
+                c => Answer::Code(i64::from(c)),
+            })
+            .collect();
+        let rep = inst.score_answers(&answers).unwrap();
+        let want = rep.scale("total").unwrap().raw.map(|d| d.0.mantissa() as i64);
+        assert_eq!(want.unwrap_or(changkaixin_core::scoring::batch::UNSCORED), total.raw[r], "row {r}");
+    }
+    assert!(total.raw.iter().any(|&v| v != changkaixin_core::scoring::batch::UNSCORED), "some complete rows");
 }

@@ -716,7 +716,7 @@ export interface BuiltinData {
 
 // ---- errors ----
 
-export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts";
+export type ErrorCategory = "spec" | "score" | "batch" | "catalog" | "fhir" | "policy" | "evidence" | "time" | "compliance" | "facts" | "archive" | "privacy";
 
 /** The core's stable error codes (the test script checks this list against `errorCodes()`). */
 export type ErrorCode =
@@ -808,7 +808,23 @@ export type ErrorCode =
   | "facts.unsupported_format"
   | "facts.invalid"
   | "facts.unknown_ref"
-  | "facts.duplicate_id";
+  | "facts.duplicate_id"
+  | "archive.parse"
+  | "archive.unknown_schema"
+  | "archive.unsupported_version"
+  | "archive.missing_field"
+  | "archive.unknown_field"
+  | "archive.invalid_type"
+  | "archive.invalid_value"
+  | "archive.empty"
+  | "archive.time_order"
+  | "archive.required_when"
+  | "archive.inconsistent"
+  | "archive.bad_reference"
+  | "archive.report_mismatch"
+  | "privacy.invalid"
+  | "privacy.out_of_scope"
+  | "privacy.share_refused";
 
 /**
  * What every function of this package throws: a real `Error` with the core's

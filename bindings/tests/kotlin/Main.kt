@@ -66,6 +66,8 @@ fun itemOf(e: ChangkaixinException): UInt? = when (e) {
     is ChangkaixinException.Time -> e.item
     is ChangkaixinException.Compliance -> e.item
     is ChangkaixinException.Facts -> e.item
+    is ChangkaixinException.Archive -> e.item
+    is ChangkaixinException.Privacy -> e.item
     is ChangkaixinException.Internal -> null
 }
 
@@ -80,6 +82,8 @@ fun rowOf(e: ChangkaixinException): ULong? = when (e) {
     is ChangkaixinException.Time -> e.row
     is ChangkaixinException.Compliance -> e.row
     is ChangkaixinException.Facts -> e.row
+    is ChangkaixinException.Archive -> e.row
+    is ChangkaixinException.Privacy -> e.row
     is ChangkaixinException.Internal -> null
 }
 

@@ -251,7 +251,7 @@ impl BatchDecisions {
 
 /// Every obligation of the policy: actions (by action index), then notifications (by
 /// role index), then tier reviews (by tier index). The engine's overdue indices use this order.
-fn obligation_legend(policy: &CompiledPolicy) -> Vec<ObligationInfo> {
+pub(crate) fn obligation_legend(policy: &CompiledPolicy) -> Vec<ObligationInfo> {
     let role_id = |r: u16| policy.roles.get(usize::from(r)).map_or(String::new(), |x| x.id.clone());
     let actions = policy.actions.iter().map(|a| ObligationInfo {
         kind: ObligationKind::Action,

@@ -255,6 +255,51 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// Load evidence that `fill` reduces straight into the evaluator's buffers (the columnar
+    /// entry, `alert::columnar`: the engine's own columns, no `StudentEvidence` built). `fill`
+    /// starts from cleared buffers; the evaluation time and the future-tolerance check are
+    /// applied after it, exactly as on the row paths. Then [`Evaluator::decide_loaded`].
+    pub(crate) fn load_with(&mut self, at: Timestamp, fill: impl FnOnce(&mut Prepared) -> Result<()>) -> Result<()> {
+        self.last = None;
+        self.prep.clear();
+        fill(&mut self.prep)?;
+        self.prep.at_time(self.policy, at)
+    }
+
+    /// The evidence loaded by [`Evaluator::load_with`].
+    pub(crate) fn loaded(&self) -> &Prepared {
+        &self.prep
+    }
+
+    /// Tier-only evaluation of the evidence loaded by [`Evaluator::load_with`].
+    pub(crate) fn decide_loaded(&mut self) -> TierOutcome {
+        let o = self.outcome();
+        self.last = Some(o);
+        o.lean
+    }
+
+    /// After a tier-only evaluation: every obligation of the last student with its due time,
+    /// as the full decision lists them (actions and notifications, deduplicated to the earliest
+    /// due per id, withheld notifications left out; then the tier's next review), whether done
+    /// or not. Indices as in `batch::obligation_legend`.
+    pub(crate) fn due_into(&mut self, mut sink: impl FnMut(u32, i64)) {
+        let Some(o) = self.last else { return };
+        let (n_actions, n_roles) = (self.policy.actions.len() as u32, self.policy.roles.len() as u32);
+        let mut buf = std::mem::take(&mut self.obligations);
+        self.obligations_into(&o.lean, o.tier_since, &mut buf);
+        for &(key, _, due) in &buf {
+            let index = match key {
+                Obligation::Action(a, _) => u32::from(a),
+                Obligation::Notify(r, _, _) => n_actions + u32::from(r),
+            };
+            sink(index, due);
+        }
+        self.obligations = buf;
+        if let Some(next) = o.next_review {
+            sink(n_actions + n_roles + u32::from(o.lean.tier), next);
+        }
+    }
+
     // --- condition evaluation -------------------------------------------------------------
 
     /// `Some(t)`: the node holds, and has held since `t`.

@@ -371,6 +371,16 @@ fn vocab(list: &[VocabEntry], id: &str, path: impl FnOnce() -> String, what: &st
     }
 }
 
+/// The value a `scale_at_least` test compares: the exact raw value when the scale has no norms
+/// (`raw_exact` when rounding lost precision), else the standard score.
+pub(crate) fn slot_score(x: &crate::scoring::report::ScaleResult) -> Option<Ratio> {
+    match (&x.raw_exact, x.raw, x.score) {
+        (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
+        (_, _, Some(score)) => score.to_ratio(),
+        _ => None,
+    }
+}
+
 /// Parse "a/b" or "a" into an exact ratio.
 fn parse_ratio(s: &str) -> Option<Ratio> {
     let (n, d) = match s.split_once('/') {
@@ -381,7 +391,7 @@ fn parse_ratio(s: &str) -> Option<Ratio> {
 }
 
 impl Prepared {
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.reports.clear();
         self.raised.clear();
         self.channels = 0;
@@ -511,15 +521,7 @@ impl Prepared {
                 for cs in &ci.scales {
                     let found = r.scales.iter().find(|x| x.id == cs.id && x.scored);
                     self.slot_band.push(found.and_then(|x| x.band.as_ref()).map_or(NO_BAND, |b| b.index));
-                    self.slot_score.push(if cs.needs_score {
-                        found.and_then(|x| match (&x.raw_exact, x.raw, x.score) {
-                            (Some(exact), Some(raw), Some(score)) if raw == score => parse_ratio(exact),
-                            (_, _, Some(score)) => score.to_ratio(),
-                            _ => None,
-                        })
-                    } else {
-                        None
-                    });
+                    self.slot_score.push(if cs.needs_score { found.and_then(slot_score) } else { None });
                 }
             }
             self.screenings.push(p);

@@ -17,6 +17,9 @@
 //! * [`decision`]: the decision, and the [`Confirmation`] / [`Override`] a named
 //!   person records about it (the engine records neither).
 //! * [`batch`]: whole schools or cities, with tier counts and overdue obligations.
+//! * [`columnar`]: whole cities from columns (batch columns of several instruments, event
+//!   tables, previous tiers) to a tier column, fired-rule sets and due obligations, without
+//!   per-student objects; full decisions only for the rows someone opens.
 //!
 //! Time is always an input ([`Timestamp`]); the engine never reads a clock. A tier
 //! never drops by itself: lowering needs a documented review by a responsible role,
@@ -33,6 +36,7 @@
 //! ```
 
 pub mod batch;
+pub mod columnar;
 pub use crate::time as datetime;
 pub mod decision;
 pub mod engine;
@@ -46,6 +50,7 @@ pub use batch::{
     evaluate_batch, evaluate_batch_with, evaluate_prepared_batch, BatchDecisions, BatchError, BatchOptions, DecisionFilter, ObligationInfo, ObligationKind,
     OverdueItem, TierCount,
 };
+pub use columnar::{evaluate_columns, CohortColumns, ColumnarTiers, ScreeningColumns};
 pub use datetime::{IsoDuration, Timestamp};
 pub use decision::{
     ActionDue, AlertDecision, Change, Confirmation, DecisionRef, EvidenceKind, EvidenceUsed, FiredRule, HeldBy, HoldReason, NotificationDue, Override,

@@ -399,3 +399,49 @@ fn batch_matches_single() {
 fn catalog_unknown_instrument() {
     assert_eq!(Catalog::builtin().instrument("nope").unwrap_err().code(), "catalog.unknown_instrument");
 }
+
+#[test]
+fn positional_answers_with_times_equal_the_keyed_response() {
+    // score_answers_in places a positional list (all items, or the scored ones) exactly as the
+    // keyed Response of the same answers, with the context's times and group.
+    let cat = Catalog::builtin();
+    for id in cat.ids() {
+        let inst = cat.instrument(id).unwrap();
+        let spec = inst.spec();
+        let scored: Vec<u32> = spec.items.iter().filter(|i| i.scored).map(|i| i.number).collect();
+        let all: Vec<u32> = spec.items.iter().map(|i| i.number).collect();
+        for (k, numbers) in [all, scored].into_iter().enumerate() {
+            let list: Vec<Answer> = numbers
+                .iter()
+                .enumerate()
+                .map(|(p, &n)| match (p + k) % 7 {
+                    0 => Answer::Missing,
+                    1 => Answer::Refused,
+                    _ => inst
+                        .option_codes(n)
+                        .and_then(|c| c.get(p % c.len().max(1)).copied())
+                        .map_or(Answer::Missing, Answer::Code),
+                })
+                .collect();
+            let context = Response {
+                started_at: Some("2026-03-02T08:00:00+08:00".into()),
+                finished_at: Some("2026-03-02T08:00:40+08:00".into()),
+                ..Response::default()
+            };
+            let mut keyed = context.clone();
+            for (&n, a) in numbers.iter().zip(&list) {
+                keyed.answers.insert(n.to_string(), a.clone());
+            }
+            let want = inst.score(&keyed).map(|r| r.to_json()).map_err(|e| e.code());
+            let got = inst.score_answers_in(&list, &context, None).map(|r| r.to_json()).map_err(|e| e.code());
+            assert_eq!(got, want, "{id}, list of {}", list.len());
+        }
+        assert_eq!(
+            inst.score_answers_in(&[Answer::Missing], &Response::default(), None).unwrap_err().code(),
+            "score.wrong_item_count"
+        );
+        let mut twice = Response::default();
+        twice.answers.insert("1".into(), Answer::Missing);
+        assert_eq!(inst.score_answers_in(&[], &twice, None).unwrap_err().code(), "score.duplicate_answer");
+    }
+}

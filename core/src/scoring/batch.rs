@@ -36,6 +36,7 @@ use crate::scoring::eval::{self, RowState, Tri, ANSWERED, MISSING, REFUSED};
 use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
 use crate::scoring::recode::CodeMap;
+pub use crate::scoring::simd::BatchKernel;
 use std::collections::BTreeMap;
 
 /// Integer types a code buffer may hold.
@@ -205,7 +206,30 @@ impl Instrument {
 
     /// Score a batch into existing columns (reusing their allocations).
     pub fn score_batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns) -> Result<()> {
-        self.batch_into(input, out, 1)
+        self.batch_into(input, out, 1, BatchKernel::Auto)
+    }
+
+    /// [`Instrument::score_batch`] with a chosen decode kernel ([`BatchKernel::Scalar`] forces the
+    /// portable scalar kernel). Every kernel gives identical columns and errors.
+    ///
+    /// ```
+    /// use changkaixin_core::{Catalog, BatchInput, BatchKernel};
+    /// let phq9 = Catalog::builtin().instrument("phq9").unwrap();
+    /// let codes: Vec<i8> = (0..10 * 1000).map(|i| (i % 5) as i8 - 1).collect();
+    /// let input = BatchInput::new(&codes, 10, -1);
+    /// let simd = phq9.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap();
+    /// assert_eq!(simd, phq9.score_batch_with_kernel(&input, BatchKernel::Scalar).unwrap());
+    /// ```
+    pub fn score_batch_with_kernel<T: Code>(&self, input: &BatchInput<'_, T>, kernel: BatchKernel) -> Result<BatchColumns> {
+        let mut out = BatchColumns::default();
+        self.batch_into(input, &mut out, 1, kernel)?;
+        Ok(out)
+    }
+
+    /// The most general entry: into existing columns, on up to `threads` threads (0 = the
+    /// machine's parallelism), with a chosen decode kernel.
+    pub fn score_batch_into_with_kernel<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
+        self.batch_into(input, out, threads, kernel)
     }
 
     /// Score a batch on up to `threads` threads (0 = the machine's available parallelism).
@@ -224,16 +248,16 @@ impl Instrument {
     /// ```
     pub fn score_batch_parallel<T: Code>(&self, input: &BatchInput<'_, T>, threads: usize) -> Result<BatchColumns> {
         let mut out = BatchColumns::default();
-        self.batch_into(input, &mut out, threads)?;
+        self.batch_into(input, &mut out, threads, BatchKernel::Auto)?;
         Ok(out)
     }
 
     /// [`Instrument::score_batch_parallel`] into existing columns (reusing their allocations).
     pub fn score_batch_into_parallel<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize) -> Result<()> {
-        self.batch_into(input, out, threads)
+        self.batch_into(input, out, threads, BatchKernel::Auto)
     }
 
-    fn batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize) -> Result<()> {
+    fn batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
         let plan = self.plan();
         let n_items = plan.items.len();
         if input.n_items != n_items {
@@ -324,19 +348,31 @@ impl Instrument {
             }
         }
         prepare(plan, out, n_rows);
+        // The fast path needs one norm table index per row: per group, the index every normed
+        // scale resolves to (`None` when they differ, and such rows take the row path).
+        let group_fast: Vec<Option<u32>> = group_table
+            .iter()
+            .map(|g| {
+                let first = g.iter().flatten().next().copied();
+                if g.iter().flatten().any(|x| Some(*x) != first) {
+                    None
+                } else {
+                    Some(first.unwrap_or(0) as u32)
+                }
+            })
+            .collect();
         let shared = Shared {
             plan,
             input,
             missing,
             group_table: &group_table,
+            group_fast: &group_fast,
             has_norms,
+            kernel,
             fast: plan.fast_depth.map(|depth| {
-                (
-                    depth,
-                    fast::CallTables::new(plan),
-                    fast::DecodeTables::new(plan, T::BYTE, input.code_map),
-                    fast::uses_codes(plan),
-                )
+                let luts = fast::DecodeTables::new(plan, T::BYTE, input.code_map);
+                let bytes = if T::BYTE { fast::BytePlan::new(plan, &luts) } else { None };
+                (depth, fast::CallTables::new(plan), luts, fast::uses_codes(plan), bytes)
             }),
         };
         // Row ranges of whole blocks, one per thread; each writes only its own rows.
@@ -396,9 +432,13 @@ struct Shared<'a, 'b, T: Code> {
     input: &'a BatchInput<'b, T>,
     missing: i64,
     group_table: &'a [Vec<Option<usize>>],
+    /// Per group: the single norm table index of the fast path, `None` when scales disagree.
+    group_fast: &'a [Option<u32>],
     has_norms: bool,
-    /// Fast-path depth and tables when the fast path covers the plan.
-    fast: Option<(usize, fast::CallTables, fast::DecodeTables, bool)>,
+    kernel: BatchKernel,
+    /// Fast-path depth and tables when the fast path covers the plan (with the byte-wide decoder
+    /// when the buffer is one byte per code and every item fits it).
+    fast: Option<(usize, fast::CallTables, fast::DecodeTables, bool, Option<fast::BytePlan>)>,
 }
 
 impl<T: Code> Shared<'_, '_, T> {
@@ -406,32 +446,32 @@ impl<T: Code> Shared<'_, '_, T> {
     fn run(&self, a: usize, b: usize, out: &mut ColsMut<'_>) -> Result<()> {
         let plan = self.plan;
         let mut st = RowState::new(plan);
-        let Some((depth, tables, luts, with_codes)) = &self.fast else {
+        let Some((depth, tables, luts, with_codes, bytes)) = &self.fast else {
             for r in a..b {
                 self.score_row(&mut st, r, r - a, out)?;
             }
             return Ok(());
         };
         let mut s = fast::Scratch::new(plan, *depth);
+        if bytes.is_some() {
+            s = s.with_bytes(plan);
+        }
         let mut r0 = a;
         while r0 < b {
             let bn = fast::BLOCK.min(b - r0);
-            fast::decode(plan, luts, *with_codes, self.input.codes, r0, bn, &mut s);
+            match bytes {
+                Some(bp) => fast::decode_bytes(plan, bp, luts, self.kernel, self.input.codes, r0, bn, &mut s),
+                None => fast::decode(plan, luts, *with_codes, self.input.codes, r0, bn, &mut s),
+            }
             if self.has_norms {
                 let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
                 for r in 0..bn {
-                    // Unknown groups are reported by the row path; mark the row slow.
+                    // Unknown groups (reported by the row path) and groups whose normed scales
+                    // resolve to different tables take the row path.
                     let gi = rg.get(r0 + r).copied().unwrap_or(u32::MAX) as usize;
-                    match self.group_table.get(gi) {
-                        Some(g) => s.norm_group[r] = g.iter().flatten().next().copied().unwrap_or(0) as u32,
+                    match self.group_fast.get(gi).copied().flatten() {
+                        Some(g) => s.norm_group[r] = g,
                         None => s.slow[r] = true,
-                    }
-                    if let Some(g) = self.group_table.get(gi) {
-                        // Every normed scale must resolve to the same table index for the fast path.
-                        let first = g.iter().flatten().next().copied();
-                        if g.iter().flatten().any(|x| Some(*x) != first) {
-                            s.slow[r] = true;
-                        }
                     }
                 }
             }
@@ -439,7 +479,7 @@ impl<T: Code> Shared<'_, '_, T> {
                 Some(d) => s.durations[..bn].copy_from_slice(&d[r0..r0 + bn]),
                 None => s.durations[..bn].fill(-1),
             }
-            fast::scales(plan, tables, bn, &mut s);
+            fast::scales(plan, tables, bytes.as_ref(), bn, &mut s);
             fast::finish_block(plan, tables, r0 - a, bn, &mut s, out);
             for r in 0..bn {
                 if s.slow[r] {

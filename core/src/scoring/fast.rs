@@ -16,6 +16,7 @@
 
 use super::batch::Code;
 use super::plan::*;
+use super::simd::{self, BatchKernel, ByteItem};
 use crate::decimal::Ratio;
 use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 
@@ -64,6 +65,15 @@ pub(crate) struct Scratch {
     pub tmp: Vec<u8>,
     pub norm_group: Vec<u32>,
     pub durations: Vec<i64>,
+    /// Byte-wide buffers: item-major offsets `value − vmin` (see [`super::simd`]).
+    pub dcol: Vec<u8>,
+    /// Byte-wide buffers: `0xFF` per row whose every cell is an option.
+    pub ok: Vec<u8>,
+    pub acc8: Vec<u8>,
+    pub acc16: Vec<u16>,
+    /// The block's flag words and validity codes, written to the output columns once.
+    pub words: Vec<u64>,
+    pub validity: Vec<u8>,
 }
 
 impl Scratch {
@@ -81,6 +91,179 @@ impl Scratch {
             tmp: vec![0; BLOCK],
             norm_group: vec![0; BLOCK],
             durations: vec![-1; BLOCK],
+            dcol: Vec::new(),
+            ok: Vec::new(),
+            acc8: Vec::new(),
+            acc16: Vec::new(),
+            words: vec![0; BLOCK],
+            validity: vec![0; BLOCK],
+        }
+    }
+
+    /// Add the buffers of the byte-wide decoder.
+    pub fn with_bytes(mut self, plan: &Plan) -> Scratch {
+        self.dcol = vec![0; plan.items.len() * BLOCK];
+        self.ok = vec![0; BLOCK];
+        self.acc8 = vec![0; BLOCK];
+        self.acc16 = vec![0; BLOCK];
+        self
+    }
+}
+
+/// How a byte-wide buffer is decoded and summed for one call (see [`super::simd`]).
+pub(crate) struct BytePlan {
+    pub items: Vec<ByteItem>,
+    /// Per scale: the sum over offsets, for `sum`/`mean` scales.
+    pub sums: Vec<Option<OffsetSum>>,
+    /// Items whose value column a condition or a `count` aggregation reads.
+    pub val_items: Vec<usize>,
+    /// Items whose code column a condition reads.
+    pub code_items: Vec<usize>,
+}
+
+/// A scale's integer sum as `base + Σ offsets`, the offsets added in chunks whose largest sum fits a byte.
+pub(crate) struct OffsetSum {
+    pub base: i32,
+    pub chunks: Vec<Vec<usize>>,
+}
+
+impl BytePlan {
+    /// `None` when an item's values span more than a byte or a scale's offsets could overflow `u16`.
+    pub fn new(plan: &Plan, tables: &DecodeTables) -> Option<BytePlan> {
+        if tables.val.len() != plan.items.len() || plan.items.is_empty() {
+            return None;
+        }
+        let items = tables.val.iter().map(ByteItem::new).collect::<Option<Vec<_>>>()?;
+        let mut sums = Vec::with_capacity(plan.scales.len());
+        for sc in &plan.scales {
+            let (AggPlan::Sum(idx) | AggPlan::Mean(idx)) = &sc.agg else {
+                sums.push(None);
+                continue;
+            };
+            let mut base = 0i32;
+            let mut total = 0u32;
+            let mut chunks: Vec<Vec<usize>> = Vec::new();
+            let mut room = 0u32;
+            for &j in idx {
+                let it = items.get(j)?;
+                base += i32::from(it.vmin);
+                let range = u32::from(it.dtab.iter().copied().max().unwrap_or(0));
+                total += range;
+                match chunks.last_mut() {
+                    Some(c) if room + range <= 255 => {
+                        c.push(j);
+                        room += range;
+                    }
+                    _ => {
+                        chunks.push(vec![j]);
+                        room = range;
+                    }
+                }
+            }
+            if total > u32::from(u16::MAX) {
+                return None;
+            }
+            sums.push(Some(OffsetSum { base, chunks }));
+        }
+        let (mut val_items, mut code_items) = (Vec::new(), Vec::new());
+        fn walk(c: &CondPlan, val: &mut Vec<usize>, code: &mut Vec<usize>) {
+            match c {
+                CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, val, code)),
+                CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, val, code)),
+                CondPlan::Not(c) => walk(c, val, code),
+                CondPlan::Item { idx, on, .. } => match on {
+                    ItemBasis::Value => val.push(*idx),
+                    ItemBasis::Code => code.push(*idx),
+                },
+                _ => {}
+            }
+        }
+        for c in plan
+            .flags
+            .iter()
+            .map(|f| &f.cond)
+            .chain(plan.validity.iter().map(|v| &v.cond))
+            .chain(plan.screen_positive.iter().map(|s| &s.cond))
+        {
+            walk(c, &mut val_items, &mut code_items);
+        }
+        for sc in &plan.scales {
+            if let AggPlan::Count(terms) = &sc.agg {
+                val_items.extend(terms.iter().map(|t| t.idx));
+            }
+        }
+        val_items.sort_unstable();
+        val_items.dedup();
+        code_items.sort_unstable();
+        code_items.dedup();
+        Some(BytePlan {
+            items,
+            sums,
+            val_items,
+            code_items,
+        })
+    }
+}
+
+/// Decode a block of a byte-wide buffer through the kernel, mark rows that need the generic path,
+/// fill the value/code columns conditions read and the sums of `sum`/`mean` scales.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(crate) fn decode_bytes<T: Code>(
+    plan: &Plan,
+    bp: &BytePlan,
+    tables: &DecodeTables,
+    kernel: BatchKernel,
+    codes: &[T],
+    r0: usize,
+    bn: usize,
+    s: &mut Scratch,
+) {
+    let n = plan.items.len();
+    simd::decode_block(kernel, codes, n, r0, bn, &bp.items, BLOCK, &mut s.dcol, &mut s.ok);
+    for (f, &m) in s.slow[..bn].iter_mut().zip(&s.ok[..bn]) {
+        *f = m != 0xFF;
+    }
+    for &j in &bp.val_items {
+        let vmin = bp.items[j].vmin;
+        let d = &s.dcol[j * BLOCK..j * BLOCK + bn];
+        for (o, &x) in s.val[j * BLOCK..j * BLOCK + bn].iter_mut().zip(d) {
+            *o = vmin.wrapping_add(i16::from(x));
+        }
+    }
+    let rows = &codes[r0 * n..(r0 + bn) * n];
+    for &j in &bp.code_items {
+        let out = &mut s.code[j * BLOCK..j * BLOCK + bn];
+        if tables.code.is_empty() {
+            for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
+                *o = row[j].to_i64().clamp(0, 255) as u8;
+            }
+        } else {
+            let lut = &tables.code[j];
+            for (o, row) in out.iter_mut().zip(rows.chunks_exact(n)) {
+                *o = lut[row[j].byte() as usize];
+            }
+        }
+    }
+    for (si, sum) in bp.sums.iter().enumerate() {
+        let Some(sum) = sum else { continue };
+        let out = &mut s.sums[si * BLOCK..si * BLOCK + bn];
+        let acc16 = &mut s.acc16[..bn];
+        acc16.fill(0);
+        for chunk in &sum.chunks {
+            let acc8 = &mut s.acc8[..bn];
+            acc8.fill(0);
+            for &j in chunk {
+                for (a, &d) in acc8.iter_mut().zip(&s.dcol[j * BLOCK..j * BLOCK + bn]) {
+                    *a = a.wrapping_add(d);
+                }
+            }
+            for (a, &d) in acc16.iter_mut().zip(acc8.iter()) {
+                *a = a.wrapping_add(u16::from(d));
+            }
+        }
+        for (o, &a) in out.iter_mut().zip(acc16.iter()) {
+            *o = sum.base + i32::from(a);
         }
     }
 }
@@ -364,12 +547,17 @@ macro_rules! cmp_loop {
 }
 
 /// Compute scales and bands for the block (valid for complete rows).
-pub(crate) fn scales(plan: &Plan, t: &CallTables, bn: usize, s: &mut Scratch) {
+/// With `bytes`, the sums of its `sum`/`mean` scales are already in the scratch.
+pub(crate) fn scales(plan: &Plan, t: &CallTables, bytes: Option<&BytePlan>, bn: usize, s: &mut Scratch) {
     for (si, sc) in plan.scales.iter().enumerate() {
         let (done, rest) = s.sums.split_at_mut(si * BLOCK);
         let sum = &mut rest[..BLOCK];
-        sum[..bn].fill(0);
+        let presummed = bytes.is_some_and(|b| b.sums.get(si).is_some_and(Option::is_some));
+        if !presummed {
+            sum[..bn].fill(0);
+        }
         match &sc.agg {
+            _ if presummed => {}
             AggPlan::Sum(items) | AggPlan::Mean(items) => {
                 for &j in items {
                     let col = &s.val[j * BLOCK..j * BLOCK + bn];
@@ -538,6 +726,8 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         pool,
         durations,
         tmp,
+        words,
+        validity: validity_scratch,
         ..
     } = s;
     for (fi, f) in plan.flags.iter().enumerate() {
@@ -576,7 +766,8 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         col.prorated[r0..r0 + bn].fill(false);
     }
     out.flags_indeterminate[r0..r0 + bn].fill(0);
-    let bits = &mut out.flags[r0..r0 + bn];
+    // Flag words and validity are built in the scratch and written to the output columns once.
+    let bits = &mut words[..bn];
     bits.fill(0);
     for fi in 0..plan.flags.len() {
         let f = &flags[fi * BLOCK..fi * BLOCK + bn];
@@ -584,7 +775,8 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             *w |= u64::from(x) << fi;
         }
     }
-    let validity = &mut out.validity[r0..r0 + bn];
+    out.flags[r0..r0 + bn].copy_from_slice(bits);
+    let validity = &mut validity_scratch[..bn];
     validity.fill(0);
     for v in &plan.validity {
         let verdict = match v.verdict {
@@ -599,6 +791,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             }
         }
     }
+    out.validity[r0..r0 + bn].copy_from_slice(validity);
     if let Some(sp) = &plan.screen_positive {
         cond(&sp.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool);
         for (o, &x) in out.screen[r0..r0 + bn].iter_mut().zip(tmp.iter()) {

@@ -6,6 +6,7 @@ pub(crate) mod fast;
 pub(crate) mod plan;
 pub mod recode;
 pub mod report;
+pub mod simd;
 pub mod verify;
 
 use crate::decimal::{Dec, Ratio};
@@ -74,16 +75,48 @@ impl Instrument {
     /// or exactly one entry per **scored** item (e.g. nine values for the PHQ-9, whose item 10 is
     /// the unscored difficulty question); unscored items are then missing.
     pub fn score_answers(&self, answers: &[Answer]) -> Result<ScoreReport> {
-        self.score_answers_inner(answers, None)
+        self.score_answers_inner(answers, &Response::default(), None)
     }
 
     /// [`Instrument::score_answers`] with a declared recode.
     pub fn score_answers_with_code_map(&self, answers: &[Answer], map: &recode::CodeMap) -> Result<ScoreReport> {
         map.check_for(self)?;
-        self.score_answers_inner(answers, Some(map))
+        self.score_answers_inner(answers, &Response::default(), Some(map))
     }
 
-    fn score_answers_inner(&self, answers: &[Answer], map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
+    /// [`Instrument::score_answers`] for a response that also has times or a norm group:
+    /// `context` gives `started_at`, `finished_at` and `group` (as in [`Instrument::score`]),
+    /// `answers` the answers by position (one per item, or one per scored item), and `map` an
+    /// optional declared recode. `context.answers` must be empty: the list is the answers
+    /// (`score.duplicate_answer` otherwise).
+    ///
+    /// ```
+    /// use changkaixin_core::{Answer, Catalog, Response};
+    /// let phq9 = Catalog::builtin().instrument("phq9").unwrap();
+    /// let context = Response {
+    ///     started_at: Some("2026-03-02T08:00:00+08:00".into()),
+    ///     finished_at: Some("2026-03-02T08:05:00+08:00".into()),
+    ///     ..Response::default()
+    /// };
+    /// let nine = vec![Answer::Code(1); 9]; // items 1-9; item 10 (unscored) is missing
+    /// let r = phq9.score_answers_in(&nine, &context, None).unwrap();
+    /// assert_eq!(r.scale("total").unwrap().raw.unwrap().to_string(), "9");
+    /// ```
+    pub fn score_answers_in(&self, answers: &[Answer], context: &Response, map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
+        if !context.answers.is_empty() {
+            return Err(Error::new(
+                ErrorCode::ScoreDuplicateAnswer,
+                "/answers",
+                "answers are given twice: by position and in the response context",
+            ));
+        }
+        if let Some(m) = map {
+            m.check_for(self)?;
+        }
+        self.score_answers_inner(answers, context, map)
+    }
+
+    fn score_answers_inner(&self, answers: &[Answer], context: &Response, map: Option<&recode::CodeMap>) -> Result<ScoreReport> {
         let plan = self.plan();
         let scored: Vec<usize> = (0..plan.items.len()).filter(|&i| plan.items[i].scored).collect();
         let positions: Vec<usize> = if answers.len() == plan.items.len() {
@@ -113,7 +146,7 @@ impl Instrument {
         for (a, &i) in answers.iter().zip(&positions) {
             set_answer(plan, &mut st, i, a, map, &format!("/answers/{}", plan.items[i].number))?;
         }
-        self.finish(st, &Response::default())
+        self.finish(st, context)
     }
 
     /// Score a response given as JSON (the [`Response`] shape); returns the report.

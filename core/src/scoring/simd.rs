@@ -1,0 +1,571 @@
+//! Explicit SIMD for the batch fast path: 16 rows × 16 item codes transposed and decoded in
+//! registers.
+//!
+//! The block-columnar fast path ([`super::fast`]) works on item-major columns, but a batch
+//! arrives row-major. Moving one byte at a time from the row-major buffer into the columns was
+//! the cost that dominated scoring. Here a byte-wide buffer is read 16 rows × 16 bytes at a
+//! time, transposed in 64 byte-interleave instructions (four rounds of `unpacklo`/`unpackhi`),
+//! and every item column is decoded in the same registers into its *offset* `value − vmin`
+//! (`u8`) with a validity mask, then stored once into the block's item-major scratch.
+//!
+//! Which backend runs is chosen at compile time from the target, never from global state:
+//! * `x86_64`: SSE2, part of the x86_64 baseline (no runtime detection needed);
+//! * `wasm32` built with `-C target-feature=+simd128`: WebAssembly SIMD128;
+//! * anything else: no SIMD backend, [`BatchKernel::Auto`] runs the scalar kernel.
+//!
+//! [`BatchKernel::Scalar`] forces the scalar kernel — per-item 256-entry tables built
+//! independently of the affine decode the SIMD kernel uses — so tests can check that both give
+//! identical bytes.
+
+use super::plan::NOT_AN_OPTION;
+
+/// Which kernel the batch fast path uses for decoding byte-wide buffers.
+///
+/// Results are identical byte for byte whichever kernel runs; the choice only changes speed.
+/// Buffers wider than one byte (`i16`, `i32`, …) always use the scalar column decoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BatchKernel {
+    /// The SIMD kernel where the target has one (see [`BatchKernel::simd_backend`]), else scalar.
+    #[default]
+    Auto,
+    /// Force the portable scalar kernel (for tests and comparisons).
+    Scalar,
+}
+
+impl BatchKernel {
+    /// The SIMD backend compiled into this build (`"sse2"`, `"simd128"`), or `None` when
+    /// [`BatchKernel::Auto`] falls back to the scalar kernel.
+    pub const fn simd_backend() -> Option<&'static str> {
+        imp::BACKEND
+    }
+    /// Whether this choice runs a SIMD kernel in this build.
+    pub const fn uses_simd(self) -> bool {
+        matches!(self, BatchKernel::Auto) && imp::BACKEND.is_some()
+    }
+}
+
+/// Rows per transposed tile (and lanes per vector).
+pub(crate) const LANES: usize = 16;
+
+/// How one item's byte codes decode, for both kernels.
+#[derive(Clone, Debug)]
+pub(crate) struct ByteItem {
+    /// Smallest scored value over the item's options.
+    pub vmin: i16,
+    /// Offset `value − vmin` by raw byte (0 for a byte that is not an option).
+    pub dtab: [u8; 256],
+    /// `0xFF` where the byte is an option, `0` where it is not.
+    pub oktab: [u8; 256],
+    /// The affine form used by the SIMD kernel, when the options are one run of consecutive
+    /// codes whose values rise or fall by one per code: `d = ((b − lo) ^ x) + y`, valid iff
+    /// `b − lo ≤ range` (wrapping `u8` arithmetic).
+    pub affine: Option<Affine>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Affine {
+    pub lo: u8,
+    pub range: u8,
+    pub x: u8,
+    pub y: u8,
+    /// The same constants in all 16 lanes (loaded, not rebuilt, per tile).
+    pub lo16: [u8; 16],
+    pub range16: [u8; 16],
+    pub x16: [u8; 16],
+    pub y16: [u8; 16],
+}
+
+impl Affine {
+    fn new(lo: u8, range: u8, x: u8, y: u8) -> Affine {
+        Affine {
+            lo,
+            range,
+            x,
+            y,
+            lo16: [lo; 16],
+            range16: [range; 16],
+            x16: [x; 16],
+            y16: [y; 16],
+        }
+    }
+}
+
+impl ByteItem {
+    /// From the item's value table over raw bytes (`NOT_AN_OPTION` for non-options). `None` when
+    /// the values span more than 255 (their offsets would not fit a byte).
+    pub fn new(val: &[i16; 256]) -> Option<ByteItem> {
+        let valid: Vec<usize> = (0..256).filter(|&b| val[b] != NOT_AN_OPTION).collect();
+        let vmin = valid.iter().map(|&b| val[b]).min()?;
+        let vmax = valid.iter().map(|&b| val[b]).max()?;
+        if i32::from(vmax) - i32::from(vmin) > 255 {
+            return None;
+        }
+        let mut dtab = [0u8; 256];
+        let mut oktab = [0u8; 256];
+        for &b in &valid {
+            dtab[b] = (i32::from(val[b]) - i32::from(vmin)) as u8;
+            oktab[b] = 0xFF;
+        }
+        // Affine when the valid bytes are one run lo..=hi with values stepping by exactly ±1.
+        let (lo, hi) = (valid[0], valid[valid.len() - 1]);
+        let run = valid.len() == hi - lo + 1;
+        let rising = run && valid.iter().all(|&b| i32::from(val[b]) == i32::from(val[lo]) + (b - lo) as i32);
+        let falling = run && !rising && valid.iter().all(|&b| i32::from(val[b]) == i32::from(val[hi]) + (hi - b) as i32);
+        let range = (hi - lo) as u8;
+        let affine = if rising {
+            Some(Affine::new(lo as u8, range, 0, 0))
+        } else if falling {
+            // range − d  ==  (d ^ 0xFF) + range + 1   (mod 256)
+            Some(Affine::new(lo as u8, range, 0xFF, range.wrapping_add(1)))
+        } else {
+            None
+        };
+        Some(ByteItem { vmin, dtab, oktab, affine })
+    }
+}
+
+/// Decode rows `r0..r0 + bn` of a byte-wide row-major buffer (`n` items per row, `T::byte`)
+/// into the item-major offset columns `dcol` (`dcol[j * block + r]`) and per-row masks `ok`
+/// (`0xFF` when every cell of the row is an option). `bn ≤ block`, `block` a multiple of 16.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decode_block<T: super::batch::Code>(
+    kernel: BatchKernel,
+    codes: &[T],
+    n: usize,
+    r0: usize,
+    bn: usize,
+    items: &[ByteItem],
+    block: usize,
+    dcol: &mut [u8],
+    ok: &mut [u8],
+) {
+    if kernel.uses_simd() && n > 0 {
+        imp::decode_block(codes, n, r0, bn, items, block, dcol, ok);
+    } else {
+        decode_block_scalar(codes, n, r0, bn, items, block, dcol, ok);
+    }
+}
+
+/// The portable kernel: one table lookup per cell.
+#[allow(clippy::too_many_arguments)]
+fn decode_block_scalar<T: super::batch::Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+    let ok = &mut ok[..bn];
+    ok.fill(0xFF);
+    let rows = &codes[r0 * n..(r0 + bn) * n];
+    for (j, it) in items.iter().enumerate() {
+        let col = &mut dcol[j * block..j * block + bn];
+        for ((o, m), row) in col.iter_mut().zip(ok.iter_mut()).zip(rows.chunks_exact(n)) {
+            let b = row[j].byte() as usize;
+            *o = it.dtab[b];
+            *m &= it.oktab[b];
+        }
+    }
+}
+
+/// Item chunks of a row: `(first byte, first new item)` — 16-byte windows covering `0..n`; the last
+/// window is moved back to end at `n` (overlapping the previous one) when `n ≥ 16`.
+#[inline]
+#[cfg_attr(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))), allow(dead_code))]
+fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let full = n / LANES;
+    let tail = (n % LANES != 0 && n >= LANES).then(|| (n - LANES, full * LANES));
+    (0..full.max(1)).map(|k| (k * LANES, k * LANES)).chain(tail)
+}
+
+/// The byte-lane operations both SIMD backends provide, and the tile kernel written once over them.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+mod tile {
+    use super::{windows, ByteItem, LANES};
+    use crate::scoring::batch::Code;
+
+    pub(super) trait Lanes: Copy {
+        fn load(a: &[u8; 16]) -> Self;
+        fn store(self, o: &mut [u8; 16]);
+        fn splat(x: u8) -> Self;
+        /// Interleave the low (high) 8 bytes of `a` and `b`: `a0 b0 a1 b1 …`.
+        fn unpack_lo(a: Self, b: Self) -> Self;
+        fn unpack_hi(a: Self, b: Self) -> Self;
+        fn sub(a: Self, b: Self) -> Self;
+        fn add(a: Self, b: Self) -> Self;
+        fn xor(a: Self, b: Self) -> Self;
+        fn and(a: Self, b: Self) -> Self;
+        fn min_u8(a: Self, b: Self) -> Self;
+        /// `0xFF` in equal lanes, `0` elsewhere.
+        fn eq(a: Self, b: Self) -> Self;
+    }
+
+    /// Transpose 16 × 16 bytes: `out[k]` lane `r` = `x[r]` lane `k`. Four rounds of
+    /// `z[2i] = lo(y[i], y[i+8]), z[2i+1] = hi(y[i], y[i+8])` (a perfect shuffle per round).
+    #[inline(always)]
+    fn transpose<V: Lanes>(mut y: [V; 16]) -> [V; 16] {
+        for _ in 0..4 {
+            let mut z = y;
+            for i in 0..8 {
+                z[2 * i] = V::unpack_lo(y[i], y[i + 8]);
+                z[2 * i + 1] = V::unpack_hi(y[i], y[i + 8]);
+            }
+            y = z;
+        }
+        y
+    }
+
+    #[inline(always)]
+    fn row16<T: Code>(codes: &[T], at: usize) -> [u8; 16] {
+        match codes.get(at..at + 16).and_then(|s| <&[T; 16]>::try_from(s).ok()) {
+            // A fixed 16-element map: one unaligned vector load for byte types.
+            Some(a) => a.map(Code::byte),
+            // The buffer's last bytes: pad with zeros (lanes past the row are never used).
+            None => {
+                let mut a = [0u8; 16];
+                for (o, c) in a.iter_mut().zip(codes.get(at..).unwrap_or(&[])) {
+                    *o = c.byte();
+                }
+                a
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    pub(super) fn decode_block<V: Lanes, T: Code>(
+        codes: &[T],
+        n: usize,
+        r0: usize,
+        bn: usize,
+        items: &[ByteItem],
+        block: usize,
+        dcol: &mut [u8],
+        ok: &mut [u8],
+    ) {
+        let zero = V::splat(0);
+        let mut g = 0;
+        while g < bn {
+            let live = (bn - g).min(LANES);
+            let mut all_ok = V::splat(0xFF);
+            for (c, first_new) in windows(n) {
+                let base = (r0 + g) * n + c;
+                let x: [V; 16] = match codes.get(base..base + 15 * n + LANES) {
+                    // A whole tile inside the buffer: 16 plain loads (one bounds check).
+                    Some(tile) if live == LANES => std::array::from_fn(|k| V::load(&row16(tile, k * n))),
+                    // The buffer's last rows, or a block's partial tile: padded loads.
+                    _ => std::array::from_fn(|k| if k < live { V::load(&row16(codes, base + k * n)) } else { zero }),
+                };
+                let cols = transpose(x);
+                // Per-lane validity masks, reduced after the loop (no loop-carried dependency).
+                let mut goods = [V::splat(0xFF); 16];
+                for (l, &v) in cols.iter().enumerate() {
+                    let j = c + l;
+                    if j < first_new || j >= n {
+                        continue;
+                    }
+                    let it = &items[j];
+                    let out: &mut [u8; 16] = match dcol.get_mut(j * block + g..j * block + g + LANES).and_then(|s| s.try_into().ok()) {
+                        Some(o) => o,
+                        None => continue,
+                    };
+                    match &it.affine {
+                        Some(a) => {
+                            let d = V::sub(v, V::load(&a.lo16));
+                            let good = V::eq(V::min_u8(d, V::load(&a.range16)), d);
+                            let d = if a.x == 0 { d } else { V::add(V::xor(d, V::load(&a.x16)), V::load(&a.y16)) };
+                            V::and(d, good).store(out);
+                            goods[l] = good;
+                        }
+                        None => {
+                            // Stored raw; decoded through the item's table below.
+                            v.store(out);
+                        }
+                    }
+                }
+                for i in 0..8 {
+                    goods[i] = V::and(goods[i], goods[i + 8]);
+                }
+                for i in 0..4 {
+                    goods[i] = V::and(goods[i], goods[i + 4]);
+                }
+                all_ok = V::and(all_ok, V::and(V::and(goods[0], goods[1]), V::and(goods[2], goods[3])));
+            }
+            if let Some(o) = ok.get_mut(g..g + LANES).and_then(|s| <&mut [u8; 16]>::try_from(s).ok()) {
+                all_ok.store(o);
+            }
+            g += LANES;
+        }
+        for (j, it) in items.iter().enumerate() {
+            if it.affine.is_none() {
+                let col = &mut dcol[j * block..j * block + bn];
+                for (o, m) in col.iter_mut().zip(ok[..bn].iter_mut()) {
+                    let b = *o as usize;
+                    *o = it.dtab[b];
+                    *m &= it.oktab[b];
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn transpose_for_test<V: Lanes>(x: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
+        let t = transpose(x.map(|r| V::load(&r)));
+        let mut out = [[0u8; 16]; 16];
+        for (o, v) in out.iter_mut().zip(t) {
+            v.store(o);
+        }
+        out
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod imp {
+    use super::tile::{self, Lanes};
+    use super::ByteItem;
+    use crate::scoring::batch::Code;
+    use core::arch::x86_64::*;
+
+    pub(super) const BACKEND: Option<&str> = Some("sse2");
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Sse2(__m128i);
+
+    // SAFETY (every block below): SSE2 is part of the x86_64 baseline, so these intrinsics are
+    // always available; the arithmetic ones take no pointers (the `unsafe` is only needed on
+    // toolchains before 1.87). `load`/`store` go through references to exactly 16 bytes, and the
+    // unaligned forms have no alignment requirement.
+    impl Lanes for Sse2 {
+        #[inline(always)]
+        fn load(a: &[u8; 16]) -> Self {
+            // SAFETY: `a` is 16 readable bytes; `loadu` needs no alignment.
+            Sse2(unsafe { _mm_loadu_si128(a.as_ptr().cast()) })
+        }
+        #[inline(always)]
+        fn store(self, o: &mut [u8; 16]) {
+            // SAFETY: `o` is 16 writable bytes; `storeu` needs no alignment.
+            unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), self.0) }
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn splat(x: u8) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_set1_epi8(x as i8) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn unpack_lo(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_unpacklo_epi8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn unpack_hi(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_unpackhi_epi8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn sub(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_sub_epi8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn add(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_add_epi8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn xor(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_xor_si128(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn and(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_and_si128(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn min_u8(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_min_epu8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn eq(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_cmpeq_epi8(a.0, b.0) })
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+        tile::decode_block::<Sse2, T>(codes, n, r0, bn, items, block, dcol, ok)
+    }
+
+    #[cfg(test)]
+    pub(super) fn transpose_for_test(x: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
+        tile::transpose_for_test::<Sse2>(x)
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::tile::{self, Lanes};
+    use super::ByteItem;
+    use crate::scoring::batch::Code;
+    use core::arch::wasm32::*;
+
+    pub(super) const BACKEND: Option<&str> = Some("simd128");
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Simd128(v128);
+
+    // The simd128 intrinsics are safe functions when the crate is built with the feature (which the
+    // `cfg` above requires); only the pointer-taking load and store are `unsafe`.
+    impl Lanes for Simd128 {
+        #[inline(always)]
+        fn load(a: &[u8; 16]) -> Self {
+            // SAFETY: `a` is 16 readable bytes; `v128_load` needs no alignment.
+            Simd128(unsafe { v128_load(a.as_ptr().cast()) })
+        }
+        #[inline(always)]
+        fn store(self, o: &mut [u8; 16]) {
+            // SAFETY: `o` is 16 writable bytes; `v128_store` needs no alignment.
+            unsafe { v128_store(o.as_mut_ptr().cast(), self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: u8) -> Self {
+            Simd128(u8x16_splat(x))
+        }
+        #[inline(always)]
+        fn unpack_lo(a: Self, b: Self) -> Self {
+            Simd128(u8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(a.0, b.0))
+        }
+        #[inline(always)]
+        fn unpack_hi(a: Self, b: Self) -> Self {
+            Simd128(u8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(a.0, b.0))
+        }
+        #[inline(always)]
+        fn sub(a: Self, b: Self) -> Self {
+            Simd128(u8x16_sub(a.0, b.0))
+        }
+        #[inline(always)]
+        fn add(a: Self, b: Self) -> Self {
+            Simd128(u8x16_add(a.0, b.0))
+        }
+        #[inline(always)]
+        fn xor(a: Self, b: Self) -> Self {
+            Simd128(v128_xor(a.0, b.0))
+        }
+        #[inline(always)]
+        fn and(a: Self, b: Self) -> Self {
+            Simd128(v128_and(a.0, b.0))
+        }
+        #[inline(always)]
+        fn min_u8(a: Self, b: Self) -> Self {
+            Simd128(u8x16_min(a.0, b.0))
+        }
+        #[inline(always)]
+        fn eq(a: Self, b: Self) -> Self {
+            Simd128(u8x16_eq(a.0, b.0))
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+        tile::decode_block::<Simd128, T>(codes, n, r0, bn, items, block, dcol, ok)
+    }
+
+    #[cfg(test)]
+    pub(super) fn transpose_for_test(x: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
+        tile::transpose_for_test::<Simd128>(x)
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+mod imp {
+    use super::ByteItem;
+    use crate::scoring::batch::Code;
+
+    pub(super) const BACKEND: Option<&str> = None;
+
+    /// Never called: `BatchKernel::uses_simd` is false without a backend.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+        super::decode_block_scalar(codes, n, r0, bn, items, block, dcol, ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[test]
+    fn transpose_is_a_transpose() {
+        let mut x = [[0u8; 16]; 16];
+        for (r, row) in x.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = (r * 16 + c) as u8;
+            }
+        }
+        let t = imp::transpose_for_test(x);
+        for r in 0..16 {
+            for c in 0..16 {
+                assert_eq!(t[c][r], x[r][c]);
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn windows_cover_every_item_once() {
+        for n in 1..300 {
+            let mut seen = vec![0u32; n];
+            for (c, first_new) in windows(n) {
+                for j in c..c + LANES {
+                    if j >= first_new && j < n {
+                        seen[j] += 1;
+                    }
+                }
+            }
+            assert!(seen.iter().all(|&s| s == 1), "n = {n}");
+        }
+    }
+
+    /// The affine form the SIMD kernel uses equals the table the scalar kernel uses, for every byte.
+    #[test]
+    fn affine_form_equals_the_tables() {
+        let mut shapes: Vec<[i16; 256]> = Vec::new();
+        for lo in [0usize, 1, 5, 120] {
+            for len in [1usize, 2, 4, 8] {
+                for falling in [false, true] {
+                    for vbase in [-3i16, 0, 7] {
+                        let mut t = [NOT_AN_OPTION; 256];
+                        for k in 0..len {
+                            t[lo + k] = if falling { vbase + (len - 1 - k) as i16 } else { vbase + k as i16 };
+                        }
+                        shapes.push(t);
+                    }
+                }
+            }
+        }
+        let mut gap = [NOT_AN_OPTION; 256];
+        gap[0] = 0;
+        gap[2] = 1;
+        shapes.push(gap);
+        let mut affine_seen = 0;
+        for t in &shapes {
+            let it = ByteItem::new(t).unwrap();
+            let Some(a) = it.affine else { continue };
+            affine_seen += 1;
+            for b in 0..=255u8 {
+                let d = b.wrapping_sub(a.lo);
+                let good = d.min(a.range) == d;
+                let v = if good { (d ^ a.x).wrapping_add(a.y) } else { 0 };
+                assert_eq!(v, it.dtab[b as usize], "byte {b}");
+                assert_eq!(if good { 0xFF } else { 0 }, it.oktab[b as usize], "byte {b}");
+            }
+        }
+        assert_eq!(affine_seen, shapes.len() - 1, "every run with ±1 steps is affine; the gapped item is not");
+    }
+}
