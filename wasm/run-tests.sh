@@ -7,7 +7,7 @@
 #   1. rustfmt + clippy (-D warnings) on the crate, host and wasm32
 #   2. host unit tests; wasm-bindgen-test under Node: API tests and every golden vector
 #   3. build-package.sh: every module of npm/modules.txt (profile wasm-release: opt-level z,
-#      LTO, 1 CGU) → wasm-bindgen web + nodejs → wasm-opt -Oz → the npm package `changkaixin`
+#      LTO, 1 CGU; the batch module wasm-speed: opt-level 3 + SIMD128) → wasm-bindgen web + nodejs → wasm-opt -Oz → the npm package `changkaixin`
 #      in wasm/pkg (esm/ for bundlers, web/, node/) and the demo's copy in wasm/www/pkg
 #   4. size budgets: each module's .wasm + glue gzipped against its budget (fails above it)
 #   5. no `any` in the public .d.ts; tsc --noEmit --strict on ts/usage.ts and on every
@@ -52,7 +52,8 @@ cargo fmt -p changkaixin-wasm -- --check
 cargo clippy -p changkaixin-wasm --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --features dev -- -D warnings
-cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features batch,fhir -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features batch -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features fhir -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compliance -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert,builtin-data -- -D warnings

@@ -49,4 +49,5 @@ console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const [name, r] of Object.entries(results)) {
   if (typeof r !== "object" || r.error) { if (r && r.error) console.log(`| ${name} | error: ${r.error} |`); continue; }
   console.log(`| ${name} | ${f(r.batch_ms)} ms (${f(r.batch_rows_per_s / 1e6)} M rows/s) | ${f(r.plain_js_ms)} ms | ${f(r.plain_js_ms / r.batch_ms, 2)} | ${f(r.single_summary_us, 2)} µs | ${f(r.single_answers_summary_us, 2)} µs | ${f(r.single_score_us, 2)} µs | ${f(r.single_score_answers_us, 2)} µs | ${r.mismatches} |`);
+  if (r.cpu) console.log(`| ${name} (CPU time) | ${f(r.cpu.batch_ms)} ms | ${f(r.cpu.plain_js_ms)} ms | ${f(r.cpu.plain_js_ms / r.cpu.batch_ms, 2)} | ${f(r.cpu.single_summary_us, 2)} µs | | ${f(r.cpu.single_score_us, 2)} µs | | |`);
 }

@@ -56,7 +56,7 @@ for (const f of readdirSync(fdir).filter((f) => f.endsWith(".json")).sort()) {
 const policy = AlertPolicy.changzhouDefault();
 out.push(`export const policyDocument: AlertPolicyDocument = ${JSON.stringify(policy.document())};`);
 out.push(`export const batchDecisions: BatchDecisions = ${JSON.stringify(policy.evaluateBatch([{ student: "s-1" }], "2026-01-05T08:00:00Z"))};`);
-const phq9 = Instrument.fromCatalog("phq9");
+const phq9 = require(path.join(repo, "wasm/pkg/node/fhir.js")).Instrument.fromCatalog("phq9");
 const rep = phq9.score({ answers: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1 } });
 out.push(`export const observation: FhirObservation = ${JSON.stringify(phq9.exportObservation(rep, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z"))};`);
 mkdirSync(path.join(repo, "wasm/ts/generated"), { recursive: true });

@@ -17,6 +17,8 @@ const ckx = require(pkgDir);
 // The alert module (scoring + alert tiers), the package's "./alert" entry.
 const alertPkg = require(path.join(pkgDir, "node/alert.js"));
 const { AlertPolicy } = alertPkg;
+// The FHIR module (scoring + FHIR R4), the package's "./fhir" entry.
+const fhirPkg = require(path.join(pkgDir, "node/fhir.js"));
 const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 /** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
@@ -253,7 +255,7 @@ test("a wrong JS value is refused with a JSON pointer into the object, never rea
 });
 
 test("every FHIR golden vector matches Rust byte for byte (files passed as text)", () => {
-  const { importQuestionnaire } = ckx;
+  const { importQuestionnaire, Instrument } = fhirPkg;
   const dir = path.join(repo, "tests/vectors/fhir");
   let n = 0;
   const failures = [];
@@ -317,7 +319,7 @@ test("reports crossing from JS are verified by the core; evidence may carry answ
   tampered.scales[0].raw = "99";
   const e = thrown(() => phq9.verifyReport(tampered));
   assert.deepEqual([e.code, e.path], ["evidence.out_of_range", "/scales/0/raw"]);
-  assert.equal(thrown(() => phq9.exportObservation(tampered, "total", "Patient/x", "2026-01-01T08:00:00Z")).code, "evidence.out_of_range");
+  assert.equal(thrown(() => fhirPkg.Instrument.fromCatalog("phq9").exportObservation(tampered, "total", "Patient/x", "2026-01-01T08:00:00Z")).code, "evidence.out_of_range");
   const relabelled = structuredClone(report);
   relabelled.instrument.id = "asq_copy";
   assert.deepEqual([thrown(() => verifyReport(relabelled)).code, thrown(() => verifyReport(relabelled)).path], ["evidence.unknown_instrument", "/instrument/id"]);

@@ -824,7 +824,12 @@ export type ErrorCode =
   | "archive.report_mismatch"
   | "privacy.invalid"
   | "privacy.out_of_scope"
-  | "privacy.share_refused";
+  | "privacy.share_refused"
+  | "report.parse"
+  | "report.shape"
+  | "report.invalid_code"
+  | "report.overflow"
+  | "report.unprotectable";
 
 /**
  * What every function of this package throws: a real `Error` with the core's

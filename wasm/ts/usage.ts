@@ -2,12 +2,12 @@
 // `tsc --noEmit --strict` type-checks it in wasm/run-tests.sh: if the .d.ts lies or
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
 import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/esm/alert.js";
+import { Instrument as FhirInstrument, importQuestionnaire } from "../pkg/esm/fhir.js";
 import {
   Instrument,
   catalogIds,
   catalogSpec,
   errorCodes,
-  importQuestionnaire,
   isChangkaixinError,
   unscored,
   verdictOfCode,
@@ -74,6 +74,9 @@ const firstScreen: Verdict | undefined = screenCodes ? verdictOfCode(screenCodes
 const screenLength: number = batch.screen.length;
 const u8batch: BatchColumns = phq9.scoreBatch(new Uint8Array(10).fill(255), { missing: 255, durations: new Int32Array([60]) });
 
+// FHIR lives in its own module (changkaixin/fhir): the main module has no FHIR methods.
+// @ts-expect-error: exportObservation is in the fhir module
+phq9.exportObservation(report, "total", "Patient/x", "2026-01-01T08:00:00Z");
 // @ts-expect-error: Float64Array is not a code buffer
 phq9.scoreBatch(new Float64Array(10), { missing: -1 });
 
@@ -92,7 +95,7 @@ try {
 const codes: ErrorCode[] = errorCodes();
 const imported: InstrumentSpec = importQuestionnaire({ resourceType: "Questionnaire", item: [] });
 const custom = Instrument.fromSpec(spec, { bands: "default" });
-const obs = phq9.exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
+const obs = FhirInstrument.fromCatalog("phq9").exportObservation(report, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z");
 const v: number | undefined = obs.valueInteger;
 
 // The alert module has the same scoring API; reports are plain data that cross between modules.

@@ -59,6 +59,7 @@ pub(crate) struct ByteItem {
     /// The affine form used by the SIMD kernel, when the options are one run of consecutive
     /// codes whose values rise or fall by one per code: `d = ((b − lo) ^ x) + y`, valid iff
     /// `b − lo ≤ range` (wrapping `u8` arithmetic).
+    // Read only by the SIMD kernels (x86_64; wasm32 with simd128): a wasm32 build without simd128 keeps it unread.
     #[cfg_attr(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))), allow(dead_code))]
     pub affine: Option<Affine>,
 }
