@@ -68,6 +68,7 @@ fun itemOf(e: ChangkaixinException): UInt? = when (e) {
     is ChangkaixinException.Facts -> e.item
     is ChangkaixinException.Archive -> e.item
     is ChangkaixinException.Privacy -> e.item
+    is ChangkaixinException.Report -> e.item
     is ChangkaixinException.Internal -> null
 }
 
@@ -84,6 +85,7 @@ fun rowOf(e: ChangkaixinException): ULong? = when (e) {
     is ChangkaixinException.Facts -> e.row
     is ChangkaixinException.Archive -> e.row
     is ChangkaixinException.Privacy -> e.row
+    is ChangkaixinException.Report -> e.row
     is ChangkaixinException.Internal -> null
 }
 

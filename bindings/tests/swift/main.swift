@@ -33,7 +33,7 @@ func itemOf(_ e: ChangkaixinError) -> UInt32? {
     case .Spec(_, _, let item, _, _), .Score(_, _, let item, _, _), .Batch(_, _, let item, _, _), .Catalog(_, _, let item, _, _),
          .Fhir(_, _, let item, _, _), .Policy(_, _, let item, _, _), .Evidence(_, _, let item, _, _), .Time(_, _, let item, _, _),
          .Compliance(_, _, let item, _, _), .Facts(_, _, let item, _, _),
-         .Archive(_, _, let item, _, _), .Privacy(_, _, let item, _, _):
+         .Archive(_, _, let item, _, _), .Privacy(_, _, let item, _, _), .Report(_, _, let item, _, _):
         return item
     case .Internal: return nil
     }
@@ -44,7 +44,7 @@ func rowOf(_ e: ChangkaixinError) -> UInt64? {
     case .Spec(_, _, _, let row, _), .Score(_, _, _, let row, _), .Batch(_, _, _, let row, _), .Catalog(_, _, _, let row, _),
          .Fhir(_, _, _, let row, _), .Policy(_, _, _, let row, _), .Evidence(_, _, _, let row, _), .Time(_, _, _, let row, _),
          .Compliance(_, _, _, let row, _), .Facts(_, _, _, let row, _),
-         .Archive(_, _, _, let row, _), .Privacy(_, _, _, let row, _):
+         .Archive(_, _, _, let row, _), .Privacy(_, _, _, let row, _), .Report(_, _, _, let row, _):
         return row
     case .Internal: return nil
     }
