@@ -28,7 +28,8 @@ pub struct Cohort {
     pub mht: Vec<i8>,
 }
 
-fn freq_item(g: &mut Lcg, burden: u32) -> i8 {
+/// One frequency-scale answer (codes 0–3) for a latent burden 0..=3 (shared by the cohort and report bench data).
+pub fn freq_item(g: &mut Lcg, burden: u32) -> i8 {
     // P(code >= k) rises with the latent burden 0..=3.
     let x = g.below(100);
     let cut = [[88, 97, 99], [60, 85, 95], [35, 65, 85], [15, 40, 70]][burden as usize];

@@ -2,6 +2,7 @@
 //! 700 schools, grades 1–12, two sexes; PHQ-9 and GAD-7 scored by the engine; tiers from a
 //! simple synthetic rule (the real tiers come from the alert engine in the main job). All synthetic.
 
+use crate::cohort::freq_item;
 use crate::Lcg;
 use changkaixin_core::report::{band_codes, Label, Layout, Measure, ReportSpec, School};
 use changkaixin_core::{BatchColumns, BatchInput, Catalog};
@@ -94,20 +95,6 @@ pub struct City {
     pub enrolment: Vec<u32>,
 }
 
-fn item(g: &mut Lcg, burden: u32) -> i8 {
-    let x = g.below(100);
-    let cut = [[88, 97, 99], [60, 85, 95], [35, 65, 85], [15, 40, 70]][burden as usize];
-    if x < cut[0] {
-        0
-    } else if x < cut[1] {
-        1
-    } else if x < cut[2] {
-        2
-    } else {
-        3
-    }
-}
-
 /// `n` synthetic students in `schools` schools (same seed, same city). `shift` raises the burden
 /// a little (a "previous round" differs from the current one).
 pub fn city(n: usize, schools: usize, seed: u64, shift: u32) -> City {
@@ -129,10 +116,10 @@ pub fn city(n: usize, schools: usize, seed: u64, shift: u32) -> City {
         };
         for i in 0..10 {
             let b = if i == 8 { burden.saturating_sub(1) } else { burden };
-            phq.push(if g.below(500) == 0 && i < 9 { -1 } else { item(&mut g, b) });
+            phq.push(if g.below(500) == 0 && i < 9 { -1 } else { freq_item(&mut g, b) });
         }
         for _ in 0..7 {
-            gad.push(item(&mut g, burden));
+            gad.push(freq_item(&mut g, burden));
         }
     }
     let cat = Catalog::builtin();
