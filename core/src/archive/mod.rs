@@ -384,7 +384,7 @@ pub fn schema_of(kind: RecordKind, version: u32) -> Option<&'static Value> {
 fn parse<T: DeserializeOwned>(json: &str, kind: RecordKind, version: u32) -> Result<T, Vec<Error>> {
     match serde_json::from_str::<T>(json) {
         Ok(t) => Ok(t),
-        Err(_) => {
+        Err(original) => {
             let mut errors = Vec::new();
             let value: Value = serde_json::from_str(json).map_err(|e| vec![Error::from_json(ErrorCode::ArchiveParse, &e)])?;
             if let Some(schema) = schema_of(kind, version) {
@@ -409,6 +409,12 @@ fn parse<T: DeserializeOwned>(json: &str, kind: RecordKind, version: u32) -> Res
                         crate::error::excerpt_raw(&e.inner().to_string()).to_string(),
                     ));
                 }
+            }
+            if errors.is_empty() {
+                // Only the text itself is wrong where its parsed value is not: a field named twice
+                // (a JSON value keeps the last, a record refuses the ambiguity). serde's finding,
+                // at its position in the text.
+                errors.push(Error::from_json(ErrorCode::ArchiveParse, &original));
             }
             Err(errors)
         }
