@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from . import _core
+from ._batch import BatchResult
 from ._enums import VERDICT_NAMES, ErrorCode
 from ._errors import ReportError
 
@@ -59,6 +60,7 @@ __all__ = [
     "aggregate_frame",
     "city_report",
     "city_report_json",
+    "instrument_columns",
     "report_html",
 ]
 
@@ -157,6 +159,26 @@ def _column(x: Any, name: str) -> Optional[np.ndarray[Any, Any]]:
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
     return np.ascontiguousarray(a)
+
+
+def instrument_columns(result: BatchResult, scale: Optional[str] = None) -> dict[str, np.ndarray[Any, Any]]:
+    """One instrument's columns for :meth:`Aggregate.add` from a :class:`~changkaixin.BatchResult`.
+
+    ``band``: the band codes of ``scale`` as ``uint8`` with "no band" (``-1`` in the batch) as 255,
+    as the core's ``report::band_codes`` reads them (only when ``scale`` is given); ``screen``
+    (only when the instrument has a screen rule); ``flags`` and ``flags_indeterminate`` (bit ``i``
+    = ``result.flag_ids[i]``, the bit a flag measure names). The columns are the batch's own
+    arrays where their dtype is already the report's (no copy).
+    """
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    if scale is not None:
+        b = result[f"{scale}.band"]
+        out["band"] = np.where(b < 0, NO_BAND, b).astype(np.uint8)
+    if result.has_screen:
+        out["screen"] = result["screen"]
+    out["flags"] = result["flags"]
+    out["flags_indeterminate"] = result["flags_indeterminate"]
+    return out
 
 
 def _aggregate_from_json(spec_json: str, aggregate_json: str) -> Aggregate:

@@ -631,3 +631,83 @@ def test_table_frame_values_are_exact_and_published_counts_add_up() -> None:
     # Published counts never exceed their group.
     assert (pub["count"].astype("int64") <= pub["screened"]).all()
     assert dict(rep)["screened"] == rep.screened == case["expect"]["screened"]
+
+
+def test_batch_result_columns_count_as_an_independent_crosstab() -> None:
+    """SYNTHETIC PHQ-9 answers → score_batch → instrument_columns → Aggregate; every count equals
+    a numpy bincount of the batch's own codes per school × grade × sex (the aggregate's layout)."""
+    phq9 = ck.catalog().instrument("phq9")
+    rng = np.random.default_rng(13)
+    n = 5000
+    codes = rng.integers(0, 4, size=(n, phq9.n_items)).astype(np.int8)
+    codes[rng.random(codes.shape) < 0.02] = -1
+    res = phq9.score_batch(codes, missing=-1)
+    bit = res.flag_ids.index("item9_self_harm")
+    band_ids = res.band_ids["total"]
+
+    def lab(i: str) -> dict[str, str]:
+        return {"id": i, "zh": i, "en": i}
+
+    verdicts = [lab(v) for v in ck.VERDICT_NAMES]
+    spec_d = {
+        "layout": {
+            "districts": [lab("d1"), lab("d2")],
+            "schools": [{**lab(f"s{i}"), "district": i % 2} for i in range(5)],
+            "grades": [lab(str(g)) for g in range(7, 10)],
+            "sexes": [lab("M"), lab("F")],
+        },
+        "measures": [
+            {
+                "id": "band",
+                "zh": "b",
+                "en": "b",
+                "source": {"kind": "band", "instrument": 0},
+                "categories": [lab(b) for b in band_ids] + [lab("no_band")],
+            },
+            {
+                "id": "screen",
+                "zh": "s",
+                "en": "s",
+                "source": {"kind": "screen", "instrument": 0},
+                "categories": verdicts,
+            },
+            {
+                "id": "item9",
+                "zh": "f",
+                "en": "f",
+                "source": {"kind": "flag", "instrument": 0, "bit": bit},
+                "categories": verdicts,
+            },
+        ],
+    }
+    spec = cr.ReportSpec.from_dict(spec_d)
+    school = rng.integers(0, 5, n).astype(np.uint32)
+    grade = rng.integers(0, 3, n).astype(np.uint8)
+    sex = rng.integers(0, 2, n).astype(np.uint8)
+    agg = cr.Aggregate(spec)
+    cols = cr.instrument_columns(res, "total")
+    assert cols["flags"] is res["flags"]  # no copy where the dtype is already the report's
+    agg.add(school=school, grade=grade, sex=sex, instruments=[cols])
+    d = agg.to_dict()
+    cells = 5 * 3 * 2
+    cell = (school.astype(np.int64) * 3 + grade) * 2 + sex
+    assert d["screened"] == np.bincount(cell, minlength=cells).tolist()
+    band = res["total.band"].astype(np.int64)
+    k_band = len(band_ids) + 1
+    band_cat = np.where(band < 0, k_band - 1, band)
+    flag_cat = np.where(
+        res["flags"] >> np.uint64(bit) & np.uint64(1),
+        1,
+        np.where(res["flags_indeterminate"] >> np.uint64(bit) & np.uint64(1), 2, 0),
+    )
+    width = k_band + 3 + 3
+    counts = np.array(d["counts"]).reshape(cells, width)
+    for off, k, cat in ((0, k_band, band_cat), (k_band, 3, res["screen"].astype(np.int64)), (k_band + 3, 3, flag_cat)):
+        want = np.bincount(cell * k + cat, minlength=cells * k).reshape(cells, k)
+        assert (counts[:, off : off + k] == want).all()
+    # The three-valued columns really have all three values (the check above means something).
+    assert set(np.unique(flag_cat)) == {0, 1, 2} and set(np.unique(band_cat)) >= {0, k_band - 1}
+    # The raw int8 band column (-1 = no band) is refused, not wrapped.
+    with pytest.raises(ck.ReportError) as ei:
+        cr.Aggregate(spec).add(school=school, grade=grade, sex=sex, instruments=[{**cols, "band": res["total.band"]}])
+    assert ei.value.code == "report.invalid_code" and ei.value.path == "instruments/0/band"
