@@ -711,3 +711,26 @@ def test_batch_result_columns_count_as_an_independent_crosstab() -> None:
     with pytest.raises(ck.ReportError) as ei:
         cr.Aggregate(spec).add(school=school, grade=grade, sex=sex, instruments=[{**cols, "band": res["total.band"]}])
     assert ei.value.code == "report.invalid_code" and ei.value.path == "instruments/0/band"
+
+
+def _count_part(args: tuple[str, dict[str, Any]]) -> cr.Aggregate:
+    """A process-pool worker: count one part, return the partial aggregate (pickled back)."""
+    spec_json, part = args
+    agg = cr.Aggregate(cr.ReportSpec.from_json(spec_json))
+    agg.add(**part)
+    return agg
+
+
+def test_partial_aggregates_cross_a_process_pool(built: Any) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        pytest.skip("needs the fork start method")
+    spec, agg, cols = built
+    n = len(cols["school"])
+    parts = [(spec.to_json(), rows(cols, a, min(a + 200, n))) for a in range(0, n, 200)]
+    assert len(parts) >= 3
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        partials = list(pool.map(_count_part, parts))
+    assert sum(partials, cr.Aggregate(spec)) == agg
