@@ -173,7 +173,9 @@ def instrument_columns(result: BatchResult, scale: Optional[str] = None) -> dict
     out: dict[str, np.ndarray[Any, Any]] = {}
     if scale is not None:
         b = result[f"{scale}.band"]
-        out["band"] = np.where(b < 0, NO_BAND, b).astype(np.uint8)
+        band = b.astype(np.uint8)
+        band[b < 0] = NO_BAND
+        out["band"] = band
     if result.has_screen:
         out["screen"] = result["screen"]
     out["flags"] = result["flags"]
@@ -232,10 +234,11 @@ class Aggregate:
         ``school`` (``uint32``), ``grade``, ``sex``, ``tiers`` (``uint8``: the policy tier index,
         0 = none), and per instrument a mapping ``{"band": uint8 (255 = no band), "screen":
         uint8 verdict codes, "flags": uint64, "flags_indeterminate": uint64}`` with the columns
-        its measures need (a :class:`~changkaixin.BatchResult` has them). Arrays of these dtypes
+        its measures need (:func:`instrument_columns` takes them from a ``BatchResult``). Arrays of these dtypes
         are read in place; any other integer dtype is converted, and a value that does not fit
         is ``report.invalid_code`` at its ``row``, never truncated. Codes outside the spec are
-        refused by the core (``report.invalid_code`` with the row, ``report.shape`` for lengths).
+        refused by the core (``report.invalid_code`` with the row, ``report.shape`` for lengths). ``row`` is
+        the position within this call's arrays (add the chunk's first row when you count in chunks).
         Counting runs with the GIL released.
         """
         sch = _column(school, "school")

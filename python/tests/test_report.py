@@ -106,7 +106,12 @@ def aggregate(spec: cr.ReportSpec, cols: dict[str, Any], chunk: int, reverse: bo
     starts = list(range(0, n, chunk))
     for a in reversed(starts) if reverse else starts:
         part = cr.Aggregate(spec)
-        part.add(**rows(cols, a, min(a + chunk, n)))
+        try:
+            part.add(**rows(cols, a, min(a + chunk, n)))
+        except ck.ReportError as e:  # the core numbers rows within the chunk; the vectors from 0 in file order
+            if e.row is not None:
+                e.row += a
+            raise
         total.merge(part)
     return total
 
