@@ -764,7 +764,7 @@ def test_counting_releases_the_gil() -> None:
     try:
         sys.setswitchinterval(0.2)
         ran = []
-        for _ in range(5):
+        for _ in range(8):
             agg = cr.Aggregate(spec)
             c0 = counter[0]
             agg.add(**cols)
@@ -775,5 +775,6 @@ def test_counting_releases_the_gil() -> None:
         t.join()
     assert agg.total == n
     # A call that keeps the GIL lets the other thread in only when a forced switch falls between
-    # the read and the call (measured: 1 of 5 calls around a GIL-holding `sorted`).
+    # the read and the call (measured: 1 of 5 calls around a GIL-holding `sorted`). Half of the
+    # calls, not all: on a loaded CI machine the other thread may not get a core within a call.
     assert sum(r > 0 for r in ran) >= 4, ran
