@@ -9,12 +9,16 @@
 //! * Batches cross as typed arrays (`Int8Array`, `Uint8Array`, `Int16Array`,
 //!   `Int32Array` in; typed-array columns out).
 //! * Alert tiers: [`AlertPolicy`] evaluates a student's evidence into a decision.
+//! * Archive records (feature `archive`): `validateRecord` returns every problem at once as data;
+//!   `viewRecord` is the one per-role export.
 //! * Every failure is thrown as a real `Error` named `ChangkaixinError` carrying the
 //!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 #[cfg(feature = "alert")]
 mod alert;
+#[cfg(feature = "archive")]
+mod archive;
 #[cfg(feature = "batch")]
 mod batch;
 #[cfg(feature = "compliance")]
@@ -31,6 +35,8 @@ mod types;
 
 #[cfg(feature = "alert")]
 pub use alert::AlertPolicy;
+#[cfg(feature = "archive")]
+pub use archive::{migrate_record, record_kinds, record_schema, validate_record, view_record};
 #[cfg(feature = "compliance")]
 pub use compliance::compliance_check;
 pub use data::install_builtin_data;
