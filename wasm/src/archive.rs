@@ -13,10 +13,15 @@ use changkaixin_core::privacy::{self, Subject, Viewer};
 use changkaixin_core::{Error, ErrorCode};
 use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_ARCHIVE: &'static str = include_str!("archive.d.ts");
+/// The schema of `kind` at `version` as validation uses it: the core's exported schemas, read
+/// as data (installed with the built-in data by the entry point, so the module carries no schema
+/// generator); `Ok(None)` for a version that does not exist.
+fn schema_of(kind: RecordKind, version: u32) -> Result<Option<&'static Value>, JsValue> {
+    js(crate::data::record_schema(kind, version))
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -68,7 +73,11 @@ fn from_js_error(e: &JsValue) -> Error {
 }
 
 fn validate_input(v: &JsValue) -> Result<Result<Record, Vec<Error>>, JsValue> {
-    Ok(record_input(v)?.and_then(|input| input.run_all(|text| archive::validate_with(text, &ArchiveSettings::default(), crate::data::catalog()))))
+    // The schemas are installed with the catalog: a module without them refuses to validate.
+    schema_of(RecordKind::StudentFile, 1)?;
+    let lookup = |k, v| schema_of(k, v).ok().flatten();
+    Ok(record_input(v)?
+        .and_then(|input| input.run_all(|text| archive::validate_with_schemas(text, &ArchiveSettings::default(), crate::data::catalog(), &lookup))))
 }
 
 /// The problems as plain objects.
@@ -141,7 +150,8 @@ pub fn record_schema(#[wasm_bindgen(unchecked_param_type = "ArchiveRecordKind")]
     }))?;
     let v = version.unwrap_or(f64::from(k.current_version()));
     let schema = (v.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&v))
-        .then(|| archive::schema_of(k, v as u32))
+        .then(|| schema_of(k, v as u32))
+        .transpose()?
         .flatten();
     match schema {
         Some(s) => to_js(s),
