@@ -70,6 +70,19 @@ for (const f of readdirSync(rdir).filter((f) => f.endsWith(".json")).sort()) {
     n++;
   }
 }
+// City reports (the report module's declarations): every case's spec and request, every stored
+// report, and an aggregate the package wrote.
+out.push('import type { CityReport, ReportAggregate, ReportRequest, ReportSpecDocument } from "../../pkg/esm/report.js";');
+const { Aggregator } = require(path.join(repo, "wasm/pkg/node/report.js"));
+const reportFile = JSON.parse(readFileSync(path.join(repo, "tests/vectors/report/city_report.json"), "utf8"));
+for (const c of reportFile.cases) {
+  out.push(`export const reportSpec${n}: ReportSpecDocument = ${JSON.stringify(c.spec)};`);
+  const request = { round: c.round, ...(c.settings ? { settings: c.settings } : {}), ...(c.enrolment ? { enrolment: c.enrolment } : {}) };
+  out.push(`export const reportRequest${n}: ReportRequest = ${JSON.stringify(request)};`);
+  if (c.report) out.push(`export const cityReport${n}: CityReport = ${JSON.stringify(c.report)};`);
+  out.push(`export const reportAggregate${n}: ReportAggregate = ${new Aggregator(c.spec).aggregateJson()};`);
+  n++;
+}
 mkdirSync(path.join(repo, "wasm/ts/generated"), { recursive: true });
 writeFileSync(path.join(repo, "wasm/ts/generated/fixtures.ts"), out.join("\n") + "\n");
 console.log(`wrote ${out.length - 2} typed fixtures (${n} vector cases, ${catalogIds().length} specs)`);

@@ -11,6 +11,8 @@
 //! * Alert tiers: [`AlertPolicy`] evaluates a student's evidence into a decision.
 //! * Archive records (feature `archive`): `validateRecord` returns every problem at once as data;
 //!   `viewRecord` is the one per-role export.
+//! * City report (feature `report`): an `Aggregator` counts typed-array chunks into the core's
+//!   exact aggregate, merges, round-trips as JSON and builds the published report and its HTML.
 //! * Every failure is thrown as a real `Error` named `ChangkaixinError` carrying the
 //!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -30,6 +32,8 @@ mod fhir;
 mod instrument;
 mod json;
 mod read;
+#[cfg(feature = "report")]
+mod report;
 mod summary;
 mod types;
 
@@ -44,6 +48,8 @@ pub use error::{error_codes, is_changkaixin_error};
 #[cfg(feature = "fhir")]
 pub use fhir::import_questionnaire;
 pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, verdict_of_code, verify_report, Instrument};
+#[cfg(feature = "report")]
+pub use report::{report_html, Aggregator};
 
 #[cfg(feature = "dev")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
