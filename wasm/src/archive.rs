@@ -16,6 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ARCHIVE: &'static str = include_str!("archive.d.ts");
+
 /// The schema of `kind` at `version` as validation uses it: the core's exported schemas, read
 /// as data (installed with the built-in data by the entry point, so the module carries no schema
 /// generator); `Ok(None)` for a version that does not exist.
