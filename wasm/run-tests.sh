@@ -56,6 +56,8 @@ cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-fe
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features fhir -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compliance -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features archive -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features report -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert,builtin-data -- -D warnings
 
 step "unit tests on the host (JSON pointers of parse errors)"

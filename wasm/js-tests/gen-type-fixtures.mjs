@@ -59,6 +59,30 @@ out.push(`export const batchDecisions: BatchDecisions = ${JSON.stringify(policy.
 const phq9 = require(path.join(repo, "wasm/pkg/node/fhir.js")).Instrument.fromCatalog("phq9");
 const rep = phq9.score({ answers: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1 } });
 out.push(`export const observation: FhirObservation = ${JSON.stringify(phq9.exportObservation(rep, "total", "Patient/synthetic-1", "2026-01-01T08:00:00Z"))};`);
+// Archive records (the archive module's declarations): every valid case's canonical record.
+out.push('import type { ArchiveRecord, ArchiveRecordInput } from "../../pkg/esm/archive.js";');
+const rdir = path.join(repo, "tests/vectors/archive");
+for (const f of readdirSync(rdir).filter((f) => f.endsWith(".json")).sort()) {
+  const file = JSON.parse(readFileSync(path.join(rdir, f), "utf8"));
+  for (const c of file.cases) {
+    if (c.canonical) out.push(`export const archiveRecord${n}: ArchiveRecord = ${JSON.stringify(c.canonical)};`);
+    if (c.expect === "valid") out.push(`export const archiveInput${n}: ArchiveRecordInput = ${JSON.stringify(c.record)};`);
+    n++;
+  }
+}
+// City reports (the report module's declarations): every case's spec and request, every stored
+// report, and an aggregate the package wrote.
+out.push('import type { CityReport, ReportAggregate, ReportRequest, ReportSpecDocument } from "../../pkg/esm/report.js";');
+const { Aggregator } = require(path.join(repo, "wasm/pkg/node/report.js"));
+const reportFile = JSON.parse(readFileSync(path.join(repo, "tests/vectors/report/city_report.json"), "utf8"));
+for (const c of reportFile.cases) {
+  out.push(`export const reportSpec${n}: ReportSpecDocument = ${JSON.stringify(c.spec)};`);
+  const request = { round: c.round, ...(c.settings ? { settings: c.settings } : {}), ...(c.enrolment ? { enrolment: c.enrolment } : {}) };
+  out.push(`export const reportRequest${n}: ReportRequest = ${JSON.stringify(request)};`);
+  if (c.report) out.push(`export const cityReport${n}: CityReport = ${JSON.stringify(c.report)};`);
+  out.push(`export const reportAggregate${n}: ReportAggregate = ${new Aggregator(c.spec).aggregateJson()};`);
+  n++;
+}
 mkdirSync(path.join(repo, "wasm/ts/generated"), { recursive: true });
 writeFileSync(path.join(repo, "wasm/ts/generated/fixtures.ts"), out.join("\n") + "\n");
 console.log(`wrote ${out.length - 2} typed fixtures (${n} vector cases, ${catalogIds().length} specs)`);

@@ -427,3 +427,101 @@ test("a wrong JS type names the value the caller wrote (/answers/3), never a pos
   // Integral floats are codes (JSON writes 2.0 as 2), as before.
   assert.equal(phq9.scoreSummary({ answers: { 1: 2.0 } }).scales[0].answered, 1);
 });
+
+test("every archive golden vector validates as in Rust: valid records canonical, invalid ones with the expected codes and paths", () => {
+  // The archive module, the package's "./archive" entry.
+  const { validateRecord, migrateRecord } = require(path.join(pkgDir, "node/archive.js"));
+  const dir = path.join(repo, "tests/vectors/archive");
+  const key = (e) => `${e.code} ${e.path}`;
+  let n = 0, valid = 0, invalid = 0;
+  const failures = [];
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  assert.equal(files.length, 10, "a vector file per record kind");
+  for (const f of files) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    assert.equal(file.kind, "archive");
+    for (const c of file.cases) {
+      n++;
+      const name = `${f} / ${c.name}`;
+      for (const [how, input] of [["object", c.record], ["text", JSON.stringify(c.record)]]) {
+        const got = validateRecord(input);
+        if (c.expect === "valid") {
+          if (!got.ok) { failures.push(`${name} (${how}): expected valid, got ${got.errors.map(key).join(", ")}`); continue; }
+          if (normalise(got.record) !== normalise(c.canonical)) failures.push(`${name} (${how}): canonical record differs`);
+          if (normalise(JSON.parse(migrateRecord(input))) !== normalise(c.canonical)) failures.push(`${name} (${how}): migrateRecord differs`);
+          if (got.record.schema !== c.canonical.schema) failures.push(`${name}: schema`);
+        } else {
+          if (got.ok) { failures.push(`${name} (${how}): expected errors, validated`); continue; }
+          for (const e of got.errors) {
+            if (!e.message || !e.category || typeof e.path !== "string") failures.push(`${name}: incomplete problem ${JSON.stringify(e)}`);
+          }
+          const have = new Set(got.errors.map(key));
+          if (c.expect_errors) {
+            const want = new Set(c.expect_errors.map(key));
+            if ([...want].sort().join("|") !== [...have].sort().join("|")) failures.push(`${name} (${how}): errors ${[...have].join(", ")}, expected ${[...want].join(", ")}`);
+          } else if (c.expect_errors_include) {
+            for (const w of c.expect_errors_include.map(key)) if (!have.has(w)) failures.push(`${name} (${how}): errors ${[...have].join(", ")} lack ${w}`);
+          } else {
+            failures.push(`${name}: no expectation`);
+          }
+          const thrownErr = thrown(() => migrateRecord(input));
+          if (thrownErr.name !== "ChangkaixinError" || key(thrownErr) !== key(got.errors[0]) || thrownErr.problems.length !== got.errors.length) {
+            failures.push(`${name} (${how}): migrateRecord threw ${thrownErr.code} ${thrownErr.path}`);
+          }
+        }
+      }
+      if (c.expect === "valid") valid++; else invalid++;
+    }
+  }
+  assert.ok(n > 100, `only ${n} cases`);
+  assert.deepEqual(failures, [], `${failures.length} of ${n} archive cases failed`);
+  console.log(`# ${n} archive vector cases matched Rust (${valid} valid, ${invalid} invalid; each as an object and as JSON text)`);
+});
+
+test("archive module: kinds, schemas, role views, misuse throws and validation problems are data", () => {
+  const ar = require(path.join(pkgDir, "node/archive.js"));
+  const kinds = ar.recordKinds();
+  assert.equal(kinds.length, 10);
+  assert.deepEqual(kinds.find((k) => k.kind === "counselling_record"), { kind: "counselling_record", schema: "changkaixin.archive.counselling_record", current_version: 2, versions: [1, 2] });
+  // The JSON Schemas are the committed ones.
+  for (const k of kinds) {
+    for (const v of k.versions) {
+      const committed = JSON.parse(readFileSync(path.join(repo, `schemas/${k.kind}.v${v}.schema.json`), "utf8"));
+      assert.equal(normalise(ar.recordSchema(k.kind, v)), normalise(committed), `${k.kind} v${v}`);
+    }
+  }
+  assert.equal(normalise(ar.recordSchema("referral")), normalise(ar.recordSchema("referral", 1)));
+  assert.equal(thrown(() => ar.recordSchema("nope", 1)).code, "archive.unknown_schema");
+  assert.equal(thrown(() => ar.recordSchema("referral", 2)).code, "archive.unsupported_version");
+  // Role views: the one per-role export.
+  const file = JSON.parse(readFileSync(path.join(repo, "tests/vectors/archive/counselling_record.json"), "utf8"));
+  const record = file.cases[0].record;
+  const subject = { school: "sch-01", class: "c-8-2" };
+  const principal = { role: "principal", staff_id: "staff-01", school: "sch-01" };
+  const v = ar.viewRecord(principal, record, subject);
+  assert.equal(v.kind, "counselling_record");
+  assert.equal(v.role, "principal");
+  assert.equal(v.data.parts, undefined, "counselling content stays with the counsellor");
+  assert.equal(v.data.case_status, "open");
+  const counsellor = { role: "psychology_teacher", staff_id: record.counsellor.id, school: "sch-01" };
+  assert.ok(ar.viewRecord(counsellor, JSON.stringify(record), subject).data.parts);
+  assert.equal(thrown(() => ar.viewRecord({ ...principal, role: "head_teacher", class: "c-8-2" }, record, subject)).code, "privacy.out_of_scope");
+  assert.equal(thrown(() => ar.viewRecord({ role: "district", district: "d-1" }, record, subject)).code, "privacy.out_of_scope");
+  const noSubject = thrown(() => ar.viewRecord(principal, record));
+  assert.deepEqual([noSubject.code, noSubject.path], ["privacy.invalid", "/subject"]);
+  const badViewer = thrown(() => ar.viewRecord({ role: "janitor" }, record, subject));
+  assert.deepEqual([badViewer.code, badViewer.path], ["privacy.invalid", "/viewer/role"]);
+  const badRecord = thrown(() => ar.viewRecord(principal, { ...record, parts: { ...record.parts, main_problem: "" } }, subject));
+  assert.deepEqual([badRecord.code, badRecord.path], ["archive.empty", "/record/parts/main_problem"]);
+  assert.equal(badRecord.problems.length, 1);
+  // Problems are data, all at once; only a value that is not a record throws.
+  const r = ar.validateRecord({ ...record, parts: { ...record.parts, main_problem: "", analysis: " " } });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.errors.map((e) => e.path).sort(), ["/parts/analysis", "/parts/main_problem"]);
+  assert.ok(!(r.errors[0] instanceof Error));
+  const nan = ar.validateRecord({ ...record, counsellor: { id: NaN, role: "psychology_teacher" } });
+  assert.deepEqual([nan.ok, nan.errors[0].path], [false, "/counsellor/id"]);
+  assert.deepEqual(ar.validateRecord("[1]").errors.map((e) => e.code), ["archive.parse"]);
+  assert.deepEqual(ar.validateRecord("{").errors.map((e) => e.code), ["archive.parse"]);
+  for (const bad of [undefined, null, 3, [record]]) assert.equal(thrown(() => ar.validateRecord(bad)).code, "archive.parse");
+});

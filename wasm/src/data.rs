@@ -14,6 +14,8 @@
 use crate::error::to_js;
 #[cfg(feature = "alert")]
 use changkaixin_core::alert::CompiledPolicy;
+#[cfg(feature = "archive")]
+use changkaixin_core::archive::RecordKind;
 use changkaixin_core::{Catalog, Error, ErrorCode, Instrument};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -32,6 +34,11 @@ struct DataIn {
     policies: Vec<(String, String)>,
     #[serde(default)]
     packs: Vec<(String, String)>,
+    /// The archive record schemas, `("<kind>.v<version>", JSON text)`: the core's exported
+    /// schemas (what `schemas/` holds), read as data by the archive module's validation and
+    /// `recordSchema` so that the module carries no schema generator.
+    #[serde(default)]
+    schemas: Vec<(String, String)>,
 }
 
 /// The installed built-in data.
@@ -44,6 +51,9 @@ pub(crate) struct Builtin {
     /// Compliance pack texts by id.
     #[cfg_attr(not(feature = "compliance"), allow(dead_code))]
     pub(crate) packs: BTreeMap<String, String>,
+    /// The archive record schemas (every kind at every version), parsed.
+    #[cfg(feature = "archive")]
+    pub(crate) schemas: Vec<(RecordKind, u32, serde_json::Value)>,
 }
 
 static DATA: OnceLock<Builtin> = OnceLock::new();
@@ -74,7 +84,7 @@ pub fn install_builtin_data(#[wasm_bindgen(unchecked_param_type = "BuiltinData")
             format!("expected {DATA_FORMAT}, got {:?}", d.format),
         )));
     }
-    let builtin = build(d.instruments.iter().map(|(a, b)| (a.as_str(), b.as_str())), d.policies, d.packs).map_err(|e| to_js(&e))?;
+    let builtin = build(d.instruments.iter().map(|(a, b)| (a.as_str(), b.as_str())), d.policies, d.packs, d.schemas).map_err(|e| to_js(&e))?;
     // A concurrent install cannot happen (one thread); if it did, the first one stays.
     let _ = DATA.set(builtin);
     Ok(())
@@ -84,6 +94,7 @@ fn build<'a>(
     instruments: impl Iterator<Item = (&'a str, &'a str)>,
     policies: Vec<(String, String)>,
     packs: Vec<(String, String)>,
+    #[cfg_attr(not(feature = "archive"), allow(unused_variables))] schemas: Vec<(String, String)>,
 ) -> changkaixin_core::Result<Builtin> {
     let mut catalog = Catalog::empty();
     for (i, (id, text)) in instruments.enumerate() {
@@ -101,7 +112,57 @@ fn build<'a>(
         catalog,
         policies: policies.into_iter().collect(),
         packs: packs.into_iter().collect(),
+        #[cfg(feature = "archive")]
+        schemas: record_schemas(schemas)?,
     })
+}
+
+/// The archive schemas of the data, parsed: every kind at every version exactly once, each
+/// named `<kind>.v<version>` and a JSON object.
+#[cfg(feature = "archive")]
+fn record_schemas(texts: Vec<(String, String)>) -> changkaixin_core::Result<Vec<(RecordKind, u32, serde_json::Value)>> {
+    let mut out: Vec<(RecordKind, u32, serde_json::Value)> = Vec::new();
+    for (i, (name, text)) in texts.iter().enumerate() {
+        let at = || format!("/schemas/{i}");
+        let kv = name
+            .split_once(".v")
+            .and_then(|(k, v)| Some((RecordKind::from_name(k)?, v.parse::<u32>().ok()?)));
+        let Some((kind, version)) = kv.filter(|(k, v)| k.versions().contains(v)) else {
+            return Err(Error::new(
+                ErrorCode::ArchiveUnknownSchema,
+                at(),
+                format!("{name:?} is no archive record kind and version"),
+            ));
+        };
+        if out.iter().any(|(k, v, _)| (*k, *v) == (kind, version)) {
+            return Err(Error::new(ErrorCode::ArchiveUnknownSchema, at(), format!("{name} is given twice")));
+        }
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::new(ErrorCode::ArchiveParse, at(), e.to_string()))?;
+        if !value.is_object() {
+            return Err(Error::new(ErrorCode::ArchiveParse, at(), format!("the schema {name} is not a JSON object")));
+        }
+        out.push((kind, version, value));
+    }
+    for &k in RecordKind::ALL {
+        for v in k.versions() {
+            if !out.iter().any(|(a, b, _)| (*a, *b) == (k, v)) {
+                return Err(Error::new(
+                    ErrorCode::ArchiveUnknownSchema,
+                    "/schemas",
+                    format!("the schema {}.v{v} is missing", k.name()),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The archive schema of `kind` at `version` (`Ok(None)`: no such version), or a clear error
+/// when the data is not installed.
+#[cfg(feature = "archive")]
+pub(crate) fn record_schema(kind: RecordKind, version: u32) -> changkaixin_core::Result<Option<&'static serde_json::Value>> {
+    let d = data().ok_or_else(|| not_installed(ErrorCode::ArchiveUnknownSchema, ""))?;
+    Ok(d.schemas.iter().find(|(k, v, _)| (*k, *v) == (kind, version)).map(|(_, _, s)| s))
 }
 
 /// The installed data; in a build with the `builtin-data` feature, the core's own compiled-in
@@ -116,7 +177,15 @@ fn data() -> Option<&'static Builtin> {
             ("changzhou_2022_2024", changkaixin_core::compliance::CHANGZHOU_2022_2024_JSON),
             ("national_2023", changkaixin_core::compliance::NATIONAL_2023_JSON),
         ]);
-        if let Ok(b) = build(BUILTIN_SPECS.iter().copied(), policies, packs) {
+        // The schemas as the core generates them (this build carries the generator).
+        #[cfg(feature = "archive")]
+        let schemas = changkaixin_core::archive::exported_schemas()
+            .into_iter()
+            .map(|(file, text)| (file.trim_end_matches(".schema.json").to_owned(), text))
+            .collect();
+        #[cfg(not(feature = "archive"))]
+        let schemas = Vec::new();
+        if let Ok(b) = build(BUILTIN_SPECS.iter().copied(), policies, packs, schemas) {
             let _ = DATA.set(b);
         }
     }

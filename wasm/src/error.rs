@@ -11,9 +11,25 @@ pub const ERROR_NAME: &str = "ChangkaixinError";
 pub(crate) fn to_js(e: &Error) -> JsValue {
     let err = js_sys::Error::new(e.message());
     err.set_name(ERROR_NAME);
+    fill(&err, e);
+    err.into()
+}
+
+/// A core error as a plain JS object `{ code, category, path, message, item?, row? }` (the
+/// same members as the thrown `Error`): a problem returned as data, e.g. by `validateRecord`.
+#[cfg_attr(not(feature = "archive"), allow(dead_code))]
+pub(crate) fn problem(e: &Error) -> JsValue {
+    let o = js_sys::Object::new();
+    fill(&o, e);
+    // Setting a property on a fresh object cannot fail.
+    let _ = Reflect::set(&o, &JsValue::from_str("message"), &JsValue::from_str(e.message()));
+    o.into()
+}
+
+fn fill(err: &js_sys::Object, e: &Error) {
     let set = |k: &str, v: JsValue| {
         // Setting a property on a fresh Error object cannot fail; ignore the Result rather than panic.
-        let _ = Reflect::set(&err, &JsValue::from_str(k), &v);
+        let _ = Reflect::set(err, &JsValue::from_str(k), &v);
     };
     set("code", JsValue::from_str(e.code()));
     set("category", JsValue::from_str(&category(e)));
@@ -25,7 +41,6 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
         // Rows are buffer indices, far below 2^53.
         set("row", JsValue::from(r as f64));
     }
-    err.into()
 }
 
 /// The core's category in its serde wire form (`"spec"`, `"score"`, …).

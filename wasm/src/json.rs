@@ -77,6 +77,19 @@ impl Input {
         self.run(|t| serde_json::from_str(t).map_err(|e| Error::new(code, position(e.line(), e.column()), e.to_string())))
     }
 
+    /// [`Input::run`] for a core step that reports every problem at once: each error remapped
+    /// like `run`'s, kept as core errors (the caller decides whether they are thrown).
+    #[cfg_attr(not(feature = "archive"), allow(dead_code))]
+    pub(crate) fn run_all<T>(&self, f: impl FnOnce(&str) -> Result<T, Vec<Error>>) -> Result<T, Vec<Error>> {
+        f(&self.text).map_err(|es| es.into_iter().map(|e| self.remap(e)).collect())
+    }
+
+    /// [`Input::parse`] keeping the core error (for a caller that prefixes its path).
+    #[cfg_attr(not(feature = "archive"), allow(dead_code))]
+    pub(crate) fn parse_core<T: serde::de::DeserializeOwned>(&self, code: ErrorCode) -> Result<T, Error> {
+        serde_json::from_str(&self.text).map_err(|e| self.remap(Error::new(code, position(e.line(), e.column()), e.to_string())))
+    }
+
     fn remap(&self, e: Error) -> Error {
         if self.given_as_text {
             return e;

@@ -9,12 +9,18 @@
 //! * Batches cross as typed arrays (`Int8Array`, `Uint8Array`, `Int16Array`,
 //!   `Int32Array` in; typed-array columns out).
 //! * Alert tiers: [`AlertPolicy`] evaluates a student's evidence into a decision.
+//! * Archive records (feature `archive`): `validateRecord` returns every problem at once as data;
+//!   `viewRecord` is the one per-role export.
+//! * City report (feature `report`): an `Aggregator` counts typed-array chunks into the core's
+//!   exact aggregate, merges, round-trips as JSON and builds the published report and its HTML.
 //! * Every failure is thrown as a real `Error` named `ChangkaixinError` carrying the
 //!   core's stable `code`, its `category`, `path`, and `item`/`row` where known.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 #[cfg(feature = "alert")]
 mod alert;
+#[cfg(feature = "archive")]
+mod archive;
 #[cfg(feature = "batch")]
 mod batch;
 #[cfg(feature = "compliance")]
@@ -26,11 +32,15 @@ mod fhir;
 mod instrument;
 mod json;
 mod read;
+#[cfg(feature = "report")]
+mod report;
 mod summary;
 mod types;
 
 #[cfg(feature = "alert")]
 pub use alert::AlertPolicy;
+#[cfg(feature = "archive")]
+pub use archive::{migrate_record, record_kinds, record_schema, validate_record, view_record};
 #[cfg(feature = "compliance")]
 pub use compliance::compliance_check;
 pub use data::install_builtin_data;
@@ -38,6 +48,8 @@ pub use error::{error_codes, is_changkaixin_error};
 #[cfg(feature = "fhir")]
 pub use fhir::import_questionnaire;
 pub use instrument::{catalog_ids, catalog_spec, package_version, unscored, verdict_of_code, verify_report, Instrument};
+#[cfg(feature = "report")]
+pub use report::{report_html, Aggregator};
 
 #[cfg(feature = "dev")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

@@ -25,6 +25,10 @@ fn setup() {
             "format": "changkaixin.wasm-data/1",
             "instruments": list(BUILTIN_SPECS),
             "policies": list(&[("changzhou_default", CHANGZHOU_DEFAULT_JSON)]),
+            "schemas": changkaixin_core::archive::exported_schemas()
+                .into_iter()
+                .map(|(file, text)| serde_json::json!([file.trim_end_matches(".schema.json"), text]))
+                .collect::<Value>(),
         });
         install_builtin_data(js_of(&data)).unwrap();
         // A second install is refused.

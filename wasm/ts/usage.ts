@@ -3,6 +3,7 @@
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
 import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/esm/alert.js";
 import { Instrument as FhirInstrument, importQuestionnaire } from "../pkg/esm/fhir.js";
+import { Aggregator, reportHtml, type CityReport, type ReportCell, type ReportSpecDocument } from "../pkg/esm/report.js";
 import {
   Instrument,
   catalogIds,
@@ -109,3 +110,22 @@ console.log(tierLabel, why, lintProblems, decision.summary.zh, sameReport);
 
 console.log(noBool, notBool, undecided, flagVerdicts, byOptionId, undecidedFlags, firstScreen, screenLength);
 console.log(ids, firstItemText, raw, bandIndex, selfHarm, positive, wrong, positional, notScored, flags, u8batch, codes, imported, custom.id, v);
+
+// The city report: typed-array chunks in, the published report (cells with decimal strings) out.
+const reportSpec: ReportSpecDocument = {
+  layout: {
+    districts: [{ id: "d1", zh: "一区", en: "District 1" }],
+    schools: [{ id: "s1", zh: "一中", en: "No. 1", district: 0 }],
+    grades: [{ id: "7", zh: "七年级", en: "grade 7" }],
+    sexes: [{ id: "all", zh: "全部", en: "all" }],
+  },
+  measures: [{ id: "tier", zh: "预警等级", en: "tier", source: { kind: "tier" }, categories: [{ id: "none", zh: "无", en: "none" }, { id: "watch", zh: "关注", en: "watch" }] }],
+};
+const agg = new Aggregator(reportSpec);
+agg.add({ district: new Uint16Array(2), school: new Uint32Array(2), grade: new Uint8Array(2), sex: new Uint8Array(2), tiers: Uint8Array.of(0, 1) });
+const city: CityReport = agg.cityReport({ round: { id: "r", zh: "r", en: "r" }, previous: { round: { id: "p", zh: "p", en: "p" }, aggregate: agg } });
+const firstCell: ReportCell | undefined = city.measures[0]?.grade_sex.cells[0];
+const pct: string | undefined = firstCell?.pct;
+const page: string = reportHtml(agg.cityReportJson({ round: city.round }));
+console.log(agg.screened, pct, page.length, agg.toJSON().dims);
+

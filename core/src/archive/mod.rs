@@ -36,6 +36,7 @@
 //! ```
 
 pub mod migrate;
+mod position;
 pub mod records;
 pub(crate) mod rules;
 pub mod schema;
@@ -380,45 +381,43 @@ pub fn schema_of(kind: RecordKind, version: u32) -> Option<&'static Value> {
     }
 }
 
-/// Parse as `T`; on failure, walk the schema to report every structural problem.
-fn parse<T: DeserializeOwned>(json: &str, kind: RecordKind, version: u32) -> Result<T, Vec<Error>> {
-    match serde_json::from_str::<T>(json) {
-        Ok(t) => Ok(t),
-        Err(original) => {
-            let mut errors = Vec::new();
-            let value: Value = serde_json::from_str(json).map_err(|e| vec![Error::from_json(ErrorCode::ArchiveParse, &e)])?;
-            if let Some(schema) = schema_of(kind, version) {
-                structure::check(schema, &value, &mut errors);
-            }
-            if errors.is_empty() {
-                // The schema walk found nothing: report serde's own finding with its pointer.
-                if let Err(e) = serde_path_to_error::deserialize::<_, T>(&value) {
-                    let pointer: String = e
-                        .path()
-                        .iter()
-                        .map(|s| match s {
-                            serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
-                            serde_path_to_error::Segment::Map { key } => format!("/{}", key.replace('~', "~0").replace('/', "~1")),
-                            serde_path_to_error::Segment::Enum { variant } => format!("/{variant}"),
-                            serde_path_to_error::Segment::Unknown => String::new(),
-                        })
-                        .collect();
-                    errors.push(Error::new(
-                        ErrorCode::ArchiveInvalidValue,
-                        pointer,
-                        crate::error::excerpt_raw(&e.inner().to_string()).to_string(),
-                    ));
-                }
-            }
-            if errors.is_empty() {
-                // Only the text itself is wrong where its parsed value is not: a field named twice
-                // (a JSON value keeps the last, a record refuses the ambiguity). serde's finding,
-                // at its position in the text.
-                errors.push(Error::from_json(ErrorCode::ArchiveParse, &original));
-            }
-            Err(errors)
+/// Where validation finds the JSON Schema of a record kind at a version: [`schema_of`] (the
+/// schemas generated from the record types) or the same schemas read back from their exported
+/// text (a build that leaves the generator out, e.g. the WebAssembly module, passes those).
+pub type SchemaLookup<'s> = &'s dyn Fn(RecordKind, u32) -> Option<&'s Value>;
+
+/// Parse as `T` (straight from the text); on failure, walk the schema to report every
+/// structural problem.
+fn parse<T: DeserializeOwned>(json: &str, kind: RecordKind, version: u32, schemas: SchemaLookup<'_>) -> Result<T, Vec<Error>> {
+    let original = match serde_json::from_str::<T>(json) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    let mut errors = Vec::new();
+    let value: Value = serde_json::from_str(json).map_err(|e| vec![Error::from_json(ErrorCode::ArchiveParse, &e)])?;
+    if let Some(schema) = schemas(kind, version) {
+        structure::check(schema, &value, &mut errors);
+    }
+    if errors.is_empty() {
+        let text = original.to_string();
+        if text.starts_with("duplicate field `") {
+            // Only the text itself is wrong where its parsed value is not: a field named twice
+            // (a JSON value keeps the last, a record refuses the ambiguity). serde's finding,
+            // at its position in the text.
+            errors.push(Error::from_json(ErrorCode::ArchiveParse, &original));
+        } else {
+            // The schema walk found nothing: serde's own finding, at the pointer of the value
+            // it is about (its message without the text position the pointer replaces).
+            let at = format!(" at line {} column {}", original.line(), original.column());
+            let message = text.strip_suffix(at.as_str()).unwrap_or(&text);
+            errors.push(Error::new(
+                ErrorCode::ArchiveInvalidValue,
+                position::pointer_of(json, &original),
+                crate::error::excerpt_raw(message).to_string(),
+            ));
         }
     }
+    Err(errors)
 }
 
 fn finish<T>(
@@ -445,24 +444,30 @@ fn finish<T>(
 /// An older `schema_version` is migrated to the current one first (see [`migrate`]); semantic
 /// errors of a migrated record point into the current shape.
 pub fn validate_with(json: &str, settings: &ArchiveSettings, catalog: &Catalog) -> Result<Record, Vec<Error>> {
+    validate_with_schemas(json, settings, catalog, &|k, v| schema_of(k, v))
+}
+
+/// [`validate_with`] with the record schemas from `schemas` (for every kind and version they
+/// must be [`schema_of`]'s: the exported schemas under `schemas/`, parsed).
+pub fn validate_with_schemas(json: &str, settings: &ArchiveSettings, catalog: &Catalog, schemas: SchemaLookup<'_>) -> Result<Record, Vec<Error>> {
     let (kind, version) = peek(json).map_err(|e| vec![e])?;
     let s = settings;
     let c = catalog;
     macro_rules! current {
         ($t:ty, $check:expr, $wrap:expr) => {{
-            let v: $t = parse(json, kind, version)?;
+            let v: $t = parse(json, kind, version, schemas)?;
             finish(v, s, c, $check, $wrap)
         }};
     }
     match (kind, version) {
         (RecordKind::StudentFile, 1) => {
-            let v1: migrate::StudentFileV1 = parse(json, kind, 1)?;
+            let v1: migrate::StudentFileV1 = parse(json, kind, 1, schemas)?;
             let v2 = migrate::student_file_v1_to_v2(v1)
                 .ok_or_else(|| vec![Error::new(ErrorCode::ArchiveInvalidValue, "/birth_date", "the birth year is outside 1900–2999")])?;
             finish(v2, s, c, rules::student_file, Record::StudentFile).map_err(migrated)
         }
         (RecordKind::CounsellingRecord, 1) => {
-            let v1: migrate::CounsellingRecordV1 = parse(json, kind, 1)?;
+            let v1: migrate::CounsellingRecordV1 = parse(json, kind, 1, schemas)?;
             finish(migrate::counselling_v1_to_v2(v1), s, c, rules::counselling, Record::CounsellingRecord).map_err(migrated)
         }
         (RecordKind::StudentFile, _) => current!(StudentFile, rules::student_file, Record::StudentFile),
