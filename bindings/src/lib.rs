@@ -15,6 +15,8 @@
 //! - [`evidence`]: alert evidence about one student as typed records (`StudentEvidence` and its parts).
 //! - [`compliance`]: requirement packs and one school's compliance check, the report as typed records.
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
+//! - [`archive`]: archive records — the counselling record and duty log as typed records, every kind
+//!   validated (all problems at once) and migrated as JSON, the role-scoped view, keyed pseudonyms.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
 //! See `bindings/README.md` for Android/iOS integration.
@@ -22,6 +24,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod alert;
+pub mod archive;
 pub mod batch;
 pub mod compliance;
 pub mod describe;

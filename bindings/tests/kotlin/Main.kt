@@ -755,16 +755,117 @@ fun appFlow(root: File) {
     check(classBatch.overdue.all { it.dueAt.isNotEmpty() && it.kind.isNotEmpty() }) { "batch overdue" }
 }
 
+// Archive (issue 12): every vector through validateRecordJson; typed counselling record and duty log; views; pseudonyms.
+@Suppress("UNCHECKED_CAST")
+fun replayArchiveVectors(root: File): Int {
+    val files = File(root, "tests/vectors/archive").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
+    check(files.size == 10) { "archive vector files ${files.size}" }
+    var cases = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "archive") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val record = case["record"]
+            val v = validateRecordJson(canonical(record))
+            val got = v.problems.map { it.code to it.path }.toSet()
+            check(v.problems.all { it.message.isNotEmpty() && it.code.contains(".") }) { "$name: problem messages" }
+            if (case["expect"] == "valid") {
+                check(v.ok && v.problems.isEmpty() && v.kind == doc["record_kind"]) { "$name: expected valid, got ${v.problems}" }
+                check(v.schemaVersion.toString() == (record as Map<String, Any?>)["schema_version"].toString()) { "$name: schema version ${v.schemaVersion}" }
+                check(v.canonicalJson != null && canonical(parseJson(v.canonicalJson!!)) == canonical(case["canonical"])) { "$name: canonical differs" }
+                check(migrateRecordJson(canonical(record)) == v.canonicalJson) { "$name: migrateRecordJson" }
+            } else {
+                check(!v.ok && v.canonicalJson == null) { "$name: expected errors, validated" }
+                (case["expect_errors"] as List<Map<String, Any?>>?)?.let { w ->
+                    check(got == w.map { it["code"] to it["path"] }.toSet()) { "$name: errors $got, expected $w" }
+                }
+                (case["expect_errors_include"] as List<Map<String, Any?>>?)?.let { w ->
+                    check(got.containsAll(w.map { it["code"] to it["path"] })) { "$name: errors $got lack $w" }
+                }
+                check(case["expect_errors"] != null || case["expect_errors_include"] != null) { "$name: no expectation" }
+                val e = expectError(v.problems.first().code) { migrateRecordJson(canonical(record)) }
+                check(e != null && e.errorPath() == v.problems.first().path && (e !is ChangkaixinException.Archive || v.problems.first().code.startsWith("archive."))) { "$name: migrate error" }
+            }
+        }
+    }
+    return cases
+}
+
+@Suppress("UNCHECKED_CAST")
+fun archiveFlow(root: File) {
+    // A counselling session as the psychology teacher's app records it (synthetic).
+    val counsellor = StaffRef(id = "staff-07", role = StaffRole.PSYCHOLOGY_TEACHER)
+    val session = CounsellingRecord(
+        recordId = "cns-app-1", student = "stu-0001", counsellor = counsellor, modality = Modality.FACE_TO_FACE,
+        startedAt = "2024-03-06T15:00:00+08:00", endedAt = "2024-03-06T15:45:00+08:00",
+        parts = CounsellingParts(currentState = "synthetic: tired", mainProblem = "synthetic: exam stress", assessment = "synthetic: moderate distress",
+            analysis = "synthetic: workload", countermeasures = "synthetic: sleep plan", effectEvaluation = null),
+        informedConsent = InformedConsent(given = true, recordedAt = "2024-03-06T15:00:00+08:00"),
+        confidentialityBreak = ConfidentialityBreak(risk = "synthetic: stated plan of self-harm",
+            informed = listOf(PartyInformed(party = InformedParty.GUARDIAN, at = "2024-03-06T16:00:00+08:00"),
+                PartyInformed(party = InformedParty.HEAD_TEACHER, at = "2024-03-06T16:10:00+08:00"))),
+        caseStatus = CaseStatus.OPEN,
+    )
+    val ok = validateCounsellingRecord(session)
+    check(ok.ok && ok.problems.isEmpty() && ok.kind == "counselling_record" && ok.schemaVersion == 2u) { "typed counselling record ${ok.problems}" }
+    val canon = parseJson(ok.canonicalJson!!) as Map<String, Any?>
+    check(canon["started_at"] == "2024-03-06T07:00:00Z" && canon["modality"] == "face_to_face") { "canonical counselling record $canon" }
+    check(validateRecordJson(counsellingRecordToJson(session)) == ok) { "typed equals JSON validation" }
+    val closed = validateCounsellingRecord(session.copy(caseStatus = CaseStatus.CLOSED))
+    check(!closed.ok && closed.problems.map { it.code to it.path } == listOf("archive.required_when" to "/parts/effect_evaluation")) { "closed without effect ${closed.problems}" }
+    check(validateCounsellingRecord(session.copy(caseStatus = CaseStatus.CLOSED, parts = session.parts.copy(effectEvaluation = "synthetic: sleeping better"))).ok) { "closed with effect" }
+    val hotline = validateCounsellingRecord(session.copy(modality = Modality.HOTLINE96111, startedAt = "not a time"))
+    check(hotline.problems.any { it.path == "/started_at" }) { "bad time ${hotline.problems}" }
+    // The counselling room's duty log for the day.
+    val log = DutyLog(recordId = "dut-app-1", school = "sch-01", room = "room-1", date = "2024-03-06",
+        shifts = listOf(DutyShift(staff = counsellor, from = "2024-03-06T12:00:00+08:00", to = "2024-03-06T13:00:00+08:00")), visits = 2u)
+    val lv = validateDutyLog(log)
+    check(lv.ok && lv.kind == "duty_log" && validateRecordJson(dutyLogToJson(log)) == lv) { "duty log ${lv.problems}" }
+    val bad = validateDutyLog(log.copy(shifts = emptyList()))
+    check(!bad.ok && bad.problems.any { it.path.startsWith("/shifts") }) { "empty duty log ${bad.problems}" }
+    // Views: the head teacher sees their class's student file without counselling content, never a counselling record.
+    val subject = Subject(school = "sch-01", classId = "c-8-2", district = null)
+    val head = Viewer(role = ViewerRole.HEAD_TEACHER, school = "sch-01", classId = "c-8-2", staffId = "staff-02", district = null)
+    val err = expectError("privacy.out_of_scope") { viewRecordJson(head, counsellingRecordToJson(session), subject) }
+    check(err is ChangkaixinException.Privacy) { "head teacher on a counselling record" }
+    val fileDoc = parseJson(File(root, "tests/vectors/archive/student_file.json").readText()) as Map<String, Any?>
+    val fileJson = canonical(((fileDoc["cases"] as List<Map<String, Any?>>).first { it["expect"] == "valid" })["record"])
+    val hv = viewRecordJson(head, fileJson, subject)
+    check(hv.kind == "student_file" && hv.role == ViewerRole.HEAD_TEACHER && hv.dataJson.contains("c-8-2")) { "head teacher view ${hv.dataJson}" }
+    check(!hv.dataJson.contains("parts") && !hv.dataJson.contains("counselling") && !hv.dataJson.contains("consents") && !hv.dataJson.contains("current_state") && !hv.dataJson.contains("countermeasures")) { "head teacher view holds counselling content" }
+    val principal = Viewer(role = ViewerRole.PRINCIPAL, school = "sch-01", classId = null, staffId = "staff-01", district = null)
+    val pv = parseJson(viewRecordJson(principal, counsellingRecordToJson(session), subject).dataJson) as Map<String, Any?>
+    check(pv["parts"] == null && pv["case_status"] == "open") { "principal view $pv" }
+    val own = parseJson(viewRecordJson(head.copy(role = ViewerRole.PSYCHOLOGY_TEACHER, staffId = "staff-07"), counsellingRecordToJson(session), subject).dataJson) as Map<String, Any?>
+    check((own["parts"] as Map<String, Any?>)["main_problem"] == "synthetic: exam stress") { "counsellor's own view" }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.DISTRICT, district = "d-1"), fileJson, subject) }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.CITY), fileJson, subject) }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.RECEIVING_SCHOOL), fileJson, subject) }
+    expectError("archive.unknown_schema") { viewRecordJson(head, "{\"schema\": \"x\", \"schema_version\": 1}", subject) }
+    // Pseudonyms: stable per key, different across keys; a short key is refused.
+    val k1 = "synthetic-key-0123456789abcdef".toByteArray()
+    val k2 = "another-synthetic-key-987654321".toByteArray()
+    val a = pseudonymise(k1, listOf("stu-0001", "stu-0002", "stu-0001"))
+    check(a.size == 3 && a[0] == a[2] && a[0] != a[1] && a.all { it.startsWith("p-") && it.length == 34 }) { "pseudonyms $a" }
+    check(pseudonymise(k1, listOf("stu-0001")) == listOf(a[0])) { "stable per key" }
+    check(pseudonymise(k2, listOf("stu-0001"))[0] != a[0]) { "different across keys" }
+    check(expectError("privacy.invalid") { pseudonymise("short".toByteArray(), listOf("stu-0001")) } is ChangkaixinException.Privacy) { "short key" }
+}
+
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
     val fhirCases = replayFhirVectors(root)
     val alertCases = replayAlertVectors(root)
     val complianceCases = replayComplianceVectors(root)
-    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert and $complianceCases compliance golden-vector cases")
+    val archiveCases = replayArchiveVectors(root)
+    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance and $archiveCases archive golden-vector cases")
     badInput()
     verdictsAndCodes(root)
     appFlow(root)
+    archiveFlow(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0 || archiveCases == 0) kotlin.system.exitProcess(1)
 }

@@ -811,17 +811,128 @@ func appFlow(_ root: URL) throws {
     check(classBatch.overdue.allSatisfy { !$0.dueAt.isEmpty && !$0.kind.isEmpty }, "batch overdue")
 }
 
+// Archive (issue 12): every vector through validateRecordJson; typed counselling record and duty log; views; pseudonyms.
+struct Pair: Hashable { let code: String; let path: String }
+
+func replayArchiveVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/archive")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    check(names.count == 10, "archive vector files \(names.count)")
+    var cases = 0
+    for file in names {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "archive", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let record = (c["record"] ?? .null).canonical
+            let v = validateRecordJson(json: record)
+            let got = Set(v.problems.map { Pair(code: $0.code, path: $0.path) })
+            check(v.problems.allSatisfy { !$0.message.isEmpty && $0.code.contains(".") }, "\(n): problem messages")
+            if c["expect"]?.string == "valid" {
+                check(v.ok && v.problems.isEmpty && v.kind == doc["record_kind"]?.string, "\(n): expected valid, got \(v.problems)")
+                check(v.schemaVersion.map { String($0) } == c["record"]?["schema_version"]?.int, "\(n): schema version")
+                let canon = try v.canonicalJson.map { try JSONReader.parse($0).canonical }
+                check(canon != nil && canon == c["canonical"]?.canonical, "\(n): canonical differs")
+                check(try migrateRecordJson(json: record) == v.canonicalJson, "\(n): migrateRecordJson")
+            } else {
+                check(!v.ok && v.canonicalJson == nil, "\(n): expected errors, validated")
+                func pairs(_ j: JSON?) -> Set<Pair>? {
+                    j?.array.map { Set($0.map { Pair(code: $0["code"]?.string ?? "", path: $0["path"]?.string ?? "") }) }
+                }
+                if let w = pairs(c["expect_errors"]) { check(got == w, "\(n): errors \(got), expected \(w)") }
+                if let w = pairs(c["expect_errors_include"]) { check(w.isSubset(of: got), "\(n): errors \(got) lack \(w)") }
+                check(c["expect_errors"] != nil || c["expect_errors_include"] != nil, "\(n): no expectation")
+                if let first = v.problems.first, let e = expectError(first.code, { try migrateRecordJson(json: record) }) {
+                    if case .Archive = e { check(first.code.hasPrefix("archive."), "\(n): migrate error category \(e)") }
+                    check(e.errorPath() == first.path, "\(n): migrate error path")
+                }
+            }
+        }
+    }
+    return cases
+}
+
+func archiveFlow(_ root: URL) throws {
+    // A counselling session as the psychology teacher's app records it (synthetic).
+    let counsellor = StaffRef(id: "staff-07", role: .psychologyTeacher)
+    let parts = CounsellingParts(currentState: "synthetic: tired", mainProblem: "synthetic: exam stress", assessment: "synthetic: moderate distress",
+                                 analysis: "synthetic: workload", countermeasures: "synthetic: sleep plan", effectEvaluation: nil)
+    let consent = InformedConsent(given: true, recordedAt: "2024-03-06T15:00:00+08:00")
+    let breakRecord = ConfidentialityBreak(risk: "synthetic: stated plan of self-harm",
+        informed: [PartyInformed(party: .guardian, at: "2024-03-06T16:00:00+08:00"), PartyInformed(party: .headTeacher, at: "2024-03-06T16:10:00+08:00")])
+    // Records are immutable: one helper builds the variants.
+    func record(modality: Modality = .faceToFace, startedAt: String = "2024-03-06T15:00:00+08:00", parts p: CounsellingParts? = nil, status: CaseStatus = .open) -> CounsellingRecord {
+        CounsellingRecord(recordId: "cns-app-1", student: "stu-0001", counsellor: counsellor, modality: modality,
+                          startedAt: startedAt, endedAt: "2024-03-06T15:45:00+08:00", parts: p ?? parts, informedConsent: consent,
+                          confidentialityBreak: breakRecord, caseStatus: status)
+    }
+    let session = record()
+    let ok = validateCounsellingRecord(record: session)
+    check(ok.ok && ok.problems.isEmpty && ok.kind == "counselling_record" && ok.schemaVersion == 2, "typed counselling record \(ok.problems)")
+    let canon = try JSONReader.parse(ok.canonicalJson ?? "null")
+    check(canon["started_at"]?.string == "2024-03-06T07:00:00Z" && canon["modality"]?.string == "face_to_face", "canonical counselling record")
+    check(validateRecordJson(json: counsellingRecordToJson(record: session)) == ok, "typed equals JSON validation")
+    let closed = validateCounsellingRecord(record: record(status: .closed))
+    check(!closed.ok && closed.problems.map { Pair(code: $0.code, path: $0.path) } == [Pair(code: "archive.required_when", path: "/parts/effect_evaluation")], "closed without effect \(closed.problems)")
+    let withEffect = CounsellingParts(currentState: parts.currentState, mainProblem: parts.mainProblem, assessment: parts.assessment,
+                                      analysis: parts.analysis, countermeasures: parts.countermeasures, effectEvaluation: "synthetic: sleeping better")
+    check(validateCounsellingRecord(record: record(parts: withEffect, status: .closed)).ok, "closed with effect")
+    check(validateCounsellingRecord(record: record(modality: .hotline96111, startedAt: "not a time")).problems.contains { $0.path == "/started_at" }, "bad time")
+    // The counselling room's duty log for the day.
+    let shift = DutyShift(staff: counsellor, from: "2024-03-06T12:00:00+08:00", to: "2024-03-06T13:00:00+08:00")
+    let log = DutyLog(recordId: "dut-app-1", school: "sch-01", room: "room-1", date: "2024-03-06", shifts: [shift], visits: 2)
+    let lv = validateDutyLog(log: log)
+    check(lv.ok && lv.kind == "duty_log" && validateRecordJson(json: dutyLogToJson(log: log)) == lv, "duty log \(lv.problems)")
+    let bad = validateDutyLog(log: DutyLog(recordId: "dut-app-1", school: "sch-01", room: "room-1", date: "2024-03-06", shifts: [], visits: 2))
+    check(!bad.ok && bad.problems.contains { $0.path.hasPrefix("/shifts") }, "empty duty log \(bad.problems)")
+    // Views: the head teacher sees their class's student file without counselling content, never a counselling record.
+    let subject = Subject(school: "sch-01", classId: "c-8-2", district: nil)
+    let head = Viewer(role: .headTeacher, school: "sch-01", classId: "c-8-2", staffId: "staff-02", district: nil)
+    if let e = expectError("privacy.out_of_scope", { try viewRecordJson(viewer: head, json: counsellingRecordToJson(record: session), subject: subject) }) {
+        if case .Privacy = e {} else { check(false, "head teacher on a counselling record: category \(e)") }
+    }
+    let fileDoc = try JSONReader.parse(try String(contentsOf: root.appendingPathComponent("tests/vectors/archive/student_file.json"), encoding: .utf8))
+    let fileJson = (fileDoc["cases"]?.array?.first { $0["expect"]?.string == "valid" }?["record"] ?? .null).canonical
+    let hv = try viewRecordJson(viewer: head, json: fileJson, subject: subject)
+    check(hv.kind == "student_file" && hv.role == .headTeacher && hv.dataJson.contains("c-8-2"), "head teacher view \(hv.dataJson)")
+    check(!["parts", "counselling", "consents", "current_state", "countermeasures"].contains { hv.dataJson.contains($0) }, "head teacher view holds counselling content")
+    let principal = Viewer(role: .principal, school: "sch-01", classId: nil, staffId: "staff-01", district: nil)
+    let pv = try JSONReader.parse(try viewRecordJson(viewer: principal, json: counsellingRecordToJson(record: session), subject: subject).dataJson)
+    check(pv["parts"] == nil && pv["case_status"]?.string == "open", "principal view")
+    let mine = Viewer(role: .psychologyTeacher, school: "sch-01", classId: "c-8-2", staffId: "staff-07", district: nil)
+    let own = try JSONReader.parse(try viewRecordJson(viewer: mine, json: counsellingRecordToJson(record: session), subject: subject).dataJson)
+    check(own["parts"]?["main_problem"]?.string == "synthetic: exam stress", "counsellor's own view")
+    for r in [ViewerRole.district, .city, .receivingSchool] {
+        let other = Viewer(role: r, school: "sch-01", classId: "c-8-2", staffId: "staff-02", district: "d-1")
+        expectError("privacy.out_of_scope") { try viewRecordJson(viewer: other, json: fileJson, subject: subject) }
+    }
+    expectError("archive.unknown_schema") { try viewRecordJson(viewer: head, json: "{\"schema\": \"x\", \"schema_version\": 1}", subject: subject) }
+    // Pseudonyms: stable per key, different across keys; a short key is refused.
+    let k1 = Data("synthetic-key-0123456789abcdef".utf8)
+    let k2 = Data("another-synthetic-key-987654321".utf8)
+    let a = try pseudonymise(key: k1, ids: ["stu-0001", "stu-0002", "stu-0001"])
+    check(a.count == 3 && a[0] == a[2] && a[0] != a[1] && a.allSatisfy { $0.hasPrefix("p-") && $0.count == 34 }, "pseudonyms \(a)")
+    check(try pseudonymise(key: k1, ids: ["stu-0001"]) == [a[0]], "stable per key")
+    check(try pseudonymise(key: k2, ids: ["stu-0001"])[0] != a[0], "different across keys")
+    if let e = expectError("privacy.invalid", { try pseudonymise(key: Data("short".utf8), ids: ["stu-0001"]) }) {
+        if case .Privacy = e {} else { check(false, "short key: category \(e)") }
+    }
+}
+
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
     let fhirCases = try replayFhirVectors(root)
     let alertCases = try replayAlertVectors(root)
     let complianceCases = try replayComplianceVectors(root)
-    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert and \(complianceCases) compliance golden-vector cases")
-    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 { failed += 1 }
+    let archiveCases = try replayArchiveVectors(root)
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert, \(complianceCases) compliance and \(archiveCases) archive golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 { failed += 1 }
     try badInput()
     try verdictsAndCodes()
     try appFlow(root)
+    try archiveFlow(root)
     if cases == 0 { failed += 1 }
 } catch {
     failed += 1
