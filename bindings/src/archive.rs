@@ -444,3 +444,179 @@ pub fn pseudonymise(key: Vec<u8>, ids: Vec<String>) -> FfiResult<Vec<String>> {
         Ok(ids.iter().map(|id| p.pseudonym(id)).collect())
     })
 }
+
+fn staff_role_back(r: core::StaffRole) -> StaffRole {
+    match r {
+        core::StaffRole::HeadTeacher => StaffRole::HeadTeacher,
+        core::StaffRole::PsychologyTeacher => StaffRole::PsychologyTeacher,
+        core::StaffRole::Principal => StaffRole::Principal,
+        core::StaffRole::CentreCounsellor => StaffRole::CentreCounsellor,
+        core::StaffRole::Clinician => StaffRole::Clinician,
+        core::StaffRole::OtherStaff => StaffRole::OtherStaff,
+    }
+}
+
+fn staff_back(s: &core::StaffRef) -> StaffRef {
+    StaffRef { id: s.id.clone(), role: staff_role_back(s.role) }
+}
+
+fn modality_back(m: core::Modality) -> Modality {
+    match m {
+        core::Modality::FaceToFace => Modality::FaceToFace,
+        core::Modality::Phone => Modality::Phone,
+        core::Modality::Hotline96111 => Modality::Hotline96111,
+        core::Modality::Online => Modality::Online,
+    }
+}
+
+fn case_status_back(s: core::CaseStatus) -> CaseStatus {
+    match s {
+        core::CaseStatus::Open => CaseStatus::Open,
+        core::CaseStatus::Closed => CaseStatus::Closed,
+    }
+}
+
+fn party_back(p: core::InformedParty) -> InformedParty {
+    match p {
+        core::InformedParty::Guardian => InformedParty::Guardian,
+        core::InformedParty::HeadTeacher => InformedParty::HeadTeacher,
+        core::InformedParty::SchoolLeadership => InformedParty::SchoolLeadership,
+        core::InformedParty::MedicalInstitution => InformedParty::MedicalInstitution,
+        core::InformedParty::Police => InformedParty::Police,
+        core::InformedParty::CivilAffairs => InformedParty::CivilAffairs,
+    }
+}
+
+fn wrong_kind(want: RecordKind, got: RecordKind) -> ChangkaixinError {
+    CoreError::new(
+        changkaixin_core::ErrorCode::ArchiveInvalidValue,
+        "/schema",
+        format!("expected a {} record, got a {} record", want.name(), got.name()),
+    )
+    .into()
+}
+
+/// Read a counselling record document (any supported version; an older one is migrated) into the
+/// typed record, after the core has validated it: times come back in UTC (`…Z`), as in the
+/// canonical JSON. An invalid document throws its first problem (`Archive`); a document of another
+/// kind throws `archive.invalid_value` at `/schema`.
+#[uniffi::export]
+pub fn counselling_record_from_json(json: String) -> FfiResult<CounsellingRecord> {
+    guard(|| match core::validate(&json).map_err(first_error)? {
+        core::Record::CounsellingRecord(c) => Ok(CounsellingRecord {
+            record_id: c.record_id,
+            student: c.student,
+            counsellor: staff_back(&c.counsellor),
+            modality: modality_back(c.modality),
+            started_at: c.started_at.to_string(),
+            ended_at: c.ended_at.to_string(),
+            parts: CounsellingParts {
+                current_state: c.parts.current_state,
+                main_problem: c.parts.main_problem,
+                assessment: c.parts.assessment,
+                analysis: c.parts.analysis,
+                countermeasures: c.parts.countermeasures,
+                effect_evaluation: c.parts.effect_evaluation,
+            },
+            informed_consent: InformedConsent {
+                given: c.informed_consent.given,
+                recorded_at: c.informed_consent.recorded_at.to_string(),
+            },
+            confidentiality_break: c.confidentiality_break.map(|b| ConfidentialityBreak {
+                risk: b.risk,
+                informed: b
+                    .informed
+                    .iter()
+                    .map(|p| PartyInformed { party: party_back(p.party), at: p.at.to_string() })
+                    .collect(),
+            }),
+            case_status: case_status_back(c.case_status),
+        }),
+        other => Err(wrong_kind(RecordKind::CounsellingRecord, other.kind())),
+    })
+}
+
+/// Read a duty log document into the typed record, after the core has validated it (times in
+/// UTC). Errors as [`counselling_record_from_json`].
+#[uniffi::export]
+pub fn duty_log_from_json(json: String) -> FfiResult<DutyLog> {
+    guard(|| match core::validate(&json).map_err(first_error)? {
+        core::Record::DutyLog(d) => Ok(DutyLog {
+            record_id: d.record_id,
+            school: d.school,
+            room: d.room,
+            date: d.date.to_string(),
+            shifts: d
+                .shifts
+                .iter()
+                .map(|s| DutyShift { staff: staff_back(&s.staff), from: s.from.to_string(), to: s.to.to_string() })
+                .collect(),
+            visits: d.visits,
+        }),
+        other => Err(wrong_kind(RecordKind::DutyLog, other.kind())),
+    })
+}
+
+/// The declared class of one leaf of a record or a view (core `privacy::leaf_classes`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct LeafClass {
+    /// JSON pointer of the leaf (`/parts/main_problem`, `/shifts/0/from`).
+    pub path: String,
+    /// The sensitivity class of the declaration governing it (`operational`, `quasi_identifier`,
+    /// `direct_identifier`, `sensitive_health`); `None` when no declaration covers it (then no view
+    /// may hold it).
+    pub sensitivity: Option<String>,
+    /// The roles that may see the field (core `Role::may_see`: in the declaration's audience —
+    /// the roles whose duty needs it — and cleared for its class); never `District` or `City`.
+    pub audience: Vec<ViewerRole>,
+}
+
+const ALL_ROLES: [ViewerRole; 6] = [
+    ViewerRole::HeadTeacher,
+    ViewerRole::PsychologyTeacher,
+    ViewerRole::Principal,
+    ViewerRole::District,
+    ViewerRole::City,
+    ViewerRole::ReceivingSchool,
+];
+
+fn kind_of(name: &str) -> FfiResult<RecordKind> {
+    RecordKind::from_name(name).ok_or_else(|| {
+        CoreError::new(changkaixin_core::ErrorCode::ArchiveUnknownSchema, "/kind", format!("no record kind {name:?}")).into()
+    })
+}
+
+/// Every leaf of `json` (a record of `kind`, or a [`RecordView`]'s `data_json`) with the class and
+/// audience the core declares for it — the table views are derived from, for audits and tests:
+/// a view's leaf must have a class within the role's [`viewer_role_clearance`] and an audience
+/// naming the role. An unknown kind throws `archive.unknown_schema`, text that is not JSON `archive.parse`.
+#[uniffi::export]
+pub fn leaf_classes(kind: String, json: String) -> FfiResult<Vec<LeafClass>> {
+    guard(|| {
+        let kind = kind_of(&kind)?;
+        let value: Value = serde_json::from_str(&json).map_err(|e| {
+            ChangkaixinError::from(CoreError::new(
+                changkaixin_core::ErrorCode::ArchiveParse,
+                format!("line {} column {}", e.line(), e.column()),
+                "the text is not a JSON document",
+            ))
+        })?;
+        Ok(privacy::leaf_classes(kind, &value)
+            .into_iter()
+            .map(|(path, g)| LeafClass {
+                path,
+                sensitivity: g.map(|(c, _)| c.as_str().to_owned()),
+                audience: g
+                    .map(|(c, a)| ALL_ROLES.into_iter().filter(|r| role(*r).may_see(c, a)).collect())
+                    .unwrap_or_default(),
+            })
+            .collect())
+    })
+}
+
+/// The sensitivity classes a role may ever see (core `Role::clearance`): every class for the
+/// roles that see records, none for `District` and `City` (aggregates only).
+#[uniffi::export]
+pub fn viewer_role_clearance(role: ViewerRole) -> Vec<String> {
+    self::role(role).clearance().iter().map(|c| c.as_str().to_owned()).collect()
+}

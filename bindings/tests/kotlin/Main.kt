@@ -761,6 +761,7 @@ fun replayArchiveVectors(root: File): Int {
     val files = File(root, "tests/vectors/archive").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
     check(files.size == 10) { "archive vector files ${files.size}" }
     var cases = 0
+    val views = mutableMapOf<ViewerRole, Int>()
     for (file in files) {
         val doc = parseJson(file.readText()) as Map<String, Any?>
         check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "archive") { "${file.name}: format" }
@@ -776,6 +777,11 @@ fun replayArchiveVectors(root: File): Int {
                 check(v.schemaVersion.toString() == (record as Map<String, Any?>)["schema_version"].toString()) { "$name: schema version ${v.schemaVersion}" }
                 check(v.canonicalJson != null && canonical(parseJson(v.canonicalJson!!)) == canonical(case["canonical"])) { "$name: canonical differs" }
                 check(migrateRecordJson(canonical(record)) == v.canonicalJson) { "$name: migrateRecordJson" }
+                checkViews(name, doc["record_kind"] as String, canonical(record), parseJson(v.canonicalJson!!), views)
+                when (doc["record_kind"]) {
+                    "counselling_record" -> typedCounsellingRoundTrip(name, canonical(record), v)
+                    "duty_log" -> typedDutyLogRoundTrip(name, canonical(record), v)
+                }
             } else {
                 check(!v.ok && v.canonicalJson == null) { "$name: expected errors, validated" }
                 (case["expect_errors"] as List<Map<String, Any?>>?)?.let { w ->
@@ -787,10 +793,155 @@ fun replayArchiveVectors(root: File): Int {
                 check(case["expect_errors"] != null || case["expect_errors_include"] != null) { "$name: no expectation" }
                 val e = expectError(v.problems.first().code) { migrateRecordJson(canonical(record)) }
                 check(e != null && e.errorPath() == v.problems.first().path && (e !is ChangkaixinException.Archive || v.problems.first().code.startsWith("archive."))) { "$name: migrate error" }
+                // The typed readers refuse what the core refuses, with the same first problem.
+                val typedRead: (() -> Any)? = when (doc["record_kind"]) {
+                    "counselling_record" -> { -> counsellingRecordFromJson(canonical(record)) }
+                    "duty_log" -> { -> dutyLogFromJson(canonical(record)) }
+                    else -> null
+                }
+                typedRead?.let { read ->
+                    val te = expectError(v.problems.first().code) { read() }
+                    check(te is ChangkaixinException.Archive && te.errorPath() == v.problems.first().path) { "$name: typed reader error $te" }
+                    typedReads++
+                }
             }
         }
     }
+    // Every role that sees records saw some, the aggregate-only roles none; both typed records were read.
+    for (r in ViewerRole.values()) {
+        val n = views.getOrDefault(r, 0)
+        if (r == ViewerRole.DISTRICT || r == ViewerRole.CITY) check(n == 0) { "$r got $n record views" } else check(n > 0) { "$r got no view of any vector" }
+    }
+    check(views.getOrDefault(ViewerRole.HEAD_TEACHER, 0) >= 4 && views.getOrDefault(ViewerRole.RECEIVING_SCHOOL, 0) >= 1) { "views per role $views" }
+    check(typedRounds >= 7 && typedReads >= 20) { "typed archive records: $typedRounds round trips, $typedReads refusals" }
+    println("kotlin: archive views ${views.entries.joinToString { "${it.key}=${it.value}" }}, $typedRounds typed round trips, $typedReads typed refusals")
     return cases
+}
+
+var typedRounds = 0
+var typedReads = 0
+
+/** The viewers of the Rust property test: every role at sch-01 / c-8-2 / d-01 (a receiving school at sch-02), and the counsellors named in the fixtures. */
+val ARCHIVE_SUBJECT = Subject(school = "sch-01", classId = "c-8-2", district = "d-01")
+val ARCHIVE_VIEWERS: List<Viewer> = ViewerRole.values().map { r ->
+    Viewer(role = r, school = if (r == ViewerRole.RECEIVING_SCHOOL) "sch-02" else "sch-01", classId = "c-8-2", staffId = "staff-07", district = "d-01")
+} + listOf("staff-03", "cc-02", "exp-01").map { Viewer(role = ViewerRole.PSYCHOLOGY_TEACHER, school = "sch-01", classId = "c-8-2", staffId = it, district = "d-01") }
+
+/** The value at a JSON pointer (no escapes: the records' keys are plain), or ABSENT. */
+object Absent
+fun at(v: Any?, pointer: String): Any? {
+    var cur = v
+    for (seg in pointer.split("/").drop(1)) {
+        cur = when (cur) {
+            is Map<*, *> -> if (cur.containsKey(seg)) cur[seg] else return Absent
+            is List<*> -> seg.toIntOrNull()?.takeIf { it in cur.indices }?.let { cur[it] } ?: return Absent
+            else -> return Absent
+        }
+    }
+    return cur
+}
+
+/** Leaf pointers of a JSON value, walked here (an empty object or array is a leaf, as in the core). */
+fun leafPointers(v: Any?, prefix: String = "", out: MutableList<String> = mutableListOf()): List<String> {
+    when {
+        v is Map<*, *> && v.isNotEmpty() -> v.forEach { (k, c) -> leafPointers(c, "$prefix/$k", out) }
+        v is List<*> && v.isNotEmpty() -> v.forEachIndexed { i, c -> leafPointers(c, "$prefix/$i", out) }
+        else -> out.add(prefix)
+    }
+    return out
+}
+
+/**
+ * Every viewer's view of a valid vector: refused only as out of scope (district and city always), and
+ * otherwise holding exactly the fields the role is cleared for and in the audience of — each leaf of the
+ * view has a declared class within `viewerRoleClearance(role)` and names the role in its audience, carries
+ * the record's own value, and no permitted leaf of the record is missing; a head teacher never sees answers,
+ * reports, counselling parts, instruments, fired rules or evidence, a principal never answers, reports,
+ * parts or reason texts.
+ */
+@Suppress("UNCHECKED_CAST")
+fun checkViews(name: String, kind: String, json: String, canon: Any?, views: MutableMap<ViewerRole, Int>) {
+    val recordLeaves = leafClasses(kind, canonical(canon))
+    check(recordLeaves.map { it.path }.sorted() == leafPointers(canon).sorted()) { "$name: leafClasses walks the record's leaves" }
+    check(recordLeaves.all { it.sensitivity != null }) { "$name: undeclared fields ${recordLeaves.filter { it.sensitivity == null }.map { it.path }}" }
+    for (viewer in ARCHIVE_VIEWERS) {
+        val who = "$name as ${viewer.role}/${viewer.staffId}"
+        val view = try { viewRecordJson(viewer, json, ARCHIVE_SUBJECT) } catch (e: ChangkaixinException) {
+            check(e is ChangkaixinException.Privacy && (e.errorCode() == "privacy.out_of_scope" || e.errorCode() == "privacy.invalid")) { "$who: ${e.errorCode()}" }
+            continue
+        }
+        views[viewer.role] = views.getOrDefault(viewer.role, 0) + 1
+        check(viewer.role != ViewerRole.DISTRICT && viewer.role != ViewerRole.CITY) { "$who: an aggregate-only role got a record view" }
+        check(view.kind == kind && view.role == viewer.role) { "$who: view kind/role" }
+        val data = parseJson(view.dataJson)
+        val clearance = viewerRoleClearance(viewer.role)
+        val leaves = leafClasses(kind, view.dataJson)
+        check(leaves.map { it.path }.sorted() == leafPointers(data).sorted()) { "$who: view leaves" }
+        for (l in leaves) {
+            check(l.sensitivity != null && l.sensitivity in clearance) { "$who sees ${l.path} (${l.sensitivity}) above its clearance $clearance" }
+            check(viewer.role in l.audience) { "$who is not in the audience of ${l.path} (${l.audience})" }
+            check(at(canon, l.path) != Absent && canonical(at(canon, l.path)) == canonical(at(data, l.path))) { "$who: ${l.path} is not the record's value" }
+        }
+        for (l in recordLeaves.filter { it.sensitivity in clearance && viewer.role in it.audience }) {
+            check(at(data, l.path) != Absent) { "$who: permitted ${l.path} missing from the view" }
+        }
+        val text = view.dataJson
+        if (viewer.role == ViewerRole.HEAD_TEACHER) for (banned in listOf("answers", "report", "parts", "instrument", "fired_rules", "evidence")) {
+            check(!text.contains("\"$banned\"")) { "$who: head teacher view holds $banned" }
+        }
+        if (viewer.role == ViewerRole.PRINCIPAL) for (banned in listOf("answers", "report", "parts", "reason_text")) {
+            check((data as Map<String, Any?>)[banned] == null) { "$who: principal view holds $banned" }
+        }
+    }
+}
+
+/** A counselling-record vector read into the typed record, written back, validated and read again. */
+@Suppress("UNCHECKED_CAST")
+fun typedCounsellingRoundTrip(name: String, json: String, v: ArchiveValidation) {
+    val typed = counsellingRecordFromJson(json)
+    val canon = parseJson(v.canonicalJson!!) as Map<String, Any?>
+    // Field by field against the canonical document (independently of counsellingRecordToJson).
+    val parts = canon["parts"] as Map<String, Any?>
+    val consent = canon["informed_consent"] as Map<String, Any?>
+    val counsellor = canon["counsellor"] as Map<String, Any?>
+    check(typed.recordId == canon["record_id"] && typed.student == canon["student"] && typed.counsellor.id == counsellor["id"] &&
+        typed.counsellor.role.name.lowercase() == counsellor["role"] && typed.modality.name.lowercase().replace("hotline96111", "hotline_96111") == canon["modality"] &&
+        typed.startedAt == canon["started_at"] && typed.endedAt == canon["ended_at"] && typed.caseStatus.name.lowercase() == canon["case_status"]) { "$name: typed header $typed" }
+    check(typed.parts.currentState == parts["current_state"] && typed.parts.mainProblem == parts["main_problem"] && typed.parts.assessment == parts["assessment"] &&
+        typed.parts.analysis == parts["analysis"] && typed.parts.countermeasures == parts["countermeasures"] && typed.parts.effectEvaluation == parts["effect_evaluation"]) { "$name: typed parts" }
+    check(typed.informedConsent.given == consent["given"] && typed.informedConsent.recordedAt == consent["recorded_at"]) { "$name: typed consent" }
+    val brk = canon["confidentiality_break"] as Map<String, Any?>?
+    check((typed.confidentialityBreak == null) == (brk == null)) { "$name: typed break" }
+    if (brk != null) {
+        val informed = brk["informed"] as List<Map<String, Any?>>
+        check(typed.confidentialityBreak!!.risk == brk["risk"] && typed.confidentialityBreak!!.informed.map { it.party.name.lowercase() to it.at } == informed.map { it["party"] to it["at"] }) { "$name: typed break parties" }
+    }
+    val back = counsellingRecordToJson(typed)
+    check(canonical(parseJson(back)) == canonical(canon)) { "$name: typed record writes the canonical document" }
+    val again = validateCounsellingRecord(typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(back) == again) { "$name: typed record validates to the same canonical JSON" }
+    check(counsellingRecordFromJson(back) == typed) { "$name: typed -> JSON -> typed" }
+    check(expectError("archive.invalid_value") { dutyLogFromJson(json) }?.errorPath() == "/schema") { "$name: read as a duty log" }
+    typedRounds++
+}
+
+/** A duty-log vector read into the typed record, written back, validated and read again. */
+@Suppress("UNCHECKED_CAST")
+fun typedDutyLogRoundTrip(name: String, json: String, v: ArchiveValidation) {
+    val typed = dutyLogFromJson(json)
+    val canon = parseJson(v.canonicalJson!!) as Map<String, Any?>
+    val shifts = canon["shifts"] as List<Map<String, Any?>>
+    check(typed.recordId == canon["record_id"] && typed.school == canon["school"] && typed.room == canon["room"] && typed.date == canon["date"] &&
+        typed.visits.toString() == canon["visits"].toString()) { "$name: typed duty log $typed" }
+    check(typed.shifts.map { listOf(it.staff.id, it.staff.role.name.lowercase(), it.from, it.to) } ==
+        shifts.map { listOf((it["staff"] as Map<String, Any?>)["id"], (it["staff"] as Map<String, Any?>)["role"], it["from"], it["to"]) }) { "$name: typed shifts" }
+    val back = dutyLogToJson(typed)
+    check(canonical(parseJson(back)) == canonical(canon)) { "$name: typed duty log writes the canonical document" }
+    val again = validateDutyLog(typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(back) == again) { "$name: typed duty log validates to the same canonical JSON" }
+    check(dutyLogFromJson(back) == typed) { "$name: typed -> JSON -> typed" }
+    check(expectError("archive.invalid_value") { counsellingRecordFromJson(json) }?.errorPath() == "/schema") { "$name: read as a counselling record" }
+    typedRounds++
 }
 
 @Suppress("UNCHECKED_CAST")
@@ -844,6 +995,10 @@ fun archiveFlow(root: File) {
     expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.CITY), fileJson, subject) }
     expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.RECEIVING_SCHOOL), fileJson, subject) }
     expectError("archive.unknown_schema") { viewRecordJson(head, "{\"schema\": \"x\", \"schema_version\": 1}", subject) }
+    check(expectError("archive.unknown_schema") { leafClasses("no_such_kind", "{}") }?.errorPath() == "/kind") { "leafClasses: unknown kind" }
+    check(expectError("archive.parse") { leafClasses("duty_log", "{\"visits\": ") } is ChangkaixinException.Archive) { "leafClasses: not JSON" }
+    check(leafClasses("duty_log", "{\"visits\": 2, \"nurse\": \"x\"}").map { it.path to it.sensitivity }.sortedBy { it.first } == listOf("/nurse" to null, "/visits" to "operational")) { "leafClasses: an undeclared field has no class" }
+    check(viewerRoleClearance(ViewerRole.CITY).isEmpty() && viewerRoleClearance(ViewerRole.HEAD_TEACHER).size == 4) { "clearances" }
     // Pseudonyms: stable per key, different across keys; a short key is refused.
     val k1 = "synthetic-key-0123456789abcdef".toByteArray()
     val k2 = "another-synthetic-key-987654321".toByteArray()

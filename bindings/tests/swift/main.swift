@@ -819,6 +819,7 @@ func replayArchiveVectors(_ root: URL) throws -> Int {
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
     check(names.count == 10, "archive vector files \(names.count)")
     var cases = 0
+    var views: [ViewerRole: Int] = [:]
     for file in names {
         let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
         check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "archive", "\(file): format")
@@ -835,6 +836,12 @@ func replayArchiveVectors(_ root: URL) throws -> Int {
                 let canon = try v.canonicalJson.map { try JSONReader.parse($0).canonical }
                 check(canon != nil && canon == c["canonical"]?.canonical, "\(n): canonical differs")
                 check(try migrateRecordJson(json: record) == v.canonicalJson, "\(n): migrateRecordJson")
+                if let canonText = v.canonicalJson, let kind = doc["record_kind"]?.string {
+                    let canonDoc = try JSONReader.parse(canonText)
+                    try checkViews(n, kind, record, canonDoc, &views)
+                    if kind == "counselling_record" { try typedCounsellingRoundTrip(n, record, v, canonDoc) }
+                    if kind == "duty_log" { try typedDutyLogRoundTrip(n, record, v, canonDoc) }
+                }
             } else {
                 check(!v.ok && v.canonicalJson == nil, "\(n): expected errors, validated")
                 func pairs(_ j: JSON?) -> Set<Pair>? {
@@ -847,10 +854,149 @@ func replayArchiveVectors(_ root: URL) throws -> Int {
                     if case .Archive = e { check(first.code.hasPrefix("archive."), "\(n): migrate error category \(e)") }
                     check(e.errorPath() == first.path, "\(n): migrate error path")
                 }
+                // The typed readers refuse what the core refuses, with the same first problem.
+                if let first = v.problems.first, let kind = doc["record_kind"]?.string, kind == "counselling_record" || kind == "duty_log" {
+                    let te = kind == "duty_log" ? expectError(first.code, { try dutyLogFromJson(json: record) })
+                                                : expectError(first.code, { try counsellingRecordFromJson(json: record) })
+                    if case .Archive(_, let path, _, _, _)? = te { check(path == first.path, "\(n): typed reader path \(path)") } else { check(false, "\(n): typed reader error \(String(describing: te))") }
+                    typedReads += 1
+                }
             }
         }
     }
+    // Every role that sees records saw some, the aggregate-only roles none; both typed records were read.
+    for r in [ViewerRole.headTeacher, .psychologyTeacher, .principal, .district, .city, .receivingSchool] {
+        let k = views[r] ?? 0
+        if r == .district || r == .city { check(k == 0, "\(r) got \(k) record views") } else { check(k > 0, "\(r) got no view of any vector") }
+    }
+    check((views[.headTeacher] ?? 0) >= 4 && (views[.receivingSchool] ?? 0) >= 1, "views per role \(views)")
+    check(typedRounds >= 7 && typedReads >= 20, "typed archive records: \(typedRounds) round trips, \(typedReads) refusals")
+    let perRole = [ViewerRole.headTeacher, .psychologyTeacher, .principal, .receivingSchool].map { "\($0)=\(views[$0] ?? 0)" }.joined(separator: ", ")
+    print("swift: archive views \(perRole), \(typedRounds) typed round trips, \(typedReads) typed refusals")
     return cases
+}
+
+var typedRounds = 0
+var typedReads = 0
+
+/// The viewers of the Rust property test: every role at sch-01 / c-8-2 / d-01 (a receiving school at sch-02), and the counsellors named in the fixtures.
+let archiveSubject = Subject(school: "sch-01", classId: "c-8-2", district: "d-01")
+let archiveViewers: [Viewer] = [ViewerRole.headTeacher, .psychologyTeacher, .principal, .district, .city, .receivingSchool].map {
+    Viewer(role: $0, school: $0 == .receivingSchool ? "sch-02" : "sch-01", classId: "c-8-2", staffId: "staff-07", district: "d-01")
+} + ["staff-03", "cc-02", "exp-01"].map { Viewer(role: .psychologyTeacher, school: "sch-01", classId: "c-8-2", staffId: $0, district: "d-01") }
+
+/// The value at a JSON pointer (no escapes: the records' keys are plain), or nil when absent.
+func at(_ v: JSON, _ pointer: String) -> JSON? {
+    var cur = v
+    for seg in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+        switch cur {
+        case .object: guard let c = cur[String(seg)] else { return nil }; cur = c
+        case .array(let a): guard let i = Int(seg), a.indices.contains(i) else { return nil }; cur = a[i]
+        default: return nil
+        }
+    }
+    return cur
+}
+
+/// Leaf pointers of a JSON value, walked here (an empty object or array is a leaf, as in the core).
+func leafPointers(_ v: JSON, _ prefix: String = "") -> [String] {
+    switch v {
+    case .object(let kv) where !kv.isEmpty: return kv.flatMap { leafPointers($0.1, "\(prefix)/\($0.0)") }
+    case .array(let a) where !a.isEmpty: return a.enumerated().flatMap { leafPointers($0.1, "\(prefix)/\($0.0)") }
+    default: return [prefix]
+    }
+}
+
+/// Every viewer's view of a valid vector: refused only as out of scope (district and city always), and
+/// otherwise holding exactly the fields the role is cleared for and in the audience of — each leaf of the
+/// view has a declared class within viewerRoleClearance(role) and names the role in its audience, carries
+/// the record's own value, and no permitted leaf of the record is missing; a head teacher never sees answers,
+/// reports, counselling parts, instruments, fired rules or evidence, a principal never answers, reports,
+/// parts or reason texts.
+func checkViews(_ name: String, _ kind: String, _ json: String, _ canon: JSON, _ views: inout [ViewerRole: Int]) throws {
+    let recordLeaves = try leafClasses(kind: kind, json: canon.canonical)
+    check(recordLeaves.map { $0.path }.sorted() == leafPointers(canon).sorted(), "\(name): leafClasses walks the record's leaves")
+    check(recordLeaves.allSatisfy { $0.sensitivity != nil }, "\(name): undeclared fields")
+    for viewer in archiveViewers {
+        let who = "\(name) as \(viewer.role)/\(viewer.staffId ?? "-")"
+        let view: RecordView
+        do { view = try viewRecordJson(viewer: viewer, json: json, subject: archiveSubject) } catch let e as ChangkaixinError {
+            if case .Privacy(let code, _, _, _, _) = e { check(code == "privacy.out_of_scope" || code == "privacy.invalid", "\(who): \(code)") } else { check(false, "\(who): \(e)") }
+            continue
+        }
+        views[viewer.role, default: 0] += 1
+        check(viewer.role != .district && viewer.role != .city, "\(who): an aggregate-only role got a record view")
+        check(view.kind == kind && view.role == viewer.role, "\(who): view kind/role")
+        let data = try JSONReader.parse(view.dataJson)
+        let clearance = viewerRoleClearance(role: viewer.role)
+        let leaves = try leafClasses(kind: kind, json: view.dataJson)
+        check(leaves.map { $0.path }.sorted() == leafPointers(data).sorted(), "\(who): view leaves")
+        for l in leaves {
+            check(l.sensitivity.map { clearance.contains($0) } ?? false, "\(who) sees \(l.path) (\(l.sensitivity ?? "undeclared")) above its clearance \(clearance)")
+            check(l.audience.contains(viewer.role), "\(who) is not in the audience of \(l.path)")
+            check(at(canon, l.path) != nil && at(canon, l.path) == at(data, l.path), "\(who): \(l.path) is not the record's value")
+        }
+        for l in recordLeaves where l.sensitivity.map({ clearance.contains($0) }) ?? false && l.audience.contains(viewer.role) {
+            check(at(data, l.path) != nil, "\(who): permitted \(l.path) missing from the view")
+        }
+        if viewer.role == .headTeacher {
+            for banned in ["answers", "report", "parts", "instrument", "fired_rules", "evidence"] { check(!view.dataJson.contains("\"\(banned)\""), "\(who): head teacher view holds \(banned)") }
+        }
+        if viewer.role == .principal {
+            for banned in ["answers", "report", "parts", "reason_text"] { check(data[banned] == nil, "\(who): principal view holds \(banned)") }
+        }
+    }
+}
+
+func wireName(_ s: String) -> String {
+    // Swift's enum case names (lowerCamelCase) as the core's snake_case wire names.
+    var out = ""
+    for ch in s { if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) } }
+    return out.replacingOccurrences(of: "hotline96111", with: "hotline_96111")
+}
+
+/// A counselling-record vector read into the typed record, written back, validated and read again.
+func typedCounsellingRoundTrip(_ name: String, _ json: String, _ v: ArchiveValidation, _ canon: JSON) throws {
+    let typed = try counsellingRecordFromJson(json: json)
+    // Field by field against the canonical document (independently of counsellingRecordToJson).
+    check(typed.recordId == canon["record_id"]?.string && typed.student == canon["student"]?.string &&
+          typed.counsellor.id == canon["counsellor"]?["id"]?.string && wireName("\(typed.counsellor.role)") == canon["counsellor"]?["role"]?.string &&
+          wireName("\(typed.modality)") == canon["modality"]?.string && typed.startedAt == canon["started_at"]?.string &&
+          typed.endedAt == canon["ended_at"]?.string && wireName("\(typed.caseStatus)") == canon["case_status"]?.string, "\(name): typed header \(typed)")
+    let parts = canon["parts"]
+    check(typed.parts.currentState == parts?["current_state"]?.string && typed.parts.mainProblem == parts?["main_problem"]?.string &&
+          typed.parts.assessment == parts?["assessment"]?.string && typed.parts.analysis == parts?["analysis"]?.string &&
+          typed.parts.countermeasures == parts?["countermeasures"]?.string && typed.parts.effectEvaluation == parts?["effect_evaluation"]?.string, "\(name): typed parts")
+    check(typed.informedConsent.given == canon["informed_consent"]?["given"]?.bool && typed.informedConsent.recordedAt == canon["informed_consent"]?["recorded_at"]?.string, "\(name): typed consent")
+    let brk = canon["confidentiality_break"]
+    check((typed.confidentialityBreak == nil) == (brk == nil), "\(name): typed break")
+    if let b = typed.confidentialityBreak, let want = brk {
+        let informed = (want["informed"]?.array ?? []).map { "\($0["party"]?.string ?? "?") \($0["at"]?.string ?? "?")" }
+        check(b.risk == want["risk"]?.string && b.informed.map { "\(wireName("\($0.party)")) \($0.at)" } == informed, "\(name): typed break parties")
+    }
+    let back = counsellingRecordToJson(record: typed)
+    check(try JSONReader.parse(back) == canon, "\(name): typed record writes the canonical document")
+    let again = validateCounsellingRecord(record: typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(json: back) == again, "\(name): typed record validates to the same canonical JSON")
+    check(try counsellingRecordFromJson(json: back) == typed, "\(name): typed -> JSON -> typed")
+    if case .Archive(_, let path, _, _, _)? = expectError("archive.invalid_value", { try dutyLogFromJson(json: json) }) { check(path == "/schema", "\(name): read as a duty log") } else { check(false, "\(name): read as a duty log") }
+    typedRounds += 1
+}
+
+/// A duty-log vector read into the typed record, written back, validated and read again.
+func typedDutyLogRoundTrip(_ name: String, _ json: String, _ v: ArchiveValidation, _ canon: JSON) throws {
+    let typed = try dutyLogFromJson(json: json)
+    check(typed.recordId == canon["record_id"]?.string && typed.school == canon["school"]?.string && typed.room == canon["room"]?.string &&
+          typed.date == canon["date"]?.string && String(typed.visits) == canon["visits"]?.int, "\(name): typed duty log \(typed)")
+    let want = (canon["shifts"]?.array ?? []).map { [$0["staff"]?["id"]?.string ?? "?", $0["staff"]?["role"]?.string ?? "?", $0["from"]?.string ?? "?", $0["to"]?.string ?? "?"] }
+    check(typed.shifts.map { [$0.staff.id, wireName("\($0.staff.role)"), $0.from, $0.to] } == want, "\(name): typed shifts")
+    let back = dutyLogToJson(log: typed)
+    check(try JSONReader.parse(back) == canon, "\(name): typed duty log writes the canonical document")
+    let again = validateDutyLog(log: typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(json: back) == again, "\(name): typed duty log validates to the same canonical JSON")
+    check(try dutyLogFromJson(json: back) == typed, "\(name): typed -> JSON -> typed")
+    if case .Archive(_, let path, _, _, _)? = expectError("archive.invalid_value", { try counsellingRecordFromJson(json: json) }) { check(path == "/schema", "\(name): read as a counselling record") } else { check(false, "\(name): read as a counselling record") }
+    typedRounds += 1
 }
 
 func archiveFlow(_ root: URL) throws {
@@ -908,6 +1054,11 @@ func archiveFlow(_ root: URL) throws {
         expectError("privacy.out_of_scope") { try viewRecordJson(viewer: other, json: fileJson, subject: subject) }
     }
     expectError("archive.unknown_schema") { try viewRecordJson(viewer: head, json: "{\"schema\": \"x\", \"schema_version\": 1}", subject: subject) }
+    check(expectError("archive.unknown_schema", { try leafClasses(kind: "no_such_kind", json: "{}") })?.errorPath() == "/kind", "leafClasses: unknown kind")
+    if case .Archive? = expectError("archive.parse", { try leafClasses(kind: "duty_log", json: "{\"visits\": ") }) {} else { check(false, "leafClasses: not JSON") }
+    let undeclared = try leafClasses(kind: "duty_log", json: "{\"visits\": 2, \"nurse\": \"x\"}")
+    check(undeclared.map { "\($0.path)=\($0.sensitivity ?? "nil")" }.sorted() == ["/nurse=nil", "/visits=operational"], "leafClasses: an undeclared field has no class")
+    check(viewerRoleClearance(role: .city).isEmpty && viewerRoleClearance(role: .headTeacher).count == 4, "clearances")
     // Pseudonyms: stable per key, different across keys; a short key is refused.
     let k1 = Data("synthetic-key-0123456789abcdef".utf8)
     let k2 = Data("another-synthetic-key-987654321".utf8)
