@@ -270,6 +270,26 @@ def main() -> int:
     for k in range(6):
         corpus.add("archive_validate", f"edit-{k}", bytes([k, k * 37 + 1, k * 11 + 7, k * 5 + 3, k + 60]))
 
+    # Report JSON: byte 0 picks the document (0 spec, 1 aggregate, 2 request, 3 report); the
+    # vectors' specs and reports, and aggregates and requests for the target's fixed small city.
+    for p in sorted((ROOT / "tests/vectors/report").glob("*.json")):
+        for i, case in enumerate(load(p)["cases"]):
+            corpus.add("report_json", f"spec-{p.stem}-{i}", bytes([0]) + compact(case["spec"]))
+            if i % 3 == 0 and isinstance(case.get("report"), dict):
+                corpus.add("report_json", f"report-{p.stem}-{i}", bytes([3]) + compact(case["report"]))
+    cells = 3 * 2 * 2
+    for k, per in enumerate([[7, 2, 1], [10, 0, 0], [1, 1, 1]]):
+        agg = {"format": "changkaixin.report-aggregate/1", "dims": [3, 2, 2], "categories": [3],
+               "screened": [sum(per)] * cells, "counts": per * cells}
+        corpus.add("report_json", f"aggregate-{k}", bytes([1]) + compact(agg))
+    for k, req in enumerate([
+        {"round": {"id": "r", "zh": "r", "en": "r"}},
+        {"round": {"id": "r", "zh": "r", "en": "r"}, "settings": {"threshold": 5, "protection_width": 2}, "enrolment": [40] * cells},
+        {"round": {"id": "b", "zh": "b", "en": "b"}, "previous": {"round": {"id": "a", "zh": "a", "en": "a"}, "aggregate":
+            {"format": "changkaixin.report-aggregate/1", "dims": [3, 2, 2], "categories": [3], "screened": [30] * cells, "counts": [20, 6, 4] * cells}}},
+    ]):
+        corpus.add("report_json", f"request-{k}", bytes([2]) + compact(req))
+
     # Inputs that once found a defect (kept as seeds so the smoke run replays them).
     for d in sorted((ROOT / "fuzz/regressions").glob("*")):
         for f in sorted(d.iterdir()):

@@ -369,6 +369,42 @@ impl Aggregate {
         Ok(())
     }
 
+    /// Check an aggregate that arrived from outside (a file, another process, a client) before
+    /// anything is built from it: it [`fits`](Self::fits) the spec, it counts at most
+    /// [`MAX_N`](super::wilson::MAX_N) students, and in every school × grade × sex group every
+    /// measure's category counts add up to the number screened (each counted row lands in exactly
+    /// one category of every measure, so any other sum is a forged or corrupted aggregate).
+    pub fn verify(&self, spec: &ReportSpec) -> Result<()> {
+        self.fits(spec)?;
+        if self.total() > super::wilson::MAX_N {
+            return Err(Error::new(
+                ErrorCode::ReportOverflow,
+                "aggregate",
+                format!("more than {} students", super::wilson::MAX_N),
+            ));
+        }
+        let width = self.width();
+        for (cell, &n) in self.screened.iter().enumerate() {
+            let mut off = cell * width;
+            for (m, &k) in self.categories.iter().enumerate() {
+                let k = usize::from(k);
+                let sum: u64 = self.counts[off..off + k].iter().map(|v| u64::from(*v)).sum();
+                if sum != u64::from(n) {
+                    return Err(Error::new(
+                        ErrorCode::ReportShape,
+                        format!("aggregate/counts/{off}"),
+                        format!(
+                            "group {cell}: measure {} counts {sum} students in its categories, the group has {n} screened",
+                            spec.measures.get(m).map_or("?", |m| m.id.as_str())
+                        ),
+                    ));
+                }
+                off += k;
+            }
+        }
+        Ok(())
+    }
+
     /// Merge another partial aggregate of the same spec into this one.
     pub fn merge(&mut self, other: &Aggregate) -> Result<()> {
         if self.dims != other.dims

@@ -237,7 +237,9 @@ impl Audit {
 
 /// The cells of every measure of an aggregate, with suppression applied.
 pub(crate) fn measure_cells(spec: &ReportSpec, agg: &Aggregate, settings: Settings) -> Result<Vec<Cells>> {
-    agg.fits(spec)?;
+    // Verified, not only fitted: an aggregate may come from outside (JSON), and a verified one
+    // cannot overflow the sums below (at most MAX_N students).
+    agg.verify(spec)?;
     let l = &spec.layout;
     let (s_n, g_n, x_n) = (l.schools.len(), l.grades.len(), l.sexes.len());
     let w = agg.width();

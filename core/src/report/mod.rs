@@ -40,6 +40,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod api;
 pub mod build;
 pub mod html;
 pub mod suppress;
@@ -48,6 +49,7 @@ pub mod wilson;
 pub use aggregate::{
     band_codes, verdict_categories, Aggregate, InstrumentRows, Label, Layout, Measure, MeasureSource, ReportRows, ReportSpec, School, AGGREGATE_FORMAT,
 };
+pub use api::{city_report_json, report_for, report_html_from_json, report_json, PreviousRound, ReportRequest};
 pub use build::{
     city_report, city_report_audited, Audit, Cell, CellState, CityReport, Coverage, CoverageCell, CoverageTable, Head, MeasureAudit, MeasureReport, Method,
     ReportOptions, Round, Table, REPORT_FORMAT,
