@@ -457,7 +457,10 @@ fn staff_role_back(r: core::StaffRole) -> StaffRole {
 }
 
 fn staff_back(s: &core::StaffRef) -> StaffRef {
-    StaffRef { id: s.id.clone(), role: staff_role_back(s.role) }
+    StaffRef {
+        id: s.id.clone(),
+        role: staff_role_back(s.role),
+    }
 }
 
 fn modality_back(m: core::Modality) -> Modality {
@@ -527,7 +530,10 @@ pub fn counselling_record_from_json(json: String) -> FfiResult<CounsellingRecord
                 informed: b
                     .informed
                     .iter()
-                    .map(|p| PartyInformed { party: party_back(p.party), at: p.at.to_string() })
+                    .map(|p| PartyInformed {
+                        party: party_back(p.party),
+                        at: p.at.to_string(),
+                    })
                     .collect(),
             }),
             case_status: case_status_back(c.case_status),
@@ -549,7 +555,11 @@ pub fn duty_log_from_json(json: String) -> FfiResult<DutyLog> {
             shifts: d
                 .shifts
                 .iter()
-                .map(|s| DutyShift { staff: staff_back(&s.staff), from: s.from.to_string(), to: s.to.to_string() })
+                .map(|s| DutyShift {
+                    staff: staff_back(&s.staff),
+                    from: s.from.to_string(),
+                    to: s.to.to_string(),
+                })
                 .collect(),
             visits: d.visits,
         }),
@@ -581,9 +591,8 @@ const ALL_ROLES: [ViewerRole; 6] = [
 ];
 
 fn kind_of(name: &str) -> FfiResult<RecordKind> {
-    RecordKind::from_name(name).ok_or_else(|| {
-        CoreError::new(changkaixin_core::ErrorCode::ArchiveUnknownSchema, "/kind", format!("no record kind {name:?}")).into()
-    })
+    RecordKind::from_name(name)
+        .ok_or_else(|| CoreError::new(changkaixin_core::ErrorCode::ArchiveUnknownSchema, "/kind", format!("no record kind {name:?}")).into())
 }
 
 /// Every leaf of `json` (a record of `kind`, or a [`RecordView`]'s `data_json`) with the class and

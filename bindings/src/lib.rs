@@ -17,6 +17,8 @@
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
 //! - [`archive`]: archive records — the counselling record and duty log as typed records, every kind
 //!   validated (all problems at once) and migrated as JSON, the role-scoped view, keyed pseudonyms.
+//! - [`city_report`]: the city screening report — a spec, an aggregator that counts chunks of columns
+//!   and merges partial aggregates (JSON out and, verified, back in), the report as canonical JSON and HTML.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
 //! See `bindings/README.md` for Android/iOS integration.
@@ -26,6 +28,7 @@ uniffi::setup_scaffolding!();
 pub mod alert;
 pub mod archive;
 pub mod batch;
+pub mod city_report;
 pub mod compliance;
 pub mod describe;
 pub mod error;

@@ -1009,6 +1009,210 @@ fun archiveFlow(root: File) {
     check(expectError("privacy.invalid") { pseudonymise("short".toByteArray(), listOf("stu-0001")) } is ChangkaixinException.Privacy) { "short key" }
 }
 
+// City report (issue 13): every case of tests/vectors/report/*.json, groups expanded to columns as
+// tests/src/report.rs does, aggregated in chunks of 7 rows (previous rounds in chunks of 1000) and merged.
+
+/** Plain columns of expanded rows (codes as Ints/Longs; turned into the typed chunk by `chunk`). */
+class ReportRowsBuffer(val k: Int) {
+    val district = ArrayList<Int>(); val school = ArrayList<Long>(); val grade = ArrayList<Int>(); val sex = ArrayList<Int>(); val tiers = ArrayList<Int>()
+    val band = List(k) { ArrayList<Int>() }; val screen = List(k) { ArrayList<Int>() }
+    val flags = List(k) { ArrayList<Long>() }; val flagsInd = List(k) { ArrayList<Long>() }
+    val size: Int get() = school.size
+    fun chunk(from: Int, to: Int) = ReportColumns(
+        district = district.subList(from, to).map { it.toUShort() },
+        school = school.subList(from, to).map { it.toUInt() },
+        grade = ByteArray(to - from) { grade[from + it].toByte() },
+        sex = ByteArray(to - from) { sex[from + it].toByte() },
+        tiers = ByteArray(to - from) { tiers[from + it].toByte() },
+        instruments = (0 until k).map { i ->
+            InstrumentColumns(band = ByteArray(to - from) { band[i][from + it].toByte() }, screen = ByteArray(to - from) { screen[i][from + it].toByte() },
+                flags = flags[i].subList(from, to).map { it.toULong() }, flagsIndeterminate = flagsInd[i].subList(from, to).map { it.toULong() })
+        })
+}
+
+/** `n` identical rows per group; the district is the school's unless the group names one; band 255, screen 0, flags 0 when absent. */
+@Suppress("UNCHECKED_CAST")
+fun expandGroups(schoolDistricts: List<UShort>, groups: List<Map<String, Any?>>): ReportRowsBuffer {
+    fun u(g: Map<String, Any?>, key: String): Long = (g[key] as BigInteger?)?.toLong() ?: 0L
+    fun list(g: Map<String, Any?>, key: String): List<BigInteger> = (g[key] as List<BigInteger>?) ?: emptyList()
+    val k = groups.maxOfOrNull { maxOf(list(it, "band").size, list(it, "screen").size) } ?: 0
+    val c = ReportRowsBuffer(k)
+    for (g in groups) {
+        val s = u(g, "school")
+        val d = (g["district"] as BigInteger?)?.toInt() ?: schoolDistricts.getOrNull(s.toInt())?.toInt() ?: 0
+        val (band, screen, flags, ind) = listOf(list(g, "band"), list(g, "screen"), list(g, "flags"), list(g, "flags_indeterminate"))
+        repeat(u(g, "n").toInt()) {
+            c.district.add(d); c.school.add(s); c.grade.add(u(g, "grade").toInt()); c.sex.add(u(g, "sex").toInt()); c.tiers.add(u(g, "tier").toInt())
+            for (i in 0 until k) {
+                c.band[i].add(band.getOrNull(i)?.toInt() ?: 255); c.screen[i].add(screen.getOrNull(i)?.toInt() ?: 0)
+                c.flags[i].add(flags.getOrNull(i)?.toLong() ?: 0L); c.flagsInd[i].add(ind.getOrNull(i)?.toLong() ?: 0L)
+            }
+        }
+    }
+    return c
+}
+
+/** Aggregate in chunks of `chunk` rows, merging the partial aggregates. */
+fun aggregateRows(spec: CityReportSpec, rows: ReportRowsBuffer, chunk: Int): ReportAggregator {
+    val total = ReportAggregator(spec)
+    var start = 0
+    while (start < rows.size) {
+        val end = minOf(start + chunk, rows.size)
+        val part = ReportAggregator(spec)
+        part.add(rows.chunk(start, end))
+        check(part.screened() == (end - start).toULong()) { "chunk screened" }
+        total.merge(part)
+        start = end
+    }
+    return total
+}
+
+/** The cell a hand-written expectation names (measure, table, row, col, category), as tests/tests/report_vectors.rs finds it. */
+@Suppress("UNCHECKED_CAST")
+fun findCell(rep: Map<String, Any?>, want: Map<String, Any?>): Map<String, Any?>? {
+    val m = (rep["measures"] as List<Map<String, Any?>>).firstOrNull { it["id"] == want["measure"] } ?: return null
+    val t = m[want["table"] as String] as Map<String, Any?>? ?: return null
+    val rows = t["rows"] as List<Map<String, Any?>>; val cols = t["cols"] as List<Map<String, Any?>>; val cats = m["categories"] as List<Map<String, Any?>>
+    val r = rows.indexOfFirst { it["id"] == want["row"] }; val c = cols.indexOfFirst { it["id"] == want["col"] }; val k = cats.indexOfFirst { it["id"] == want["category"] }
+    if (r < 0 || c < 0 || k < 0) return null
+    return (t["cells"] as List<Map<String, Any?>>).getOrNull((r * cols.size + c) * cats.size + k)
+}
+
+/** The hand-written `expect` (screened, chosen cells published with their values or suppressed, coverage) on the report JSON. */
+@Suppress("UNCHECKED_CAST")
+fun checkReportExpect(name: String, rep: Map<String, Any?>, expect: Map<String, Any?>) {
+    expect["screened"]?.let { check(rep["screened"] == it) { "$name: screened ${rep["screened"]} (expected $it)" } }
+    for (want in (expect["cells"] as List<Map<String, Any?>>?) ?: emptyList()) {
+        val cell = findCell(rep, want)
+        check(cell != null) { "$name: no cell $want" }
+        if (cell == null) continue
+        if (want["count"] == null) check(cell["state"] == "suppressed") { "$name: $want expected suppressed, got $cell" }
+        else {
+            check(cell["state"] == "published" && cell["count"] == want["count"]) { "$name: $want got $cell" }
+            for (key in listOf("pct", "lo", "hi", "change", "change_pct", "previous_pct")) if (want.containsKey(key)) check(cell[key] == want[key]) { "$name: $want $key ${cell[key]}" }
+        }
+    }
+    for (want in (expect["coverage"] as List<Map<String, Any?>>?) ?: emptyList()) {
+        val t = (rep["coverage"] as Map<String, Any?>)[want["table"] as String] as Map<String, Any?>
+        val cols = t["cols"] as List<Map<String, Any?>>
+        val r = (t["rows"] as List<Map<String, Any?>>).indexOfFirst { it["id"] == want["row"] }; val c = cols.indexOfFirst { it["id"] == want["col"] }
+        check(r >= 0 && c >= 0) { "$name: no coverage cell $want" }
+        if (r < 0 || c < 0) continue
+        val cell = (t["cells"] as List<Map<String, Any?>>)[r * cols.size + c]
+        for (key in listOf("screened", "enrolled", "coverage")) if (want.containsKey(key)) check(cell[key] == want[key]) { "$name: coverage $want $key ${cell[key]}" }
+    }
+}
+
+/** No suppressed cell carries a value, and the HTML shows each as the suppression mark and draws no bar for it. Returns the suppressed cells seen. */
+@Suppress("UNCHECKED_CAST")
+fun checkNoLeak(name: String, rep: Map<String, Any?>, html: String): Int {
+    var suppressed = 0
+    for (m in rep["measures"] as List<Map<String, Any?>>) {
+        val cats = m["categories"] as List<Map<String, Any?>>
+        for (table in listOf("district_grade", "school_grade", "grade_sex")) {
+            val t = m[table] as Map<String, Any?>
+            val rows = t["rows"] as List<Map<String, Any?>>; val cols = t["cols"] as List<Map<String, Any?>>; val cells = t["cells"] as List<Map<String, Any?>>
+            check(cells.size == rows.size * cols.size * cats.size) { "$name: ${m["id"]} $table has ${cells.size} cells" }
+            for (r in rows.indices) for (c in cols.indices) for (k in cats.indices) {
+                val cell = cells[(r * cols.size + c) * cats.size + k]
+                if (cell["state"] != "suppressed") continue
+                suppressed++
+                check(listOf("count", "pct", "lo", "hi", "change", "change_pct", "previous_pct").all { cell[it] == null }) { "$name: suppressed cell carries a value $cell" }
+                val key = "${m["id"]}|$table|${rows[r]["id"]}|${cols[c]["id"]}|${cats[k]["id"]}"
+                check(html.contains("<td class=\"sup\" data-k=\"$key\" title=\"已抑制 suppressed\">S</td>")) { "$name: $key: the HTML cell is not the suppression mark" }
+                check(!html.contains("<rect class=\"bar\" data-k=\"$key\"")) { "$name: $key: a chart draws a suppressed cell" }
+            }
+        }
+    }
+    return suppressed
+}
+
+@Suppress("UNCHECKED_CAST")
+fun replayReportVectors(root: File): Int {
+    val files = File(root, "tests/vectors/report").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
+    check(files.isNotEmpty()) { "no report vectors" }
+    var cases = 0; var reports = 0; var errors = 0; var suppressed = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "city_report") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val spec = CityReportSpec.fromJson(canonical(case["spec"]))
+            check(CityReportSpec.fromJson(spec.toJson()).toJson() == spec.toJson()) { "$name: spec round trip" }
+            val districts = spec.schoolDistricts()
+            val groups = case["groups"] as List<Map<String, Any?>>
+            val request = linkedMapOf<String, Any?>("round" to case["round"])
+            case["settings"]?.let { request["settings"] = it }
+            case["enrolment"]?.let { request["enrolment"] = it }
+            val wantError = case["expect_error"] as Map<String, Any?>?
+            try {
+                val rows = expandGroups(districts, groups)
+                val agg = aggregateRows(spec, rows, 7)
+                check(agg.screened() == groups.sumOf { (it["n"] as BigInteger).toLong() }.toULong()) { "$name: screened ${agg.screened()}" }
+                // One chunk gives the same aggregate as chunks of 7; the JSON reads back verified and equal.
+                val whole = ReportAggregator(spec).also { it.add(rows.chunk(0, rows.size)) }
+                check(whole.toJson() == agg.toJson()) { "$name: chunked and whole aggregates differ" }
+                check(ReportAggregator.fromJson(spec, agg.toJson()).toJson() == agg.toJson()) { "$name: aggregate JSON round trip" }
+                (case["previous"] as Map<String, Any?>?)?.let { p ->
+                    val prev = aggregateRows(spec, expandGroups(districts, p["groups"] as List<Map<String, Any?>>), 1000)
+                    request["previous"] = mapOf("round" to p["round"], "aggregate" to parseJson(prev.toJson()))
+                }
+                val report = agg.reportJson(canonical(request))
+                check(wantError == null) { "$name: expected error $wantError, got a report" }
+                if (wantError != null) continue
+                reports++
+                check(canonical(parseJson(report)) == canonical(case["report"])) { "$name: report differs from the stored one" }
+                check(cityReportJson(spec.toJson(), agg.toJson(), canonical(request)) == report) { "$name: cityReportJson gives other bytes" }
+                val rep = parseJson(report) as Map<String, Any?>
+                checkReportExpect(name, rep, case["expect"] as Map<String, Any?>)
+                val html = cityReportHtml(report)
+                check(html.startsWith("<!DOCTYPE html>", ignoreCase = true)) { "$name: HTML" }
+                suppressed += checkNoLeak(name, rep, html)
+            } catch (e: ChangkaixinException) {
+                check(wantError != null) { "$name: unexpected error ${e.errorCode()} ${e.errorDetail()}" }
+                if (wantError == null) continue
+                errors++
+                check(e is ChangkaixinException.Report && e.errorCode() == wantError["code"]) { "$name: error ${e.errorCode()} (expected ${wantError["code"]})" }
+                (wantError["row"] as BigInteger?)?.let { r -> check(rowOf(e) == r.toLong().toULong()) { "$name: error row ${rowOf(e)} (expected $r)" } }
+                check(canonical(errorJson(e)) == canonical(case["error"])) { "$name: error ${canonical(errorJson(e))} differs from the stored ${canonical(case["error"])}" }
+            }
+        }
+    }
+    check(reports >= 4 && errors >= 4 && suppressed > 0) { "report vectors: $reports reports, $errors errors, $suppressed suppressed cells" }
+    println("kotlin: city report: $reports reports (byte-identical after normalisation), $errors errors, $suppressed suppressed cells checked in JSON and HTML")
+    return cases
+}
+
+/** Bad report input: each surfaces as ChangkaixinException.Report with its code. */
+fun reportBadInput(root: File) {
+    @Suppress("UNCHECKED_CAST")
+    val case0 = ((parseJson(File(root, "tests/vectors/report/city_report.json").readText()) as Map<String, Any?>)["cases"] as List<Map<String, Any?>>)[0]
+    check(expectError("report.parse") { CityReportSpec.fromJson("[]") } is ChangkaixinException.Report) { "spec not an object" }
+    val spec = CityReportSpec.fromJson(canonical(case0["spec"]))
+    val agg = ReportAggregator(spec)
+    val one = ReportColumns(district = listOf(0u.toUShort()), school = listOf(0u), grade = byteArrayOf(0), sex = byteArrayOf(0), tiers = byteArrayOf(0),
+        instruments = listOf(InstrumentColumns(band = byteArrayOf(0), screen = byteArrayOf(1), flags = listOf(0uL), flagsIndeterminate = emptyList())))
+    agg.add(one)
+    check(agg.screened() == 1uL) { "one row counted" }
+    check(expectError("report.shape") { agg.add(one.copy(grade = byteArrayOf(0, 0))) }?.errorPath() == "grade") { "grade column of the wrong length" }
+    val bad = expectError("report.invalid_code") { agg.add(one.copy(school = listOf(0u, 7u), district = listOf(0u.toUShort(), 0u.toUShort()), grade = byteArrayOf(0, 0), sex = byteArrayOf(0, 0), tiers = byteArrayOf(0, 0),
+        instruments = listOf(one.instruments[0].copy(band = byteArrayOf(0, 0), screen = byteArrayOf(1, 1), flags = listOf(0uL, 0uL))))) }
+    check(bad is ChangkaixinException.Report && rowOf(bad) == 1uL && bad.errorPath() == "school") { "school code outside the layout: row 1" }
+    check(agg.screened() == 1uL) { "a refused chunk counts nothing" }
+    agg.merge(agg)
+    check(agg.screened() == 2uL) { "merging an aggregator into itself doubles it" }
+    val text = agg.toJson()
+    check(expectError("report.shape") { ReportAggregator.fromJson(spec, text.replace("\"screened\":[2,", "\"screened\":[3,")) } is ChangkaixinException.Report) { "forged aggregate" }
+    check(expectError("report.parse") { ReportAggregator.fromJson(spec, text.replace("report-aggregate/1", "report-aggregate/9")) }?.errorPath() == "/format") { "aggregate format" }
+    val other = CityReportSpec.fromJson(spec.toJson().replace("\"en\":\"grade 9\"}", "\"en\":\"grade 9\"},{\"id\":\"g10\",\"zh\":\"十年级\",\"en\":\"grade 10\"}"))
+    check(expectError("report.shape") { agg.merge(ReportAggregator(other)) } is ChangkaixinException.Report) { "merge of another layout" }
+    check(expectError("report.shape") { ReportAggregator.fromJson(other, text) } is ChangkaixinException.Report) { "aggregate of another layout" }
+    check(expectError("report.parse") { agg.reportJson("{\"round\": 1}") } is ChangkaixinException.Report) { "request without a round object" }
+    check(expectError("report.parse") { cityReportHtml("{") }?.errorPath()?.startsWith("line ") == true) { "HTML of text that is not a report" }
+    check(expectError("report.parse") { cityReportJson(spec.toJson(), "{}", "{}") } is ChangkaixinException.Report) { "cityReportJson with an empty aggregate" }
+}
+
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
@@ -1016,11 +1220,13 @@ fun main(args: Array<String>) {
     val alertCases = replayAlertVectors(root)
     val complianceCases = replayComplianceVectors(root)
     val archiveCases = replayArchiveVectors(root)
-    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance and $archiveCases archive golden-vector cases")
+    val reportCases = replayReportVectors(root)
+    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance, $archiveCases archive and $reportCases city report golden-vector cases")
     badInput()
     verdictsAndCodes(root)
     appFlow(root)
     archiveFlow(root)
+    reportBadInput(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0 || archiveCases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0) kotlin.system.exitProcess(1)
 }

@@ -1071,6 +1071,210 @@ func archiveFlow(_ root: URL) throws {
     }
 }
 
+// City report (issue 13): every case of tests/vectors/report/*.json, groups expanded to columns as
+// tests/src/report.rs does, aggregated in chunks of 7 rows (previous rounds in chunks of 1000) and merged.
+
+/// Plain columns of expanded rows; `chunk` builds the typed chunk.
+struct ReportRowsBuffer {
+    let k: Int
+    var district: [UInt16] = [], school: [UInt32] = [], grade: [UInt8] = [], sex: [UInt8] = [], tiers: [UInt8] = []
+    var band: [[UInt8]], screen: [[UInt8]], flags: [[UInt64]], flagsInd: [[UInt64]]
+    init(k: Int) { self.k = k; band = Array(repeating: [], count: k); screen = band; flags = Array(repeating: [], count: k); flagsInd = flags }
+    var count: Int { school.count }
+    func chunk(_ from: Int, _ to: Int) -> ReportColumns {
+        ReportColumns(district: Array(district[from..<to]), school: Array(school[from..<to]), grade: Data(grade[from..<to]), sex: Data(sex[from..<to]),
+                      tiers: Data(tiers[from..<to]),
+                      instruments: (0..<k).map { i in
+                          InstrumentColumns(band: Data(band[i][from..<to]), screen: Data(screen[i][from..<to]), flags: Array(flags[i][from..<to]),
+                                            flagsIndeterminate: Array(flagsInd[i][from..<to])) })
+    }
+}
+
+/// `n` identical rows per group; the district is the school's unless the group names one; band 255, screen 0, flags 0 when absent.
+func expandGroups(_ schoolDistricts: [UInt16], _ groups: [JSON]) -> ReportRowsBuffer {
+    func u(_ g: JSON, _ key: String) -> UInt64 { g[key]?.int.flatMap { UInt64($0) } ?? 0 }
+    func list(_ g: JSON, _ key: String) -> [UInt64] { (g[key]?.array ?? []).compactMap { $0.int.flatMap { UInt64($0) } } }
+    let k = groups.map { max(list($0, "band").count, list($0, "screen").count) }.max() ?? 0
+    var c = ReportRowsBuffer(k: k)
+    for g in groups {
+        let s = u(g, "school")
+        let d: UInt16 = g["district"]?.int.flatMap { UInt16($0) } ?? (Int(s) < schoolDistricts.count ? schoolDistricts[Int(s)] : 0)
+        let (band, screen, flags, ind) = (list(g, "band"), list(g, "screen"), list(g, "flags"), list(g, "flags_indeterminate"))
+        for _ in 0..<u(g, "n") {
+            c.district.append(d); c.school.append(UInt32(s)); c.grade.append(UInt8(u(g, "grade"))); c.sex.append(UInt8(u(g, "sex"))); c.tiers.append(UInt8(u(g, "tier")))
+            for i in 0..<k {
+                c.band[i].append(i < band.count ? UInt8(band[i]) : 255); c.screen[i].append(i < screen.count ? UInt8(screen[i]) : 0)
+                c.flags[i].append(i < flags.count ? flags[i] : 0); c.flagsInd[i].append(i < ind.count ? ind[i] : 0)
+            }
+        }
+    }
+    return c
+}
+
+/// Aggregate in chunks of `chunk` rows, merging the partial aggregates.
+func aggregateRows(_ spec: CityReportSpec, _ rows: ReportRowsBuffer, _ chunk: Int) throws -> ReportAggregator {
+    let total = try ReportAggregator(spec: spec)
+    var start = 0
+    while start < rows.count {
+        let end = min(start + chunk, rows.count)
+        let part = try ReportAggregator(spec: spec)
+        try part.add(columns: rows.chunk(start, end))
+        check(part.screened() == UInt64(end - start), "chunk screened")
+        try total.merge(other: part)
+        start = end
+    }
+    return total
+}
+
+/// The cell a hand-written expectation names (measure, table, row, col, category), as tests/tests/report_vectors.rs finds it.
+func findCell(_ rep: JSON, _ want: JSON) -> JSON? {
+    guard let m = rep["measures"]?.array?.first(where: { $0["id"] == want["measure"] }),
+          let tname = want["table"]?.string, let t = m[tname],
+          let rows = t["rows"]?.array, let cols = t["cols"]?.array, let cats = m["categories"]?.array,
+          let r = rows.firstIndex(where: { $0["id"] == want["row"] }), let c = cols.firstIndex(where: { $0["id"] == want["col"] }),
+          let k = cats.firstIndex(where: { $0["id"] == want["category"] }), let cells = t["cells"]?.array else { return nil }
+    let i = (r * cols.count + c) * cats.count + k
+    return i < cells.count ? cells[i] : nil
+}
+
+/// The hand-written `expect` (screened, chosen cells published with their values or suppressed, coverage) on the report JSON.
+func checkReportExpect(_ name: String, _ rep: JSON, _ expect: JSON) {
+    if let n = expect["screened"] { check(rep["screened"] == n, "\(name): screened") }
+    for want in expect["cells"]?.array ?? [] {
+        guard let cell = findCell(rep, want) else { check(false, "\(name): no cell \(want.canonical)"); continue }
+        if want["count"] == nil || want["count"]!.isNull {
+            check(cell["state"]?.string == "suppressed", "\(name): \(want.canonical) expected suppressed, got \(cell.canonical)")
+        } else {
+            check(cell["state"]?.string == "published" && cell["count"] == want["count"], "\(name): \(want.canonical) got \(cell.canonical)")
+            for key in ["pct", "lo", "hi", "change", "change_pct", "previous_pct"] where want[key] != nil {
+                check(cell[key] == want[key], "\(name): \(want.canonical) \(key)")
+            }
+        }
+    }
+    for want in expect["coverage"]?.array ?? [] {
+        guard let tname = want["table"]?.string, let t = rep["coverage"]?[tname], let cols = t["cols"]?.array,
+              let r = t["rows"]?.array?.firstIndex(where: { $0["id"] == want["row"] }), let c = cols.firstIndex(where: { $0["id"] == want["col"] }),
+              let cell = t["cells"]?.array?[r * cols.count + c] else { check(false, "\(name): no coverage cell \(want.canonical)"); continue }
+        for key in ["screened", "enrolled", "coverage"] where want[key] != nil { check(cell[key] == want[key], "\(name): coverage \(want.canonical) \(key)") }
+    }
+}
+
+/// No suppressed cell carries a value, and the HTML shows each as the suppression mark and draws no bar for it. Returns the suppressed cells seen.
+func checkNoLeak(_ name: String, _ rep: JSON, _ html: String) -> Int {
+    var suppressed = 0
+    for m in rep["measures"]?.array ?? [] {
+        let cats = m["categories"]?.array ?? []
+        for table in ["district_grade", "school_grade", "grade_sex"] {
+            let t = m[table]
+            let rows = t?["rows"]?.array ?? [], cols = t?["cols"]?.array ?? [], cells = t?["cells"]?.array ?? []
+            check(cells.count == rows.count * cols.count * cats.count && !cells.isEmpty, "\(name): \(table) has \(cells.count) cells")
+            guard cells.count == rows.count * cols.count * cats.count else { continue }
+            for r in rows.indices { for c in cols.indices { for k in cats.indices {
+                let cell = cells[(r * cols.count + c) * cats.count + k]
+                guard cell["state"]?.string == "suppressed" else { continue }
+                suppressed += 1
+                check(["count", "pct", "lo", "hi", "change", "change_pct", "previous_pct"].allSatisfy { cell[$0] == nil || cell[$0]!.isNull }, "\(name): suppressed cell carries a value \(cell.canonical)")
+                let key = "\(m["id"]?.string ?? "?")|\(table)|\(rows[r]["id"]?.string ?? "?")|\(cols[c]["id"]?.string ?? "?")|\(cats[k]["id"]?.string ?? "?")"
+                check(html.contains("<td class=\"sup\" data-k=\"\(key)\" title=\"已抑制 suppressed\">S</td>"), "\(name): \(key): the HTML cell is not the suppression mark")
+                check(!html.contains("<rect class=\"bar\" data-k=\"\(key)\""), "\(name): \(key): a chart draws a suppressed cell")
+            } } }
+        }
+    }
+    return suppressed
+}
+
+func replayReportVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/report")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    check(!names.isEmpty, "no report vectors")
+    var cases = 0, reports = 0, errors = 0, suppressed = 0
+    for file in names {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "city_report", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let spec = try CityReportSpec.fromJson(json: (c["spec"] ?? .null).canonical)
+            check(try CityReportSpec.fromJson(json: spec.toJson()).toJson() == spec.toJson(), "\(n): spec round trip")
+            let districts = spec.schoolDistricts()
+            let groups = c["groups"]?.array ?? []
+            var request: [(String, JSON)] = [("round", c["round"] ?? .null)]
+            if let s = c["settings"] { request.append(("settings", s)) }
+            if let e = c["enrolment"] { request.append(("enrolment", e)) }
+            let wantError = c["expect_error"]
+            do {
+                let rows = expandGroups(districts, groups)
+                let agg = try aggregateRows(spec, rows, 7)
+                let total = groups.reduce(UInt64(0)) { $0 + ($1["n"]?.int.flatMap { UInt64($0) } ?? 0) }
+                check(agg.screened() == total, "\(n): screened \(agg.screened())")
+                // One chunk gives the same aggregate as chunks of 7; the JSON reads back verified and equal.
+                let whole = try ReportAggregator(spec: spec)
+                try whole.add(columns: rows.chunk(0, rows.count))
+                check(whole.toJson() == agg.toJson(), "\(n): chunked and whole aggregates differ")
+                check(try ReportAggregator.fromJson(spec: spec, json: agg.toJson()).toJson() == agg.toJson(), "\(n): aggregate JSON round trip")
+                if let p = c["previous"] {
+                    let prev = try aggregateRows(spec, expandGroups(districts, p["groups"]?.array ?? []), 1000)
+                    request.append(("previous", .object([("round", p["round"] ?? .null), ("aggregate", try JSONReader.parse(prev.toJson()))])))
+                }
+                let requestJson = JSON.object(request).canonical
+                let report = try agg.reportJson(requestJson: requestJson)
+                check(wantError == nil, "\(n): expected error, got a report")
+                if wantError != nil { continue }
+                reports += 1
+                let rep = try JSONReader.parse(report)
+                check(rep.canonical == (c["report"] ?? .null).canonical, "\(n): report differs from the stored one")
+                check(try cityReportJson(specJson: spec.toJson(), aggregateJson: agg.toJson(), requestJson: requestJson) == report, "\(n): cityReportJson gives other bytes")
+                checkReportExpect(n, rep, c["expect"] ?? .null)
+                let html = try cityReportHtml(reportJson: report)
+                check(html.lowercased().hasPrefix("<!doctype html>"), "\(n): HTML")
+                suppressed += checkNoLeak(n, rep, html)
+            } catch let e as ChangkaixinError {
+                check(wantError != nil, "\(n): unexpected error \(e)")
+                guard let want = wantError else { continue }
+                errors += 1
+                if case .Report(let code, _, _, _, _) = e { check(code == want["code"]?.string, "\(n): error \(code)") } else { check(false, "\(n): not a Report error \(e)") }
+                if let r = want["row"]?.int { check(rowOf(e).map { String($0) } == r, "\(n): error row \(String(describing: rowOf(e)))") }
+                check(errorJson(e).canonical == (c["error"] ?? .null).canonical, "\(n): error \(errorJson(e).canonical) differs from the stored one")
+            }
+        }
+    }
+    check(reports >= 4 && errors >= 4 && suppressed > 0, "report vectors: \(reports) reports, \(errors) errors, \(suppressed) suppressed cells")
+    print("swift: city report: \(reports) reports (byte-identical after normalisation), \(errors) errors, \(suppressed) suppressed cells checked in JSON and HTML")
+    return cases
+}
+
+/// Bad report input: each surfaces as ChangkaixinError.Report with its code.
+func reportBadInput(_ root: URL) throws {
+    let doc = try JSONReader.parse(try String(contentsOf: root.appendingPathComponent("tests/vectors/report/city_report.json"), encoding: .utf8))
+    let case0 = doc["cases"]?.array?.first ?? .null
+    func isReport(_ e: ChangkaixinError?) -> Bool { if case .Report? = e { return true }; return false }
+    check(isReport(expectError("report.parse", { try CityReportSpec.fromJson(json: "[]") })), "spec not an object")
+    let spec = try CityReportSpec.fromJson(json: (case0["spec"] ?? .null).canonical)
+    let agg = try ReportAggregator(spec: spec)
+    let inst = InstrumentColumns(band: Data([0]), screen: Data([1]), flags: [0], flagsIndeterminate: [])
+    let one = ReportColumns(district: [0], school: [0], grade: Data([0]), sex: Data([0]), tiers: Data([0]), instruments: [inst])
+    try agg.add(columns: one)
+    check(agg.screened() == 1, "one row counted")
+    let wrongLength = ReportColumns(district: [0], school: [0], grade: Data([0, 0]), sex: Data([0]), tiers: Data([0]), instruments: [inst])
+    check(expectError("report.shape", { try agg.add(columns: wrongLength) })?.errorPath() == "grade", "grade column of the wrong length")
+    let two = ReportColumns(district: [0, 0], school: [0, 7], grade: Data([0, 0]), sex: Data([0, 0]), tiers: Data([0, 0]),
+                            instruments: [InstrumentColumns(band: Data([0, 0]), screen: Data([1, 1]), flags: [0, 0], flagsIndeterminate: [])])
+    let bad = expectError("report.invalid_code", { try agg.add(columns: two) })
+    check(isReport(bad) && bad.flatMap(rowOf) == 1 && bad?.errorPath() == "school", "school code outside the layout: row 1")
+    check(agg.screened() == 1, "a refused chunk counts nothing")
+    try agg.merge(other: agg)
+    check(agg.screened() == 2, "merging an aggregator into itself doubles it")
+    let text = agg.toJson()
+    check(isReport(expectError("report.shape", { try ReportAggregator.fromJson(spec: spec, json: text.replacingOccurrences(of: "\"screened\":[2,", with: "\"screened\":[3,")) })), "forged aggregate")
+    check(expectError("report.parse", { try ReportAggregator.fromJson(spec: spec, json: text.replacingOccurrences(of: "report-aggregate/1", with: "report-aggregate/9")) })?.errorPath() == "/format", "aggregate format")
+    let other = try CityReportSpec.fromJson(json: spec.toJson().replacingOccurrences(of: "\"en\":\"grade 9\"}", with: "\"en\":\"grade 9\"},{\"id\":\"g10\",\"zh\":\"十年级\",\"en\":\"grade 10\"}"))
+    check(isReport(expectError("report.shape", { try agg.merge(other: try ReportAggregator(spec: other)) })), "merge of another layout")
+    check(isReport(expectError("report.shape", { try ReportAggregator.fromJson(spec: other, json: text) })), "aggregate of another layout")
+    check(isReport(expectError("report.parse", { try agg.reportJson(requestJson: "{\"round\": 1}") })), "request without a round object")
+    check(expectError("report.parse", { try cityReportHtml(reportJson: "{") })?.errorPath().hasPrefix("line ") == true, "HTML of text that is not a report")
+    check(isReport(expectError("report.parse", { try cityReportJson(specJson: spec.toJson(), aggregateJson: "{}", requestJson: "{}") })), "cityReportJson with an empty aggregate")
+}
+
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
@@ -1078,12 +1282,14 @@ do {
     let alertCases = try replayAlertVectors(root)
     let complianceCases = try replayComplianceVectors(root)
     let archiveCases = try replayArchiveVectors(root)
-    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert, \(complianceCases) compliance and \(archiveCases) archive golden-vector cases")
-    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 { failed += 1 }
+    let reportCases = try replayReportVectors(root)
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert, \(complianceCases) compliance, \(archiveCases) archive and \(reportCases) city report golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0 { failed += 1 }
     try badInput()
     try verdictsAndCodes()
     try appFlow(root)
     try archiveFlow(root)
+    try reportBadInput(root)
     if cases == 0 { failed += 1 }
 } catch {
     failed += 1
