@@ -1180,7 +1180,7 @@ fun replayReportVectors(root: File): Int {
         }
     }
     check(reports >= 4 && errors >= 4 && suppressed > 0) { "report vectors: $reports reports, $errors errors, $suppressed suppressed cells" }
-    println("kotlin: city report: $reports reports (byte-identical after normalisation), $errors errors, $suppressed suppressed cells checked in JSON and HTML")
+    println("kotlin: city report: $reports reports compared with the stored ones after normalisation, $errors errors, $suppressed suppressed cells checked in JSON and HTML")
     return cases
 }
 

@@ -1239,7 +1239,7 @@ func replayReportVectors(_ root: URL) throws -> Int {
         }
     }
     check(reports >= 4 && errors >= 4 && suppressed > 0, "report vectors: \(reports) reports, \(errors) errors, \(suppressed) suppressed cells")
-    print("swift: city report: \(reports) reports (byte-identical after normalisation), \(errors) errors, \(suppressed) suppressed cells checked in JSON and HTML")
+    print("swift: city report: \(reports) reports compared with the stored ones after normalisation, \(errors) errors, \(suppressed) suppressed cells checked in JSON and HTML")
     return cases
 }
 
