@@ -14,7 +14,7 @@ arrays in place and releases the GIL.
 
 from __future__ import annotations
 
-from . import archive, compliance, fhir
+from . import archive, compliance, fhir, report
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
@@ -110,6 +110,7 @@ __all__ = [
     "export_observation",
     "fhir",
     "import_questionnaire",
+    "report",
     "score_frame",
     "score_questionnaire_response",
 ]

@@ -14,6 +14,7 @@ mod compliance;
 mod error;
 mod fhir;
 mod instrument;
+mod report;
 
 use pyo3::prelude::*;
 
@@ -49,6 +50,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(archive::archive_aggregate, m)?)?;
     m.add_function(wrap_pyfunction!(archive::pseudonymise, m)?)?;
     m.add_function(wrap_pyfunction!(archive::check_share, m)?)?;
+    m.add_class::<report::NativeReportSpec>()?;
+    m.add_class::<report::NativeAggregate>()?;
+    m.add_function(wrap_pyfunction!(report::report_city_json, m)?)?;
+    m.add_function(wrap_pyfunction!(report::report_html_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;

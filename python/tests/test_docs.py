@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["changkaixin", "changkaixin._instrument", "changkaixin.compliance"]
+MODULES = ["changkaixin", "changkaixin._instrument", "changkaixin.compliance", "changkaixin.report"]
 
 
 @pytest.mark.parametrize("name", MODULES)
