@@ -1059,7 +1059,10 @@ fun aggregateRows(spec: CityReportSpec, rows: ReportRowsBuffer, chunk: Int): Rep
     while (start < rows.size) {
         val end = minOf(start + chunk, rows.size)
         val part = ReportAggregator(spec)
-        part.add(rows.chunk(start, end))
+        // The core numbers an error's row within the chunk; the vectors number rows from the first group.
+        try { part.add(rows.chunk(start, end)) } catch (e: ChangkaixinException.Report) {
+            throw ChangkaixinException.Report(e.code, e.path, e.item, e.row?.let { it + start.toULong() }, e.detail)
+        }
         check(part.screened() == (end - start).toULong()) { "chunk screened" }
         total.merge(part)
         start = end

@@ -1118,7 +1118,10 @@ func aggregateRows(_ spec: CityReportSpec, _ rows: ReportRowsBuffer, _ chunk: In
     while start < rows.count {
         let end = min(start + chunk, rows.count)
         let part = try ReportAggregator(spec: spec)
-        try part.add(columns: rows.chunk(start, end))
+        // The core numbers an error's row within the chunk; the vectors number rows from the first group.
+        do { try part.add(columns: rows.chunk(start, end)) } catch ChangkaixinError.Report(let code, let path, let item, let row, let detail) {
+            throw ChangkaixinError.Report(code: code, path: path, item: item, row: row.map { $0 + UInt64(start) }, detail: detail)
+        }
         check(part.screened() == UInt64(end - start), "chunk screened")
         try total.merge(other: part)
         start = end
