@@ -232,6 +232,9 @@ pub struct Cells {
     witness: Vec<u32>,
     patterns: Vec<Pattern>,
     settings: Settings,
+    /// Scratch of [`Cells::changes`]: per cell, its index in the change list being built
+    /// (`NO_WITNESS` = not in it); every entry is reset before `changes` returns.
+    slot: std::cell::RefCell<Vec<u32>>,
 }
 
 /// A cell position: level and the indices that level has (unused ones 0).
@@ -289,6 +292,7 @@ impl Cells {
             total: vec![0; len],
             status: vec![Status::Published; len],
             witness: vec![NO_WITNESS; len],
+            slot: std::cell::RefCell::new(vec![NO_WITNESS; len]),
             patterns: Vec::new(),
             settings,
         };
@@ -481,6 +485,17 @@ impl Cells {
             (2, 0) | (1, 1) | (0, 2) => {}
             _ => return None,
         }
+        // Each cell once, in the order first met (the order does not matter to any caller: they
+        // take minima, sums and look-ups), merged through the slot scratch instead of a sort.
+        let mut slot = self.slot.borrow_mut();
+        let mut push = |id: usize, sign: i32| match slot.get(id).copied() {
+            Some(NO_WITNESS) => {
+                slot[id] = out.len() as u32;
+                out.push((id as u32, sign));
+            }
+            Some(k) => out[k as usize].1 += sign,
+            None => {}
+        };
         for &(s, ss_sign) in &ss[..sk] {
             let s = s as usize;
             let d = usize::from(self.district_of[s]);
@@ -489,7 +504,7 @@ impl Cells {
                 for &(c, c_sign) in &cs {
                     let sign = ss_sign * gs_sign * c_sign;
                     for id in [self.sg(s, g, c), self.st(s, c), self.dg(d, g, c), self.dt(d, c), self.cg(g, c), self.ct(c)] {
-                        out.push((id as u32, sign));
+                        push(id, sign);
                     }
                 }
             }
@@ -500,22 +515,14 @@ impl Cells {
                 let g = g as usize;
                 for &(c, c_sign) in &cs {
                     let sign = xs_sign * gs_sign * c_sign;
-                    out.push((self.gx(g, x, c) as u32, sign));
-                    out.push((self.cx(x, c) as u32, sign));
+                    push(self.gx(g, x, c), sign);
+                    push(self.cx(x, c), sign);
                 }
             }
         }
-        out.sort_unstable_by_key(|e| e.0);
-        let mut w = 0;
-        for i in 0..out.len() {
-            if w > 0 && out[w - 1].0 == out[i].0 {
-                out[w - 1].1 += out[i].1;
-            } else {
-                out[w] = out[i];
-                w += 1;
-            }
+        for e in out.iter() {
+            slot[e.0 as usize] = NO_WITNESS;
         }
-        out.truncate(w);
         out.retain(|e| e.1 != 0);
         Some(())
     }
@@ -532,8 +539,12 @@ impl Cells {
             let v = i64::from(self.value[id]);
             let (lb, ub) = self.bounds(id);
             let m = i64::from(m);
-            // lb ≤ v + m·t ≤ ub
-            let (a, b) = if m > 0 {
+            // lb ≤ v + m·t ≤ ub (most patterns move cells by ±1: no division then)
+            let (a, b) = if m == 1 {
+                (lb - v, ub - v)
+            } else if m == -1 {
+                (v - ub, v - lb)
+            } else if m > 0 {
                 ((lb - v).div_euclid(m) + i64::from((lb - v).rem_euclid(m) != 0), (ub - v).div_euclid(m))
             } else {
                 let k = -m;
@@ -817,33 +828,55 @@ impl Cells {
             if best.as_ref().is_some_and(|b| b.0 <= partial) {
                 break;
             }
+            // The own school's four cells bound the amplitude already; more cells only narrow
+            // it, so a pair whose own cells leave too narrow a range cannot protect the cell.
+            let own = [
+                (self.sg(s, g, c) as u32, 1),
+                (self.sg(s, g, c2) as u32, -1),
+                (self.sg(s, g2, c) as u32, -1),
+                (self.sg(s, g2, c2) as u32, 1),
+            ];
+            let (lo0, hi0) = self.range(&own);
+            if lo0 > hi0 || hi0 - lo0 < need {
+                continue;
+            }
             for &s2 in &self.schools_of[d] {
                 let s2 = s2 as usize;
                 if s2 == s {
                     continue;
                 }
+                // The partner school's cells, with the signs of a 2 × 2 × 2 pattern.
                 let ids = [
-                    (self.sg(s2, g, c), -1),
+                    (self.sg(s2, g, c), -1i64),
                     (self.sg(s2, g, c2), 1),
                     (self.sg(s2, g2, c), 1),
                     (self.sg(s2, g2, c2), -1),
                 ];
-                let cost = partial + ids.iter().map(|e| self.cost1(e.0)).sum::<u64>();
-                if best.as_ref().is_some_and(|b| b.0 <= cost) {
-                    continue;
+                let limit = best.as_ref().map_or(u64::MAX, |b| b.0);
+                let mut cost = partial;
+                let (mut lo, mut hi) = (lo0, hi0);
+                let mut ok = true;
+                for &(cid, sign) in &ids {
+                    cost += self.cost1(cid);
+                    if cost >= limit {
+                        ok = false;
+                        break;
+                    }
+                    // lb = 0 ≤ v + sign·t ≤ N
+                    let (v, n) = (i64::from(self.value[cid]), i64::from(self.total[cid]));
+                    if sign > 0 {
+                        lo = lo.max(-v);
+                        hi = hi.min(n - v);
+                    } else {
+                        lo = lo.max(v - n);
+                        hi = hi.min(v);
+                    }
+                    if lo > hi || hi - lo < need {
+                        ok = false;
+                        break;
+                    }
                 }
-                let all = [
-                    (self.sg(s, g, c) as u32, 1),
-                    (self.sg(s, g, c2) as u32, -1),
-                    (self.sg(s, g2, c) as u32, -1),
-                    (self.sg(s, g2, c2) as u32, 1),
-                    (ids[0].0 as u32, ids[0].1),
-                    (ids[1].0 as u32, ids[1].1),
-                    (ids[2].0 as u32, ids[2].1),
-                    (ids[3].0 as u32, ids[3].1),
-                ];
-                let (lo, hi) = self.range(&all);
-                if lo > hi || hi - lo < need {
+                if !ok {
                     continue;
                 }
                 best = Some((
@@ -863,6 +896,50 @@ impl Cells {
         best.map(|b| b.1)
     }
 
+    /// Whether the inner cells of `p` (school × grade and grade × sex) leave an amplitude range
+    /// of width at least `need` — a necessary condition for `p` to protect a cell that needs
+    /// `need` (`need` already divided by the largest multiplier the cell can have).
+    fn inner_range_may_protect(&self, p: &Pattern, need: i64) -> bool {
+        let (ss, sk) = p.s.items();
+        let (gs, gk) = p.g.items();
+        let (xs, xk) = p.x.items();
+        let (mut lo, mut hi) = (i64::MIN, i64::MAX);
+        let mut narrow = |id: usize, sign: i32| {
+            let (v, n) = (i64::from(self.value[id]), i64::from(self.total[id]));
+            if sign > 0 {
+                lo = lo.max(-v);
+                hi = hi.min(n - v);
+            } else {
+                lo = lo.max(v - n);
+                hi = hi.min(v);
+            }
+        };
+        for (k, &c) in p.c.iter().enumerate() {
+            let c = usize::from(c);
+            if c >= self.c_n {
+                return true;
+            }
+            let c_sign = if k == 0 { 1 } else { -1 };
+            for &(g, g_sign) in &gs[..gk] {
+                let g = g as usize;
+                if g >= self.g_n {
+                    return true;
+                }
+                for &(s, s_sign) in &ss[..sk] {
+                    if (s as usize) < self.s_n {
+                        narrow(self.sg(s as usize, g, c), s_sign * g_sign * c_sign);
+                    }
+                }
+                for &(x, x_sign) in &xs[..xk] {
+                    if (x as usize) < self.x_n {
+                        narrow(self.gx(g, x as usize, c), x_sign * g_sign * c_sign);
+                    }
+                }
+            }
+        }
+        lo <= hi && hi - lo >= need
+    }
+
     /// The cheapest candidate that protects `id`: (pattern, cost).
     fn search(&self, id: usize, cands: &mut Vec<Pattern>, buf: &mut Vec<(u32, i32)>) -> Option<Pattern> {
         if self.pos_level(id) == Level::SchoolGrade {
@@ -871,17 +948,28 @@ impl Cells {
             }
         }
         self.candidates(id, cands);
+        // An inner cell moves by ±1 under any pattern; a total by at most the eight corners.
+        let inner = match self.pos_level(id) {
+            Level::SchoolGrade | Level::GradeSex => self.required(id),
+            _ => (self.required(id) + 7) / 8,
+        };
         let need = self.required(id);
         // A lower bound of each candidate's cost (its inner cells), cheapest first: once the best
         // found costs no more than the next lower bound, nothing later can beat it.
-        let mut order: Vec<(u64, usize)> = cands.iter().enumerate().map(|(i, p)| (self.inner_cost(p), i)).collect();
-        order.sort_unstable();
+        // A heap, not a sort: the search usually stops after a few candidates of thousands.
+        let mut order: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> =
+            cands.iter().enumerate().map(|(i, p)| std::cmp::Reverse((self.inner_cost(p), i))).collect();
         let mut best: Option<(u64, Pattern)> = None;
-        for &(bound, i) in &order {
+        while let Some(std::cmp::Reverse((bound, i))) = order.pop() {
             if best.as_ref().is_some_and(|b| b.0 <= bound) {
                 break;
             }
             let p = &cands[i];
+            // The inner cells alone already bound the amplitude (they never cancel: each is one
+            // school or sex × grade × category): too narrow there, too narrow with the totals.
+            if !self.inner_range_may_protect(p, inner) {
+                continue;
+            }
             if self.changes(p, buf).is_none() {
                 continue;
             }
