@@ -15,6 +15,10 @@
 //! - [`evidence`]: alert evidence about one student as typed records (`StudentEvidence` and its parts).
 //! - [`compliance`]: requirement packs and one school's compliance check, the report as typed records.
 //! - [`alert`]: alert policy, one-student `evaluate` and `evaluate_batch`, the decision's reasons and deadlines.
+//! - [`archive`]: archive records — the counselling record and duty log as typed records, every kind
+//!   validated (all problems at once) and migrated as JSON, the role-scoped view, keyed pseudonyms.
+//! - [`city_report`]: the city screening report — a spec, an aggregator that counts chunks of columns
+//!   and merges partial aggregates (JSON out and, verified, back in), the report as canonical JSON and HTML.
 //! - [`error`]: `ChangkaixinError` (Kotlin `ChangkaixinException`), carrying the core's stable codes.
 //!
 //! See `bindings/README.md` for Android/iOS integration.
@@ -22,7 +26,9 @@
 uniffi::setup_scaffolding!();
 
 pub mod alert;
+pub mod archive;
 pub mod batch;
+pub mod city_report;
 pub mod compliance;
 pub mod describe;
 pub mod error;

@@ -755,16 +755,481 @@ fun appFlow(root: File) {
     check(classBatch.overdue.all { it.dueAt.isNotEmpty() && it.kind.isNotEmpty() }) { "batch overdue" }
 }
 
+// Archive (issue 12): every vector through validateRecordJson; typed counselling record and duty log; views; pseudonyms.
+@Suppress("UNCHECKED_CAST")
+fun replayArchiveVectors(root: File): Int {
+    val files = File(root, "tests/vectors/archive").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
+    check(files.size == 10) { "archive vector files ${files.size}" }
+    var cases = 0
+    val views = mutableMapOf<ViewerRole, Int>()
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "archive") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val record = case["record"]
+            val v = validateRecordJson(canonical(record))
+            val got = v.problems.map { it.code to it.path }.toSet()
+            check(v.problems.all { it.message.isNotEmpty() && it.code.contains(".") }) { "$name: problem messages" }
+            if (case["expect"] == "valid") {
+                check(v.ok && v.problems.isEmpty() && v.kind == doc["record_kind"]) { "$name: expected valid, got ${v.problems}" }
+                check(v.schemaVersion.toString() == (record as Map<String, Any?>)["schema_version"].toString()) { "$name: schema version ${v.schemaVersion}" }
+                check(v.canonicalJson != null && canonical(parseJson(v.canonicalJson!!)) == canonical(case["canonical"])) { "$name: canonical differs" }
+                check(migrateRecordJson(canonical(record)) == v.canonicalJson) { "$name: migrateRecordJson" }
+                checkViews(name, doc["record_kind"] as String, canonical(record), parseJson(v.canonicalJson!!), views)
+                when (doc["record_kind"]) {
+                    "counselling_record" -> typedCounsellingRoundTrip(name, canonical(record), v)
+                    "duty_log" -> typedDutyLogRoundTrip(name, canonical(record), v)
+                }
+            } else {
+                check(!v.ok && v.canonicalJson == null) { "$name: expected errors, validated" }
+                (case["expect_errors"] as List<Map<String, Any?>>?)?.let { w ->
+                    check(got == w.map { it["code"] to it["path"] }.toSet()) { "$name: errors $got, expected $w" }
+                }
+                (case["expect_errors_include"] as List<Map<String, Any?>>?)?.let { w ->
+                    check(got.containsAll(w.map { it["code"] to it["path"] })) { "$name: errors $got lack $w" }
+                }
+                check(case["expect_errors"] != null || case["expect_errors_include"] != null) { "$name: no expectation" }
+                val e = expectError(v.problems.first().code) { migrateRecordJson(canonical(record)) }
+                check(e != null && e.errorPath() == v.problems.first().path && (e !is ChangkaixinException.Archive || v.problems.first().code.startsWith("archive."))) { "$name: migrate error" }
+                // The typed readers refuse what the core refuses, with the same first problem.
+                val typedRead: (() -> Any)? = when (doc["record_kind"]) {
+                    "counselling_record" -> { -> counsellingRecordFromJson(canonical(record)) }
+                    "duty_log" -> { -> dutyLogFromJson(canonical(record)) }
+                    else -> null
+                }
+                typedRead?.let { read ->
+                    val te = expectError(v.problems.first().code) { read() }
+                    check(te is ChangkaixinException.Archive && te.errorPath() == v.problems.first().path) { "$name: typed reader error $te" }
+                    typedReads++
+                }
+            }
+        }
+    }
+    // Every role that sees records saw some, the aggregate-only roles none; both typed records were read.
+    for (r in ViewerRole.values()) {
+        val n = views.getOrDefault(r, 0)
+        if (r == ViewerRole.DISTRICT || r == ViewerRole.CITY) check(n == 0) { "$r got $n record views" } else check(n > 0) { "$r got no view of any vector" }
+    }
+    check(views.getOrDefault(ViewerRole.HEAD_TEACHER, 0) >= 4 && views.getOrDefault(ViewerRole.RECEIVING_SCHOOL, 0) >= 1) { "views per role $views" }
+    check(typedRounds >= 7 && typedReads >= 20) { "typed archive records: $typedRounds round trips, $typedReads refusals" }
+    println("kotlin: archive views ${views.entries.joinToString { "${it.key}=${it.value}" }}, $typedRounds typed round trips, $typedReads typed refusals")
+    return cases
+}
+
+var typedRounds = 0
+var typedReads = 0
+
+/** The viewers of the Rust property test: every role at sch-01 / c-8-2 / d-01 (a receiving school at sch-02), and the counsellors named in the fixtures. */
+val ARCHIVE_SUBJECT = Subject(school = "sch-01", classId = "c-8-2", district = "d-01")
+val ARCHIVE_VIEWERS: List<Viewer> = ViewerRole.values().map { r ->
+    Viewer(role = r, school = if (r == ViewerRole.RECEIVING_SCHOOL) "sch-02" else "sch-01", classId = "c-8-2", staffId = "staff-07", district = "d-01")
+} + listOf("staff-03", "cc-02", "exp-01").map { Viewer(role = ViewerRole.PSYCHOLOGY_TEACHER, school = "sch-01", classId = "c-8-2", staffId = it, district = "d-01") }
+
+/** The value at a JSON pointer (no escapes: the records' keys are plain), or ABSENT. */
+object Absent
+fun at(v: Any?, pointer: String): Any? {
+    var cur = v
+    for (seg in pointer.split("/").drop(1)) {
+        cur = when (cur) {
+            is Map<*, *> -> if (cur.containsKey(seg)) cur[seg] else return Absent
+            is List<*> -> seg.toIntOrNull()?.takeIf { it in cur.indices }?.let { cur[it] } ?: return Absent
+            else -> return Absent
+        }
+    }
+    return cur
+}
+
+/** Leaf pointers of a JSON value, walked here (an empty object or array is a leaf, as in the core). */
+fun leafPointers(v: Any?, prefix: String = "", out: MutableList<String> = mutableListOf()): List<String> {
+    when {
+        v is Map<*, *> && v.isNotEmpty() -> v.forEach { (k, c) -> leafPointers(c, "$prefix/$k", out) }
+        v is List<*> && v.isNotEmpty() -> v.forEachIndexed { i, c -> leafPointers(c, "$prefix/$i", out) }
+        else -> out.add(prefix)
+    }
+    return out
+}
+
+/**
+ * Every viewer's view of a valid vector: refused only as out of scope (district and city always), and
+ * otherwise holding exactly the fields the role is cleared for and in the audience of — each leaf of the
+ * view has a declared class within `viewerRoleClearance(role)` and names the role in its audience, carries
+ * the record's own value, and no permitted leaf of the record is missing; a head teacher never sees answers,
+ * reports, counselling parts, instruments, fired rules or evidence, a principal never answers, reports,
+ * parts or reason texts.
+ */
+@Suppress("UNCHECKED_CAST")
+fun checkViews(name: String, kind: String, json: String, canon: Any?, views: MutableMap<ViewerRole, Int>) {
+    val recordLeaves = leafClasses(kind, canonical(canon))
+    check(recordLeaves.map { it.path }.sorted() == leafPointers(canon).sorted()) { "$name: leafClasses walks the record's leaves" }
+    check(recordLeaves.all { it.sensitivity != null }) { "$name: undeclared fields ${recordLeaves.filter { it.sensitivity == null }.map { it.path }}" }
+    for (viewer in ARCHIVE_VIEWERS) {
+        val who = "$name as ${viewer.role}/${viewer.staffId}"
+        val view = try { viewRecordJson(viewer, json, ARCHIVE_SUBJECT) } catch (e: ChangkaixinException) {
+            check(e is ChangkaixinException.Privacy && (e.errorCode() == "privacy.out_of_scope" || e.errorCode() == "privacy.invalid")) { "$who: ${e.errorCode()}" }
+            continue
+        }
+        views[viewer.role] = views.getOrDefault(viewer.role, 0) + 1
+        check(viewer.role != ViewerRole.DISTRICT && viewer.role != ViewerRole.CITY) { "$who: an aggregate-only role got a record view" }
+        check(view.kind == kind && view.role == viewer.role) { "$who: view kind/role" }
+        val data = parseJson(view.dataJson)
+        val clearance = viewerRoleClearance(viewer.role)
+        val leaves = leafClasses(kind, view.dataJson)
+        check(leaves.map { it.path }.sorted() == leafPointers(data).sorted()) { "$who: view leaves" }
+        for (l in leaves) {
+            check(l.sensitivity != null && l.sensitivity in clearance) { "$who sees ${l.path} (${l.sensitivity}) above its clearance $clearance" }
+            check(viewer.role in l.audience) { "$who is not in the audience of ${l.path} (${l.audience})" }
+            check(at(canon, l.path) != Absent && canonical(at(canon, l.path)) == canonical(at(data, l.path))) { "$who: ${l.path} is not the record's value" }
+        }
+        for (l in recordLeaves.filter { it.sensitivity in clearance && viewer.role in it.audience }) {
+            check(at(data, l.path) != Absent) { "$who: permitted ${l.path} missing from the view" }
+        }
+        val text = view.dataJson
+        if (viewer.role == ViewerRole.HEAD_TEACHER) for (banned in listOf("answers", "report", "parts", "instrument", "fired_rules", "evidence")) {
+            check(!text.contains("\"$banned\"")) { "$who: head teacher view holds $banned" }
+        }
+        if (viewer.role == ViewerRole.PRINCIPAL) for (banned in listOf("answers", "report", "parts", "reason_text")) {
+            check((data as Map<String, Any?>)[banned] == null) { "$who: principal view holds $banned" }
+        }
+    }
+}
+
+/** A counselling-record vector read into the typed record, written back, validated and read again. */
+@Suppress("UNCHECKED_CAST")
+fun typedCounsellingRoundTrip(name: String, json: String, v: ArchiveValidation) {
+    val typed = counsellingRecordFromJson(json)
+    val canon = parseJson(v.canonicalJson!!) as Map<String, Any?>
+    // Field by field against the canonical document (independently of counsellingRecordToJson).
+    val parts = canon["parts"] as Map<String, Any?>
+    val consent = canon["informed_consent"] as Map<String, Any?>
+    val counsellor = canon["counsellor"] as Map<String, Any?>
+    check(typed.recordId == canon["record_id"] && typed.student == canon["student"] && typed.counsellor.id == counsellor["id"] &&
+        typed.counsellor.role.name.lowercase() == counsellor["role"] && typed.modality.name.lowercase().replace("hotline96111", "hotline_96111") == canon["modality"] &&
+        typed.startedAt == canon["started_at"] && typed.endedAt == canon["ended_at"] && typed.caseStatus.name.lowercase() == canon["case_status"]) { "$name: typed header $typed" }
+    check(typed.parts.currentState == parts["current_state"] && typed.parts.mainProblem == parts["main_problem"] && typed.parts.assessment == parts["assessment"] &&
+        typed.parts.analysis == parts["analysis"] && typed.parts.countermeasures == parts["countermeasures"] && typed.parts.effectEvaluation == parts["effect_evaluation"]) { "$name: typed parts" }
+    check(typed.informedConsent.given == consent["given"] && typed.informedConsent.recordedAt == consent["recorded_at"]) { "$name: typed consent" }
+    val brk = canon["confidentiality_break"] as Map<String, Any?>?
+    check((typed.confidentialityBreak == null) == (brk == null)) { "$name: typed break" }
+    if (brk != null) {
+        val informed = brk["informed"] as List<Map<String, Any?>>
+        check(typed.confidentialityBreak!!.risk == brk["risk"] && typed.confidentialityBreak!!.informed.map { it.party.name.lowercase() to it.at } == informed.map { it["party"] to it["at"] }) { "$name: typed break parties" }
+    }
+    val back = counsellingRecordToJson(typed)
+    check(canonical(parseJson(back)) == canonical(canon)) { "$name: typed record writes the canonical document" }
+    val again = validateCounsellingRecord(typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(back) == again) { "$name: typed record validates to the same canonical JSON" }
+    check(counsellingRecordFromJson(back) == typed) { "$name: typed -> JSON -> typed" }
+    check(expectError("archive.invalid_value") { dutyLogFromJson(json) }?.errorPath() == "/schema") { "$name: read as a duty log" }
+    typedRounds++
+}
+
+/** A duty-log vector read into the typed record, written back, validated and read again. */
+@Suppress("UNCHECKED_CAST")
+fun typedDutyLogRoundTrip(name: String, json: String, v: ArchiveValidation) {
+    val typed = dutyLogFromJson(json)
+    val canon = parseJson(v.canonicalJson!!) as Map<String, Any?>
+    val shifts = canon["shifts"] as List<Map<String, Any?>>
+    check(typed.recordId == canon["record_id"] && typed.school == canon["school"] && typed.room == canon["room"] && typed.date == canon["date"] &&
+        typed.visits.toString() == canon["visits"].toString()) { "$name: typed duty log $typed" }
+    check(typed.shifts.map { listOf(it.staff.id, it.staff.role.name.lowercase(), it.from, it.to) } ==
+        shifts.map { listOf((it["staff"] as Map<String, Any?>)["id"], (it["staff"] as Map<String, Any?>)["role"], it["from"], it["to"]) }) { "$name: typed shifts" }
+    val back = dutyLogToJson(typed)
+    check(canonical(parseJson(back)) == canonical(canon)) { "$name: typed duty log writes the canonical document" }
+    val again = validateDutyLog(typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(back) == again) { "$name: typed duty log validates to the same canonical JSON" }
+    check(dutyLogFromJson(back) == typed) { "$name: typed -> JSON -> typed" }
+    check(expectError("archive.invalid_value") { counsellingRecordFromJson(json) }?.errorPath() == "/schema") { "$name: read as a counselling record" }
+    typedRounds++
+}
+
+@Suppress("UNCHECKED_CAST")
+fun archiveFlow(root: File) {
+    // A counselling session as the psychology teacher's app records it (synthetic).
+    val counsellor = StaffRef(id = "staff-07", role = StaffRole.PSYCHOLOGY_TEACHER)
+    val session = CounsellingRecord(
+        recordId = "cns-app-1", student = "stu-0001", counsellor = counsellor, modality = Modality.FACE_TO_FACE,
+        startedAt = "2024-03-06T15:00:00+08:00", endedAt = "2024-03-06T15:45:00+08:00",
+        parts = CounsellingParts(currentState = "synthetic: tired", mainProblem = "synthetic: exam stress", assessment = "synthetic: moderate distress",
+            analysis = "synthetic: workload", countermeasures = "synthetic: sleep plan", effectEvaluation = null),
+        informedConsent = InformedConsent(given = true, recordedAt = "2024-03-06T15:00:00+08:00"),
+        confidentialityBreak = ConfidentialityBreak(risk = "synthetic: stated plan of self-harm",
+            informed = listOf(PartyInformed(party = InformedParty.GUARDIAN, at = "2024-03-06T16:00:00+08:00"),
+                PartyInformed(party = InformedParty.HEAD_TEACHER, at = "2024-03-06T16:10:00+08:00"))),
+        caseStatus = CaseStatus.OPEN,
+    )
+    val ok = validateCounsellingRecord(session)
+    check(ok.ok && ok.problems.isEmpty() && ok.kind == "counselling_record" && ok.schemaVersion == 2u) { "typed counselling record ${ok.problems}" }
+    val canon = parseJson(ok.canonicalJson!!) as Map<String, Any?>
+    check(canon["started_at"] == "2024-03-06T07:00:00Z" && canon["modality"] == "face_to_face") { "canonical counselling record $canon" }
+    check(validateRecordJson(counsellingRecordToJson(session)) == ok) { "typed equals JSON validation" }
+    val closed = validateCounsellingRecord(session.copy(caseStatus = CaseStatus.CLOSED))
+    check(!closed.ok && closed.problems.map { it.code to it.path } == listOf("archive.required_when" to "/parts/effect_evaluation")) { "closed without effect ${closed.problems}" }
+    check(validateCounsellingRecord(session.copy(caseStatus = CaseStatus.CLOSED, parts = session.parts.copy(effectEvaluation = "synthetic: sleeping better"))).ok) { "closed with effect" }
+    val hotline = validateCounsellingRecord(session.copy(modality = Modality.HOTLINE96111, startedAt = "not a time"))
+    check(hotline.problems.any { it.path == "/started_at" }) { "bad time ${hotline.problems}" }
+    // The counselling room's duty log for the day.
+    val log = DutyLog(recordId = "dut-app-1", school = "sch-01", room = "room-1", date = "2024-03-06",
+        shifts = listOf(DutyShift(staff = counsellor, from = "2024-03-06T12:00:00+08:00", to = "2024-03-06T13:00:00+08:00")), visits = 2u)
+    val lv = validateDutyLog(log)
+    check(lv.ok && lv.kind == "duty_log" && validateRecordJson(dutyLogToJson(log)) == lv) { "duty log ${lv.problems}" }
+    val bad = validateDutyLog(log.copy(shifts = emptyList()))
+    check(!bad.ok && bad.problems.any { it.path.startsWith("/shifts") }) { "empty duty log ${bad.problems}" }
+    // Views: the head teacher sees their class's student file without counselling content, never a counselling record.
+    val subject = Subject(school = "sch-01", classId = "c-8-2", district = null)
+    val head = Viewer(role = ViewerRole.HEAD_TEACHER, school = "sch-01", classId = "c-8-2", staffId = "staff-02", district = null)
+    val err = expectError("privacy.out_of_scope") { viewRecordJson(head, counsellingRecordToJson(session), subject) }
+    check(err is ChangkaixinException.Privacy) { "head teacher on a counselling record" }
+    val fileDoc = parseJson(File(root, "tests/vectors/archive/student_file.json").readText()) as Map<String, Any?>
+    val fileJson = canonical(((fileDoc["cases"] as List<Map<String, Any?>>).first { it["expect"] == "valid" })["record"])
+    val hv = viewRecordJson(head, fileJson, subject)
+    check(hv.kind == "student_file" && hv.role == ViewerRole.HEAD_TEACHER && hv.dataJson.contains("c-8-2")) { "head teacher view ${hv.dataJson}" }
+    check(!hv.dataJson.contains("parts") && !hv.dataJson.contains("counselling") && !hv.dataJson.contains("consents") && !hv.dataJson.contains("current_state") && !hv.dataJson.contains("countermeasures")) { "head teacher view holds counselling content" }
+    val principal = Viewer(role = ViewerRole.PRINCIPAL, school = "sch-01", classId = null, staffId = "staff-01", district = null)
+    val pv = parseJson(viewRecordJson(principal, counsellingRecordToJson(session), subject).dataJson) as Map<String, Any?>
+    check(pv["parts"] == null && pv["case_status"] == "open") { "principal view $pv" }
+    val own = parseJson(viewRecordJson(head.copy(role = ViewerRole.PSYCHOLOGY_TEACHER, staffId = "staff-07"), counsellingRecordToJson(session), subject).dataJson) as Map<String, Any?>
+    check((own["parts"] as Map<String, Any?>)["main_problem"] == "synthetic: exam stress") { "counsellor's own view" }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.DISTRICT, district = "d-1"), fileJson, subject) }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.CITY), fileJson, subject) }
+    expectError("privacy.out_of_scope") { viewRecordJson(head.copy(role = ViewerRole.RECEIVING_SCHOOL), fileJson, subject) }
+    expectError("archive.unknown_schema") { viewRecordJson(head, "{\"schema\": \"x\", \"schema_version\": 1}", subject) }
+    check(expectError("archive.unknown_schema") { leafClasses("no_such_kind", "{}") }?.errorPath() == "/kind") { "leafClasses: unknown kind" }
+    check(expectError("archive.parse") { leafClasses("duty_log", "{\"visits\": ") } is ChangkaixinException.Archive) { "leafClasses: not JSON" }
+    check(leafClasses("duty_log", "{\"visits\": 2, \"nurse\": \"x\"}").map { it.path to it.sensitivity }.sortedBy { it.first } == listOf("/nurse" to null, "/visits" to "operational")) { "leafClasses: an undeclared field has no class" }
+    check(viewerRoleClearance(ViewerRole.CITY).isEmpty() && viewerRoleClearance(ViewerRole.HEAD_TEACHER).size == 4) { "clearances" }
+    // Pseudonyms: stable per key, different across keys; a short key is refused.
+    val k1 = "synthetic-key-0123456789abcdef".toByteArray()
+    val k2 = "another-synthetic-key-987654321".toByteArray()
+    val a = pseudonymise(k1, listOf("stu-0001", "stu-0002", "stu-0001"))
+    check(a.size == 3 && a[0] == a[2] && a[0] != a[1] && a.all { it.startsWith("p-") && it.length == 34 }) { "pseudonyms $a" }
+    check(pseudonymise(k1, listOf("stu-0001")) == listOf(a[0])) { "stable per key" }
+    check(pseudonymise(k2, listOf("stu-0001"))[0] != a[0]) { "different across keys" }
+    check(expectError("privacy.invalid") { pseudonymise("short".toByteArray(), listOf("stu-0001")) } is ChangkaixinException.Privacy) { "short key" }
+}
+
+// City report (issue 13): every case of tests/vectors/report/*.json, groups expanded to columns as
+// tests/src/report.rs does, aggregated in chunks of 7 rows (previous rounds in chunks of 1000) and merged.
+
+/** Plain columns of expanded rows (codes as Ints/Longs; turned into the typed chunk by `chunk`). */
+class ReportRowsBuffer(val k: Int) {
+    val district = ArrayList<Int>(); val school = ArrayList<Long>(); val grade = ArrayList<Int>(); val sex = ArrayList<Int>(); val tiers = ArrayList<Int>()
+    val band = List(k) { ArrayList<Int>() }; val screen = List(k) { ArrayList<Int>() }
+    val flags = List(k) { ArrayList<Long>() }; val flagsInd = List(k) { ArrayList<Long>() }
+    val size: Int get() = school.size
+    fun chunk(from: Int, to: Int) = ReportColumns(
+        district = district.subList(from, to).map { it.toUShort() },
+        school = school.subList(from, to).map { it.toUInt() },
+        grade = ByteArray(to - from) { grade[from + it].toByte() },
+        sex = ByteArray(to - from) { sex[from + it].toByte() },
+        tiers = ByteArray(to - from) { tiers[from + it].toByte() },
+        instruments = (0 until k).map { i ->
+            InstrumentColumns(band = ByteArray(to - from) { band[i][from + it].toByte() }, screen = ByteArray(to - from) { screen[i][from + it].toByte() },
+                flags = flags[i].subList(from, to).map { it.toULong() }, flagsIndeterminate = flagsInd[i].subList(from, to).map { it.toULong() })
+        })
+}
+
+/** `n` identical rows per group; the district is the school's unless the group names one; band 255, screen 0, flags 0 when absent. */
+@Suppress("UNCHECKED_CAST")
+fun expandGroups(schoolDistricts: List<UShort>, groups: List<Map<String, Any?>>): ReportRowsBuffer {
+    fun u(g: Map<String, Any?>, key: String): Long = (g[key] as BigInteger?)?.toLong() ?: 0L
+    fun list(g: Map<String, Any?>, key: String): List<BigInteger> = (g[key] as List<BigInteger>?) ?: emptyList()
+    val k = groups.maxOfOrNull { maxOf(list(it, "band").size, list(it, "screen").size) } ?: 0
+    val c = ReportRowsBuffer(k)
+    for (g in groups) {
+        val s = u(g, "school")
+        val d = (g["district"] as BigInteger?)?.toInt() ?: schoolDistricts.getOrNull(s.toInt())?.toInt() ?: 0
+        val (band, screen, flags, ind) = listOf(list(g, "band"), list(g, "screen"), list(g, "flags"), list(g, "flags_indeterminate"))
+        repeat(u(g, "n").toInt()) {
+            c.district.add(d); c.school.add(s); c.grade.add(u(g, "grade").toInt()); c.sex.add(u(g, "sex").toInt()); c.tiers.add(u(g, "tier").toInt())
+            for (i in 0 until k) {
+                c.band[i].add(band.getOrNull(i)?.toInt() ?: 255); c.screen[i].add(screen.getOrNull(i)?.toInt() ?: 0)
+                c.flags[i].add(flags.getOrNull(i)?.toLong() ?: 0L); c.flagsInd[i].add(ind.getOrNull(i)?.toLong() ?: 0L)
+            }
+        }
+    }
+    return c
+}
+
+/** Aggregate in chunks of `chunk` rows, merging the partial aggregates. */
+fun aggregateRows(spec: CityReportSpec, rows: ReportRowsBuffer, chunk: Int): ReportAggregator {
+    val total = ReportAggregator(spec)
+    var start = 0
+    while (start < rows.size) {
+        val end = minOf(start + chunk, rows.size)
+        val part = ReportAggregator(spec)
+        // The core numbers an error's row within the chunk; the vectors number rows from the first group.
+        try { part.add(rows.chunk(start, end)) } catch (e: ChangkaixinException.Report) {
+            throw ChangkaixinException.Report(e.code, e.path, e.item, e.row?.let { it + start.toULong() }, e.detail)
+        }
+        check(part.screened() == (end - start).toULong()) { "chunk screened" }
+        total.merge(part)
+        start = end
+    }
+    return total
+}
+
+/** The cell a hand-written expectation names (measure, table, row, col, category), as tests/tests/report_vectors.rs finds it. */
+@Suppress("UNCHECKED_CAST")
+fun findCell(rep: Map<String, Any?>, want: Map<String, Any?>): Map<String, Any?>? {
+    val m = (rep["measures"] as List<Map<String, Any?>>).firstOrNull { it["id"] == want["measure"] } ?: return null
+    val t = m[want["table"] as String] as Map<String, Any?>? ?: return null
+    val rows = t["rows"] as List<Map<String, Any?>>; val cols = t["cols"] as List<Map<String, Any?>>; val cats = m["categories"] as List<Map<String, Any?>>
+    val r = rows.indexOfFirst { it["id"] == want["row"] }; val c = cols.indexOfFirst { it["id"] == want["col"] }; val k = cats.indexOfFirst { it["id"] == want["category"] }
+    if (r < 0 || c < 0 || k < 0) return null
+    return (t["cells"] as List<Map<String, Any?>>).getOrNull((r * cols.size + c) * cats.size + k)
+}
+
+/** The hand-written `expect` (screened, chosen cells published with their values or suppressed, coverage) on the report JSON. */
+@Suppress("UNCHECKED_CAST")
+fun checkReportExpect(name: String, rep: Map<String, Any?>, expect: Map<String, Any?>) {
+    expect["screened"]?.let { check(rep["screened"] == it) { "$name: screened ${rep["screened"]} (expected $it)" } }
+    for (want in (expect["cells"] as List<Map<String, Any?>>?) ?: emptyList()) {
+        val cell = findCell(rep, want)
+        check(cell != null) { "$name: no cell $want" }
+        if (cell == null) continue
+        if (want["count"] == null) check(cell["state"] == "suppressed") { "$name: $want expected suppressed, got $cell" }
+        else {
+            check(cell["state"] == "published" && cell["count"] == want["count"]) { "$name: $want got $cell" }
+            for (key in listOf("pct", "lo", "hi", "change", "change_pct", "previous_pct")) if (want.containsKey(key)) check(cell[key] == want[key]) { "$name: $want $key ${cell[key]}" }
+        }
+    }
+    for (want in (expect["coverage"] as List<Map<String, Any?>>?) ?: emptyList()) {
+        val t = (rep["coverage"] as Map<String, Any?>)[want["table"] as String] as Map<String, Any?>
+        val cols = t["cols"] as List<Map<String, Any?>>
+        val r = (t["rows"] as List<Map<String, Any?>>).indexOfFirst { it["id"] == want["row"] }; val c = cols.indexOfFirst { it["id"] == want["col"] }
+        check(r >= 0 && c >= 0) { "$name: no coverage cell $want" }
+        if (r < 0 || c < 0) continue
+        val cell = (t["cells"] as List<Map<String, Any?>>)[r * cols.size + c]
+        for (key in listOf("screened", "enrolled", "coverage")) if (want.containsKey(key)) check(cell[key] == want[key]) { "$name: coverage $want $key ${cell[key]}" }
+    }
+}
+
+/** No suppressed cell carries a value, and the HTML shows each as the suppression mark and draws no bar for it. Returns the suppressed cells seen. */
+@Suppress("UNCHECKED_CAST")
+fun checkNoLeak(name: String, rep: Map<String, Any?>, html: String): Int {
+    var suppressed = 0
+    for (m in rep["measures"] as List<Map<String, Any?>>) {
+        val cats = m["categories"] as List<Map<String, Any?>>
+        for (table in listOf("district_grade", "school_grade", "grade_sex")) {
+            val t = m[table] as Map<String, Any?>
+            val rows = t["rows"] as List<Map<String, Any?>>; val cols = t["cols"] as List<Map<String, Any?>>; val cells = t["cells"] as List<Map<String, Any?>>
+            check(cells.size == rows.size * cols.size * cats.size) { "$name: ${m["id"]} $table has ${cells.size} cells" }
+            for (r in rows.indices) for (c in cols.indices) for (k in cats.indices) {
+                val cell = cells[(r * cols.size + c) * cats.size + k]
+                if (cell["state"] != "suppressed") continue
+                suppressed++
+                check(listOf("count", "pct", "lo", "hi", "change", "change_pct", "previous_pct").all { cell[it] == null }) { "$name: suppressed cell carries a value $cell" }
+                val key = "${m["id"]}|$table|${rows[r]["id"]}|${cols[c]["id"]}|${cats[k]["id"]}"
+                check(html.contains("<td class=\"sup\" data-k=\"$key\" title=\"已抑制 suppressed\">S</td>")) { "$name: $key: the HTML cell is not the suppression mark" }
+                check(!html.contains("<rect class=\"bar\" data-k=\"$key\"")) { "$name: $key: a chart draws a suppressed cell" }
+            }
+        }
+    }
+    return suppressed
+}
+
+@Suppress("UNCHECKED_CAST")
+fun replayReportVectors(root: File): Int {
+    val files = File(root, "tests/vectors/report").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
+    check(files.isNotEmpty()) { "no report vectors" }
+    var cases = 0; var reports = 0; var errors = 0; var suppressed = 0
+    for (file in files) {
+        val doc = parseJson(file.readText()) as Map<String, Any?>
+        check(doc["format"] == "changkaixin.vectors/1" && doc["kind"] == "city_report") { "${file.name}: format" }
+        for (case in doc["cases"] as List<Map<String, Any?>>) {
+            cases++
+            val name = "${file.name} / ${case["name"]}"
+            val spec = CityReportSpec.fromJson(canonical(case["spec"]))
+            check(CityReportSpec.fromJson(spec.toJson()).toJson() == spec.toJson()) { "$name: spec round trip" }
+            val districts = spec.schoolDistricts()
+            val groups = case["groups"] as List<Map<String, Any?>>
+            val request = linkedMapOf<String, Any?>("round" to case["round"])
+            case["settings"]?.let { request["settings"] = it }
+            case["enrolment"]?.let { request["enrolment"] = it }
+            val wantError = case["expect_error"] as Map<String, Any?>?
+            try {
+                val rows = expandGroups(districts, groups)
+                val agg = aggregateRows(spec, rows, 7)
+                check(agg.screened() == groups.sumOf { (it["n"] as BigInteger).toLong() }.toULong()) { "$name: screened ${agg.screened()}" }
+                // One chunk gives the same aggregate as chunks of 7; the JSON reads back verified and equal.
+                val whole = ReportAggregator(spec).also { it.add(rows.chunk(0, rows.size)) }
+                check(whole.toJson() == agg.toJson()) { "$name: chunked and whole aggregates differ" }
+                check(ReportAggregator.fromJson(spec, agg.toJson()).toJson() == agg.toJson()) { "$name: aggregate JSON round trip" }
+                (case["previous"] as Map<String, Any?>?)?.let { p ->
+                    val prev = aggregateRows(spec, expandGroups(districts, p["groups"] as List<Map<String, Any?>>), 1000)
+                    request["previous"] = mapOf("round" to p["round"], "aggregate" to parseJson(prev.toJson()))
+                }
+                val report = agg.reportJson(canonical(request))
+                check(wantError == null) { "$name: expected error $wantError, got a report" }
+                if (wantError != null) continue
+                reports++
+                check(canonical(parseJson(report)) == canonical(case["report"])) { "$name: report differs from the stored one" }
+                check(cityReportJson(spec.toJson(), agg.toJson(), canonical(request)) == report) { "$name: cityReportJson gives other bytes" }
+                val rep = parseJson(report) as Map<String, Any?>
+                checkReportExpect(name, rep, case["expect"] as Map<String, Any?>)
+                val html = cityReportHtml(report)
+                check(html.startsWith("<!DOCTYPE html>", ignoreCase = true)) { "$name: HTML" }
+                suppressed += checkNoLeak(name, rep, html)
+            } catch (e: ChangkaixinException) {
+                check(wantError != null) { "$name: unexpected error ${e.errorCode()} ${e.errorDetail()}" }
+                if (wantError == null) continue
+                errors++
+                check(e is ChangkaixinException.Report && e.errorCode() == wantError["code"]) { "$name: error ${e.errorCode()} (expected ${wantError["code"]})" }
+                (wantError["row"] as BigInteger?)?.let { r -> check(rowOf(e) == r.toLong().toULong()) { "$name: error row ${rowOf(e)} (expected $r)" } }
+                check(canonical(errorJson(e)) == canonical(case["error"])) { "$name: error ${canonical(errorJson(e))} differs from the stored ${canonical(case["error"])}" }
+            }
+        }
+    }
+    check(reports >= 4 && errors >= 4 && suppressed > 0) { "report vectors: $reports reports, $errors errors, $suppressed suppressed cells" }
+    println("kotlin: city report: $reports reports compared with the stored ones after normalisation, $errors errors, $suppressed suppressed cells checked in JSON and HTML")
+    return cases
+}
+
+/** Bad report input: each surfaces as ChangkaixinException.Report with its code. */
+fun reportBadInput(root: File) {
+    @Suppress("UNCHECKED_CAST")
+    val case0 = ((parseJson(File(root, "tests/vectors/report/city_report.json").readText()) as Map<String, Any?>)["cases"] as List<Map<String, Any?>>)[0]
+    check(expectError("report.parse") { CityReportSpec.fromJson("[]") } is ChangkaixinException.Report) { "spec not an object" }
+    val spec = CityReportSpec.fromJson(canonical(case0["spec"]))
+    val agg = ReportAggregator(spec)
+    val one = ReportColumns(district = listOf(0u.toUShort()), school = listOf(0u), grade = byteArrayOf(0), sex = byteArrayOf(0), tiers = byteArrayOf(0),
+        instruments = listOf(InstrumentColumns(band = byteArrayOf(0), screen = byteArrayOf(1), flags = listOf(0uL), flagsIndeterminate = emptyList())))
+    agg.add(one)
+    check(agg.screened() == 1uL) { "one row counted" }
+    check(expectError("report.shape") { agg.add(one.copy(grade = byteArrayOf(0, 0))) }?.errorPath() == "grade") { "grade column of the wrong length" }
+    val bad = expectError("report.invalid_code") { agg.add(one.copy(school = listOf(0u, 7u), district = listOf(0u.toUShort(), 0u.toUShort()), grade = byteArrayOf(0, 0), sex = byteArrayOf(0, 0), tiers = byteArrayOf(0, 0),
+        instruments = listOf(one.instruments[0].copy(band = byteArrayOf(0, 0), screen = byteArrayOf(1, 1), flags = listOf(0uL, 0uL))))) }
+    check(bad is ChangkaixinException.Report && rowOf(bad) == 1uL && bad.errorPath() == "school") { "school code outside the layout: row 1" }
+    check(agg.screened() == 1uL) { "a refused chunk counts nothing" }
+    agg.merge(agg)
+    check(agg.screened() == 2uL) { "merging an aggregator into itself doubles it" }
+    val text = agg.toJson()
+    check(expectError("report.shape") { ReportAggregator.fromJson(spec, text.replace("\"screened\":[2,", "\"screened\":[3,")) } is ChangkaixinException.Report) { "forged aggregate" }
+    check(expectError("report.parse") { ReportAggregator.fromJson(spec, text.replace("report-aggregate/1", "report-aggregate/9")) }?.errorPath() == "/format") { "aggregate format" }
+    val other = CityReportSpec.fromJson(spec.toJson().replace("\"en\":\"grade 9\"}", "\"en\":\"grade 9\"},{\"id\":\"g10\",\"zh\":\"十年级\",\"en\":\"grade 10\"}"))
+    check(expectError("report.shape") { agg.merge(ReportAggregator(other)) } is ChangkaixinException.Report) { "merge of another layout" }
+    check(expectError("report.shape") { ReportAggregator.fromJson(other, text) } is ChangkaixinException.Report) { "aggregate of another layout" }
+    check(expectError("report.parse") { agg.reportJson("{\"round\": 1}") } is ChangkaixinException.Report) { "request without a round object" }
+    check(expectError("report.parse") { cityReportHtml("{") }?.errorPath()?.startsWith("line ") == true) { "HTML of text that is not a report" }
+    check(expectError("report.parse") { cityReportJson(spec.toJson(), "{}", "{}") } is ChangkaixinException.Report) { "cityReportJson with an empty aggregate" }
+}
+
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
     val fhirCases = replayFhirVectors(root)
     val alertCases = replayAlertVectors(root)
     val complianceCases = replayComplianceVectors(root)
-    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert and $complianceCases compliance golden-vector cases")
+    val archiveCases = replayArchiveVectors(root)
+    val reportCases = replayReportVectors(root)
+    println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance, $archiveCases archive and $reportCases city report golden-vector cases")
     badInput()
     verdictsAndCodes(root)
     appFlow(root)
+    archiveFlow(root)
+    reportBadInput(root)
     println("kotlin: $passed passed, $failed failed")
-    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0) kotlin.system.exitProcess(1)
+    if (failed > 0 || cases == 0 || fhirCases == 0 || alertCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0) kotlin.system.exitProcess(1)
 }

@@ -811,17 +811,488 @@ func appFlow(_ root: URL) throws {
     check(classBatch.overdue.allSatisfy { !$0.dueAt.isEmpty && !$0.kind.isEmpty }, "batch overdue")
 }
 
+// Archive (issue 12): every vector through validateRecordJson; typed counselling record and duty log; views; pseudonyms.
+struct Pair: Hashable { let code: String; let path: String }
+
+func replayArchiveVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/archive")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    check(names.count == 10, "archive vector files \(names.count)")
+    var cases = 0
+    var views: [ViewerRole: Int] = [:]
+    for file in names {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "archive", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let record = (c["record"] ?? .null).canonical
+            let v = validateRecordJson(json: record)
+            let got = Set(v.problems.map { Pair(code: $0.code, path: $0.path) })
+            check(v.problems.allSatisfy { !$0.message.isEmpty && $0.code.contains(".") }, "\(n): problem messages")
+            if c["expect"]?.string == "valid" {
+                check(v.ok && v.problems.isEmpty && v.kind == doc["record_kind"]?.string, "\(n): expected valid, got \(v.problems)")
+                check(v.schemaVersion.map { String($0) } == c["record"]?["schema_version"]?.int, "\(n): schema version")
+                let canon = try v.canonicalJson.map { try JSONReader.parse($0).canonical }
+                check(canon != nil && canon == c["canonical"]?.canonical, "\(n): canonical differs")
+                check(try migrateRecordJson(json: record) == v.canonicalJson, "\(n): migrateRecordJson")
+                if let canonText = v.canonicalJson, let kind = doc["record_kind"]?.string {
+                    let canonDoc = try JSONReader.parse(canonText)
+                    try checkViews(n, kind, record, canonDoc, &views)
+                    if kind == "counselling_record" { try typedCounsellingRoundTrip(n, record, v, canonDoc) }
+                    if kind == "duty_log" { try typedDutyLogRoundTrip(n, record, v, canonDoc) }
+                }
+            } else {
+                check(!v.ok && v.canonicalJson == nil, "\(n): expected errors, validated")
+                func pairs(_ j: JSON?) -> Set<Pair>? {
+                    j?.array.map { Set($0.map { Pair(code: $0["code"]?.string ?? "", path: $0["path"]?.string ?? "") }) }
+                }
+                if let w = pairs(c["expect_errors"]) { check(got == w, "\(n): errors \(got), expected \(w)") }
+                if let w = pairs(c["expect_errors_include"]) { check(w.isSubset(of: got), "\(n): errors \(got) lack \(w)") }
+                check(c["expect_errors"] != nil || c["expect_errors_include"] != nil, "\(n): no expectation")
+                if let first = v.problems.first, let e = expectError(first.code, { try migrateRecordJson(json: record) }) {
+                    if case .Archive = e { check(first.code.hasPrefix("archive."), "\(n): migrate error category \(e)") }
+                    check(e.errorPath() == first.path, "\(n): migrate error path")
+                }
+                // The typed readers refuse what the core refuses, with the same first problem.
+                if let first = v.problems.first, let kind = doc["record_kind"]?.string, kind == "counselling_record" || kind == "duty_log" {
+                    let te = kind == "duty_log" ? expectError(first.code, { try dutyLogFromJson(json: record) })
+                                                : expectError(first.code, { try counsellingRecordFromJson(json: record) })
+                    if case .Archive(_, let path, _, _, _)? = te { check(path == first.path, "\(n): typed reader path \(path)") } else { check(false, "\(n): typed reader error \(String(describing: te))") }
+                    typedReads += 1
+                }
+            }
+        }
+    }
+    // Every role that sees records saw some, the aggregate-only roles none; both typed records were read.
+    for r in [ViewerRole.headTeacher, .psychologyTeacher, .principal, .district, .city, .receivingSchool] {
+        let k = views[r] ?? 0
+        if r == .district || r == .city { check(k == 0, "\(r) got \(k) record views") } else { check(k > 0, "\(r) got no view of any vector") }
+    }
+    check((views[.headTeacher] ?? 0) >= 4 && (views[.receivingSchool] ?? 0) >= 1, "views per role \(views)")
+    check(typedRounds >= 7 && typedReads >= 20, "typed archive records: \(typedRounds) round trips, \(typedReads) refusals")
+    let perRole = [ViewerRole.headTeacher, .psychologyTeacher, .principal, .receivingSchool].map { "\($0)=\(views[$0] ?? 0)" }.joined(separator: ", ")
+    print("swift: archive views \(perRole), \(typedRounds) typed round trips, \(typedReads) typed refusals")
+    return cases
+}
+
+var typedRounds = 0
+var typedReads = 0
+
+/// The viewers of the Rust property test: every role at sch-01 / c-8-2 / d-01 (a receiving school at sch-02), and the counsellors named in the fixtures.
+let archiveSubject = Subject(school: "sch-01", classId: "c-8-2", district: "d-01")
+let archiveViewers: [Viewer] = [ViewerRole.headTeacher, .psychologyTeacher, .principal, .district, .city, .receivingSchool].map {
+    Viewer(role: $0, school: $0 == .receivingSchool ? "sch-02" : "sch-01", classId: "c-8-2", staffId: "staff-07", district: "d-01")
+} + ["staff-03", "cc-02", "exp-01"].map { Viewer(role: .psychologyTeacher, school: "sch-01", classId: "c-8-2", staffId: $0, district: "d-01") }
+
+/// The value at a JSON pointer (no escapes: the records' keys are plain), or nil when absent.
+func at(_ v: JSON, _ pointer: String) -> JSON? {
+    var cur = v
+    for seg in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+        switch cur {
+        case .object: guard let c = cur[String(seg)] else { return nil }; cur = c
+        case .array(let a): guard let i = Int(seg), a.indices.contains(i) else { return nil }; cur = a[i]
+        default: return nil
+        }
+    }
+    return cur
+}
+
+/// Leaf pointers of a JSON value, walked here (an empty object or array is a leaf, as in the core).
+func leafPointers(_ v: JSON, _ prefix: String = "") -> [String] {
+    switch v {
+    case .object(let kv) where !kv.isEmpty: return kv.flatMap { leafPointers($0.1, "\(prefix)/\($0.0)") }
+    case .array(let a) where !a.isEmpty: return a.enumerated().flatMap { leafPointers($0.1, "\(prefix)/\($0.0)") }
+    default: return [prefix]
+    }
+}
+
+/// Every viewer's view of a valid vector: refused only as out of scope (district and city always), and
+/// otherwise holding exactly the fields the role is cleared for and in the audience of — each leaf of the
+/// view has a declared class within viewerRoleClearance(role) and names the role in its audience, carries
+/// the record's own value, and no permitted leaf of the record is missing; a head teacher never sees answers,
+/// reports, counselling parts, instruments, fired rules or evidence, a principal never answers, reports,
+/// parts or reason texts.
+func checkViews(_ name: String, _ kind: String, _ json: String, _ canon: JSON, _ views: inout [ViewerRole: Int]) throws {
+    let recordLeaves = try leafClasses(kind: kind, json: canon.canonical)
+    check(recordLeaves.map { $0.path }.sorted() == leafPointers(canon).sorted(), "\(name): leafClasses walks the record's leaves")
+    check(recordLeaves.allSatisfy { $0.sensitivity != nil }, "\(name): undeclared fields")
+    for viewer in archiveViewers {
+        let who = "\(name) as \(viewer.role)/\(viewer.staffId ?? "-")"
+        let view: RecordView
+        do { view = try viewRecordJson(viewer: viewer, json: json, subject: archiveSubject) } catch let e as ChangkaixinError {
+            if case .Privacy(let code, _, _, _, _) = e { check(code == "privacy.out_of_scope" || code == "privacy.invalid", "\(who): \(code)") } else { check(false, "\(who): \(e)") }
+            continue
+        }
+        views[viewer.role, default: 0] += 1
+        check(viewer.role != .district && viewer.role != .city, "\(who): an aggregate-only role got a record view")
+        check(view.kind == kind && view.role == viewer.role, "\(who): view kind/role")
+        let data = try JSONReader.parse(view.dataJson)
+        let clearance = viewerRoleClearance(role: viewer.role)
+        let leaves = try leafClasses(kind: kind, json: view.dataJson)
+        check(leaves.map { $0.path }.sorted() == leafPointers(data).sorted(), "\(who): view leaves")
+        for l in leaves {
+            check(l.sensitivity.map { clearance.contains($0) } ?? false, "\(who) sees \(l.path) (\(l.sensitivity ?? "undeclared")) above its clearance \(clearance)")
+            check(l.audience.contains(viewer.role), "\(who) is not in the audience of \(l.path)")
+            check(at(canon, l.path) != nil && at(canon, l.path) == at(data, l.path), "\(who): \(l.path) is not the record's value")
+        }
+        for l in recordLeaves where l.sensitivity.map({ clearance.contains($0) }) ?? false && l.audience.contains(viewer.role) {
+            check(at(data, l.path) != nil, "\(who): permitted \(l.path) missing from the view")
+        }
+        if viewer.role == .headTeacher {
+            for banned in ["answers", "report", "parts", "instrument", "fired_rules", "evidence"] { check(!view.dataJson.contains("\"\(banned)\""), "\(who): head teacher view holds \(banned)") }
+        }
+        if viewer.role == .principal {
+            for banned in ["answers", "report", "parts", "reason_text"] { check(data[banned] == nil, "\(who): principal view holds \(banned)") }
+        }
+    }
+}
+
+func wireName(_ s: String) -> String {
+    // Swift's enum case names (lowerCamelCase) as the core's snake_case wire names.
+    var out = ""
+    for ch in s { if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) } }
+    return out.replacingOccurrences(of: "hotline96111", with: "hotline_96111")
+}
+
+/// A counselling-record vector read into the typed record, written back, validated and read again.
+func typedCounsellingRoundTrip(_ name: String, _ json: String, _ v: ArchiveValidation, _ canon: JSON) throws {
+    let typed = try counsellingRecordFromJson(json: json)
+    // Field by field against the canonical document (independently of counsellingRecordToJson).
+    check(typed.recordId == canon["record_id"]?.string && typed.student == canon["student"]?.string &&
+          typed.counsellor.id == canon["counsellor"]?["id"]?.string && wireName("\(typed.counsellor.role)") == canon["counsellor"]?["role"]?.string &&
+          wireName("\(typed.modality)") == canon["modality"]?.string && typed.startedAt == canon["started_at"]?.string &&
+          typed.endedAt == canon["ended_at"]?.string && wireName("\(typed.caseStatus)") == canon["case_status"]?.string, "\(name): typed header \(typed)")
+    let parts = canon["parts"]
+    check(typed.parts.currentState == parts?["current_state"]?.string && typed.parts.mainProblem == parts?["main_problem"]?.string &&
+          typed.parts.assessment == parts?["assessment"]?.string && typed.parts.analysis == parts?["analysis"]?.string &&
+          typed.parts.countermeasures == parts?["countermeasures"]?.string && typed.parts.effectEvaluation == parts?["effect_evaluation"]?.string, "\(name): typed parts")
+    check(typed.informedConsent.given == canon["informed_consent"]?["given"]?.bool && typed.informedConsent.recordedAt == canon["informed_consent"]?["recorded_at"]?.string, "\(name): typed consent")
+    let brk = canon["confidentiality_break"]
+    check((typed.confidentialityBreak == nil) == (brk == nil), "\(name): typed break")
+    if let b = typed.confidentialityBreak, let want = brk {
+        let informed = (want["informed"]?.array ?? []).map { "\($0["party"]?.string ?? "?") \($0["at"]?.string ?? "?")" }
+        check(b.risk == want["risk"]?.string && b.informed.map { "\(wireName("\($0.party)")) \($0.at)" } == informed, "\(name): typed break parties")
+    }
+    let back = counsellingRecordToJson(record: typed)
+    check(try JSONReader.parse(back) == canon, "\(name): typed record writes the canonical document")
+    let again = validateCounsellingRecord(record: typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(json: back) == again, "\(name): typed record validates to the same canonical JSON")
+    check(try counsellingRecordFromJson(json: back) == typed, "\(name): typed -> JSON -> typed")
+    if case .Archive(_, let path, _, _, _)? = expectError("archive.invalid_value", { try dutyLogFromJson(json: json) }) { check(path == "/schema", "\(name): read as a duty log") } else { check(false, "\(name): read as a duty log") }
+    typedRounds += 1
+}
+
+/// A duty-log vector read into the typed record, written back, validated and read again.
+func typedDutyLogRoundTrip(_ name: String, _ json: String, _ v: ArchiveValidation, _ canon: JSON) throws {
+    let typed = try dutyLogFromJson(json: json)
+    check(typed.recordId == canon["record_id"]?.string && typed.school == canon["school"]?.string && typed.room == canon["room"]?.string &&
+          typed.date == canon["date"]?.string && String(typed.visits) == canon["visits"]?.int, "\(name): typed duty log \(typed)")
+    let want = (canon["shifts"]?.array ?? []).map { [$0["staff"]?["id"]?.string ?? "?", $0["staff"]?["role"]?.string ?? "?", $0["from"]?.string ?? "?", $0["to"]?.string ?? "?"] }
+    check(typed.shifts.map { [$0.staff.id, wireName("\($0.staff.role)"), $0.from, $0.to] } == want, "\(name): typed shifts")
+    let back = dutyLogToJson(log: typed)
+    check(try JSONReader.parse(back) == canon, "\(name): typed duty log writes the canonical document")
+    let again = validateDutyLog(log: typed)
+    check(again.ok && again.canonicalJson == v.canonicalJson && validateRecordJson(json: back) == again, "\(name): typed duty log validates to the same canonical JSON")
+    check(try dutyLogFromJson(json: back) == typed, "\(name): typed -> JSON -> typed")
+    if case .Archive(_, let path, _, _, _)? = expectError("archive.invalid_value", { try counsellingRecordFromJson(json: json) }) { check(path == "/schema", "\(name): read as a counselling record") } else { check(false, "\(name): read as a counselling record") }
+    typedRounds += 1
+}
+
+func archiveFlow(_ root: URL) throws {
+    // A counselling session as the psychology teacher's app records it (synthetic).
+    let counsellor = StaffRef(id: "staff-07", role: .psychologyTeacher)
+    let parts = CounsellingParts(currentState: "synthetic: tired", mainProblem: "synthetic: exam stress", assessment: "synthetic: moderate distress",
+                                 analysis: "synthetic: workload", countermeasures: "synthetic: sleep plan", effectEvaluation: nil)
+    let consent = InformedConsent(given: true, recordedAt: "2024-03-06T15:00:00+08:00")
+    let breakRecord = ConfidentialityBreak(risk: "synthetic: stated plan of self-harm",
+        informed: [PartyInformed(party: .guardian, at: "2024-03-06T16:00:00+08:00"), PartyInformed(party: .headTeacher, at: "2024-03-06T16:10:00+08:00")])
+    // Records are immutable: one helper builds the variants.
+    func record(modality: Modality = .faceToFace, startedAt: String = "2024-03-06T15:00:00+08:00", parts p: CounsellingParts? = nil, status: CaseStatus = .open) -> CounsellingRecord {
+        CounsellingRecord(recordId: "cns-app-1", student: "stu-0001", counsellor: counsellor, modality: modality,
+                          startedAt: startedAt, endedAt: "2024-03-06T15:45:00+08:00", parts: p ?? parts, informedConsent: consent,
+                          confidentialityBreak: breakRecord, caseStatus: status)
+    }
+    let session = record()
+    let ok = validateCounsellingRecord(record: session)
+    check(ok.ok && ok.problems.isEmpty && ok.kind == "counselling_record" && ok.schemaVersion == 2, "typed counselling record \(ok.problems)")
+    let canon = try JSONReader.parse(ok.canonicalJson ?? "null")
+    check(canon["started_at"]?.string == "2024-03-06T07:00:00Z" && canon["modality"]?.string == "face_to_face", "canonical counselling record")
+    check(validateRecordJson(json: counsellingRecordToJson(record: session)) == ok, "typed equals JSON validation")
+    let closed = validateCounsellingRecord(record: record(status: .closed))
+    check(!closed.ok && closed.problems.map { Pair(code: $0.code, path: $0.path) } == [Pair(code: "archive.required_when", path: "/parts/effect_evaluation")], "closed without effect \(closed.problems)")
+    let withEffect = CounsellingParts(currentState: parts.currentState, mainProblem: parts.mainProblem, assessment: parts.assessment,
+                                      analysis: parts.analysis, countermeasures: parts.countermeasures, effectEvaluation: "synthetic: sleeping better")
+    check(validateCounsellingRecord(record: record(parts: withEffect, status: .closed)).ok, "closed with effect")
+    check(validateCounsellingRecord(record: record(modality: .hotline96111, startedAt: "not a time")).problems.contains { $0.path == "/started_at" }, "bad time")
+    // The counselling room's duty log for the day.
+    let shift = DutyShift(staff: counsellor, from: "2024-03-06T12:00:00+08:00", to: "2024-03-06T13:00:00+08:00")
+    let log = DutyLog(recordId: "dut-app-1", school: "sch-01", room: "room-1", date: "2024-03-06", shifts: [shift], visits: 2)
+    let lv = validateDutyLog(log: log)
+    check(lv.ok && lv.kind == "duty_log" && validateRecordJson(json: dutyLogToJson(log: log)) == lv, "duty log \(lv.problems)")
+    let bad = validateDutyLog(log: DutyLog(recordId: "dut-app-1", school: "sch-01", room: "room-1", date: "2024-03-06", shifts: [], visits: 2))
+    check(!bad.ok && bad.problems.contains { $0.path.hasPrefix("/shifts") }, "empty duty log \(bad.problems)")
+    // Views: the head teacher sees their class's student file without counselling content, never a counselling record.
+    let subject = Subject(school: "sch-01", classId: "c-8-2", district: nil)
+    let head = Viewer(role: .headTeacher, school: "sch-01", classId: "c-8-2", staffId: "staff-02", district: nil)
+    if let e = expectError("privacy.out_of_scope", { try viewRecordJson(viewer: head, json: counsellingRecordToJson(record: session), subject: subject) }) {
+        if case .Privacy = e {} else { check(false, "head teacher on a counselling record: category \(e)") }
+    }
+    let fileDoc = try JSONReader.parse(try String(contentsOf: root.appendingPathComponent("tests/vectors/archive/student_file.json"), encoding: .utf8))
+    let fileJson = (fileDoc["cases"]?.array?.first { $0["expect"]?.string == "valid" }?["record"] ?? .null).canonical
+    let hv = try viewRecordJson(viewer: head, json: fileJson, subject: subject)
+    check(hv.kind == "student_file" && hv.role == .headTeacher && hv.dataJson.contains("c-8-2"), "head teacher view \(hv.dataJson)")
+    check(!["parts", "counselling", "consents", "current_state", "countermeasures"].contains { hv.dataJson.contains($0) }, "head teacher view holds counselling content")
+    let principal = Viewer(role: .principal, school: "sch-01", classId: nil, staffId: "staff-01", district: nil)
+    let pv = try JSONReader.parse(try viewRecordJson(viewer: principal, json: counsellingRecordToJson(record: session), subject: subject).dataJson)
+    check(pv["parts"] == nil && pv["case_status"]?.string == "open", "principal view")
+    let mine = Viewer(role: .psychologyTeacher, school: "sch-01", classId: "c-8-2", staffId: "staff-07", district: nil)
+    let own = try JSONReader.parse(try viewRecordJson(viewer: mine, json: counsellingRecordToJson(record: session), subject: subject).dataJson)
+    check(own["parts"]?["main_problem"]?.string == "synthetic: exam stress", "counsellor's own view")
+    for r in [ViewerRole.district, .city, .receivingSchool] {
+        let other = Viewer(role: r, school: "sch-01", classId: "c-8-2", staffId: "staff-02", district: "d-1")
+        expectError("privacy.out_of_scope") { try viewRecordJson(viewer: other, json: fileJson, subject: subject) }
+    }
+    expectError("archive.unknown_schema") { try viewRecordJson(viewer: head, json: "{\"schema\": \"x\", \"schema_version\": 1}", subject: subject) }
+    check(expectError("archive.unknown_schema", { try leafClasses(kind: "no_such_kind", json: "{}") })?.errorPath() == "/kind", "leafClasses: unknown kind")
+    if case .Archive? = expectError("archive.parse", { try leafClasses(kind: "duty_log", json: "{\"visits\": ") }) {} else { check(false, "leafClasses: not JSON") }
+    let undeclared = try leafClasses(kind: "duty_log", json: "{\"visits\": 2, \"nurse\": \"x\"}")
+    check(undeclared.map { "\($0.path)=\($0.sensitivity ?? "nil")" }.sorted() == ["/nurse=nil", "/visits=operational"], "leafClasses: an undeclared field has no class")
+    check(viewerRoleClearance(role: .city).isEmpty && viewerRoleClearance(role: .headTeacher).count == 4, "clearances")
+    // Pseudonyms: stable per key, different across keys; a short key is refused.
+    let k1 = Data("synthetic-key-0123456789abcdef".utf8)
+    let k2 = Data("another-synthetic-key-987654321".utf8)
+    let a = try pseudonymise(key: k1, ids: ["stu-0001", "stu-0002", "stu-0001"])
+    check(a.count == 3 && a[0] == a[2] && a[0] != a[1] && a.allSatisfy { $0.hasPrefix("p-") && $0.count == 34 }, "pseudonyms \(a)")
+    check(try pseudonymise(key: k1, ids: ["stu-0001"]) == [a[0]], "stable per key")
+    check(try pseudonymise(key: k2, ids: ["stu-0001"])[0] != a[0], "different across keys")
+    if let e = expectError("privacy.invalid", { try pseudonymise(key: Data("short".utf8), ids: ["stu-0001"]) }) {
+        if case .Privacy = e {} else { check(false, "short key: category \(e)") }
+    }
+}
+
+// City report (issue 13): every case of tests/vectors/report/*.json, groups expanded to columns as
+// tests/src/report.rs does, aggregated in chunks of 7 rows (previous rounds in chunks of 1000) and merged.
+
+/// Plain columns of expanded rows; `chunk` builds the typed chunk.
+struct ReportRowsBuffer {
+    let k: Int
+    var district: [UInt16] = [], school: [UInt32] = [], grade: [UInt8] = [], sex: [UInt8] = [], tiers: [UInt8] = []
+    var band: [[UInt8]], screen: [[UInt8]], flags: [[UInt64]], flagsInd: [[UInt64]]
+    init(k: Int) { self.k = k; band = Array(repeating: [], count: k); screen = band; flags = Array(repeating: [], count: k); flagsInd = flags }
+    var count: Int { school.count }
+    func chunk(_ from: Int, _ to: Int) -> ReportColumns {
+        ReportColumns(district: Array(district[from..<to]), school: Array(school[from..<to]), grade: Data(grade[from..<to]), sex: Data(sex[from..<to]),
+                      tiers: Data(tiers[from..<to]),
+                      instruments: (0..<k).map { i in
+                          InstrumentColumns(band: Data(band[i][from..<to]), screen: Data(screen[i][from..<to]), flags: Array(flags[i][from..<to]),
+                                            flagsIndeterminate: Array(flagsInd[i][from..<to])) })
+    }
+}
+
+/// `n` identical rows per group; the district is the school's unless the group names one; band 255, screen 0, flags 0 when absent.
+func expandGroups(_ schoolDistricts: [UInt16], _ groups: [JSON]) -> ReportRowsBuffer {
+    func u(_ g: JSON, _ key: String) -> UInt64 { g[key]?.int.flatMap { UInt64($0) } ?? 0 }
+    func list(_ g: JSON, _ key: String) -> [UInt64] { (g[key]?.array ?? []).compactMap { $0.int.flatMap { UInt64($0) } } }
+    let k = groups.map { max(list($0, "band").count, list($0, "screen").count) }.max() ?? 0
+    var c = ReportRowsBuffer(k: k)
+    for g in groups {
+        let s = u(g, "school")
+        let d: UInt16 = g["district"]?.int.flatMap { UInt16($0) } ?? (Int(s) < schoolDistricts.count ? schoolDistricts[Int(s)] : 0)
+        let (band, screen, flags, ind) = (list(g, "band"), list(g, "screen"), list(g, "flags"), list(g, "flags_indeterminate"))
+        for _ in 0..<u(g, "n") {
+            c.district.append(d); c.school.append(UInt32(s)); c.grade.append(UInt8(u(g, "grade"))); c.sex.append(UInt8(u(g, "sex"))); c.tiers.append(UInt8(u(g, "tier")))
+            for i in 0..<k {
+                c.band[i].append(i < band.count ? UInt8(band[i]) : 255); c.screen[i].append(i < screen.count ? UInt8(screen[i]) : 0)
+                c.flags[i].append(i < flags.count ? flags[i] : 0); c.flagsInd[i].append(i < ind.count ? ind[i] : 0)
+            }
+        }
+    }
+    return c
+}
+
+/// Aggregate in chunks of `chunk` rows, merging the partial aggregates.
+func aggregateRows(_ spec: CityReportSpec, _ rows: ReportRowsBuffer, _ chunk: Int) throws -> ReportAggregator {
+    let total = try ReportAggregator(spec: spec)
+    var start = 0
+    while start < rows.count {
+        let end = min(start + chunk, rows.count)
+        let part = try ReportAggregator(spec: spec)
+        // The core numbers an error's row within the chunk; the vectors number rows from the first group.
+        do { try part.add(columns: rows.chunk(start, end)) } catch ChangkaixinError.Report(let code, let path, let item, let row, let detail) {
+            throw ChangkaixinError.Report(code: code, path: path, item: item, row: row.map { $0 + UInt64(start) }, detail: detail)
+        }
+        check(part.screened() == UInt64(end - start), "chunk screened")
+        try total.merge(other: part)
+        start = end
+    }
+    return total
+}
+
+/// The cell a hand-written expectation names (measure, table, row, col, category), as tests/tests/report_vectors.rs finds it.
+func findCell(_ rep: JSON, _ want: JSON) -> JSON? {
+    guard let m = rep["measures"]?.array?.first(where: { $0["id"] == want["measure"] }),
+          let tname = want["table"]?.string, let t = m[tname],
+          let rows = t["rows"]?.array, let cols = t["cols"]?.array, let cats = m["categories"]?.array,
+          let r = rows.firstIndex(where: { $0["id"] == want["row"] }), let c = cols.firstIndex(where: { $0["id"] == want["col"] }),
+          let k = cats.firstIndex(where: { $0["id"] == want["category"] }), let cells = t["cells"]?.array else { return nil }
+    let i = (r * cols.count + c) * cats.count + k
+    return i < cells.count ? cells[i] : nil
+}
+
+/// The hand-written `expect` (screened, chosen cells published with their values or suppressed, coverage) on the report JSON.
+func checkReportExpect(_ name: String, _ rep: JSON, _ expect: JSON) {
+    if let n = expect["screened"] { check(rep["screened"] == n, "\(name): screened") }
+    for want in expect["cells"]?.array ?? [] {
+        guard let cell = findCell(rep, want) else { check(false, "\(name): no cell \(want.canonical)"); continue }
+        if want["count"] == nil || want["count"]!.isNull {
+            check(cell["state"]?.string == "suppressed", "\(name): \(want.canonical) expected suppressed, got \(cell.canonical)")
+        } else {
+            check(cell["state"]?.string == "published" && cell["count"] == want["count"], "\(name): \(want.canonical) got \(cell.canonical)")
+            for key in ["pct", "lo", "hi", "change", "change_pct", "previous_pct"] where want[key] != nil {
+                check(cell[key] == want[key], "\(name): \(want.canonical) \(key)")
+            }
+        }
+    }
+    for want in expect["coverage"]?.array ?? [] {
+        guard let tname = want["table"]?.string, let t = rep["coverage"]?[tname], let cols = t["cols"]?.array,
+              let r = t["rows"]?.array?.firstIndex(where: { $0["id"] == want["row"] }), let c = cols.firstIndex(where: { $0["id"] == want["col"] }),
+              let cell = t["cells"]?.array?[r * cols.count + c] else { check(false, "\(name): no coverage cell \(want.canonical)"); continue }
+        for key in ["screened", "enrolled", "coverage"] where want[key] != nil { check(cell[key] == want[key], "\(name): coverage \(want.canonical) \(key)") }
+    }
+}
+
+/// No suppressed cell carries a value, and the HTML shows each as the suppression mark and draws no bar for it. Returns the suppressed cells seen.
+func checkNoLeak(_ name: String, _ rep: JSON, _ html: String) -> Int {
+    var suppressed = 0
+    for m in rep["measures"]?.array ?? [] {
+        let cats = m["categories"]?.array ?? []
+        for table in ["district_grade", "school_grade", "grade_sex"] {
+            let t = m[table]
+            let rows = t?["rows"]?.array ?? [], cols = t?["cols"]?.array ?? [], cells = t?["cells"]?.array ?? []
+            check(cells.count == rows.count * cols.count * cats.count && !cells.isEmpty, "\(name): \(table) has \(cells.count) cells")
+            guard cells.count == rows.count * cols.count * cats.count else { continue }
+            for r in rows.indices { for c in cols.indices { for k in cats.indices {
+                let cell = cells[(r * cols.count + c) * cats.count + k]
+                guard cell["state"]?.string == "suppressed" else { continue }
+                suppressed += 1
+                check(["count", "pct", "lo", "hi", "change", "change_pct", "previous_pct"].allSatisfy { cell[$0] == nil || cell[$0]!.isNull }, "\(name): suppressed cell carries a value \(cell.canonical)")
+                let key = "\(m["id"]?.string ?? "?")|\(table)|\(rows[r]["id"]?.string ?? "?")|\(cols[c]["id"]?.string ?? "?")|\(cats[k]["id"]?.string ?? "?")"
+                check(html.contains("<td class=\"sup\" data-k=\"\(key)\" title=\"已抑制 suppressed\">S</td>"), "\(name): \(key): the HTML cell is not the suppression mark")
+                check(!html.contains("<rect class=\"bar\" data-k=\"\(key)\""), "\(name): \(key): a chart draws a suppressed cell")
+            } } }
+        }
+    }
+    return suppressed
+}
+
+func replayReportVectors(_ root: URL) throws -> Int {
+    let dir = root.appendingPathComponent("tests/vectors/report")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+    check(!names.isEmpty, "no report vectors")
+    var cases = 0, reports = 0, errors = 0, suppressed = 0
+    for file in names {
+        let doc = try JSONReader.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8))
+        check(doc["format"]?.string == "changkaixin.vectors/1" && doc["kind"]?.string == "city_report", "\(file): format")
+        for c in doc["cases"]?.array ?? [] {
+            cases += 1
+            let n = "\(file) / \(c["name"]?.string ?? "?")"
+            let spec = try CityReportSpec.fromJson(json: (c["spec"] ?? .null).canonical)
+            check(try CityReportSpec.fromJson(json: spec.toJson()).toJson() == spec.toJson(), "\(n): spec round trip")
+            let districts = spec.schoolDistricts()
+            let groups = c["groups"]?.array ?? []
+            var request: [(String, JSON)] = [("round", c["round"] ?? .null)]
+            if let s = c["settings"] { request.append(("settings", s)) }
+            if let e = c["enrolment"] { request.append(("enrolment", e)) }
+            let wantError = c["expect_error"]
+            do {
+                let rows = expandGroups(districts, groups)
+                let agg = try aggregateRows(spec, rows, 7)
+                let total = groups.reduce(UInt64(0)) { $0 + ($1["n"]?.int.flatMap { UInt64($0) } ?? 0) }
+                check(agg.screened() == total, "\(n): screened \(agg.screened())")
+                // One chunk gives the same aggregate as chunks of 7; the JSON reads back verified and equal.
+                let whole = try ReportAggregator(spec: spec)
+                try whole.add(columns: rows.chunk(0, rows.count))
+                check(whole.toJson() == agg.toJson(), "\(n): chunked and whole aggregates differ")
+                check(try ReportAggregator.fromJson(spec: spec, json: agg.toJson()).toJson() == agg.toJson(), "\(n): aggregate JSON round trip")
+                if let p = c["previous"] {
+                    let prev = try aggregateRows(spec, expandGroups(districts, p["groups"]?.array ?? []), 1000)
+                    request.append(("previous", .object([("round", p["round"] ?? .null), ("aggregate", try JSONReader.parse(prev.toJson()))])))
+                }
+                let requestJson = JSON.object(request).canonical
+                let report = try agg.reportJson(requestJson: requestJson)
+                check(wantError == nil, "\(n): expected error, got a report")
+                if wantError != nil { continue }
+                reports += 1
+                let rep = try JSONReader.parse(report)
+                check(rep.canonical == (c["report"] ?? .null).canonical, "\(n): report differs from the stored one")
+                check(try cityReportJson(specJson: spec.toJson(), aggregateJson: agg.toJson(), requestJson: requestJson) == report, "\(n): cityReportJson gives other bytes")
+                checkReportExpect(n, rep, c["expect"] ?? .null)
+                let html = try cityReportHtml(reportJson: report)
+                check(html.lowercased().hasPrefix("<!doctype html>"), "\(n): HTML")
+                suppressed += checkNoLeak(n, rep, html)
+            } catch let e as ChangkaixinError {
+                check(wantError != nil, "\(n): unexpected error \(e)")
+                guard let want = wantError else { continue }
+                errors += 1
+                if case .Report(let code, _, _, _, _) = e { check(code == want["code"]?.string, "\(n): error \(code)") } else { check(false, "\(n): not a Report error \(e)") }
+                if let r = want["row"]?.int { check(rowOf(e).map { String($0) } == r, "\(n): error row \(String(describing: rowOf(e)))") }
+                check(errorJson(e).canonical == (c["error"] ?? .null).canonical, "\(n): error \(errorJson(e).canonical) differs from the stored one")
+            }
+        }
+    }
+    check(reports >= 4 && errors >= 4 && suppressed > 0, "report vectors: \(reports) reports, \(errors) errors, \(suppressed) suppressed cells")
+    print("swift: city report: \(reports) reports compared with the stored ones after normalisation, \(errors) errors, \(suppressed) suppressed cells checked in JSON and HTML")
+    return cases
+}
+
+/// Bad report input: each surfaces as ChangkaixinError.Report with its code.
+func reportBadInput(_ root: URL) throws {
+    let doc = try JSONReader.parse(try String(contentsOf: root.appendingPathComponent("tests/vectors/report/city_report.json"), encoding: .utf8))
+    let case0 = doc["cases"]?.array?.first ?? .null
+    func isReport(_ e: ChangkaixinError?) -> Bool { if case .Report? = e { return true }; return false }
+    check(isReport(expectError("report.parse", { try CityReportSpec.fromJson(json: "[]") })), "spec not an object")
+    let spec = try CityReportSpec.fromJson(json: (case0["spec"] ?? .null).canonical)
+    let agg = try ReportAggregator(spec: spec)
+    let inst = InstrumentColumns(band: Data([0]), screen: Data([1]), flags: [0], flagsIndeterminate: [])
+    let one = ReportColumns(district: [0], school: [0], grade: Data([0]), sex: Data([0]), tiers: Data([0]), instruments: [inst])
+    try agg.add(columns: one)
+    check(agg.screened() == 1, "one row counted")
+    let wrongLength = ReportColumns(district: [0], school: [0], grade: Data([0, 0]), sex: Data([0]), tiers: Data([0]), instruments: [inst])
+    check(expectError("report.shape", { try agg.add(columns: wrongLength) })?.errorPath() == "grade", "grade column of the wrong length")
+    let two = ReportColumns(district: [0, 0], school: [0, 7], grade: Data([0, 0]), sex: Data([0, 0]), tiers: Data([0, 0]),
+                            instruments: [InstrumentColumns(band: Data([0, 0]), screen: Data([1, 1]), flags: [0, 0], flagsIndeterminate: [])])
+    let bad = expectError("report.invalid_code", { try agg.add(columns: two) })
+    check(isReport(bad) && bad.flatMap(rowOf) == 1 && bad?.errorPath() == "school", "school code outside the layout: row 1")
+    check(agg.screened() == 1, "a refused chunk counts nothing")
+    try agg.merge(other: agg)
+    check(agg.screened() == 2, "merging an aggregator into itself doubles it")
+    let text = agg.toJson()
+    check(isReport(expectError("report.shape", { try ReportAggregator.fromJson(spec: spec, json: text.replacingOccurrences(of: "\"screened\":[2,", with: "\"screened\":[3,")) })), "forged aggregate")
+    check(expectError("report.parse", { try ReportAggregator.fromJson(spec: spec, json: text.replacingOccurrences(of: "report-aggregate/1", with: "report-aggregate/9")) })?.errorPath() == "/format", "aggregate format")
+    let other = try CityReportSpec.fromJson(json: spec.toJson().replacingOccurrences(of: "\"en\":\"grade 9\"}", with: "\"en\":\"grade 9\"},{\"id\":\"g10\",\"zh\":\"十年级\",\"en\":\"grade 10\"}"))
+    check(isReport(expectError("report.shape", { try agg.merge(other: try ReportAggregator(spec: other)) })), "merge of another layout")
+    check(isReport(expectError("report.shape", { try ReportAggregator.fromJson(spec: other, json: text) })), "aggregate of another layout")
+    check(isReport(expectError("report.parse", { try agg.reportJson(requestJson: "{\"round\": 1}") })), "request without a round object")
+    check(expectError("report.parse", { try cityReportHtml(reportJson: "{") })?.errorPath().hasPrefix("line ") == true, "HTML of text that is not a report")
+    check(isReport(expectError("report.parse", { try cityReportJson(specJson: spec.toJson(), aggregateJson: "{}", requestJson: "{}") })), "cityReportJson with an empty aggregate")
+}
+
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
     let fhirCases = try replayFhirVectors(root)
     let alertCases = try replayAlertVectors(root)
     let complianceCases = try replayComplianceVectors(root)
-    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert and \(complianceCases) compliance golden-vector cases")
-    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 { failed += 1 }
+    let archiveCases = try replayArchiveVectors(root)
+    let reportCases = try replayReportVectors(root)
+    print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert, \(complianceCases) compliance, \(archiveCases) archive and \(reportCases) city report golden-vector cases")
+    if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0 { failed += 1 }
     try badInput()
     try verdictsAndCodes()
     try appFlow(root)
+    try archiveFlow(root)
+    try reportBadInput(root)
     if cases == 0 { failed += 1 }
 } catch {
     failed += 1
