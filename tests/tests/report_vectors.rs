@@ -188,3 +188,22 @@ fn report_vectors() {
     assert!(n >= 8);
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// A chunked replay numbers an error's row from the first row of all the columns: a bad grade
+/// code in row 10 is reported at row 10 when the rows are added seven at a time (the core says
+/// row 3 of the second chunk).
+#[test]
+fn chunked_errors_are_numbered_from_the_first_row() {
+    let file = vector_files("report").into_iter().next().unwrap();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let spec: changkaixin_core::report::ReportSpec = serde_json::from_value(doc["cases"][0]["spec"].clone()).unwrap();
+    let groups: Vec<Value> = vec![
+        serde_json::json!({"school": 0, "grade": 0, "sex": 0, "n": 10, "screen": [0]}),
+        serde_json::json!({"school": 0, "grade": 99, "sex": 0, "n": 1, "screen": [0]}),
+    ];
+    let cols = changkaixin_tests::report::Columns::from_groups(&spec, &groups);
+    let e = changkaixin_tests::report::aggregate(&spec, &cols, 7).unwrap_err();
+    assert_eq!((e.code(), e.row()), ("report.invalid_code", Some(10)), "{e}");
+    let e = changkaixin_tests::report::aggregate(&spec, &cols, 1000).unwrap_err();
+    assert_eq!(e.row(), Some(10));
+}
