@@ -66,6 +66,23 @@ __all__ = [
 
 #: The linked tables of every measure, in report order.
 TABLES: tuple[str, ...] = ("district_grade", "school_grade", "grade_sex")
+#: The columns of :meth:`CityReport.table_frame`, in order.
+FRAME_COLUMNS: tuple[str, ...] = (
+    "measure",
+    "table",
+    "unit",
+    "column",
+    "category",
+    "state",
+    "screened",
+    "count",
+    "pct",
+    "lo",
+    "hi",
+    "change",
+    "change_pct",
+    "previous_pct",
+)
 #: A round: ``{"id", "zh", "en"}``, or one string used for all three.
 RoundLike = Union[Mapping[str, str], str]
 #: Column roles of one instrument in :meth:`Aggregate.add` / :meth:`Aggregate.add_frame`.
@@ -590,25 +607,7 @@ class CityReport(Mapping[str, Any]):
         """
         import pandas as pd
 
-        cols: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "measure",
-                "table",
-                "unit",
-                "column",
-                "category",
-                "state",
-                "screened",
-                "count",
-                "pct",
-                "lo",
-                "hi",
-                "change",
-                "change_pct",
-                "previous_pct",
-            )
-        }
+        cols: dict[str, list[Any]] = {k: [] for k in FRAME_COLUMNS}
         for m in self._dict["measures"]:
             if measure is not None and m["id"] != measure:
                 continue
@@ -650,24 +649,7 @@ class CityReport(Mapping[str, Any]):
         )
         for k in ("pct", "lo", "hi", "change_pct", "previous_pct"):
             out[k] = pd.Series([pd.NA if v is None else v for v in cols[k]], dtype=object)
-        return out[
-            [
-                "measure",
-                "table",
-                "unit",
-                "column",
-                "category",
-                "state",
-                "screened",
-                "count",
-                "pct",
-                "lo",
-                "hi",
-                "change",
-                "change_pct",
-                "previous_pct",
-            ]
-        ]
+        return out[list(FRAME_COLUMNS)]
 
     def __repr__(self) -> str:
         r = self._dict["round"]
