@@ -3,6 +3,7 @@
 // error contract, typed-array batches and the declarations.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { normalise, thrown } from "./helpers.mjs";
 import { createRequire } from "node:module";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -21,21 +22,6 @@ const { AlertPolicy } = alertPkg;
 const fhirPkg = require(path.join(pkgDir, "node/fhir.js"));
 const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
-/** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
-function normalise(v) {
-  const sort = (x) =>
-    Array.isArray(x) ? x.map(sort) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort(x[k])])) : x;
-  return JSON.stringify(sort(v));
-}
-
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a throw");
-}
 
 test("every scoring golden vector matches Rust byte for byte", () => {
   const dir = path.join(repo, "tests/vectors/scoring");

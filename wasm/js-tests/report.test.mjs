@@ -5,6 +5,7 @@
 // normalisation, or the stored error (code, path, row, message) thrown as a ChangkaixinError.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { normalise, thrown } from "./helpers.mjs";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -16,21 +17,6 @@ const require = createRequire(import.meta.url);
 const rp = require(path.join(repo, "wasm/pkg/node/report.js"));
 const { Aggregator, reportHtml } = rp;
 
-/** Canonical JSON: keys sorted, no whitespace (the Rust replayer's `normalise`). */
-function normalise(v) {
-  const sort = (x) =>
-    Array.isArray(x) ? x.map(sort) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort(x[k])])) : x;
-  return JSON.stringify(sort(v));
-}
-
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a throw");
-}
 
 /** `groups` expanded into typed-array columns exactly as tests/src/report.rs `Columns::from_groups`. */
 function columns(spec, groups) {
