@@ -332,6 +332,10 @@ class AlertPolicy:
             self._native.evaluate_batch(texts, _at(at), None if overdue_at is None else _at(overdue_at), decisions)
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the policy's JSON (parsed, linted and compiled again against the built-in catalog)."""
+        return (AlertPolicy.from_json, (self.to_json(),))
+
     def __repr__(self) -> str:
         """``AlertPolicy('changzhou_default', version='1.0.0')``."""
         return f"AlertPolicy({self.id!r}, version={self.version!r})"

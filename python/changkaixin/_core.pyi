@@ -136,6 +136,20 @@ def score_batch(
     threads: int = 1,
     code_map: Optional[NativeCodeMap] = None,
 ) -> dict[str, Any]: ...
+def score_arrow(
+    instrument: NativeInstrument,
+    data: Any,
+    items: list[str],
+    missing: Optional[int] = None,
+    refused: Optional[int] = None,
+    group_columns: list[str] = ...,
+    duration_column: Optional[str] = None,
+    keep: list[str] = ...,
+    prefix: str = "",
+    threads: int = 1,
+    code_map: Optional[NativeCodeMap] = None,
+) -> Any: ...
+def arrow_score_schema(instrument: NativeInstrument, prefix: str = "") -> Any: ...
 def codes_from_float(
     values: npt.NDArray[np.float64], missing: int
 ) -> tuple[Optional[npt.NDArray[np.integer[Any]]], Optional[tuple[int, int]]]: ...

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._batch import UNSCORED, VALIDITY_NAMES
 from ._enums import VERDICT_NAMES
-from ._instrument import Catalog, CodeMapLike, Instrument, _combine_groups, _factorize
+from ._instrument import Catalog, CodeMapLike, Instrument, _combine_groups, _factorize, _is_arrow
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -103,10 +103,25 @@ def score_frame(
     score), ``s_band`` (ordered categorical of band ids), ``s_answered``, ``s_prorated``;
     then ``flag_<id>`` (bool) per flag, ``validity`` (categorical) and ``screen_positive``
     (nullable boolean; NA when the instrument defines no such rule).
+
+    Arrow data instead of a pandas frame (a ``pyarrow.Table``, a Polars frame, anything with
+    ``__arrow_c_stream__``) is scored by :meth:`~changkaixin.Instrument.score_arrow` and the
+    result is Arrow (``missing`` still names a code that also means missing; nulls always do).
     """
+    inst = instrument if isinstance(instrument, Instrument) else Catalog.builtin().instrument(instrument)
+    if _is_arrow(df):
+        return inst.score_arrow(  # type: ignore[no-any-return]
+            df,
+            None if columns is None else [str(c) for c in columns],
+            missing=missing,
+            refused=refused,
+            group_columns=group_columns,
+            duration_column=duration_column,
+            code_map=code_map,
+            threads=threads,
+        )
     import pandas as pd
 
-    inst = instrument if isinstance(instrument, Instrument) else Catalog.builtin().instrument(instrument)
     cols = list(columns) if columns is not None else inst.item_ids()
     absent = [c for c in cols if c not in df.columns]
     if absent:

@@ -294,7 +294,13 @@ class Instrument:
         The GIL is released while the core scores, so other Python threads keep running.
         Returns a :class:`BatchResult` (a ``dict`` of numpy columns). Raises
         :class:`~changkaixin.BatchError` naming the row and item of a bad cell.
+        Arrow data (a ``pyarrow`` table or batch, or any PyCapsule object) is scored by
+        :meth:`score_arrow` with the instrument's item ids as columns and returns Arrow.
         """
+        if _is_arrow(codes):
+            if groups is not None or durations is not None:
+                raise TypeError("for Arrow data, name the group and duration columns: use score_arrow")
+            return self.score_arrow(codes, missing=missing, refused=refused, threads=threads, code_map=code_map)  # type: ignore[no-any-return]
         arr = np.asarray(codes)
         if arr.dtype.kind not in "iu":
             raise TypeError(
@@ -325,6 +331,75 @@ class Instrument:
         )
         return BatchResult(native)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the source spec and settings (linted and compiled again when unpickled)."""
+        return (_instrument_from_source, (self.source_spec_json(), self.settings))
+
+    def score_arrow(
+        self,
+        data: Any,
+        items: Union[str, Sequence[str], None] = None,
+        *,
+        missing: Optional[int] = None,
+        refused: Optional[int] = None,
+        group_columns: Optional[Sequence[str]] = None,
+        duration_column: Optional[str] = None,
+        keep: Sequence[str] = (),
+        prefix: str = "",
+        threads: Optional[int] = 1,
+        code_map: Optional[CodeMapLike] = None,
+    ) -> Any:
+        """Score Arrow data; returns Arrow record batches of exact score columns.
+
+        ``data`` is a ``pyarrow.Table`` / ``RecordBatch`` / ``RecordBatchReader`` or any object
+        exposing the Arrow PyCapsule interface (Polars, DuckDB, pandas with Arrow, nanoarrow ...).
+
+        * ``items``: one integer column per item, in item order (default: the instrument's item
+          ids), or the name of one ``FixedSizeList<int>[n_items]`` column (its child values are
+          the core's row-major buffer and are read in place when they hold no null). Item columns
+          are gathered into that buffer in one pass with the GIL released.
+        * A null answer is missing. ``missing`` / ``refused``: codes in the data that also mean
+          missing / refused (e.g. ``-1``, ``-2``); without ``missing`` only nulls are missing.
+        * ``group_columns`` name the norm-group keys (read as text), ``duration_column`` the
+          completion time in whole seconds (null = unknown); ``keep`` input columns to carry into
+          the output first (ids, school, grade); ``prefix`` goes before every score column's name.
+        * ``threads``: as in :meth:`score_batch` (default 1: engines run one task per core).
+
+        Returns a ``pyarrow.RecordBatch`` for a record batch, else a ``pyarrow.Table`` with one
+        output batch per input batch, columns as :data:`changkaixin.arrow.LAYOUT` documents:
+        exact ``decimal128(18, d)`` scores (null where unscored), dictionary-encoded band ids,
+        flags as booleans (**null = indeterminate**, never false), ``validity`` and ``screen``
+        as ``uint8`` codes. Error rows are rows of the whole input. Requires ``pyarrow``.
+        """
+        if not hasattr(_core, "score_arrow"):  # pragma: no cover - a build without the feature
+            raise ImportError("this build of changkaixin has no Arrow support (the `arrow` feature)")
+        if items is None:
+            cols = self.item_ids()
+        elif isinstance(items, str):
+            cols = [items]
+        else:
+            cols = [str(c) for c in items]
+        n_threads = 0 if threads is None else int(threads)
+        if n_threads < 0:
+            raise ValueError(f"threads must be None or at least 1, not {threads}")
+        return _core.score_arrow(
+            self._native,
+            data,
+            cols,
+            None if missing is None else int(missing),
+            None if refused is None else int(refused),
+            list(group_columns or ()),
+            duration_column,
+            [str(k) for k in keep],
+            str(prefix),
+            n_threads,
+            self._code_map(code_map),
+        )
+
+    def arrow_schema(self, prefix: str = "") -> Any:
+        """The ``pyarrow.Schema`` of :meth:`score_arrow`'s score columns (without kept columns)."""
+        return _core.arrow_score_schema(self._native, str(prefix))
+
     def __eq__(self, other: object) -> bool:
         """Same resolved spec and settings."""
         return isinstance(other, Instrument) and (self.spec_json(), self.settings) == (
@@ -340,6 +415,18 @@ class Instrument:
         """``Instrument('phq9', version='1.1.0')`` followed by :meth:`describe` (the code tables)."""
         s = f", settings={self.settings!r}" if self.settings else ""
         return f"Instrument({self.id!r}, version={self.version!r}{s})\n{self.describe().rstrip()}"
+
+
+def _instrument_from_source(source: str, settings: Mapping[str, str]) -> Instrument:
+    """Unpickle an :class:`Instrument`: the source spec linted and compiled again."""
+    return Instrument.from_json(source, settings or None)
+
+
+def _is_arrow(data: Any) -> bool:
+    """Arrow data (PyCapsule interface) that is not a numpy array or a pandas frame."""
+    if isinstance(data, np.ndarray) or type(data).__module__.startswith("pandas"):
+        return False
+    return hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
 
 
 def _factorize(col: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:

@@ -44,7 +44,7 @@ struct Extras<'a> {
 
 /// Threads actually used for `n_rows` rows (0 = every core). Below a few blocks per thread,
 /// starting a thread costs more than it saves, so small batches stay on the calling thread.
-fn effective_threads(threads: usize, n_rows: usize) -> usize {
+pub(crate) fn effective_threads(threads: usize, n_rows: usize) -> usize {
     /// Rows per extra thread at least (a thread start is ~20-50 µs; 16,384 PHQ-9 rows are ~0.2 ms).
     const MIN_ROWS_PER_THREAD: usize = 16_384;
     let t = match threads {

@@ -9,6 +9,8 @@
 
 mod alert;
 mod archive;
+#[cfg(feature = "arrow")]
+mod arrow;
 mod batch;
 mod compliance;
 mod error;
@@ -57,6 +59,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(batch::score_batch, m)?)?;
+    #[cfg(feature = "arrow")]
+    {
+        m.add_function(wrap_pyfunction!(arrow::score_arrow, m)?)?;
+        m.add_function(wrap_pyfunction!(arrow::arrow_score_schema, m)?)?;
+    }
     m.add_function(wrap_pyfunction!(batch::codes_from_float, m)?)?;
     m.add_function(wrap_pyfunction!(batch::factorize_i64, m)?)?;
     m.add_function(wrap_pyfunction!(alert::previous_tier, m)?)?;

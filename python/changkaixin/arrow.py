@@ -1,0 +1,260 @@
+"""Arrow in and out, and the per-partition work the Spark and Dask bridges run.
+
+:meth:`changkaixin.Instrument.score_arrow` reads Arrow data through the Arrow C data interface
+(any object with ``__arrow_c_array__`` / ``__arrow_c_stream__``: pyarrow, Polars, DuckDB,
+pandas with Arrow), scores it with the core's batch engine and returns pyarrow record batches
+whose columns are :data:`LAYOUT`. This module adds what an engine needs around it:
+
+* :func:`for_engine`: the same columns in types Spark and pandas can hold (band ids as strings,
+  unsigned integers widened, bitsets reinterpreted as signed 64-bit integers: the same bits);
+* :func:`tiers_arrow`: alert tiers for a column of per-student evidence (JSON text);
+* :func:`aggregate_arrow`: a partial report :class:`~changkaixin.report.Aggregate` of Arrow
+  batches. Partial aggregates merge exactly, so an engine counts partitions in parallel and the
+  disclosure control (cell suppression) is applied once, on the merged table.
+
+Exactness: every score is ``decimal128(18, d)`` where ``d`` is the scale's decimals
+(:meth:`~changkaixin.Instrument.scale_range` and the spec give it; PHQ-9 totals have ``d = 0``,
+prorated means and T-scores carry theirs). The core's limits keep every value within
+``±10**9`` with at most 6 decimals, so 18 digits always hold it; no value is a float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Optional
+
+from ._alert import AlertPolicy, _at
+from ._instrument import Timestamp
+
+__all__ = ["LAYOUT", "TIER_COLUMNS", "aggregate_arrow", "for_engine", "tiers_arrow"]
+
+#: The columns of :meth:`~changkaixin.Instrument.score_arrow` (``{p}`` is the ``prefix``;
+#: kept input columns come first).
+LAYOUT: dict[str, str] = {
+    "{p}{scale}": "decimal128(18, d): the exact raw value; null where the scale is not scored",
+    "{p}{scale}_score": "decimal128(18, d): the standard score after norms (the raw value without norms)",
+    "{p}{scale}_band": "dictionary<int8, string>: the band id; null for no band",
+    "{p}{scale}_answered": "uint16: items (or component scales) answered",
+    "{p}{scale}_prorated": "bool: whether the value was prorated",
+    "{p}flag_{id}": "bool: true positive, false determined negative, null INDETERMINATE (never read as false)",
+    "{p}flags": "uint64: bitset of the positive flags (bit i = the i-th flag in spec order)",
+    "{p}flags_indeterminate": "uint64: bitset of the indeterminate flags",
+    "{p}validity": "uint8: 0 valid, 1 incomplete, 2 invalid",
+    "{p}screen": "uint8 verdict code: 0 negative, 1 positive, 2 indeterminate (only with a screen-positive rule)",
+}
+
+#: The columns of :func:`tiers_arrow` after the kept ones.
+TIER_COLUMNS: dict[str, str] = {
+    "student": "string: the evidence's student id (null where the evidence was refused)",
+    "tier": "string: the proposed tier id (null where refused)",
+    "tier_index": "int8: its index in the policy's tiers, 0 = lowest (null where refused)",
+    "rule_tier": "string: the tier the rules alone give, before holds",
+    "change": "string: raised / lowered / unchanged / held",
+    "rules": "list<string>: the fired rules' ids, in policy order",
+    "overdue": "int32: obligations past due at overdue_at",
+    "error": "string: the error code of refused evidence (null when tiered)",
+    "error_message": "string: the refusal's message and path",
+}
+
+
+def _pa() -> Any:
+    try:
+        import pyarrow as pa
+    except ImportError as e:  # pragma: no cover - pyarrow is the Arrow extra
+        raise ImportError("changkaixin.arrow needs pyarrow (pip install 'changkaixin[arrow]')") from e
+    return pa
+
+
+def engine_type(t: Any) -> Any:
+    """The type a score column takes in an engine (Spark, pandas): see :func:`for_engine`."""
+    pa = _pa()
+    if pa.types.is_dictionary(t):
+        return pa.string()
+    if t == pa.uint8():
+        return pa.int8()
+    if t == pa.uint16():
+        return pa.int32()
+    if t in (pa.uint32(), pa.uint64()):
+        return pa.int64()
+    return t
+
+
+def engine_schema(schema: Any) -> Any:
+    """:func:`engine_type` of every field (names, nullability and metadata kept)."""
+    pa = _pa()
+    return pa.schema([pa.field(f.name, engine_type(f.type), f.nullable) for f in schema], metadata=schema.metadata)
+
+
+def for_engine(data: Any) -> Any:
+    """Score columns in types every engine holds, values unchanged.
+
+    Band ids become plain strings; ``uint8`` codes ``int8``, ``uint16`` ``int32``; the ``uint64``
+    bitsets ``int64`` with the same bits (bit 63 reads as the sign: test bits, not signs).
+    Takes and returns a ``pyarrow.RecordBatch`` or ``Table``.
+    """
+    pa = _pa()
+    target = engine_schema(data.schema)
+    cols = []
+    for col, f in zip(data.columns, target):
+        if col.type == f.type:
+            cols.append(col)
+        elif pa.types.is_dictionary(col.type):
+            cols.append(col.cast(f.type))
+        else:
+            # Lossless: the codes fit; the bitsets keep their bits (two's complement).
+            cols.append(col.cast(f.type, safe=f.type != pa.int64()))
+    if isinstance(data, pa.RecordBatch):
+        return pa.RecordBatch.from_arrays(cols, schema=target)
+    return pa.Table.from_arrays(cols, schema=target)
+
+
+def tier_schema(keep_fields: Sequence[Any] = ()) -> Any:
+    """The ``pyarrow.Schema`` of :func:`tiers_arrow` (``keep_fields`` first)."""
+    pa = _pa()
+    return pa.schema(
+        list(keep_fields)
+        + [
+            pa.field("student", pa.string()),
+            pa.field("tier", pa.string()),
+            pa.field("tier_index", pa.int8()),
+            pa.field("rule_tier", pa.string()),
+            pa.field("change", pa.string()),
+            pa.field("rules", pa.list_(pa.string())),
+            pa.field("overdue", pa.int32()),
+            pa.field("error", pa.string()),
+            pa.field("error_message", pa.string()),
+        ]
+    )
+
+
+def tiers_arrow(
+    policy: AlertPolicy,
+    batch: Any,
+    at: Timestamp,
+    *,
+    evidence: str = "evidence",
+    keep: Sequence[str] = (),
+    overdue_at: Optional[Timestamp] = None,
+) -> Any:
+    """Alert tiers for one ``pyarrow.RecordBatch`` of per-student evidence.
+
+    The ``evidence`` column holds one student's evidence JSON per row (the core's
+    ``StudentEvidence``); returns a record batch of :data:`TIER_COLUMNS` (after the ``keep``
+    columns), one row per input row, in order.
+
+    Evidence the engine refuses (an unknown instrument, a report that does not verify, ...)
+    gets a null tier and its error code: refused is not "no risk". Evidence that is not JSON
+    of the evidence shape raises, as :meth:`~changkaixin.AlertPolicy.evaluate_batch` does.
+    """
+    import json
+
+    pa = _pa()
+    clash = sorted(set(keep) & set(TIER_COLUMNS))
+    if clash:
+        raise ValueError(f"kept columns {clash!r} have the names of tier columns: rename them first")
+    texts = batch.column(evidence).to_pylist()
+    if any(t is None for t in texts):
+        r = next(i for i, t in enumerate(texts) if t is None)
+        raise ValueError(f"evidence column {evidence!r} is null at row {r}: every student needs evidence")
+    res = policy.evaluate_batch(texts, at, overdue_at=overdue_at) if texts else None
+    n = len(texts)
+    student: list[Optional[str]] = [None] * n
+    tier: list[Optional[str]] = [None] * n
+    tier_index: list[Optional[int]] = [None] * n
+    rule_tier: list[Optional[str]] = [None] * n
+    change: list[Optional[str]] = [None] * n
+    rules: list[Optional[list[str]]] = [None] * n
+    overdue = [0] * n
+    error: list[Optional[str]] = [None] * n
+    message: list[Optional[str]] = [None] * n
+    if res is not None:
+        d = res.to_dict()
+        tiers, rule_ids = d["tiers"], d["rules"]
+        for i, row in enumerate(d["rows"]):
+            if row is None:
+                continue
+            tier[i] = tiers[row["tier"]]
+            tier_index[i] = int(row["tier"])
+            rule_tier[i] = tiers[row["rule_tier"]]
+            change[i] = row["change"]
+            rules[i] = [rule_ids[j] for j in row["rules"]]
+        for o in d["overdue"]:
+            overdue[o["row"]] += 1
+        for e in d["errors"]:
+            error[e["row"]] = e["error"]["code"]
+            message[e["row"]] = f"{e['error']['message']} (at {e['error']['path']})"
+        for i, t in enumerate(texts):
+            if error[i] is None:
+                student[i] = str(json.loads(t)["student"]) if isinstance(t, str) else str(t["student"])
+    keep_fields = [batch.schema.field(k) for k in keep]
+    schema = tier_schema(keep_fields)
+    arrays = [batch.column(k) for k in keep] + [
+        pa.array(student, pa.string()),
+        pa.array(tier, pa.string()),
+        pa.array(tier_index, pa.int8()),
+        pa.array(rule_tier, pa.string()),
+        pa.array(change, pa.string()),
+        pa.array(rules, pa.list_(pa.string())),
+        pa.array(overdue, pa.int32()),
+        pa.array(error, pa.string()),
+        pa.array(message, pa.string()),
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def aggregate_arrow(
+    spec: Any,
+    batches: Iterable[Any],
+    *,
+    school: str = "school",
+    grade: str = "grade",
+    sex: str = "sex",
+    district: Optional[str] = None,
+    tier: Optional[str] = "tier",
+    instruments: Optional[Sequence[Mapping[str, str]]] = None,
+) -> Any:
+    """A partial :class:`~changkaixin.report.Aggregate` of ``spec`` counting Arrow record batches.
+
+    One row per screened student; columns as :meth:`~changkaixin.report.Aggregate.add_frame`
+    (integer codes or the spec's ids; bitsets as ``uint64`` or their ``int64`` engine form).
+    """
+    from .report import Aggregate
+
+    pa = _pa()
+    agg = Aggregate(spec)
+    flag_cols = {c for m in instruments or () for r, c in m.items() if r in ("flags", "flags_indeterminate")}
+    for b in batches:
+        if b.num_rows == 0:
+            continue
+        cols = {}
+        for name in b.schema.names:
+            col = b.column(name)
+            if name in flag_cols and col.type == pa.int64():
+                col = col.cast(pa.uint64(), safe=False)  # the engine form: same bits
+            cols[name] = col
+        frame = pa.RecordBatch.from_arrays(list(cols.values()), names=list(cols)).to_pandas()
+        agg.add_frame(
+            frame,
+            school=school,
+            grade=grade,
+            sex=sex,
+            district=district,
+            tier=tier if tier is not None and tier in frame.columns else None,
+            instruments=instruments,
+        )
+    return agg
+
+
+def _batches(data: Any) -> Iterator[Any]:
+    """Record batches of a pyarrow Table / RecordBatch / reader."""
+    pa = _pa()
+    if isinstance(data, pa.RecordBatch):
+        yield data
+    elif isinstance(data, pa.Table):
+        yield from data.to_batches()
+    else:
+        yield from pa.RecordBatchReader.from_stream(data)
+
+
+def _timestamp(at: Timestamp) -> str:
+    return _at(at)

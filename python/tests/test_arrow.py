@@ -1,0 +1,317 @@
+"""Arrow in and out (``Instrument.score_arrow``): the same results as the numpy batch, cell by cell."""
+
+from __future__ import annotations
+
+import pickle
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa  # required (python/run-tests.sh installs it): a missing pyarrow fails, never skips
+import pytest
+from test_batch import mht, mht_cohort, random_codes
+
+import changkaixin as ck
+import changkaixin.arrow as cka
+from changkaixin import report as cr
+
+
+def arrow_table(inst: ck.Instrument, codes: np.ndarray, missing: int = -1, **extra: Any) -> Any:
+    """One nullable column per item (a cell equal to ``missing`` is null)."""
+    cols = {iid: pa.array(codes[:, j], mask=codes[:, j] == missing) for j, iid in enumerate(inst.item_ids())}
+    return pa.table({**extra, **cols})
+
+
+def assert_same_as_numpy(out: Any, res: ck.BatchResult, prefix: str = "") -> None:
+    """Every Arrow column carries exactly the numpy batch's values."""
+    assert out.num_rows == res.n_rows
+    for s in res.scale_ids:
+        for arrow_name, col in ((f"{prefix}{s}", f"{s}.raw"), (f"{prefix}{s}_score", f"{s}.score")):
+            f = out.schema.field(arrow_name)
+            assert f.type == pa.decimal128(18, res.decimals[col])
+            want = [None if m == ck.UNSCORED else Decimal(int(m)).scaleb(-res.decimals[col]) for m in res[col]]
+            assert out.column(arrow_name).to_pylist() == want, arrow_name
+        ids = res.band_ids[s]
+        want_band = [None if b < 0 else ids[b] for b in res[f"{s}.band"]]
+        assert out.column(f"{prefix}{s}_band").to_pylist() == want_band
+        assert out.column(f"{prefix}{s}_answered").to_pylist() == res[f"{s}.answered"].tolist()
+        assert out.column(f"{prefix}{s}_prorated").to_pylist() == res[f"{s}.prorated"].tolist()
+    for fid in res.flag_ids:
+        codes = res[f"flag.{fid}"]
+        want_flag = [{0: False, 1: True, 2: None}[int(c)] for c in codes]
+        assert out.column(f"{prefix}flag_{fid}").to_pylist() == want_flag, fid
+    assert out.column(f"{prefix}flags").to_pylist() == res["flags"].tolist()
+    assert out.column(f"{prefix}flags_indeterminate").to_pylist() == res["flags_indeterminate"].tolist()
+    assert out.column(f"{prefix}validity").to_pylist() == res["validity"].tolist()
+    if res.has_screen:
+        assert out.column(f"{prefix}screen").to_pylist() == res["screen"].tolist()
+    else:
+        assert f"{prefix}screen" not in out.schema.names
+
+
+@pytest.mark.parametrize("iid", ck.catalog().ids())
+def test_arrow_equals_numpy_for_every_instrument(iid: str) -> None:
+    inst = ck.catalog().instrument(iid)
+    codes = random_codes(inst, 400, seed=3 + len(iid))
+    res = inst.score_batch(codes, missing=-1)
+    out = inst.score_arrow(arrow_table(inst, codes))
+    assert isinstance(out, pa.Table)
+    assert_same_as_numpy(out, res)
+    assert out.schema.remove_metadata() == inst.arrow_schema().remove_metadata()
+
+
+def test_batches_chunks_keep_and_prefix() -> None:
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 1000, seed=11)
+    res = inst.score_batch(codes, missing=-1)
+    table = arrow_table(inst, codes, student=pa.array([f"s{i:04d}" for i in range(1000)]))
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=137))
+    out = inst.score_arrow(chunked, keep=["student"], prefix="phq9_")
+    assert [b.num_rows for b in out.to_batches()] == [b.num_rows for b in chunked.to_batches()]
+    assert out.column("student").to_pylist() == table.column("student").to_pylist()
+    assert out.schema.names[0] == "student"
+    assert_same_as_numpy(out, res, prefix="phq9_")
+    # One record batch in, one record batch out.
+    one = inst.score_arrow(table.to_batches()[0])
+    assert isinstance(one, pa.RecordBatch)
+    assert_same_as_numpy(pa.Table.from_batches([one]), res)
+
+
+def test_fixed_size_list_is_read_in_place_and_equal() -> None:
+    inst = ck.Instrument.builtin("gad7")
+    codes = random_codes(inst, 500, seed=5)
+    res = inst.score_batch(codes, missing=-1)
+    flat = pa.array(codes.ravel())
+    lists = pa.FixedSizeListArray.from_arrays(flat, inst.n_items)
+    out = inst.score_arrow(pa.table({"answers": lists}), "answers", missing=-1)
+    assert_same_as_numpy(out, res)
+    # The same with nulls in the child values instead of -1 (gathered).
+    masked = pa.FixedSizeListArray.from_arrays(pa.array(codes.ravel(), mask=codes.ravel() == -1), inst.n_items)
+    assert inst.score_arrow(pa.table({"answers": masked}), "answers").equals(out)
+    # A sliced list column reads the slice's own rows.
+    part = inst.score_arrow(pa.table({"answers": lists.slice(100, 50)}), "answers", missing=-1)
+    assert part.equals(out.slice(100, 50))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64])
+def test_every_integer_type_and_mixed_types(dtype: Any) -> None:
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 300, seed=7)
+    res = inst.score_batch(codes, missing=-1)
+    mask = codes == -1
+    safe = np.where(mask, 0, codes).astype(dtype)
+    cols = {iid: pa.array(safe[:, j], mask=mask[:, j]) for j, iid in enumerate(inst.item_ids())}
+    assert_same_as_numpy(inst.score_arrow(pa.table(cols)), res)
+    # Mixed types: widened, same result.
+    first = inst.item_ids()[0]
+    cols[first] = pa.array(np.where(mask[:, 0], 0, codes[:, 0]).astype(np.int64), mask=mask[:, 0])
+    assert_same_as_numpy(inst.score_arrow(pa.table(cols)), res)
+
+
+def test_missing_sentinel_never_collides_with_data() -> None:
+    """A cell holding a would-be sentinel is an invalid code (an error), never read as missing."""
+    inst = ck.Instrument.builtin("phq9")
+    codes = np.zeros((4, inst.n_items), dtype=np.int8)
+    cols = {iid: pa.array(codes[:, j]) for j, iid in enumerate(inst.item_ids())}
+    first = inst.item_ids()[0]
+    for bad in (-128, 127, -127, 126):
+        cols[first] = pa.array([0, None, bad, 1], pa.int8())
+        with pytest.raises(ck.BatchError) as e:
+            inst.score_arrow(pa.table(cols))
+        assert e.value.row == 2 and e.value.item == 1
+    # Every candidate taken (and nulls): widened, still an error at the right cell.
+    cols[first] = pa.array([-128, 127, -127, 126], pa.int8())
+    second = inst.item_ids()[1]
+    cols[second] = pa.array([None, 0, 0, 0], pa.int8())
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_arrow(pa.table(cols))
+    assert e.value.row == 0 and e.value.item == 1
+
+
+def test_refused_and_missing_codes_and_durations() -> None:
+    inst = ck.Instrument.builtin("phq9")
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 4, (200, inst.n_items)).astype(np.int16)
+    codes[rng.random(codes.shape) < 0.05] = -2
+    codes[rng.random(codes.shape) < 0.05] = -1
+    durations = rng.integers(-1, 600, 200)
+    res = inst.score_batch(codes, missing=-1, refused=-2, durations=durations)
+    table = pa.table(
+        {**{iid: pa.array(codes[:, j]) for j, iid in enumerate(inst.item_ids())}, "secs": pa.array(durations)}
+    )
+    out = inst.score_arrow(table, missing=-1, refused=-2, duration_column="secs")
+    assert_same_as_numpy(out, res)
+    # Null durations are unknown (-1).
+    nul = table.set_column(
+        table.schema.get_field_index("secs"), "secs", pa.array(np.where(durations < 0, None, durations))
+    )
+    assert inst.score_arrow(nul, missing=-1, refused=-2, duration_column="secs").equals(out)
+
+
+def test_norm_groups_from_columns(mht_text: str) -> None:
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 2000, 4)
+    res = inst.score_batch(codes, missing=255, groups={"grade": grade, "sex": sex})
+    cols = {iid: pa.array(codes[:, j]) for j, iid in enumerate(inst.item_ids())}
+    table = pa.table({**cols, "grade": pa.array(grade), "sex": pa.array(sex)})
+    out = inst.score_arrow(table, missing=255, group_columns=["grade", "sex"])
+    assert_same_as_numpy(out, res)
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_arrow(
+            table.set_column(table.schema.get_field_index("sex"), "sex", pa.array(["M"] * 1999 + [None])),
+            missing=255,
+            group_columns=["grade", "sex"],
+        )
+    assert e.value.row == 1999
+
+
+def test_errors_name_the_row_of_the_whole_input() -> None:
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 300, seed=9)
+    codes[250, 3] = 7
+    table = pa.Table.from_batches(arrow_table(inst, codes).to_batches(max_chunksize=100))
+    with pytest.raises(ck.BatchError) as e:
+        inst.score_arrow(table)
+    assert (e.value.row, e.value.item, e.value.code) == (250, 4, ck.ErrorCode.BATCH_UNKNOWN_OPTION.value)
+    with pytest.raises(KeyError, match="phq9_q1|q1|not in the Arrow data"):
+        inst.score_arrow(table.drop_columns([inst.item_ids()[0]]))
+    with pytest.raises(TypeError, match="integer"):
+        inst.score_arrow(table.set_column(0, inst.item_ids()[0], pa.array(np.zeros(300))))
+    with pytest.raises(ck.BatchError):
+        inst.score_arrow(table, inst.item_ids()[:3])
+
+
+def test_pycapsule_objects_and_dispatch() -> None:
+    """Anything with ``__arrow_c_stream__`` is read (Polars, DuckDB, ...); score_batch / score_frame dispatch."""
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 200, seed=13)
+    table = arrow_table(inst, codes)
+
+    class Stream:
+        def __init__(self, t: Any) -> None:
+            self.t = t
+
+        def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+            return self.t.__arrow_c_stream__(requested_schema)
+
+    want = inst.score_arrow(table)
+    assert inst.score_arrow(Stream(table)).equals(want)
+    assert inst.score_batch(table).equals(want)
+    assert ck.score_frame(table, inst).equals(want)
+    # pandas frames keep the pandas path (numpy columns in, pandas out).
+    assert not isinstance(ck.score_frame(table.to_pandas(), inst), pa.Table)
+
+
+def test_engine_form_keeps_every_value() -> None:
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 300, seed=17)
+    out = inst.score_arrow(arrow_table(inst, codes))
+    eng = cka.for_engine(out)
+    assert eng.schema.field("total_band").type == pa.string()
+    assert eng.schema.field("validity").type == pa.int8()
+    assert eng.schema.field("flags").type == pa.int64()
+    for name in out.schema.names:
+        a, b = out.column(name), eng.column(name)
+        if name in ("flags", "flags_indeterminate"):
+            continue  # same bits, checked below
+        assert a.to_pylist() == b.to_pylist(), name
+    back = eng.column("flags").cast(pa.uint64(), safe=False)
+    assert back.equals(out.column("flags"))
+
+
+def test_pickling_instrument_and_policy() -> None:
+    inst = ck.Instrument.builtin("scared", None) if "scared" in ck.catalog() else ck.Instrument.builtin("gad7")
+    again = pickle.loads(pickle.dumps(inst))
+    assert again == inst and again.version == inst.version
+    pol = ck.AlertPolicy.changzhou_default()
+    p2 = pickle.loads(pickle.dumps(pol))
+    assert p2.to_json() == pol.to_json() and p2.rules == pol.rules
+
+
+def test_tiers_arrow_equals_evaluate_batch() -> None:
+    import json
+
+    policy = ck.AlertPolicy.changzhou_default()
+    phq = ck.Instrument.builtin("phq9")
+    rng = np.random.default_rng(3)
+    evid = []
+    for i in range(60):
+        answers = [int(x) for x in rng.integers(0, 4, phq.n_items)]
+        rep = phq.score(answers)
+        evid.append(
+            json.dumps({"student": f"s{i}", "screenings": [{"at": "2026-03-01T08:00:00Z", "report": rep.to_dict()}]})
+        )
+    evid[7] = json.dumps(
+        {
+            "student": "s7",
+            "screenings": [
+                {
+                    "at": "2026-03-01T08:00:00Z",
+                    "instrument": {"id": "nope", "version": "1"},
+                    "response": {"answers": {}},
+                }
+            ],
+        }
+    )
+    at = "2026-03-04T08:00:00Z"
+    batch = pa.record_batch({"sid": pa.array(range(60)), "evidence": pa.array(evid)})
+    out = cka.tiers_arrow(policy, batch, at, keep=["sid"])
+    ref = policy.evaluate_batch(evid, at)
+    tiers = ref.tier_column()
+    assert out.column("tier_index").to_pylist() == [None if t < 0 else int(t) for t in tiers]
+    assert out.column("tier").to_pylist() == [None if t < 0 else ref.tiers[t] for t in tiers]
+    assert out.column("sid").to_pylist() == list(range(60))
+    errs = {e.row: e.code for e in ref.errors}
+    assert errs and out.column("error").to_pylist() == [errs.get(i) for i in range(60)]
+    assert out.column("student").to_pylist()[8] == "s8" and out.column("student").to_pylist()[7] is None
+    rows = ref.rows
+    assert out.column("rules").to_pylist() == [None if r is None else [ref.rules[j] for j in r["rules"]] for r in rows]
+
+
+def test_aggregate_arrow_equals_numpy_aggregate() -> None:
+    spec = cr.ReportSpec.from_dict(
+        {
+            "layout": {
+                "districts": [{"id": "d1", "zh": "一区", "en": "D1"}],
+                "schools": [{"id": f"s{i}", "zh": f"校{i}", "en": f"S{i}", "district": 0} for i in range(3)],
+                "grades": [{"id": "7", "zh": "七", "en": "7"}, {"id": "8", "zh": "八", "en": "8"}],
+                "sexes": [{"id": "M", "zh": "男", "en": "M"}, {"id": "F", "zh": "女", "en": "F"}],
+            },
+            "measures": [
+                {
+                    "id": "tier",
+                    "zh": "预警等级",
+                    "en": "tier",
+                    "source": {"kind": "tier"},
+                    "categories": [{"id": t, "zh": t, "en": t} for t in ("none", "watch", "key", "crisis")],
+                }
+            ],
+        }
+    )
+    rng = np.random.default_rng(8)
+    n = 3000
+    cols = {
+        "school": rng.integers(0, 3, n).astype(np.uint32),
+        "grade": rng.integers(0, 2, n).astype(np.uint8),
+        "sex": rng.integers(0, 2, n).astype(np.uint8),
+        "tier": rng.integers(0, 4, n).astype(np.uint8),
+    }
+    ref = cr.Aggregate(spec)
+    ref.add(school=cols["school"], grade=cols["grade"], sex=cols["sex"], tiers=cols["tier"])
+    table = pa.table(cols)
+    agg = cka.aggregate_arrow(spec, table.to_batches(max_chunksize=700))
+    assert agg.to_json() == ref.to_json()
+    # Ids instead of codes, in parts merged in another order: the same aggregate.
+    ids = pa.table(
+        {
+            "school": pa.array([f"s{i}" for i in cols["school"]]),
+            "grade": pa.array(["7", "8"]).take(pa.array(cols["grade"])),
+            "sex": pa.array(["M", "F"]).take(pa.array(cols["sex"])),
+            "tier": pa.array(["none", "watch", "key", "crisis"]).take(pa.array(cols["tier"])),
+        }
+    )
+    parts = [cka.aggregate_arrow(spec, [b]) for b in ids.to_batches(max_chunksize=1000)]
+    total = cr.Aggregate(spec)
+    for p in reversed(parts):
+        total.merge(p)
+    assert total.to_json() == ref.to_json()
