@@ -43,7 +43,7 @@ step "ruff"
 (cd python && "$VENV/bin/ruff" check changkaixin tests benches && "$VENV/bin/ruff" format --check changkaixin tests benches)
 
 step "stub check (mypy.stubtest)"
-(cd /tmp && "$PY" -m mypy.stubtest changkaixin --concise --allowlist "$ROOT/python/stubtest-allowlist.txt")
+(cd /tmp && "$PY" -m mypy.stubtest changkaixin --concise --allowlist "$ROOT/python/stubtest-allowlist.txt" --mypy-config-file "$ROOT/python/pyproject.toml")
 (cd python && "$PY" -m mypy --strict changkaixin --no-incremental)
 
 step "pytest"

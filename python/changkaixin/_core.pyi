@@ -33,6 +33,8 @@ __all__ = [
     "import_questionnaire",
     "previous_tier",
     "score_batch",
+    "score_arrow",
+    "arrow_score_schema",
     "score_questionnaire_response",
     "score_questionnaire_response_detailed",
 ]
@@ -145,11 +147,11 @@ def score_arrow(
     group_columns: list[str] = ...,
     duration_column: Optional[str] = None,
     keep: list[str] = ...,
-    prefix: str = "",
+    prefix: str = ...,
     threads: int = 1,
     code_map: Optional[NativeCodeMap] = None,
 ) -> Any: ...
-def arrow_score_schema(instrument: NativeInstrument, prefix: str = "") -> Any: ...
+def arrow_score_schema(instrument: NativeInstrument, prefix: str = ...) -> Any: ...
 def codes_from_float(
     values: npt.NDArray[np.float64], missing: int
 ) -> tuple[Optional[npt.NDArray[np.integer[Any]]], Optional[tuple[int, int]]]: ...

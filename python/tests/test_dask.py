@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pytest
 from engine_data import INSTRUMENTS, cohort, evidence, report_spec, single_process
@@ -47,10 +47,17 @@ def data() -> pa.Table:
 
 
 def _ddf(table: pa.Table, parts: int) -> Any:
+    """The table as ``parts`` Parquet files read back by Dask (one partition each), as analysts load data."""
     import dask.dataframe as dd
+    import pyarrow.parquet as pq
 
-    pdf = table.to_pandas(types_mapper=pd.ArrowDtype)
-    return dd.from_pandas(pdf, npartitions=parts)
+    d = Path(tempfile.mkdtemp(prefix="ck-dask-"))
+    step = -(-table.num_rows // parts)
+    for i in range(parts):
+        pq.write_table(table.slice(i * step, step), d / f"part-{i:02d}.parquet")
+    ddf = dd.read_parquet(str(d), dtype_backend="pyarrow")
+    assert ddf.npartitions == parts
+    return ddf
 
 
 def test_score_equals_single_process(client: Any, data: pa.Table) -> None:
