@@ -7,7 +7,8 @@ whose columns are :data:`LAYOUT`. This module adds what an engine needs around i
 
 * :func:`for_engine`: the same columns in types Spark and pandas can hold (band ids as strings,
   unsigned integers widened, bitsets reinterpreted as signed 64-bit integers: the same bits);
-* :func:`tiers_arrow`: alert tiers for a column of per-student evidence (JSON text);
+* :func:`tiers_arrow`: alert tiers for a column of per-student evidence (JSON text), and
+  :func:`evidence_json`, that evidence built in Arrow from answer columns;
 * :func:`aggregate_arrow`: a partial report :class:`~changkaixin.report.Aggregate` of Arrow
   batches. Partial aggregates merge exactly, so an engine counts partitions in parallel and the
   disclosure control (cell suppression) is applied once, on the merged table.
@@ -23,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Optional
 
-from ._alert import AlertPolicy, _at
-from ._instrument import Timestamp
+from ._alert import AlertPolicy, _at, _evidence
+from ._instrument import Instrument, Timestamp
 
-__all__ = ["LAYOUT", "TIER_COLUMNS", "aggregate_arrow", "for_engine", "tiers_arrow"]
+__all__ = ["LAYOUT", "TIER_COLUMNS", "aggregate_arrow", "evidence_json", "for_engine", "tiers_arrow"]
 
 #: The columns of :meth:`~changkaixin.Instrument.score_arrow` (``{p}`` is the ``prefix``;
 #: kept input columns come first).
@@ -45,7 +46,6 @@ LAYOUT: dict[str, str] = {
 
 #: The columns of :func:`tiers_arrow` after the kept ones.
 TIER_COLUMNS: dict[str, str] = {
-    "student": "string: the evidence's student id (null where the evidence was refused)",
     "tier": "string: the proposed tier id (null where refused)",
     "tier_index": "int8: its index in the policy's tiers, 0 = lowest (null where refused)",
     "rule_tier": "string: the tier the rules alone give, before holds",
@@ -114,7 +114,6 @@ def tier_schema(keep_fields: Sequence[Any] = ()) -> Any:
     return pa.schema(
         list(keep_fields)
         + [
-            pa.field("student", pa.string()),
             pa.field("tier", pa.string()),
             pa.field("tier_index", pa.int8()),
             pa.field("rule_tier", pa.string()),
@@ -140,7 +139,7 @@ def tiers_arrow(
 
     The ``evidence`` column holds one student's evidence JSON per row (the core's
     ``StudentEvidence``); returns a record batch of :data:`TIER_COLUMNS` (after the ``keep``
-    columns), one row per input row, in order.
+    columns: keep the student's id), one row per input row, in order.
 
     Evidence the engine refuses (an unknown instrument, a report that does not verify, ...)
     gets a null tier and its error code: refused is not "no risk". Evidence that is not JSON
@@ -156,9 +155,7 @@ def tiers_arrow(
     if any(t is None for t in texts):
         r = next(i for i, t in enumerate(texts) if t is None)
         raise ValueError(f"evidence column {evidence!r} is null at row {r}: every student needs evidence")
-    res = policy.evaluate_batch(texts, at, overdue_at=overdue_at) if texts else None
     n = len(texts)
-    student: list[Optional[str]] = [None] * n
     tier: list[Optional[str]] = [None] * n
     tier_index: list[Optional[int]] = [None] * n
     rule_tier: list[Optional[str]] = [None] * n
@@ -167,14 +164,22 @@ def tiers_arrow(
     overdue = [0] * n
     error: list[Optional[str]] = [None] * n
     message: list[Optional[str]] = [None] * n
-    if res is not None:
-        d = res.to_dict()
+    if n:
+        # The core's batch JSON, read once (AlertPolicy.evaluate_batch's own, without its wrappers).
+        d = json.loads(
+            policy._native.evaluate_batch(
+                [t if isinstance(t, str) else _evidence(t) for t in texts],
+                _at(at),
+                None if overdue_at is None else _at(overdue_at),
+                "none",
+            )
+        )
         tiers, rule_ids = d["tiers"], d["rules"]
         for i, row in enumerate(d["rows"]):
             if row is None:
                 continue
             tier[i] = tiers[row["tier"]]
-            tier_index[i] = int(row["tier"])
+            tier_index[i] = row["tier"]
             rule_tier[i] = tiers[row["rule_tier"]]
             change[i] = row["change"]
             rules[i] = [rule_ids[j] for j in row["rules"]]
@@ -183,13 +188,9 @@ def tiers_arrow(
         for e in d["errors"]:
             error[e["row"]] = e["error"]["code"]
             message[e["row"]] = f"{e['error']['message']} (at {e['error']['path']})"
-        for i, t in enumerate(texts):
-            if error[i] is None:
-                student[i] = str(json.loads(t)["student"]) if isinstance(t, str) else str(t["student"])
     keep_fields = [batch.schema.field(k) for k in keep]
     schema = tier_schema(keep_fields)
     arrays = [batch.column(k) for k in keep] + [
-        pa.array(student, pa.string()),
         pa.array(tier, pa.string()),
         pa.array(tier_index, pa.int8()),
         pa.array(rule_tier, pa.string()),
@@ -200,6 +201,55 @@ def tiers_arrow(
         pa.array(message, pa.string()),
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def evidence_json(
+    batch: Any,
+    instrument: Instrument,
+    at: Timestamp,
+    *,
+    student: str = "student",
+    items: Optional[Sequence[str]] = None,
+) -> Any:
+    """Per-student evidence JSON (a ``pyarrow.StringArray``) from answer columns, built in Arrow.
+
+    Each row becomes ``{"student": id, "screenings": [{"at": at, "instrument": {"id", "version",
+    "settings"}, "response": {"answers": {"1": code, ...}}}]}``: the engine scores the answers
+    itself (a null answer is missing), so the tier rests on no score from outside. ``items`` are
+    the answer columns in item order (default: the instrument's item ids).
+    """
+    import json
+
+    import pyarrow.compute as pc
+
+    pa = _pa()
+    cols = list(items) if items is not None else instrument.item_ids()
+    ids = batch.column(student).cast(pa.string())
+    if pc.any(pc.match_substring_regex(ids, r"[\x00-\x1f]")).as_py():
+        ids = pa.array([None if v is None else json.dumps(v)[1:-1] for v in ids.to_pylist()], pa.string())
+    else:
+        ids = pc.replace_substring(pc.replace_substring(ids, "\\", "\\\\"), '"', '\\"')
+    if ids.null_count:
+        raise ValueError(f"student column {student!r} has nulls: every evidence needs a student id")
+    ref: dict[str, Any] = {"id": instrument.id, "version": instrument.version}
+    if instrument.settings:
+        ref["settings"] = instrument.settings
+    parts: list[Any] = ['{"student":"', ids]
+    parts.append(
+        '","screenings":[{"at":'
+        + json.dumps(_at(at))
+        + ',"instrument":'
+        + json.dumps(ref, ensure_ascii=False, separators=(",", ":"))
+        + ',"response":{"answers":{'
+    )
+    for j, name in enumerate(cols):
+        col = batch.column(name)
+        if not pa.types.is_integer(col.type):
+            raise TypeError(f"answer column {name!r} must hold integer codes, not {col.type}")
+        parts.append(("," if j else "") + f'"{j + 1}":')
+        parts.append(pc.fill_null(col.cast(pa.string()), "null"))
+    parts.append("}}}]}")
+    return pc.binary_join_element_wise(*parts, "")
 
 
 def aggregate_arrow(

@@ -263,7 +263,9 @@ def test_tiers_arrow_equals_evaluate_batch() -> None:
     assert out.column("sid").to_pylist() == list(range(60))
     errs = {e.row: e.code for e in ref.errors}
     assert errs and out.column("error").to_pylist() == [errs.get(i) for i in range(60)]
-    assert out.column("student").to_pylist()[8] == "s8" and out.column("student").to_pylist()[7] is None
+    assert out.column("tier").to_pylist()[7] is None and out.column("tier").to_pylist()[8] is not None
+    with pytest.raises(ValueError, match="rename"):
+        cka.tiers_arrow(policy, batch.rename_columns(["tier", "evidence"]), at, keep=["tier"])
     rows = ref.rows
     assert out.column("rules").to_pylist() == [None if r is None else [ref.rules[j] for j in r["rules"]] for r in rows]
 
@@ -315,3 +317,21 @@ def test_aggregate_arrow_equals_numpy_aggregate() -> None:
     for p in reversed(parts):
         total.merge(p)
     assert total.to_json() == ref.to_json()
+
+
+def test_evidence_json_from_answer_columns() -> None:
+    import json
+
+    phq = ck.Instrument.builtin("phq9")
+    codes = random_codes(phq, 50, seed=21)
+    table = arrow_table(phq, codes, student=pa.array([f'stu"{i}\\x' for i in range(50)]))
+    ev = cka.evidence_json(table, phq, "2026-11-20T08:00:00+08:00")
+    docs = [json.loads(t) for t in ev.to_pylist()]
+    assert docs[5]["student"] == 'stu"5\\x'
+    answers = docs[5]["screenings"][0]["response"]["answers"]
+    assert answers == {str(j + 1): (None if c == -1 else int(c)) for j, c in enumerate(codes[5])}
+    policy = ck.AlertPolicy.changzhou_default()
+    at = "2026-11-21T08:00:00+08:00"
+    by_json = policy.evaluate_batch(ev.to_pylist(), at).tier_column()
+    singles = [policy.evaluate(d, at).tier_index for d in docs]
+    assert by_json.tolist() == singles
