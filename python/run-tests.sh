@@ -19,12 +19,12 @@ fi
 # independent JSON Schema validator the archive fixtures are checked with (tests/test_archive.py).
 "$PY" -m pip install -q "maturin>=1.16,<2" "pytest>=8" "numpy>=1.21" "pandas>=1.5" "mypy>=1.10" "pandas-stubs" "ruff>=0.6" "jsonschema>=4.18"
 
-# Arrow and the engines (issue 14): pyarrow, PySpark (local[2]) and Dask (a two-process
+# Arrow and the engines (issue 14): pyarrow, Polars (the PyCapsule path), PySpark (local[2]) and Dask (a two-process
 # LocalCluster). pandas < 3: PySpark 4.3 does not support pandas 3 yet. PySpark ships as an
 # sdist (pip builds its wheel: ~70 s cold; pip's cache is kept under .cache/pip).
 step "pyarrow, PySpark, Dask"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$ROOT/.cache/pip}"
-"$PY" -m pip install -q "pyarrow>=14" "pyspark>=4.0" "pandas>=2.2,<3" "dask[dataframe]>=2024.1" "distributed>=2024.1"
+"$PY" -m pip install -q "pyarrow>=14" "polars>=1.0" "pyspark>=4.0" "pandas>=2.2,<3" "dask[dataframe]>=2024.1" "distributed>=2024.1"
 # Spark needs Java 17 or 21: Debian's headless JRE when the machine has no java.
 if ! command -v java >/dev/null 2>&1; then
   step "Java for Spark (Debian openjdk-17-jre-headless)"

@@ -335,3 +335,24 @@ def test_evidence_json_from_answer_columns() -> None:
     by_json = policy.evaluate_batch(ev.to_pylist(), at).tier_column()
     singles = [policy.evaluate(d, at).tier_index for d in docs]
     assert by_json.tolist() == singles
+
+
+def test_polars_frames_are_read_through_the_capsule_interface() -> None:
+    import polars as pl
+
+    inst = ck.Instrument.builtin("phq9")
+    codes = random_codes(inst, 300, seed=23)
+    table = arrow_table(inst, codes, student=pa.array([f"s{i}" for i in range(300)]))
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    want = inst.score_arrow(table, keep=["student"])
+    got = inst.score_arrow(df, keep=["student"])
+    assert got.cast(want.schema).combine_chunks().equals(want.combine_chunks())
+    back = pl.from_arrow(got)
+    assert back["total"].dtype == pl.Decimal(18, 0)
+    # The README's follow-up list: positive or indeterminate.
+    import pyarrow.compute as pc
+
+    follow = want.filter(pc.fill_null(want["flag_item9_self_harm"], True))
+    n_follow = sum(1 for v in want["flag_item9_self_harm"].to_pylist() if v is not False)
+    assert follow.num_rows == n_follow
