@@ -356,3 +356,46 @@ def test_polars_frames_are_read_through_the_capsule_interface() -> None:
     follow = want.filter(pc.fill_null(want["flag_item9_self_harm"], True))
     n_follow = sum(1 for v in want["flag_item9_self_harm"].to_pylist() if v is not False)
     assert follow.num_rows == n_follow
+
+
+def _vector_params() -> list[Any]:
+    from test_vectors import BATCHABLE
+
+    return BATCHABLE
+
+
+@pytest.mark.parametrize(("doc", "case"), _vector_params())
+def test_scoring_vectors_through_arrow(doc: dict[str, Any], case: dict[str, Any]) -> None:
+    """Every batchable golden vector as one Arrow row (nulls for missing, -2 refused): the stored report."""
+    import json
+
+    from test_vectors import _batch_row, _instrument
+
+    inst = _instrument(doc, case)
+    resp = case["response"]
+    report = ck.ScoreReport(json.dumps(case["report"]))
+    row = _batch_row(inst, resp.get("answers", {}))
+    cols: dict[str, Any] = {iid: pa.array([None if v == -1 else v], pa.int16()) for iid, v in zip(inst.item_ids(), row)}
+    group = resp.get("group") or {}
+    for k, v in group.items():
+        cols[f"g_{k}"] = pa.array([v])
+    if report.duration_seconds is not None:
+        cols["secs"] = pa.array([report.duration_seconds], pa.int64())
+    table = pa.table(cols).rename_columns([c[2:] if c.startswith("g_") else c for c in cols])
+    out = inst.score_arrow(
+        table,
+        refused=-2,
+        group_columns=list(group),
+        duration_column="secs" if "secs" in cols else None,
+        code_map=case.get("code_map"),
+    )
+    got = out.to_pylist()[0]
+    for s in report.scales:
+        assert got[s.id] == s.raw and got[f"{s.id}_score"] == s.score, s.id
+        assert got[f"{s.id}_band"] == (s.band.id if s.band else None)
+        assert got[f"{s.id}_answered"] == s.answered and got[f"{s.id}_prorated"] == s.prorated
+    for name in out.schema.names:
+        if name.startswith("flag_"):
+            v = report.flag_verdict(name[5:])
+            assert got[name] == {"positive": True, "negative": False, "indeterminate": None}[v.value], name
+    assert got["validity"] == {"valid": 0, "incomplete": 1, "invalid": 2}[report.validity.status.value]
