@@ -14,7 +14,7 @@ arrays in place and releases the GIL.
 
 from __future__ import annotations
 
-from . import archive, compliance, fhir, report
+from . import archive, arrow, compliance, fhir, report
 from ._alert import AlertBatch, AlertDecision, AlertPolicy, Evidence
 from ._batch import UNSCORED, VALIDITY_NAMES, BatchResult
 from ._core import core_version as _core_version
@@ -105,6 +105,7 @@ __all__ = [
     "Verdict",
     "bind_questionnaire",
     "archive",
+    "arrow",
     "catalog",
     "compliance",
     "export_observation",
