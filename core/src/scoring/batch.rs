@@ -520,7 +520,7 @@ impl<T: Code> Shared<'_, '_, T> {
                     fast::partial_scales(plan, bp, tp, &s, pr, group);
                 }
             }
-            fast::finish_block(plan, tables, r0 - a, bn, &mut s, out, partials.as_ref());
+            fast::finish_block(plan, tables, bytes.as_ref(), r0 - a, bn, &mut s, out, partials.as_ref());
             if s.slow[..bn].contains(&true) {
                 for r in 0..bn {
                     if s.slow[r] {

@@ -123,7 +123,7 @@ pub(crate) struct BytePlan {
     pub items: Vec<ByteItem>,
     /// Per scale: the sum over offsets, for `sum`/`mean` scales.
     pub sums: Vec<Option<OffsetSum>>,
-    /// Items whose value column a condition or a `count` aggregation reads.
+    /// Items whose value column a `count` aggregation reads (conditions read the offsets).
     pub val_items: Vec<usize>,
     /// Items whose code column a condition reads.
     pub code_items: Vec<usize>,
@@ -179,10 +179,8 @@ impl BytePlan {
                 CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, val, code)),
                 CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, val, code)),
                 CondPlan::Not(c) => walk(c, val, code),
-                CondPlan::Item { idx, on, .. } => match on {
-                    ItemBasis::Value => val.push(*idx),
-                    ItemBasis::Code => code.push(*idx),
-                },
+                // Value tests read the offset columns directly (see `cond`).
+                CondPlan::Item { idx, on: ItemBasis::Code, .. } => code.push(*idx),
                 _ => {}
             }
         }
@@ -675,6 +673,7 @@ pub(crate) fn cond(
     bn: usize,
     s_val: &[i16],
     s_code: &[u8],
+    by: Option<(&[u8], &[ByteItem])>,
     sums: &[i32],
     band: &[u8],
     score_mant: &[i64],
@@ -689,7 +688,7 @@ pub(crate) fn cond(
             out[..bn].fill(u8::from(!any));
             let Some((tmp, rest)) = pool.split_first_mut() else { return };
             for ch in v {
-                cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, tmp, rest);
+                cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, tmp, rest);
                 if any {
                     for (o, &x) in out[..bn].iter_mut().zip(tmp.iter()) {
                         *o |= x;
@@ -702,7 +701,7 @@ pub(crate) fn cond(
             }
         }
         CondPlan::Not(ch) => {
-            cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, out, pool);
+            cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, out, pool);
             for o in &mut out[..bn] {
                 *o ^= 1;
             }
@@ -711,7 +710,7 @@ pub(crate) fn cond(
             let Some((tmp, rest)) = pool.split_first_mut() else { return };
             let mut counts = [0u8; BLOCK];
             for ch in of {
-                cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, tmp, rest);
+                cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, tmp, rest);
                 for (a, &x) in counts[..bn].iter_mut().zip(tmp.iter()) {
                     *a += x;
                 }
@@ -721,7 +720,18 @@ pub(crate) fn cond(
         CondPlan::Item { idx, op, value, on } => {
             let test = int_test(*op, *value);
             match on {
-                ItemBasis::Value => int_loop!(test, out, bn, &s_val[idx * BLOCK..], i16),
+                // Byte-wide decode: `value = vmin + offset`, so `value OP k` ⇔ `offset OP k − vmin`
+                // on the offset column (16 rows per vector op).
+                ItemBasis::Value => match by.and_then(|(d, items)| items.get(*idx).map(|it| (d, it.vmin))) {
+                    Some((d, vmin)) => {
+                        let test = match test {
+                            IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(i64::from(vmin))),
+                            c => c,
+                        };
+                        int_loop!(test, out, bn, &d[idx * BLOCK..], u8)
+                    }
+                    None => int_loop!(test, out, bn, &s_val[idx * BLOCK..], i16),
+                },
                 ItemBasis::Code => int_loop!(test, out, bn, &s_code[idx * BLOCK..], u8),
             }
         }
@@ -795,10 +805,21 @@ fn pack_flags(nf: usize, src: &[u8], bn: usize, bytes: &mut [u8], words: &mut [u
 /// Evaluate flags, validity and screen-positive, and write the block's output columns. With
 /// partial rows (`pr`), conditions are evaluated in three-valued logic and the partial rows'
 /// scale columns, undecided flags, validity and screen verdicts are written from their own state.
-pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s: &mut Scratch, out: &mut super::batch::ColsMut<'_>, pr: Option<&Partials>) {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish_block(
+    plan: &Plan,
+    t: &CallTables,
+    bytes: Option<&BytePlan>,
+    r0: usize,
+    bn: usize,
+    s: &mut Scratch,
+    out: &mut super::batch::ColsMut<'_>,
+    pr: Option<&Partials>,
+) {
     let Scratch {
         val,
         code,
+        dcol,
         sums,
         band,
         score_mant,
@@ -813,6 +834,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         tmp_u,
         ..
     } = s;
+    let by = bytes.map(|bp| (&dcol[..], &bp.items[..]));
     let tri = pr.filter(|p| !p.rows.is_empty());
     let blk = tri.map(|pr| Blk {
         plan,
@@ -820,6 +842,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         bn,
         val,
         code,
+        by,
         sums,
         band,
         score_mant,
@@ -830,7 +853,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         let (before, rest) = flags.split_at_mut(fi * BLOCK);
         let o = &mut rest[..BLOCK];
         match &blk {
-            None => cond(&f.cond, plan, t, bn, val, code, sums, band, score_mant, before, durations, o, pool),
+            None => cond(&f.cond, plan, t, bn, val, code, by, sums, band, score_mant, before, durations, o, pool),
             Some(b) => {
                 let (before_u, rest_u) = flags_u.split_at_mut(fi * BLOCK);
                 cond_tri(&f.cond, b, before, before_u, o, &mut rest_u[..BLOCK], pool, pool_u);
@@ -900,7 +923,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             ValidityVerdict::Invalid => 2u8,
         };
         match &blk {
-            None => cond(&v.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool),
+            None => cond(&v.cond, plan, t, bn, val, code, by, sums, band, score_mant, flags, durations, tmp, pool),
             Some(b) => cond_tri(&v.cond, b, flags, flags_u, tmp, tmp_u, pool, pool_u),
         }
         for (o, &x) in validity.iter_mut().zip(tmp.iter()) {
@@ -918,6 +941,9 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             }
             for (si, sc) in plan.scales.iter().enumerate() {
                 let k = p * ns + si;
+                if pr.full[k] {
+                    continue; // written by the block, as for a complete row
+                }
                 super::batch::write_scale(
                     sc,
                     &mut out.scales[si],
@@ -936,7 +962,7 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         let screen = &mut out.screen[r0..r0 + bn];
         match &blk {
             None => {
-                cond(&sp.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool);
+                cond(&sp.cond, plan, t, bn, val, code, by, sums, band, score_mant, flags, durations, tmp, pool);
                 screen.copy_from_slice(&tmp[..bn]);
             }
             Some(b) => {
@@ -1008,6 +1034,9 @@ pub(crate) struct Partials {
     pub answered: Vec<u32>,
     pub prorated: Vec<bool>,
     pub group: Vec<Option<usize>>,
+    /// Whether the scale has no unanswered item in this row: then the block's own columns (as for
+    /// a complete row) are its columns and verdicts, and `score`/`band`/`group` are not computed.
+    pub full: Vec<bool>,
     /// Per scale: unanswered listings, and the sums of their `vmin` in the byte decode, of the
     /// items' own `vmin` and `vmax` (one partial row at a time).
     cnt: Vec<u32>,
@@ -1032,6 +1061,7 @@ impl Partials {
             answered: vec![0; s * BLOCK],
             prorated: vec![false; s * BLOCK],
             group: vec![None; s * BLOCK],
+            full: vec![false; s * BLOCK],
             cnt: vec![0; s],
             corr: vec![0; s],
             add_lo: vec![0; s],
@@ -1119,6 +1149,7 @@ pub(crate) fn partial_scales(plan: &Plan, bp: &BytePlan, tp: &TriPlan, s: &Scrat
         answered,
         prorated,
         group: pgroup,
+        full,
         cnt,
         corr,
         add_lo,
@@ -1143,13 +1174,13 @@ pub(crate) fn partial_scales(plan: &Plan, bp: &BytePlan, tp: &TriPlan, s: &Scrat
         let st = &state[r * n..(r + 1) * n];
         for (si, sc) in plan.scales.iter().enumerate() {
             let k = p * ns + si;
-            let (v, ans, pro, l, h) = match &sc.agg {
+            let (v, ans, pro, l, h, f) = match &sc.agg {
                 AggPlan::Sum(idx) | AggPlan::Mean(idx) => {
                     // The byte decode summed `vmin` for each unanswered cell (offset 0).
                     let sum = i64::from(s.sums[si * BLOCK + r]) - corr[si];
                     let ans = (idx.len() as u32).saturating_sub(cnt[si]);
                     let (v, ans, pro) = value_of_sum(sc, sum, ans);
-                    (v, ans, pro, sum + add_lo[si], sum + add_hi[si])
+                    (v, ans, pro, sum + add_lo[si], sum + add_hi[si], cnt[si] == 0)
                 }
                 AggPlan::Count(terms) => {
                     let (mut count, mut ans, mut l, mut h) = (0i64, 0u32, 0i64, 0i64);
@@ -1165,13 +1196,15 @@ pub(crate) fn partial_scales(plan: &Plan, bp: &BytePlan, tp: &TriPlan, s: &Scrat
                             h += i64::from(t.possible);
                         }
                     }
+                    let f = ans as usize == terms.len();
                     let (v, ans, pro) = value_of_sum(sc, count, ans);
-                    (v, ans, pro, l, h)
+                    (v, ans, pro, l, h, f)
                 }
                 AggPlan::SumOfScales(parts) => {
-                    let (mut sum, mut ans, mut l, mut h) = (0i64, 0u32, 0i64, 0i64);
+                    let (mut sum, mut ans, mut l, mut h, mut f) = (0i64, 0u32, 0i64, 0i64, true);
                     for &j in parts {
                         let kj = p * ns + j;
+                        f &= full[kj];
                         if let Some(x) = value[kj] {
                             sum += x.num();
                             ans += 1;
@@ -1180,19 +1213,24 @@ pub(crate) fn partial_scales(plan: &Plan, bp: &BytePlan, tp: &TriPlan, s: &Scrat
                         h = h.saturating_add(hi[kj]);
                     }
                     let (v, ans, pro) = value_of_parts(sc, sum, ans);
-                    (v, ans, pro, l, h)
+                    (v, ans, pro, l, h, f)
                 }
             };
-            let g = group(r, si);
-            let (sco, _, bnd) = score_and_band(sc, v, g);
+            // (A scale with every item answered is scored, as on the block's complete rows.)
+            let f = f && v.is_some();
+            full[k] = f;
+            if !f {
+                let g = group(r, si);
+                let (sco, _, bnd) = score_and_band(sc, v, g);
+                score[k] = sco;
+                band[k] = bnd;
+                pgroup[k] = g;
+            }
             lo[k] = l;
             hi[k] = h;
             value[k] = v;
-            score[k] = sco;
-            band[k] = bnd;
             answered[k] = ans;
             prorated[k] = pro;
-            pgroup[k] = g;
         }
     }
 }
@@ -1211,6 +1249,7 @@ pub(crate) struct Blk<'a> {
     pub bn: usize,
     pub val: &'a [i16],
     pub code: &'a [u8],
+    pub by: Option<(&'a [u8], &'a [ByteItem])>,
     pub sums: &'a [i32],
     pub band: &'a [u8],
     pub score_mant: &'a [i64],
@@ -1284,7 +1323,22 @@ pub(crate) fn cond_tri(c: &CondPlan, b: &Blk<'_>, flags: &[u8], flags_u: &[u8], 
             outu[..bn].copy_from_slice(&flags_u[i * BLOCK..i * BLOCK + bn]);
         }
         leaf => {
-            cond(leaf, plan, b.t, bn, b.val, b.code, b.sums, b.band, b.score_mant, flags, b.durations, out, pool);
+            cond(
+                leaf,
+                plan,
+                b.t,
+                bn,
+                b.val,
+                b.code,
+                b.by,
+                b.sums,
+                b.band,
+                b.score_mant,
+                flags,
+                b.durations,
+                out,
+                pool,
+            );
             outu[..bn].fill(0);
             let st = |r: usize, j: usize| pr.state[r * n + j];
             match leaf {
@@ -1316,12 +1370,18 @@ pub(crate) fn cond_tri(c: &CondPlan, b: &Blk<'_>, flags: &[u8], flags_u: &[u8], 
                 CondPlan::ScaleUnscored(idx) => {
                     for (p, &r) in pr.rows.iter().enumerate() {
                         let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
                         out[r] = u8::from(pr.value[k].is_none() || pr.score[k].is_none());
                     }
                 }
                 CondPlan::Scale { idx, op, value, basis } => {
                     for (p, &r) in pr.rows.iter().enumerate() {
                         let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
                         put(
                             out,
                             outu,
@@ -1333,6 +1393,9 @@ pub(crate) fn cond_tri(c: &CondPlan, b: &Blk<'_>, flags: &[u8], flags_u: &[u8], 
                 CondPlan::Band { idx, op, index } => {
                     for (p, &r) in pr.rows.iter().enumerate() {
                         let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
                         put(out, outu, r, eval::band_test_at(plan, *idx, *op, *index, pr.lo[k], pr.hi[k], pr.group[k]));
                     }
                 }
