@@ -427,6 +427,10 @@ impl Instrument {
     }
 }
 
+/// The fast path's per-call tables: condition depth, call tables, decode tables, whether code
+/// columns are read, the byte-wide decoder's plan and the three-valued block path's plan.
+type FastTables = (usize, fast::CallTables, fast::DecodeTables, bool, Option<fast::BytePlan>, Option<fast::TriPlan>);
+
 /// Everything a worker needs, shared read-only between threads.
 struct Shared<'a, 'b, T: Code> {
     plan: &'a Plan,
@@ -441,7 +445,7 @@ struct Shared<'a, 'b, T: Code> {
     /// when the buffer is one byte per code and every item fits it).
     /// With the byte-wide decoder, rows with missing or refused cells stay on the block path
     /// (three-valued, [`fast::TriPlan`]) unless an item has skip logic.
-    fast: Option<(usize, fast::CallTables, fast::DecodeTables, bool, Option<fast::BytePlan>, Option<fast::TriPlan>)>,
+    fast: Option<FastTables>,
 }
 
 impl<T: Code> Shared<'_, '_, T> {

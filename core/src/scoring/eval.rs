@@ -324,7 +324,7 @@ fn complete_interval(plan: &Plan, sc: &ScalePlan, st: &RowState) -> (i64, i64) {
 }
 
 /// `s / den OP k` for integer `s`, as an integer test on `s`.
-fn num_test(op: CmpOp, k: Ratio, den: i64) -> IntTest {
+pub(crate) fn num_test(op: CmpOp, k: Ratio, den: i64) -> IntTest {
     match k.num().checked_mul(den.max(1)) {
         Some(n) => int_test(op, Ratio::new(n, k.den())),
         None => {

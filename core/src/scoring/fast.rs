@@ -174,12 +174,12 @@ impl BytePlan {
             sums.push(Some(OffsetSum { base, chunks }));
         }
         let (mut val_items, mut code_items) = (Vec::new(), Vec::new());
-        fn walk(c: &CondPlan, val: &mut Vec<usize>, code: &mut Vec<usize>) {
+        // Value tests read the offset columns directly (see `cond`); code tests need the codes.
+        fn walk(c: &CondPlan, code: &mut Vec<usize>) {
             match c {
-                CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, val, code)),
-                CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, val, code)),
-                CondPlan::Not(c) => walk(c, val, code),
-                // Value tests read the offset columns directly (see `cond`).
+                CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, code)),
+                CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, code)),
+                CondPlan::Not(c) => walk(c, code),
                 CondPlan::Item { idx, on: ItemBasis::Code, .. } => code.push(*idx),
                 _ => {}
             }
@@ -191,7 +191,7 @@ impl BytePlan {
             .chain(plan.validity.iter().map(|v| &v.cond))
             .chain(plan.screen_positive.iter().map(|s| &s.cond))
         {
-            walk(c, &mut val_items, &mut code_items);
+            walk(c, &mut code_items);
         }
         for sc in &plan.scales {
             if let AggPlan::Count(terms) = &sc.agg {
@@ -1377,17 +1377,20 @@ pub(crate) fn cond_tri(c: &CondPlan, b: &Blk<'_>, flags: &[u8], flags_u: &[u8], 
                     }
                 }
                 CondPlan::Scale { idx, op, value, basis } => {
+                    let sc = &plan.scales[*idx];
+                    // Without norms on the score, the test is one integer test on the interval
+                    // (what `scale_test_at` does per row), built once per block.
+                    let int = (!(*basis == BandBasis::Score && sc.norms.is_some())).then(|| eval::num_test(*op, *value, sc.den));
                     for (p, &r) in pr.rows.iter().enumerate() {
                         let k = p * ns + idx;
                         if pr.full[k] {
                             continue;
                         }
-                        put(
-                            out,
-                            outu,
-                            r,
-                            eval::scale_test_at(plan, *idx, *op, *value, *basis, pr.lo[k], pr.hi[k], pr.group[k]),
-                        );
+                        let v = match int {
+                            Some(test) => eval::range_test(test, pr.lo[k], pr.hi[k]),
+                            None => eval::scale_test_at(plan, *idx, *op, *value, *basis, pr.lo[k], pr.hi[k], pr.group[k]),
+                        };
+                        put(out, outu, r, v);
                     }
                 }
                 CondPlan::Band { idx, op, index } => {
