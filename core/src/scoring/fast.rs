@@ -6,13 +6,16 @@
 //! column-wise in tight loops the compiler vectorises, with the condition tree
 //! interpreted once per block rather than once per row.
 //!
-//! The fast path handles *complete* rows (every item answered with a valid
-//! code): then every scale is complete, no missing-data rule applies and every
-//! verdict is decided (two-valued logic suffices). Rows
-//! with a missing, refused or invalid cell are marked and re-scored by the
-//! generic row evaluator ([`super::eval`]), which is also what single scoring
-//! uses, so both paths share one definition of every rule. A property test
-//! checks that batch results equal one-by-one scoring.
+//! The columns are first computed as for *complete* rows (every item answered
+//! with a valid code: every scale complete, every verdict decided). For byte-wide
+//! buffers, rows whose only non-option cells are missing or refused stay on the
+//! block path: their scales come from the row evaluator's per-value functions and
+//! conditions are evaluated in three-valued logic (see "Rows with missing or
+//! refused cells" below). Rows with an invalid code (and, for wider buffers, any
+//! unanswered cell) are marked and re-scored by the generic row evaluator
+//! ([`super::eval`]), which is also what single scoring uses, so all paths share
+//! one definition of every rule. Property tests check that batch results equal
+//! one-by-one scoring and that the block path equals the row path.
 
 use super::batch::Code;
 use super::plan::*;
