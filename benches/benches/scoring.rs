@@ -5,6 +5,9 @@
 //! * the engine on 1,000,000 respondents of the 100-item MHT-shaped fixture ≥ 2× the engine
 //!   before issue 10 (measured on the unmodified tree in the same conditions; see the README).
 //!
+//! `engine_missing_1pct` (both groups) scores the same rows with ~1 % of cells missing, and
+//! `specialised_simd_missing_1pct` is the SIMD kernel on them (it is three-valued too).
+//!
 //! `engine_scalar` is the engine with its decode kernel forced to the portable scalar one
 //! ([`BatchKernel::Scalar`]). After the run a summary of the ratios is printed from criterion's
 //! own estimates.
@@ -58,6 +61,12 @@ fn check_simd_kernel(phq9: &Instrument, codes: &[i8]) {
     }
 }
 
+/// The same rows with ~1 % of cells missing (−1), as real exports have (~10 % of PHQ-9 rows).
+fn with_missing(codes: &[i8], seed: u64) -> Vec<i8> {
+    let mut g = changkaixin_benches::Lcg::new(seed);
+    codes.iter().map(|&c| if g.below(100) == 0 { -1 } else { c }).collect()
+}
+
 fn bench(c: &mut Criterion) {
     let phq9 = Catalog::builtin().instrument("phq9").unwrap();
     let codes = phq9_rows(N, 7);
@@ -92,6 +101,21 @@ fn bench(c: &mut Criterion) {
             black_box(&k);
         })
     });
+    // ~1 % missing cells (~10 % of rows with a gap): the engine and the SIMD kernel, both three-valued.
+    let gappy = with_missing(&codes, 13);
+    check_simd_kernel(&phq9, &gappy);
+    g.bench_function("engine_missing_1pct", |b| {
+        b.iter(|| {
+            phq9.score_batch_into(&BatchInput::new(black_box(&gappy), 10, -1), &mut out).unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("specialised_simd_missing_1pct", |b| {
+        b.iter(|| {
+            assert!(phq9_simd(black_box(&gappy), &mut k));
+            black_box(&k);
+        })
+    });
     g.finish();
 
     let mht = mht_fixture();
@@ -116,6 +140,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("engine_scalar", |b| {
         b.iter(|| {
             mht.score_batch_into_with_kernel(black_box(&input), &mut out, 1, BatchKernel::Scalar).unwrap();
+            black_box(&out);
+        })
+    });
+    // ~1 % missing cells: ~63 % of the 100-item rows have a gap.
+    let gappy_rows = with_missing(&rows, 17);
+    let mut gappy_input = BatchInput::new(&gappy_rows, 100, -1);
+    gappy_input.groups = input.groups;
+    g.bench_function("engine_missing_1pct", |b| {
+        b.iter(|| {
+            mht.score_batch_into(black_box(&gappy_input), &mut out).unwrap();
             black_box(&out);
         })
     });
@@ -159,10 +193,22 @@ fn summary() {
     println!("PHQ-9 specialised SIMD  {:8.2} ms  {:7.1} M rows/s", simd / 1e6, rate(simd));
     println!("engine vs naive loop:   {:.2}x faster (target >= 1.5x)", naive / engine);
     println!("engine vs SIMD kernel:  {:.2}x slower (target <= 1.5x)", engine / simd);
+    if let (Some(e), Some(k)) = (get("phq9_1m", "engine_missing_1pct"), get("phq9_1m", "specialised_simd_missing_1pct")) {
+        println!(
+            "PHQ-9 1 % missing cells: engine {:.2} ms, SIMD kernel {:.2} ms ({:.2}x), engine vs complete rows {:.2}x",
+            e / 1e6,
+            k / 1e6,
+            e / k,
+            e / engine
+        );
+    }
     if let Some(m) = get("mht_shaped_100_items_1m", "engine") {
         println!("MHT-shaped engine       {:8.2} ms  {:7.1} M rows/s", m / 1e6, rate(m));
         if let Some(s) = get("mht_shaped_100_items_1m", "engine_scalar") {
             println!("MHT-shaped (scalar)     {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));
+        }
+        if let Some(s) = get("mht_shaped_100_items_1m", "engine_missing_1pct") {
+            println!("MHT-shaped 1 % missing  {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));
         }
         let before = MHT_BEFORE_OVER_NAIVE * naive;
         println!(

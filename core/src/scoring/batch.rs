@@ -372,7 +372,8 @@ impl Instrument {
             fast: plan.fast_depth.map(|depth| {
                 let luts = fast::DecodeTables::new(plan, T::BYTE, input.code_map);
                 let bytes = if T::BYTE { fast::BytePlan::new(plan, &luts) } else { None };
-                (depth, fast::CallTables::new(plan), luts, fast::uses_codes(plan), bytes)
+                let tri = (bytes.is_some() && fast::tri_ok(plan)).then(|| fast::TriPlan::new(plan));
+                (depth, fast::CallTables::new(plan), luts, fast::uses_codes(plan), bytes, tri)
             }),
         };
         // Row ranges of whole blocks, one per thread; each writes only its own rows.
@@ -426,6 +427,10 @@ impl Instrument {
     }
 }
 
+/// The fast path's per-call tables: condition depth, call tables, decode tables, whether code
+/// columns are read, the byte-wide decoder's plan and the three-valued block path's plan.
+type FastTables = (usize, fast::CallTables, fast::DecodeTables, bool, Option<fast::BytePlan>, Option<fast::TriPlan>);
+
 /// Everything a worker needs, shared read-only between threads.
 struct Shared<'a, 'b, T: Code> {
     plan: &'a Plan,
@@ -438,7 +443,9 @@ struct Shared<'a, 'b, T: Code> {
     kernel: BatchKernel,
     /// Fast-path depth and tables when the fast path covers the plan (with the byte-wide decoder
     /// when the buffer is one byte per code and every item fits it).
-    fast: Option<(usize, fast::CallTables, fast::DecodeTables, bool, Option<fast::BytePlan>)>,
+    /// With the byte-wide decoder, rows with missing or refused cells stay on the block path
+    /// (three-valued, [`fast::TriPlan`]) unless an item has skip logic.
+    fast: Option<FastTables>,
 }
 
 impl<T: Code> Shared<'_, '_, T> {
@@ -446,7 +453,7 @@ impl<T: Code> Shared<'_, '_, T> {
     fn run(&self, a: usize, b: usize, out: &mut ColsMut<'_>) -> Result<()> {
         let plan = self.plan;
         let mut st = RowState::new(plan);
-        let Some((depth, tables, luts, with_codes, bytes)) = &self.fast else {
+        let Some((depth, tables, luts, with_codes, bytes, tri)) = &self.fast else {
             for r in a..b {
                 self.score_row(&mut st, r, r - a, out)?;
             }
@@ -456,6 +463,14 @@ impl<T: Code> Shared<'_, '_, T> {
         if bytes.is_some() {
             s = s.with_bytes(plan);
         }
+        let (bp_tri, mut partials) = match (bytes, tri) {
+            (Some(bp), Some(tp)) => {
+                s = s.with_tri(plan, *depth);
+                (Some((bp, tp)), Some(fast::Partials::new(plan)))
+            }
+            _ => (None, None),
+        };
+        let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
         let mut r0 = a;
         while r0 < b {
             let bn = fast::BLOCK.min(b - r0);
@@ -463,8 +478,21 @@ impl<T: Code> Shared<'_, '_, T> {
                 Some(bp) => fast::decode_bytes(plan, bp, luts, self.kernel, self.input.codes, r0, bn, &mut s),
                 None => fast::decode(plan, luts, *with_codes, self.input.codes, r0, bn, &mut s),
             }
+            if let (Some((bp, _)), Some(pr)) = (bp_tri, partials.as_mut()) {
+                // Rows whose only non-option cells are missing or refused stay on the block path.
+                fast::classify(
+                    bp,
+                    self.input.codes,
+                    plan.items.len(),
+                    r0,
+                    bn,
+                    self.input.missing,
+                    self.input.refused,
+                    &mut s,
+                    pr,
+                );
+            }
             if self.has_norms {
-                let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
                 for r in 0..bn {
                     // Unknown groups (reported by the row path) and groups whose normed scales
                     // resolve to different tables take the row path.
@@ -480,7 +508,23 @@ impl<T: Code> Shared<'_, '_, T> {
                 None => s.durations[..bn].fill(-1),
             }
             fast::scales(plan, tables, bytes.as_ref(), bn, &mut s);
-            fast::finish_block(plan, tables, r0 - a, bn, &mut s, out);
+            if let (Some((bp, tp)), Some(pr)) = (bp_tri, partials.as_mut()) {
+                if !pr.rows.is_empty() {
+                    // The row path's norm group per scale (rows with an unknown group are slow
+                    // and rescored by the row path below, which reports the error).
+                    let has_norms = self.has_norms;
+                    let table = self.group_table;
+                    let group = |r: usize, si: usize| -> Option<usize> {
+                        if !has_norms {
+                            return None;
+                        }
+                        let gi = rg.get(r0 + r).copied().unwrap_or(u32::MAX) as usize;
+                        table.get(gi).and_then(|g| g.get(si).copied().flatten())
+                    };
+                    fast::partial_scales(plan, bp, tp, &s, pr, group);
+                }
+            }
+            fast::finish_block(plan, tables, bytes.as_ref(), r0 - a, bn, &mut s, out, partials.as_ref());
             if s.slow[..bn].contains(&true) {
                 for r in 0..bn {
                     if s.slow[r] {
@@ -682,23 +726,44 @@ pub(crate) fn score_decimals(sc: &crate::scoring::plan::ScalePlan) -> u32 {
     }
 }
 
+/// One row of one scale's output columns (shared by the row path and the block path's rows
+/// with unanswered cells).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn write_scale(
+    sc: &crate::scoring::plan::ScalePlan,
+    col: &mut ScaleColsMut<'_>,
+    r: usize,
+    raw: Option<crate::decimal::Ratio>,
+    score: Option<crate::decimal::Ratio>,
+    band: u8,
+    answered: u32,
+    prorated: bool,
+) {
+    col.raw[r] = raw.map_or(UNSCORED, |v| v.round_mantissa(sc.decimals, sc.rounding));
+    col.score[r] = if sc.norms.is_some() {
+        score.map_or(UNSCORED, |v| v.round_mantissa(col.score_decimals, crate::Rounding::HalfUp))
+    } else {
+        col.raw[r]
+    };
+    col.band[r] = if band == NO_BAND { -1 } else { sc.bands[band as usize].index as i8 };
+    col.answered[r] = u16::try_from(answered).unwrap_or(u16::MAX);
+    col.prorated[r] = prorated;
+}
+
 #[inline]
 fn write_row(plan: &Plan, st: &RowState, out: &mut ColsMut<'_>, r: usize) {
     for (si, sc) in plan.scales.iter().enumerate() {
-        let col = &mut out.scales[si];
-        col.raw[r] = st.raw[si].map_or(UNSCORED, |v| v.round_mantissa(sc.decimals, sc.rounding));
-        col.score[r] = if sc.norms.is_some() {
-            st.score[si].map_or(UNSCORED, |v| v.round_mantissa(col.score_decimals, crate::Rounding::HalfUp))
-        } else {
-            col.raw[r]
-        };
-        col.band[r] = if st.band[si] == NO_BAND {
-            -1
-        } else {
-            sc.bands[st.band[si] as usize].index as i8
-        };
-        col.answered[r] = u16::try_from(st.answered[si]).unwrap_or(u16::MAX);
-        col.prorated[r] = st.prorated[si];
+        write_scale(
+            sc,
+            &mut out.scales[si],
+            r,
+            st.raw[si],
+            st.score[si],
+            st.band[si],
+            st.answered[si],
+            st.prorated[si],
+        );
     }
     let (mut pos, mut und) = (0u64, 0u64);
     for (fi, &f) in st.flags.iter().enumerate() {

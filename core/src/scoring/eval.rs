@@ -132,36 +132,47 @@ pub(crate) fn evaluate(plan: &Plan, st: &mut RowState) {
         st.prorated[si] = prorated;
         st.raw[si] = value;
         st.unscored[si] = if value.is_some() { Unscored::No } else { Unscored::Missing };
-        st.score[si] = value;
-        st.norm_slot[si] = None;
-        if let (Some(norms), Some(v)) = (&sc.norms, value) {
-            match st.group[si] {
-                Some(g) if v.is_integer() => {
-                    let slot = (v.num() - norms.raw_min) as usize;
-                    let table = &norms.groups[g];
-                    st.score[si] = table.scores.get(slot).and_then(|d| d.to_ratio());
-                    st.norm_slot[si] = Some((g, slot));
-                }
-                _ => st.score[si] = None,
-            }
-        }
-        st.band[si] = if sc.bands.is_empty() {
-            NO_BAND
-        } else if sc.bands_on == BandBasis::Raw {
-            match value {
-                None => NO_BAND,
-                Some(v) => lookup_sum(sc, v).unwrap_or_else(|| band_pos(&sc.bands, v)),
-            }
-        } else {
-            match (st.norm_slot[si], &sc.norms) {
-                (Some((g, slot)), Some(norms)) => norms.groups[g].band_by_raw.get(slot).copied().unwrap_or(NO_BAND),
-                _ => NO_BAND,
-            }
-        };
+        let (score, slot, band) = score_and_band(sc, value, st.group[si]);
+        st.score[si] = score;
+        st.norm_slot[si] = slot;
+        st.band[si] = band;
     }
     for fi in 0..plan.flags.len() {
         st.flags[fi] = cond3(&plan.flags[fi].cond, plan, st);
     }
+}
+
+/// A scale's standard score, norm-table slot and band position from its raw value and the
+/// row's norm group for the scale (shared by the row evaluator and the block path).
+#[inline]
+pub(crate) fn score_and_band(sc: &ScalePlan, value: Option<Ratio>, group: Option<usize>) -> (Option<Ratio>, Option<(usize, usize)>, u8) {
+    let mut score = value;
+    let mut norm_slot = None;
+    if let (Some(norms), Some(v)) = (&sc.norms, value) {
+        match group {
+            Some(g) if v.is_integer() => {
+                let slot = (v.num() - norms.raw_min) as usize;
+                let table = &norms.groups[g];
+                score = table.scores.get(slot).and_then(|d| d.to_ratio());
+                norm_slot = Some((g, slot));
+            }
+            _ => score = None,
+        }
+    }
+    let band = if sc.bands.is_empty() {
+        NO_BAND
+    } else if sc.bands_on == BandBasis::Raw {
+        match value {
+            None => NO_BAND,
+            Some(v) => lookup_sum(sc, v).unwrap_or_else(|| band_pos(&sc.bands, v)),
+        }
+    } else {
+        match (norm_slot, &sc.norms) {
+            (Some((g, slot)), Some(norms)) => norms.groups[g].band_by_raw.get(slot).copied().unwrap_or(NO_BAND),
+            _ => NO_BAND,
+        }
+    };
+    (score, norm_slot, band)
 }
 
 /// Band position from the precomputed table for a complete value `sum / den`.
@@ -176,7 +187,7 @@ fn lookup_sum(sc: &ScalePlan, v: Ratio) -> Option<u8> {
 }
 
 #[inline]
-fn count_hit(t: &CountTerm, value: i32) -> bool {
+pub(crate) fn count_hit(t: &CountTerm, value: i32) -> bool {
     t.op.holds(Ratio::int(i64::from(value)).cmp(&t.value))
 }
 
@@ -215,13 +226,15 @@ fn scale_value(sc: &ScalePlan, st: &RowState) -> (Option<Ratio>, u32, bool) {
                     answered += 1;
                 }
             }
-            return if answered == sc.n {
-                (Some(Ratio::int(sum)), answered, false)
-            } else {
-                (None, answered, false)
-            };
+            return value_of_parts(sc, sum, answered);
         }
     };
+    value_of_sum(sc, sum, answered)
+}
+
+/// A `sum`/`mean`/`count` scale's value, answered count and whether it was prorated, from the
+/// sum over its answered items (shared by the row evaluator and the block path).
+pub(crate) fn value_of_sum(sc: &ScalePlan, sum: i64, answered: u32) -> (Option<Ratio>, u32, bool) {
     let n = sc.n;
     if answered == n {
         return (Some(Ratio::new(sum, sc.den.max(1))), answered, false);
@@ -258,6 +271,16 @@ fn scale_value(sc: &ScalePlan, st: &RowState) -> (Option<Ratio>, u32, bool) {
                 (None, answered, false)
             }
         }
+    }
+}
+
+/// A `sum_of_scales` scale's value from the numerators of its scored parts.
+#[inline]
+pub(crate) fn value_of_parts(sc: &ScalePlan, sum: i64, answered: u32) -> (Option<Ratio>, u32, bool) {
+    if answered == sc.n {
+        (Some(Ratio::int(sum)), answered, false)
+    } else {
+        (None, answered, false)
     }
 }
 
@@ -301,7 +324,7 @@ fn complete_interval(plan: &Plan, sc: &ScalePlan, st: &RowState) -> (i64, i64) {
 }
 
 /// `s / den OP k` for integer `s`, as an integer test on `s`.
-fn num_test(op: CmpOp, k: Ratio, den: i64) -> IntTest {
+pub(crate) fn num_test(op: CmpOp, k: Ratio, den: i64) -> IntTest {
     match k.num().checked_mul(den.max(1)) {
         Some(n) => int_test(op, Ratio::new(n, k.den())),
         None => {
@@ -374,7 +397,12 @@ fn item_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, value: Ratio, on
         };
         return Tri::from_bool(holds(x));
     }
-    let app = st.applicable[idx];
+    item_test_unanswered(plan, idx, op, value, on, st.applicable[idx])
+}
+
+/// An item test on an unanswered item whose skip logic gives `app` (shared with the block path).
+pub(crate) fn item_test_unanswered(plan: &Plan, idx: usize, op: CmpOp, value: Ratio, on: ItemBasis, app: Tri) -> Tri {
+    let holds = |x: i64| op.holds(Ratio::int(x).cmp(&value));
     if app == Tri::F {
         return Tri::F; // not asked: no value to compare
     }
@@ -393,10 +421,16 @@ fn item_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, value: Ratio, on
 }
 
 fn scale_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, value: Ratio, basis: BandBasis) -> Tri {
+    scale_test_at(plan, idx, op, value, basis, st.lo[idx], st.hi[idx], st.group[idx])
+}
+
+/// A scale test given the scale's complete-value interval `lo..=hi` and norm group (shared with
+/// the block path).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn scale_test_at(plan: &Plan, idx: usize, op: CmpOp, value: Ratio, basis: BandBasis, lo: i64, hi: i64, group: Option<usize>) -> Tri {
     let sc = &plan.scales[idx];
-    let (lo, hi) = (st.lo[idx], st.hi[idx]);
     if let (BandBasis::Score, Some(norms)) = (basis, &sc.norms) {
-        let Some(g) = st.group[idx] else { return Tri::F };
+        let Some(g) = group else { return Tri::F };
         let table = &norms.groups[g].scores;
         let (Ok(a), Ok(b)) = (usize::try_from(lo - norms.raw_min), usize::try_from(hi - norms.raw_min)) else {
             return Tri::F;
@@ -429,15 +463,14 @@ fn scale_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, value: Ratio, b
 }
 
 /// The band positions the scale's complete value can fall in.
-fn band_positions<'p>(sc: &'p ScalePlan, st: &RowState, idx: usize) -> &'p [u8] {
-    let (lo, hi) = (st.lo[idx], st.hi[idx]);
+fn band_positions(sc: &ScalePlan, lo: i64, hi: i64, group: Option<usize>) -> &[u8] {
     if sc.bands_on == BandBasis::Raw {
         let (Ok(a), Ok(b)) = (usize::try_from(lo - sc.sum_min), usize::try_from(hi - sc.sum_min)) else {
             return &[];
         };
         return sc.band_by_sum.get(a..=b).unwrap_or(&[]);
     }
-    match (&sc.norms, st.group[idx]) {
+    match (&sc.norms, group) {
         (Some(norms), Some(g)) => {
             let (Ok(a), Ok(b)) = (usize::try_from(lo - norms.raw_min), usize::try_from(hi - norms.raw_min)) else {
                 return &[];
@@ -449,9 +482,14 @@ fn band_positions<'p>(sc: &'p ScalePlan, st: &RowState, idx: usize) -> &'p [u8] 
 }
 
 fn band_test(plan: &Plan, st: &RowState, idx: usize, op: CmpOp, index: u32) -> Tri {
+    band_test_at(plan, idx, op, index, st.lo[idx], st.hi[idx], st.group[idx])
+}
+
+/// A band test given the scale's complete-value interval and norm group (shared with the block path).
+pub(crate) fn band_test_at(plan: &Plan, idx: usize, op: CmpOp, index: u32, lo: i64, hi: i64, group: Option<usize>) -> Tri {
     let sc = &plan.scales[idx];
     let mut seen = Seen::default();
-    for &p in band_positions(sc, st, idx) {
+    for &p in band_positions(sc, lo, hi, group) {
         let holds = p != NO_BAND && op.holds(sc.bands[p as usize].index.cmp(&index));
         if seen.add(holds) {
             return Tri::U;

@@ -6,13 +6,16 @@
 //! column-wise in tight loops the compiler vectorises, with the condition tree
 //! interpreted once per block rather than once per row.
 //!
-//! The fast path handles *complete* rows (every item answered with a valid
-//! code): then every scale is complete, no missing-data rule applies and every
-//! verdict is decided (two-valued logic suffices). Rows
-//! with a missing, refused or invalid cell are marked and re-scored by the
-//! generic row evaluator ([`super::eval`]), which is also what single scoring
-//! uses, so both paths share one definition of every rule. A property test
-//! checks that batch results equal one-by-one scoring.
+//! The columns are first computed as for *complete* rows (every item answered
+//! with a valid code: every scale complete, every verdict decided). For byte-wide
+//! buffers, rows whose only non-option cells are missing or refused stay on the
+//! block path: their scales come from the row evaluator's per-value functions and
+//! conditions are evaluated in three-valued logic (see "Rows with missing or
+//! refused cells" below). Rows with an invalid code (and, for wider buffers, any
+//! unanswered cell) are marked and re-scored by the generic row evaluator
+//! ([`super::eval`]), which is also what single scoring uses, so all paths share
+//! one definition of every rule. Property tests check that batch results equal
+//! one-by-one scoring and that the block path equals the row path.
 
 use super::batch::Code;
 use super::plan::*;
@@ -74,6 +77,11 @@ pub(crate) struct Scratch {
     /// The block's flag words and validity codes, written to the output columns once.
     pub words: Vec<u64>,
     pub validity: Vec<u8>,
+    /// Three-valued block path ([`Scratch::with_tri`]): undecided columns of the flags, the
+    /// condition pool and the temporary.
+    pub flags_u: Vec<u8>,
+    pub pool_u: Vec<Vec<u8>>,
+    pub tmp_u: Vec<u8>,
 }
 
 impl Scratch {
@@ -97,6 +105,9 @@ impl Scratch {
             acc16: Vec::new(),
             words: vec![0; BLOCK],
             validity: vec![0; BLOCK],
+            flags_u: Vec::new(),
+            pool_u: Vec::new(),
+            tmp_u: Vec::new(),
         }
     }
 
@@ -115,7 +126,7 @@ pub(crate) struct BytePlan {
     pub items: Vec<ByteItem>,
     /// Per scale: the sum over offsets, for `sum`/`mean` scales.
     pub sums: Vec<Option<OffsetSum>>,
-    /// Items whose value column a condition or a `count` aggregation reads.
+    /// Items whose value column a `count` aggregation reads (conditions read the offsets).
     pub val_items: Vec<usize>,
     /// Items whose code column a condition reads.
     pub code_items: Vec<usize>,
@@ -166,15 +177,13 @@ impl BytePlan {
             sums.push(Some(OffsetSum { base, chunks }));
         }
         let (mut val_items, mut code_items) = (Vec::new(), Vec::new());
-        fn walk(c: &CondPlan, val: &mut Vec<usize>, code: &mut Vec<usize>) {
+        // Value tests read the offset columns directly (see `cond`); code tests need the codes.
+        fn walk(c: &CondPlan, code: &mut Vec<usize>) {
             match c {
-                CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, val, code)),
-                CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, val, code)),
-                CondPlan::Not(c) => walk(c, val, code),
-                CondPlan::Item { idx, on, .. } => match on {
-                    ItemBasis::Value => val.push(*idx),
-                    ItemBasis::Code => code.push(*idx),
-                },
+                CondPlan::Any(v) | CondPlan::All(v) => v.iter().for_each(|c| walk(c, code)),
+                CondPlan::CountOf { of, .. } => of.iter().for_each(|c| walk(c, code)),
+                CondPlan::Not(c) => walk(c, code),
+                CondPlan::Item { idx, on: ItemBasis::Code, .. } => code.push(*idx),
                 _ => {}
             }
         }
@@ -185,7 +194,7 @@ impl BytePlan {
             .chain(plan.validity.iter().map(|v| &v.cond))
             .chain(plan.screen_positive.iter().map(|s| &s.cond))
         {
-            walk(c, &mut val_items, &mut code_items);
+            walk(c, &mut code_items);
         }
         for sc in &plan.scales {
             if let AggPlan::Count(terms) = &sc.agg {
@@ -667,6 +676,7 @@ pub(crate) fn cond(
     bn: usize,
     s_val: &[i16],
     s_code: &[u8],
+    by: Option<(&[u8], &[ByteItem])>,
     sums: &[i32],
     band: &[u8],
     score_mant: &[i64],
@@ -681,7 +691,7 @@ pub(crate) fn cond(
             out[..bn].fill(u8::from(!any));
             let Some((tmp, rest)) = pool.split_first_mut() else { return };
             for ch in v {
-                cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, tmp, rest);
+                cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, tmp, rest);
                 if any {
                     for (o, &x) in out[..bn].iter_mut().zip(tmp.iter()) {
                         *o |= x;
@@ -694,7 +704,7 @@ pub(crate) fn cond(
             }
         }
         CondPlan::Not(ch) => {
-            cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, out, pool);
+            cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, out, pool);
             for o in &mut out[..bn] {
                 *o ^= 1;
             }
@@ -703,7 +713,7 @@ pub(crate) fn cond(
             let Some((tmp, rest)) = pool.split_first_mut() else { return };
             let mut counts = [0u8; BLOCK];
             for ch in of {
-                cond(ch, plan, t, bn, s_val, s_code, sums, band, score_mant, flags, durations, tmp, rest);
+                cond(ch, plan, t, bn, s_val, s_code, by, sums, band, score_mant, flags, durations, tmp, rest);
                 for (a, &x) in counts[..bn].iter_mut().zip(tmp.iter()) {
                     *a += x;
                 }
@@ -713,7 +723,18 @@ pub(crate) fn cond(
         CondPlan::Item { idx, op, value, on } => {
             let test = int_test(*op, *value);
             match on {
-                ItemBasis::Value => int_loop!(test, out, bn, &s_val[idx * BLOCK..], i16),
+                // Byte-wide decode: `value = vmin + offset`, so `value OP k` ⇔ `offset OP k − vmin`
+                // on the offset column (16 rows per vector op).
+                ItemBasis::Value => match by.and_then(|(d, items)| items.get(*idx).map(|it| (d, it.vmin))) {
+                    Some((d, vmin)) => {
+                        let test = match test {
+                            IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(i64::from(vmin))),
+                            c => c,
+                        };
+                        int_loop!(test, out, bn, &d[idx * BLOCK..], u8)
+                    }
+                    None => int_loop!(test, out, bn, &s_val[idx * BLOCK..], i16),
+                },
                 ItemBasis::Code => int_loop!(test, out, bn, &s_code[idx * BLOCK..], u8),
             }
         }
@@ -756,11 +777,52 @@ pub(crate) fn cond(
     }
 }
 
-/// Evaluate flags, validity and screen-positive, and write the block's output columns.
-pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s: &mut Scratch, out: &mut super::batch::ColsMut<'_>) {
+/// Pack per-flag 0/1 columns into the output's flag words (bytes first for up to 8 flags).
+fn pack_flags(nf: usize, src: &[u8], bn: usize, bytes: &mut [u8], words: &mut [u64], dst: &mut [u64]) {
+    if nf <= 8 {
+        // Up to 8 flags: bytes first (16 rows per vector op), widened once into the output.
+        let bits = &mut bytes[..bn];
+        bits.fill(0);
+        for fi in 0..nf {
+            let f = &src[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= x << fi;
+            }
+        }
+        for (o, &w) in dst[..bn].iter_mut().zip(bits.iter()) {
+            *o = u64::from(w);
+        }
+    } else {
+        let bits = &mut words[..bn];
+        bits.fill(0);
+        for fi in 0..nf {
+            let f = &src[fi * BLOCK..fi * BLOCK + bn];
+            for (w, &x) in bits.iter_mut().zip(f) {
+                *w |= u64::from(x) << fi;
+            }
+        }
+        dst[..bn].copy_from_slice(bits);
+    }
+}
+
+/// Evaluate flags, validity and screen-positive, and write the block's output columns. With
+/// partial rows (`pr`), conditions are evaluated in three-valued logic and the partial rows'
+/// scale columns, undecided flags, validity and screen verdicts are written from their own state.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish_block(
+    plan: &Plan,
+    t: &CallTables,
+    bytes: Option<&BytePlan>,
+    r0: usize,
+    bn: usize,
+    s: &mut Scratch,
+    out: &mut super::batch::ColsMut<'_>,
+    pr: Option<&Partials>,
+) {
     let Scratch {
         val,
         code,
+        dcol,
         sums,
         band,
         score_mant,
@@ -770,12 +832,36 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         tmp,
         words,
         validity: validity_scratch,
+        flags_u,
+        pool_u,
+        tmp_u,
         ..
     } = s;
+    let by = bytes.map(|bp| (&dcol[..], &bp.items[..]));
+    let tri = pr.filter(|p| !p.rows.is_empty());
+    let blk = tri.map(|pr| Blk {
+        plan,
+        t,
+        bn,
+        val,
+        code,
+        by,
+        sums,
+        band,
+        score_mant,
+        durations,
+        pr,
+    });
     for (fi, f) in plan.flags.iter().enumerate() {
         let (before, rest) = flags.split_at_mut(fi * BLOCK);
         let o = &mut rest[..BLOCK];
-        cond(&f.cond, plan, t, bn, val, code, sums, band, score_mant, before, durations, o, pool);
+        match &blk {
+            None => cond(&f.cond, plan, t, bn, val, code, by, sums, band, score_mant, before, durations, o, pool),
+            Some(b) => {
+                let (before_u, rest_u) = flags_u.split_at_mut(fi * BLOCK);
+                cond_tri(&f.cond, b, before, before_u, o, &mut rest_u[..BLOCK], pool, pool_u);
+            }
+        }
     }
     for (si, sc) in plan.scales.iter().enumerate() {
         let col = &mut out.scales[si];
@@ -824,31 +910,12 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
         col.answered[r0..r0 + bn].fill(u16::try_from(sc.n).unwrap_or(u16::MAX));
         col.prorated[r0..r0 + bn].fill(false);
     }
-    out.flags_indeterminate[r0..r0 + bn].fill(0);
+    let nf = plan.flags.len();
     // Flag words and validity are built in the scratch and written to the output columns once.
-    if plan.flags.len() <= 8 {
-        // Up to 8 flags: bytes first (16 rows per vector op), widened once into the output.
-        let bits = &mut tmp[..bn];
-        bits.fill(0);
-        for fi in 0..plan.flags.len() {
-            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
-            for (w, &x) in bits.iter_mut().zip(f) {
-                *w |= x << fi;
-            }
-        }
-        for (o, &w) in out.flags[r0..r0 + bn].iter_mut().zip(bits.iter()) {
-            *o = u64::from(w);
-        }
-    } else {
-        let bits = &mut words[..bn];
-        bits.fill(0);
-        for fi in 0..plan.flags.len() {
-            let f = &flags[fi * BLOCK..fi * BLOCK + bn];
-            for (w, &x) in bits.iter_mut().zip(f) {
-                *w |= u64::from(x) << fi;
-            }
-        }
-        out.flags[r0..r0 + bn].copy_from_slice(bits);
+    pack_flags(nf, flags, bn, tmp, words, &mut out.flags[r0..r0 + bn]);
+    match tri {
+        None => out.flags_indeterminate[r0..r0 + bn].fill(0),
+        Some(_) => pack_flags(nf, flags_u, bn, tmp, words, &mut out.flags_indeterminate[r0..r0 + bn]),
     }
     let validity = &mut validity_scratch[..bn];
     validity.fill(0);
@@ -858,18 +925,488 @@ pub(crate) fn finish_block(plan: &Plan, t: &CallTables, r0: usize, bn: usize, s:
             ValidityVerdict::Incomplete => 1u8,
             ValidityVerdict::Invalid => 2u8,
         };
-        cond(&v.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool);
+        match &blk {
+            None => cond(&v.cond, plan, t, bn, val, code, by, sums, band, score_mant, flags, durations, tmp, pool),
+            Some(b) => cond_tri(&v.cond, b, flags, flags_u, tmp, tmp_u, pool, pool_u),
+        }
         for (o, &x) in validity.iter_mut().zip(tmp.iter()) {
             if x == 1 && verdict > *o {
                 *o = verdict;
             }
         }
     }
+    if let Some(pr) = tri {
+        let ns = plan.scales.len();
+        for (p, &r) in pr.rows.iter().enumerate() {
+            // A scale left unscored by missing data makes the row incomplete at least.
+            if pr.value[p * ns..(p + 1) * ns].iter().any(Option::is_none) {
+                validity[r] = validity[r].max(1);
+            }
+            for (si, sc) in plan.scales.iter().enumerate() {
+                let k = p * ns + si;
+                if pr.full[k] {
+                    continue; // written by the block, as for a complete row
+                }
+                super::batch::write_scale(
+                    sc,
+                    &mut out.scales[si],
+                    r0 + r,
+                    pr.value[k],
+                    pr.score[k],
+                    pr.band[k],
+                    pr.answered[k],
+                    pr.prorated[k],
+                );
+            }
+        }
+    }
     out.validity[r0..r0 + bn].copy_from_slice(validity);
     if let Some(sp) = &plan.screen_positive {
-        cond(&sp.cond, plan, t, bn, val, code, sums, band, score_mant, flags, durations, tmp, pool);
-        for (o, &x) in out.screen[r0..r0 + bn].iter_mut().zip(tmp.iter()) {
-            *o = x;
+        let screen = &mut out.screen[r0..r0 + bn];
+        match &blk {
+            None => {
+                cond(&sp.cond, plan, t, bn, val, code, by, sums, band, score_mant, flags, durations, tmp, pool);
+                screen.copy_from_slice(&tmp[..bn]);
+            }
+            Some(b) => {
+                cond_tri(&sp.cond, b, flags, flags_u, tmp, tmp_u, pool, pool_u);
+                for ((o, &x), &u) in screen.iter_mut().zip(tmp.iter()).zip(tmp_u.iter()) {
+                    *o = x | (u << 1);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows with missing or refused cells on the block path (byte-wide buffers).
+//
+// A row whose cells are all options, missing or refused (no invalid code) stays on the block
+// path. The block's columns are computed for every row as for complete rows; then the rows with
+// unanswered cells ("partial rows", a short list per block) get their scale values, intervals and
+// bands from the per-row functions the row evaluator uses ([`super::eval`]), and every condition
+// is evaluated column-wise in Kleene three-valued logic: a truth column and an undecided column,
+// combined for `any`/`all`/`not`/`count_of` over the whole block, with the leaves that depend on
+// unanswered cells re-decided for the partial rows only. Rows with an invalid code (whose error
+// the row path reports) still take the row path.
+// ---------------------------------------------------------------------------------------------
+
+/// Whether rows with unanswered cells can stay on the block path: no item has skip logic (an
+/// unanswered item is then always an unknown whose value tests are decided from its options).
+pub(crate) fn tri_ok(plan: &Plan) -> bool {
+    plan.items.iter().all(|it| it.asked_if.is_none())
+}
+
+/// Per-call tables of the three-valued block path.
+pub(crate) struct TriPlan {
+    /// Per item: the `sum`/`mean` scales listing it (once per listing).
+    pub item_scales: Vec<Vec<usize>>,
+}
+
+impl TriPlan {
+    pub fn new(plan: &Plan) -> TriPlan {
+        let mut item_scales = vec![Vec::new(); plan.items.len()];
+        for (si, sc) in plan.scales.iter().enumerate() {
+            if let AggPlan::Sum(idx) | AggPlan::Mean(idx) = &sc.agg {
+                for &j in idx {
+                    if let Some(v) = item_scales.get_mut(j) {
+                        v.push(si);
+                    }
+                }
+            }
+        }
+        TriPlan { item_scales }
+    }
+}
+
+/// The block's rows with unanswered cells and their per-row scale state.
+pub(crate) struct Partials {
+    /// Block rows with at least one missing or refused cell and no invalid cell.
+    pub rows: Vec<usize>,
+    /// Item states `state[r · n + j]` (`eval::ANSWERED`, `MISSING`, `REFUSED`), for rows in `rows`.
+    pub state: Vec<u8>,
+    /// The unanswered items of partial row `p`: `unans[unans_at[p]..unans_at[p + 1]]`.
+    pub unans: Vec<u32>,
+    pub unans_at: Vec<u32>,
+    /// Per partial row `p` and scale `si`, at `p · scales + si`.
+    pub lo: Vec<i64>,
+    pub hi: Vec<i64>,
+    pub value: Vec<Option<Ratio>>,
+    pub score: Vec<Option<Ratio>>,
+    pub band: Vec<u8>,
+    pub answered: Vec<u32>,
+    pub prorated: Vec<bool>,
+    pub group: Vec<Option<usize>>,
+    /// Whether the scale has no unanswered item in this row: then the block's own columns (as for
+    /// a complete row) are its columns and verdicts, and `score`/`band`/`group` are not computed.
+    pub full: Vec<bool>,
+    /// Per scale: unanswered listings, and the sums of their `vmin` in the byte decode, of the
+    /// items' own `vmin` and `vmax` (one partial row at a time).
+    cnt: Vec<u32>,
+    corr: Vec<i64>,
+    add_lo: Vec<i64>,
+    add_hi: Vec<i64>,
+}
+
+impl Partials {
+    pub fn new(plan: &Plan) -> Partials {
+        let (n, s) = (plan.items.len(), plan.scales.len());
+        Partials {
+            rows: Vec::with_capacity(BLOCK),
+            state: vec![0; n * BLOCK],
+            unans: Vec::with_capacity(BLOCK),
+            unans_at: Vec::with_capacity(BLOCK + 1),
+            lo: vec![0; s * BLOCK],
+            hi: vec![0; s * BLOCK],
+            value: vec![None; s * BLOCK],
+            score: vec![None; s * BLOCK],
+            band: vec![NO_BAND; s * BLOCK],
+            answered: vec![0; s * BLOCK],
+            prorated: vec![false; s * BLOCK],
+            group: vec![None; s * BLOCK],
+            full: vec![false; s * BLOCK],
+            cnt: vec![0; s],
+            corr: vec![0; s],
+            add_lo: vec![0; s],
+            add_hi: vec![0; s],
+        }
+    }
+}
+
+impl Scratch {
+    /// Add the buffers of the three-valued block path.
+    pub fn with_tri(mut self, plan: &Plan, depth: usize) -> Scratch {
+        self.flags_u = vec![0; plan.flags.len().max(1) * BLOCK];
+        self.pool_u = (0..depth + 2).map(|_| vec![0u8; BLOCK]).collect();
+        self.tmp_u = vec![0; BLOCK];
+        self
+    }
+}
+
+/// Find the block's rows whose non-option cells are all missing or refused: they leave the slow
+/// list and their item states are recorded. Rows with an invalid code stay slow.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn classify<T: Code>(
+    bp: &BytePlan,
+    codes: &[T],
+    n: usize,
+    r0: usize,
+    bn: usize,
+    missing: T,
+    refused: Option<T>,
+    s: &mut Scratch,
+    pr: &mut Partials,
+) {
+    use super::eval::{ANSWERED, MISSING, REFUSED};
+    pr.rows.clear();
+    pr.unans.clear();
+    pr.unans_at.clear();
+    for r in 0..bn {
+        if s.ok[r] == 0xFF {
+            continue;
+        }
+        let Some(row) = codes.get((r0 + r) * n..(r0 + r + 1) * n) else { continue };
+        let Some(st) = pr.state.get_mut(r * n..(r + 1) * n) else { continue };
+        let start = pr.unans.len();
+        let mut bad = false;
+        for (j, ((&c, o), it)) in row.iter().zip(st.iter_mut()).zip(&bp.items).enumerate() {
+            if it.oktab[c.byte() as usize] != 0 {
+                *o = ANSWERED;
+            } else if c == missing {
+                *o = MISSING;
+                pr.unans.push(j as u32);
+            } else if Some(c) == refused {
+                *o = REFUSED;
+                pr.unans.push(j as u32);
+            } else {
+                bad = true;
+                break;
+            }
+        }
+        if bad {
+            pr.unans.truncate(start);
+            continue;
+        }
+        pr.unans_at.push(start as u32);
+        pr.rows.push(r);
+        s.slow[r] = false;
+    }
+    pr.unans_at.push(pr.unans.len() as u32);
+}
+
+/// Scale values, intervals and bands of the block's partial rows, through the row evaluator's
+/// own per-value functions. `group(r, si)` is the norm group of block row `r` for scale `si`.
+pub(crate) fn partial_scales(plan: &Plan, bp: &BytePlan, tp: &TriPlan, s: &Scratch, pr: &mut Partials, group: impl Fn(usize, usize) -> Option<usize>) {
+    use super::eval::{count_hit, score_and_band, value_of_parts, value_of_sum, ANSWERED};
+    let (n, ns) = (plan.items.len(), plan.scales.len());
+    let Partials {
+        rows,
+        state,
+        unans,
+        unans_at,
+        lo,
+        hi,
+        value,
+        score,
+        band,
+        answered,
+        prorated,
+        group: pgroup,
+        full,
+        cnt,
+        corr,
+        add_lo,
+        add_hi,
+    } = pr;
+    for (p, &r) in rows.iter().enumerate() {
+        cnt.fill(0);
+        corr.fill(0);
+        add_lo.fill(0);
+        add_hi.fill(0);
+        let (a, b) = (unans_at[p] as usize, unans_at[p + 1] as usize);
+        for &j in &unans[a..b] {
+            let j = j as usize;
+            let (bv, it) = (i64::from(bp.items[j].vmin), &plan.items[j]);
+            for &si in &tp.item_scales[j] {
+                cnt[si] += 1;
+                corr[si] += bv;
+                add_lo[si] += i64::from(it.vmin);
+                add_hi[si] += i64::from(it.vmax);
+            }
+        }
+        let st = &state[r * n..(r + 1) * n];
+        for (si, sc) in plan.scales.iter().enumerate() {
+            let k = p * ns + si;
+            let (v, ans, pro, l, h, f) = match &sc.agg {
+                AggPlan::Sum(idx) | AggPlan::Mean(idx) => {
+                    // The byte decode summed `vmin` for each unanswered cell (offset 0).
+                    let sum = i64::from(s.sums[si * BLOCK + r]) - corr[si];
+                    let ans = (idx.len() as u32).saturating_sub(cnt[si]);
+                    let (v, ans, pro) = value_of_sum(sc, sum, ans);
+                    (v, ans, pro, sum + add_lo[si], sum + add_hi[si], cnt[si] == 0)
+                }
+                AggPlan::Count(terms) => {
+                    let (mut count, mut ans, mut l, mut h) = (0i64, 0u32, 0i64, 0i64);
+                    for t in terms {
+                        if st[t.idx] == ANSWERED {
+                            let hit = i64::from(count_hit(t, i32::from(s.val[t.idx * BLOCK + r])));
+                            ans += 1;
+                            count += hit;
+                            l += hit;
+                            h += hit;
+                        } else {
+                            l += i64::from(t.always);
+                            h += i64::from(t.possible);
+                        }
+                    }
+                    let f = ans as usize == terms.len();
+                    let (v, ans, pro) = value_of_sum(sc, count, ans);
+                    (v, ans, pro, l, h, f)
+                }
+                AggPlan::SumOfScales(parts) => {
+                    let (mut sum, mut ans, mut l, mut h, mut f) = (0i64, 0u32, 0i64, 0i64, true);
+                    for &j in parts {
+                        let kj = p * ns + j;
+                        f &= full[kj];
+                        if let Some(x) = value[kj] {
+                            sum += x.num();
+                            ans += 1;
+                        }
+                        l = l.saturating_add(lo[kj]);
+                        h = h.saturating_add(hi[kj]);
+                    }
+                    let (v, ans, pro) = value_of_parts(sc, sum, ans);
+                    (v, ans, pro, l, h, f)
+                }
+            };
+            // (A scale with every item answered is scored, as on the block's complete rows.)
+            let f = f && v.is_some();
+            full[k] = f;
+            if !f {
+                let g = group(r, si);
+                let (sco, _, bnd) = score_and_band(sc, v, g);
+                score[k] = sco;
+                band[k] = bnd;
+                pgroup[k] = g;
+            }
+            lo[k] = l;
+            hi[k] = h;
+            value[k] = v;
+            answered[k] = ans;
+            prorated[k] = pro;
+        }
+    }
+}
+
+#[inline]
+fn put(out: &mut [u8], outu: &mut [u8], r: usize, t: super::eval::Tri) {
+    use super::eval::Tri;
+    out[r] = u8::from(t == Tri::T);
+    outu[r] = u8::from(t == Tri::U);
+}
+
+/// Read-only block state for [`cond_tri`].
+pub(crate) struct Blk<'a> {
+    pub plan: &'a Plan,
+    pub t: &'a CallTables,
+    pub bn: usize,
+    pub val: &'a [i16],
+    pub code: &'a [u8],
+    pub by: Option<(&'a [u8], &'a [ByteItem])>,
+    pub sums: &'a [i32],
+    pub band: &'a [u8],
+    pub score_mant: &'a [i64],
+    pub durations: &'a [i64],
+    pub pr: &'a Partials,
+}
+
+/// Evaluate a condition column-wise in three-valued logic: `out` true, `outu` undecided (only
+/// partial rows can be undecided; complete rows get exactly [`cond`]'s column).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cond_tri(c: &CondPlan, b: &Blk<'_>, flags: &[u8], flags_u: &[u8], out: &mut [u8], outu: &mut [u8], pool: &mut [Vec<u8>], poolu: &mut [Vec<u8>]) {
+    use super::eval::{self, Tri, ANSWERED, MISSING, REFUSED};
+    let (plan, bn, pr) = (b.plan, b.bn, b.pr);
+    let (n, ns) = (plan.items.len(), plan.scales.len());
+    match c {
+        CondPlan::Any(v) | CondPlan::All(v) => {
+            let any = matches!(c, CondPlan::Any(_));
+            out[..bn].fill(u8::from(!any));
+            outu[..bn].fill(0);
+            let (Some((tmp, rest)), Some((tmpu, restu))) = (pool.split_first_mut(), poolu.split_first_mut()) else {
+                return;
+            };
+            for ch in v {
+                cond_tri(ch, b, flags, flags_u, tmp, tmpu, rest, restu);
+                let it = out[..bn].iter_mut().zip(outu[..bn].iter_mut()).zip(tmp[..bn].iter().zip(&tmpu[..bn]));
+                if any {
+                    for ((o, ou), (&x, &xu)) in it {
+                        let t = *o | x;
+                        *ou = (*ou | xu) & (t ^ 1);
+                        *o = t;
+                    }
+                } else {
+                    for ((o, ou), (&x, &xu)) in it {
+                        let t = *o & x;
+                        *ou = (*o | *ou) & (x | xu) & (t ^ 1);
+                        *o = t;
+                    }
+                }
+            }
+        }
+        CondPlan::Not(ch) => {
+            cond_tri(ch, b, flags, flags_u, out, outu, pool, poolu);
+            for (o, &u) in out[..bn].iter_mut().zip(&outu[..bn]) {
+                *o = (*o ^ 1) & (u ^ 1);
+            }
+        }
+        CondPlan::CountOf { of, op, value } => {
+            let (Some((tmp, rest)), Some((tmpu, restu))) = (pool.split_first_mut(), poolu.split_first_mut()) else {
+                return;
+            };
+            let mut counts = [0u8; BLOCK];
+            let mut undecided = [0u8; BLOCK];
+            for ch in of {
+                cond_tri(ch, b, flags, flags_u, tmp, tmpu, rest, restu);
+                for (a, &x) in counts[..bn].iter_mut().zip(&tmp[..bn]) {
+                    *a += x;
+                }
+                for (a, &x) in undecided[..bn].iter_mut().zip(&tmpu[..bn]) {
+                    *a += x;
+                }
+            }
+            cmp_loop!(*op, out, bn, |r| u32::from(counts[r]), *value);
+            outu[..bn].fill(0);
+            for &r in &pr.rows {
+                let (t, u) = (i64::from(counts[r]), i64::from(undecided[r]));
+                put(out, outu, r, eval::range_test(IntTest::Cmp(*op, i64::from(*value)), t, t + u));
+            }
+        }
+        CondPlan::Flag(i) => {
+            out[..bn].copy_from_slice(&flags[i * BLOCK..i * BLOCK + bn]);
+            outu[..bn].copy_from_slice(&flags_u[i * BLOCK..i * BLOCK + bn]);
+        }
+        leaf => {
+            cond(
+                leaf,
+                plan,
+                b.t,
+                bn,
+                b.val,
+                b.code,
+                b.by,
+                b.sums,
+                b.band,
+                b.score_mant,
+                flags,
+                b.durations,
+                out,
+                pool,
+            );
+            outu[..bn].fill(0);
+            let st = |r: usize, j: usize| pr.state[r * n + j];
+            match leaf {
+                CondPlan::Item { idx, op, value, on } => {
+                    let un = eval::item_test_unanswered(plan, *idx, *op, *value, *on, Tri::T);
+                    for &r in &pr.rows {
+                        if st(r, *idx) != ANSWERED {
+                            put(out, outu, r, un);
+                        }
+                    }
+                }
+                CondPlan::ItemState { idx, state } => {
+                    for &r in &pr.rows {
+                        let s = st(r, *idx);
+                        out[r] = u8::from(match state {
+                            ItemStateKind::Answered => s == ANSWERED,
+                            ItemStateKind::Missing => s == MISSING,
+                            ItemStateKind::Refused => s == REFUSED,
+                            ItemStateKind::Unanswered => s != ANSWERED,
+                        });
+                    }
+                }
+                CondPlan::Answered { items, op, value } => {
+                    for &r in &pr.rows {
+                        let k = items.iter().filter(|&&i| st(r, i) == ANSWERED).count() as u32;
+                        out[r] = u8::from(op.holds(k.cmp(value)));
+                    }
+                }
+                CondPlan::ScaleUnscored(idx) => {
+                    for (p, &r) in pr.rows.iter().enumerate() {
+                        let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
+                        out[r] = u8::from(pr.value[k].is_none() || pr.score[k].is_none());
+                    }
+                }
+                CondPlan::Scale { idx, op, value, basis } => {
+                    let sc = &plan.scales[*idx];
+                    // Without norms on the score, the test is one integer test on the interval
+                    // (what `scale_test_at` does per row), built once per block.
+                    let int = (!(*basis == BandBasis::Score && sc.norms.is_some())).then(|| eval::num_test(*op, *value, sc.den));
+                    for (p, &r) in pr.rows.iter().enumerate() {
+                        let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
+                        let v = match int {
+                            Some(test) => eval::range_test(test, pr.lo[k], pr.hi[k]),
+                            None => eval::scale_test_at(plan, *idx, *op, *value, *basis, pr.lo[k], pr.hi[k], pr.group[k]),
+                        };
+                        put(out, outu, r, v);
+                    }
+                }
+                CondPlan::Band { idx, op, index } => {
+                    for (p, &r) in pr.rows.iter().enumerate() {
+                        let k = p * ns + idx;
+                        if pr.full[k] {
+                            continue;
+                        }
+                        put(out, outu, r, eval::band_test_at(plan, *idx, *op, *index, pr.lo[k], pr.hi[k], pr.group[k]));
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
