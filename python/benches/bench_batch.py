@@ -491,7 +491,7 @@ def main() -> None:
         if r["workload"].startswith("PHQ-9, every answer"):
             print(
                 f"PHQ-9, every answer given: vs lean numpy {r['lean'][0] / r['ck1'][0]:.2f}× wall, "
-                f"{r['lean'][1] / r['ck1'][1]:.2f}× CPU (the gap to the full workload is the partial rows: the core's three-valued block pass)."
+                f"{r['lean'][1] / r['ck1'][1]:.2f}× CPU (the gap: partial rows, the core's three-valued pass)."
             )
 
 
