@@ -16,8 +16,7 @@
 
 use crate::decimal::{Dec, Ratio};
 use crate::error::{excerpt_raw, Error, ErrorCode, Result};
-use serde::ser::{self, Serialize};
-use std::fmt;
+use serde::Serialize;
 
 /// Most items an instrument may have.
 pub const MAX_ITEMS: usize = 1000;
@@ -128,405 +127,131 @@ pub(crate) fn measure_tree<'a, T>(
 }
 
 /// Check every string (values and map keys) of a serialisable document against
-/// [`MAX_TEXT_BYTES`], without allocating a copy. Returns the JSON path and length of the first
-/// string that is too long. Only call on documents whose depth is already bounded (serialisation
-/// recurses).
+/// [`MAX_TEXT_BYTES`]. Returns the JSON path and length (in bytes, unescaped) of the first string
+/// that is too long, in serialisation order. Only call on documents whose depth is already
+/// bounded (serialisation recurses).
+///
+/// The document is written once as compact JSON and the text is scanned. This reuses the
+/// `serde_json` serializer every binding already carries for the spec and policy types instead of
+/// a serializer of its own (a second serializer instantiated over every spec and policy type cost
+/// the web modules about 46 KB of code); the scan itself is iterative and not generic.
 pub(crate) fn long_string<T: Serialize + ?Sized>(doc: &T) -> Option<(String, usize)> {
-    let mut probe = Probe { path: Vec::new() };
-    match doc.serialize(&mut probe) {
-        Ok(()) => None,
-        Err(ProbeError::TooLong { path, len }) => Some((path, len)),
-        Err(ProbeError::Other) => None,
-    }
+    let text = serde_json::to_vec(doc).ok()?;
+    long_string_in_json(&text)
 }
 
-#[derive(Debug)]
-enum ProbeError {
-    TooLong { path: String, len: usize },
-    Other,
+/// One open container of the JSON text being scanned.
+enum Frame {
+    /// An object and the key of the member being read (once its key is read).
+    Object(Option<String>),
+    /// An array and the index of the element being read.
+    Array(usize),
 }
 
-impl fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("string probe")
-    }
-}
-impl std::error::Error for ProbeError {}
-impl ser::Error for ProbeError {
-    fn custom<T: fmt::Display>(_: T) -> Self {
-        ProbeError::Other
-    }
-}
-
-enum Seg {
-    Field(&'static str),
-    Index(usize),
-    Key(String),
-}
-
-struct Probe {
-    path: Vec<Seg>,
-}
-
-impl Probe {
-    fn check(&self, s: &str) -> std::result::Result<(), ProbeError> {
-        if s.len() <= MAX_TEXT_BYTES {
-            return Ok(());
-        }
-        let mut path = String::new();
-        for seg in &self.path {
-            path.push('/');
-            match seg {
-                Seg::Field(f) => path.push_str(f),
-                Seg::Index(i) => path.push_str(&i.to_string()),
-                Seg::Key(k) => path.push_str(k),
+fn json_path(stack: &[Frame]) -> String {
+    let mut path = String::new();
+    for f in stack {
+        match f {
+            Frame::Object(Some(k)) => {
+                path.push('/');
+                path.push_str(k);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(i) => {
+                path.push('/');
+                path.push_str(&i.to_string());
             }
         }
-        Err(ProbeError::TooLong { path, len: s.len() })
     }
-    fn within<F: FnOnce(&mut Probe) -> std::result::Result<(), ProbeError>>(&mut self, seg: Seg, f: F) -> std::result::Result<(), ProbeError> {
-        self.path.push(seg);
-        let r = f(self);
-        self.path.pop();
-        r
-    }
+    path
 }
 
-/// Serialises a map key to capture it as a path segment (and check its length).
-struct KeyProbe;
-
-impl ser::Serializer for KeyProbe {
-    type Ok = String;
-    type Error = ProbeError;
-    type SerializeSeq = ser::Impossible<String, ProbeError>;
-    type SerializeTuple = ser::Impossible<String, ProbeError>;
-    type SerializeTupleStruct = ser::Impossible<String, ProbeError>;
-    type SerializeTupleVariant = ser::Impossible<String, ProbeError>;
-    type SerializeMap = ser::Impossible<String, ProbeError>;
-    type SerializeStruct = ser::Impossible<String, ProbeError>;
-    type SerializeStructVariant = ser::Impossible<String, ProbeError>;
-    fn serialize_str(self, v: &str) -> std::result::Result<String, ProbeError> {
-        if v.len() > MAX_TEXT_BYTES {
-            return Err(ProbeError::TooLong {
-                path: format!("/{}", excerpt_raw(v)),
-                len: v.len(),
-            });
-        }
-        Ok(v.to_owned())
-    }
-    fn serialize_bool(self, v: bool) -> std::result::Result<String, ProbeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> std::result::Result<String, ProbeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> std::result::Result<String, ProbeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_f64(self, v: f64) -> std::result::Result<String, ProbeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_char(self, v: char) -> std::result::Result<String, ProbeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> std::result::Result<String, ProbeError> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> std::result::Result<String, ProbeError> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> std::result::Result<String, ProbeError> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_u8(self, v: u8) -> std::result::Result<String, ProbeError> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> std::result::Result<String, ProbeError> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> std::result::Result<String, ProbeError> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_f32(self, v: f32) -> std::result::Result<String, ProbeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> std::result::Result<String, ProbeError> {
-        Ok(String::new())
-    }
-    fn serialize_none(self) -> std::result::Result<String, ProbeError> {
-        Ok(String::new())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> std::result::Result<String, ProbeError> {
-        v.serialize(self)
-    }
-    fn serialize_unit(self) -> std::result::Result<String, ProbeError> {
-        Ok(String::new())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> std::result::Result<String, ProbeError> {
-        Ok(String::new())
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> std::result::Result<String, ProbeError> {
-        Ok(variant.to_owned())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> std::result::Result<String, ProbeError> {
-        v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> std::result::Result<String, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> std::result::Result<Self::SerializeSeq, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_tuple(self, _: usize) -> std::result::Result<Self::SerializeTuple, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> std::result::Result<Self::SerializeTupleStruct, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> std::result::Result<Self::SerializeTupleVariant, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_map(self, _: Option<usize>) -> std::result::Result<Self::SerializeMap, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> std::result::Result<Self::SerializeStruct, ProbeError> {
-        Err(ProbeError::Other)
-    }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> std::result::Result<Self::SerializeStructVariant, ProbeError> {
-        Err(ProbeError::Other)
-    }
-}
-
-type R = std::result::Result<(), ProbeError>;
-
-impl<'a> ser::Serializer for &'a mut Probe {
-    type Ok = ();
-    type Error = ProbeError;
-    type SerializeSeq = Compound<'a>;
-    type SerializeTuple = Compound<'a>;
-    type SerializeTupleStruct = Compound<'a>;
-    type SerializeTupleVariant = Compound<'a>;
-    type SerializeMap = Compound<'a>;
-    type SerializeStruct = Compound<'a>;
-    type SerializeStructVariant = Compound<'a>;
-    fn serialize_bool(self, _: bool) -> R {
-        Ok(())
-    }
-    fn serialize_i8(self, _: i8) -> R {
-        Ok(())
-    }
-    fn serialize_i16(self, _: i16) -> R {
-        Ok(())
-    }
-    fn serialize_i32(self, _: i32) -> R {
-        Ok(())
-    }
-    fn serialize_i64(self, _: i64) -> R {
-        Ok(())
-    }
-    fn serialize_u8(self, _: u8) -> R {
-        Ok(())
-    }
-    fn serialize_u16(self, _: u16) -> R {
-        Ok(())
-    }
-    fn serialize_u32(self, _: u32) -> R {
-        Ok(())
-    }
-    fn serialize_u64(self, _: u64) -> R {
-        Ok(())
-    }
-    fn serialize_f32(self, _: f32) -> R {
-        Ok(())
-    }
-    fn serialize_f64(self, _: f64) -> R {
-        Ok(())
-    }
-    fn serialize_char(self, _: char) -> R {
-        Ok(())
-    }
-    fn serialize_str(self, v: &str) -> R {
-        self.check(v)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> R {
-        Ok(())
-    }
-    fn serialize_none(self) -> R {
-        Ok(())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> R {
-        v.serialize(self)
-    }
-    fn serialize_unit(self) -> R {
-        Ok(())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> R {
-        Ok(())
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> R {
-        Ok(())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> R {
-        v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, variant: &'static str, v: &T) -> R {
-        self.within(Seg::Field(variant), |p| v.serialize(p))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> std::result::Result<Compound<'a>, ProbeError> {
-        Ok(Compound {
-            p: self,
-            index: 0,
-            key: None,
-            variant: false,
-        })
-    }
-    fn serialize_tuple(self, len: usize) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, variant: &'static str, _: usize) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.path.push(Seg::Field(variant));
-        Ok(Compound {
-            p: self,
-            index: 0,
-            key: None,
-            variant: true,
-        })
-    }
-    fn serialize_map(self, _: Option<usize>) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.serialize_seq(None)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.serialize_seq(None)
-    }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, variant: &'static str, _: usize) -> std::result::Result<Compound<'a>, ProbeError> {
-        self.path.push(Seg::Field(variant));
-        Ok(Compound {
-            p: self,
-            index: 0,
-            key: None,
-            variant: true,
-        })
-    }
-}
-
-struct Compound<'a> {
-    p: &'a mut Probe,
-    index: usize,
-    key: Option<String>,
-    variant: bool,
-}
-
-impl Compound<'_> {
-    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        let i = self.index;
-        self.index += 1;
-        self.p.within(Seg::Index(i), |p| v.serialize(p))
-    }
-    fn done(self) -> R {
-        if self.variant {
-            self.p.path.pop();
-        }
-        Ok(())
-    }
-}
-
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        self.element(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        self.element(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        self.element(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        self.element(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-impl ser::SerializeMap for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> R {
-        match k.serialize(KeyProbe) {
-            Ok(key) => {
-                self.key = Some(key);
-                Ok(())
-            }
-            Err(ProbeError::TooLong { path, len }) => {
-                let mut prefix = String::new();
-                for seg in &self.p.path {
-                    prefix.push('/');
-                    match seg {
-                        Seg::Field(f) => prefix.push_str(f),
-                        Seg::Index(i) => prefix.push_str(&i.to_string()),
-                        Seg::Key(k) => prefix.push_str(k),
+/// The string token starting at the opening quote `t[at]`: the index just past its closing quote
+/// and the length in bytes of the text it denotes. `None` on text that is not valid JSON.
+fn string_token(t: &[u8], at: usize) -> Option<(usize, usize)> {
+    let hex = |i: usize| -> Option<u32> { std::str::from_utf8(t.get(i..i + 4)?).ok().and_then(|h| u32::from_str_radix(h, 16).ok()) };
+    let (mut i, mut len) = (at + 1, 0usize);
+    loop {
+        match *t.get(i)? {
+            b'"' => return Some((i + 1, len)),
+            b'\\' => match *t.get(i + 1)? {
+                b'u' => {
+                    let cp = hex(i + 2)?;
+                    i += 6;
+                    if (0xD800..0xDC00).contains(&cp)
+                        && t.get(i) == Some(&b'\\')
+                        && t.get(i + 1) == Some(&b'u')
+                        && hex(i + 2).is_some_and(|lo| (0xDC00..0xE000).contains(&lo))
+                    {
+                        // A surrogate pair: one supplementary character, four bytes.
+                        i += 6;
+                        len += 4;
+                    } else {
+                        len += char::from_u32(cp).map_or(3, char::len_utf8);
                     }
                 }
-                Err(ProbeError::TooLong { path: prefix + &path, len })
-            }
-            Err(ProbeError::Other) => {
-                self.key = Some(String::new());
-                Ok(())
+                _ => {
+                    i += 2;
+                    len += 1;
+                }
+            },
+            _ => {
+                i += 1;
+                len += 1;
             }
         }
     }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> R {
-        let key = self.key.take().unwrap_or_default();
-        self.p.within(Seg::Key(key), |p| v.serialize(p))
-    }
-    fn end(self) -> R {
-        self.done()
-    }
 }
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
-        self.p.within(Seg::Field(key), |p| v.serialize(p))
+
+/// The first string (member value, array element or object key) of JSON text longer than
+/// [`MAX_TEXT_BYTES`], with its path: `/a/0/b` for values, the parent's path and the key's
+/// excerpt for a key. Iterative, safe on any text (invalid text gives `None`).
+fn long_string_in_json(t: &[u8]) -> Option<(String, usize)> {
+    let mut stack: Vec<Frame> = Vec::new();
+    // Whether the next string is an object key.
+    let mut key_next = false;
+    let mut i = 0;
+    while let Some(&b) = t.get(i) {
+        match b {
+            b'{' => {
+                stack.push(Frame::Object(None));
+                key_next = true;
+            }
+            b'[' => stack.push(Frame::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+                key_next = false;
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array(n)) => *n += 1,
+                Some(Frame::Object(k)) => {
+                    *k = None;
+                    key_next = true;
+                }
+                None => {}
+            },
+            b'"' => {
+                let (end, len) = string_token(t, i)?;
+                if key_next {
+                    let key: String = serde_json::from_slice(t.get(i..end)?).ok()?;
+                    if len > MAX_TEXT_BYTES {
+                        return Some((format!("{}/{}", json_path(&stack), excerpt_raw(&key)), len));
+                    }
+                    if let Some(Frame::Object(k)) = stack.last_mut() {
+                        *k = Some(key);
+                    }
+                    key_next = false;
+                } else if len > MAX_TEXT_BYTES {
+                    return Some((json_path(&stack), len));
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
     }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = ProbeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
-        self.p.within(Seg::Field(key), |p| v.serialize(p))
-    }
-    fn end(self) -> R {
-        self.done()
-    }
+    None
 }
 
 #[cfg(test)]
@@ -568,6 +293,48 @@ mod tests {
         d.map.insert(long.clone(), "v".into());
         let (path, len) = long_string(&d).unwrap();
         assert!(path.starts_with("/map/xxx") && path.len() < 120 && len == long.len(), "{path}");
+    }
+
+    #[test]
+    fn lengths_are_of_the_text_not_of_its_escapes() {
+        // Exactly at the limit after unescaping, though the JSON text of each is longer.
+        for unit in ["\"", "\\", "\n", "\u{1}", "é", "中", "😀"] {
+            let at = unit.repeat(MAX_TEXT_BYTES / unit.len());
+            assert!(at.len() <= MAX_TEXT_BYTES);
+            let d = Doc {
+                name: at.clone(),
+                items: vec![],
+                map: BTreeMap::from([(at.clone(), at.clone())]),
+            };
+            assert_eq!(long_string(&d), None, "{unit:?}");
+            let over = format!("{at}{unit}{unit}{unit}{unit}");
+            let d = Doc {
+                name: "n".into(),
+                items: vec![Item::Text("t".into()), Item::Text(over.clone())],
+                map: BTreeMap::new(),
+            };
+            assert_eq!(long_string(&d), Some(("/items/1/text".into(), over.len())), "{unit:?}");
+        }
+        // The first in serialisation order; keys with escapes are unescaped in the path.
+        let long = "y".repeat(MAX_TEXT_BYTES + 1);
+        let d = Doc {
+            name: long.clone(),
+            items: vec![Item::Text(long.clone())],
+            map: BTreeMap::from([("k\"/".into(), long.clone())]),
+        };
+        assert_eq!(long_string(&d), Some(("/name".into(), long.len())));
+        let d = Doc {
+            name: "n".into(),
+            items: vec![],
+            map: BTreeMap::from([("a\"b".into(), "v".into()), ("c\td".into(), long.clone())]),
+        };
+        assert_eq!(long_string(&d), Some(("/map/c\td".into(), long.len())));
+        assert_eq!(long_string(&long), Some((String::new(), long.len())));
+        assert_eq!(long_string_in_json(b"{\"a\":[1,\"x"), None);
+        // Escaped surrogate pairs (serde_json writes such characters raw; other JSON may not).
+        let pairs = "\\ud83d\\ude00".repeat(MAX_TEXT_BYTES / 4 + 1);
+        let text = format!("{{\"a\":[\"{pairs}\"]}}");
+        assert_eq!(long_string_in_json(text.as_bytes()), Some(("/a/0".into(), MAX_TEXT_BYTES + 4)));
     }
 
     #[test]
