@@ -35,6 +35,7 @@ __all__ = [
     "score_batch",
     "score_arrow",
     "arrow_score_schema",
+    "tiers_answers_arrow",
     "score_questionnaire_response",
     "score_questionnaire_response_detailed",
 ]
@@ -152,6 +153,18 @@ def score_arrow(
     code_map: Optional[NativeCodeMap] = None,
 ) -> Any: ...
 def arrow_score_schema(instrument: NativeInstrument, prefix: str = ...) -> Any: ...
+def tiers_answers_arrow(
+    policy: NativePolicy,
+    data: Any,
+    screenings: list[tuple[NativeInstrument, list[str]]],
+    screened_at: str,
+    at: str,
+    student: str,
+    keep: list[str] = ...,
+    overdue_at: Optional[str] = None,
+    missing: Optional[int] = None,
+    refused: Optional[int] = None,
+) -> Any: ...
 def codes_from_float(
     values: npt.NDArray[np.float64], missing: int
 ) -> tuple[Optional[npt.NDArray[np.integer[Any]]], Optional[tuple[int, int]]]: ...

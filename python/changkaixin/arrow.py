@@ -24,10 +24,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Optional
 
+from . import _core
 from ._alert import AlertPolicy, _at, _evidence
 from ._instrument import Instrument, Timestamp
 
-__all__ = ["LAYOUT", "TIER_COLUMNS", "aggregate_arrow", "evidence_json", "for_engine", "tiers_arrow"]
+__all__ = [
+    "LAYOUT",
+    "TIER_COLUMNS",
+    "aggregate_arrow",
+    "evidence_json",
+    "for_engine",
+    "screening_columns",
+    "tiers_arrow",
+    "tiers_from_answers",
+]
 
 #: The columns of :meth:`~changkaixin.Instrument.score_arrow` (``{p}`` is the ``prefix``;
 #: kept input columns come first).
@@ -201,6 +211,64 @@ def tiers_arrow(
         pa.array(message, pa.string()),
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def screening_columns(screenings: Sequence[Any]) -> list[tuple[Instrument, list[str]]]:
+    """``(instrument, answer columns)`` pairs from :func:`tiers_from_answers`' ``screenings``.
+
+    An :class:`~changkaixin.Instrument` alone stands for its item ids as column names.
+    """
+    pairs = []
+    for s in screenings:
+        inst, cols = (s, None) if isinstance(s, Instrument) else s
+        if not isinstance(inst, Instrument):
+            raise TypeError(f"a screening is an Instrument or (Instrument, columns), not {type(s).__name__}")
+        pairs.append((inst, list(cols) if cols is not None else inst.item_ids()))
+    return pairs
+
+
+def tiers_from_answers(
+    policy: AlertPolicy,
+    data: Any,
+    at: Timestamp,
+    screenings: Sequence[Any],
+    *,
+    screened_at: Timestamp,
+    student: str = "student",
+    keep: Sequence[str] = (),
+    overdue_at: Optional[Timestamp] = None,
+    missing: Optional[int] = None,
+    refused: Optional[int] = None,
+) -> Any:
+    """Alert tiers straight from answer columns, through the core's columnar alert entry.
+
+    ``data`` is Arrow (a ``pyarrow`` RecordBatch or Table, or anything with the Arrow PyCapsule
+    interface), one row per student: a ``student`` id column and, for each screening, the
+    instrument's answer columns (a null is missing). ``screenings`` lists the instruments — an
+    :class:`~changkaixin.Instrument` (its item ids are the column names) or ``(instrument,
+    columns)`` with the answer columns in item order — all completed at ``screened_at``.
+
+    Returns :data:`TIER_COLUMNS` after the ``keep`` columns, one row per input row: exactly what
+    :func:`tiers_arrow` gives for each student's :func:`evidence_json` (the engine scores the
+    answers itself; the same tiers, rules, changes and overdue counts), without building JSON or
+    a Python object per student. Evidence dated after ``at`` beyond the policy's tolerance gets
+    a null tier and its error code, as on the row path. Unlike the row path, an answer code no
+    option has fails the call (naming its row and item) instead of refusing that student.
+    """
+    _pa()  # a clear ImportError without pyarrow
+    pairs = screening_columns(screenings)
+    return _core.tiers_answers_arrow(
+        policy._native,
+        data,
+        [(inst._native, cols) for inst, cols in pairs],
+        _at(screened_at),
+        _at(at),
+        student,
+        list(keep),
+        None if overdue_at is None else _at(overdue_at),
+        missing,
+        refused,
+    )
 
 
 def evidence_json(

@@ -19,7 +19,7 @@ from . import arrow as _arrow
 from ._alert import AlertPolicy
 from ._instrument import Catalog, CodeMapLike, Instrument, Timestamp
 
-__all__ = ["aggregate", "meta", "score", "tiers"]
+__all__ = ["aggregate", "meta", "score", "tiers", "tiers_from_answers"]
 
 
 def meta(schema: Any, index: Any = None) -> Any:
@@ -132,6 +132,51 @@ def tiers(
         evidence,
         list(keep),
         meta=meta(schema, ddf._meta.index),
+    )
+
+
+def _answers_tier_partition(part: Any, policy: AlertPolicy, at: str, cols: list[str], kwargs: Mapping[str, Any]) -> Any:
+    import pyarrow as pa
+
+    batch = pa.RecordBatch.from_pandas(part[cols], preserve_index=False)
+    out = _arrow.tiers_from_answers(policy, batch, at, **kwargs)
+    return _to_pandas(pa.Table.from_batches([out]), part.index)
+
+
+def tiers_from_answers(
+    ddf: Any,
+    policy: AlertPolicy,
+    at: Timestamp,
+    screenings: Sequence[Any],
+    *,
+    screened_at: Timestamp,
+    student: str = "student",
+    keep: Sequence[str] = (),
+    overdue_at: Optional[Timestamp] = None,
+    missing: Optional[int] = None,
+    refused: Optional[int] = None,
+) -> Any:
+    """Alert tiers straight from a frame's answer columns.
+
+    Per partition, :func:`changkaixin.arrow.tiers_from_answers` (the core's columnar alert entry; no
+    evidence JSON). Columns :data:`changkaixin.arrow.TIER_COLUMNS` after ``keep``.
+    """
+    import pyarrow as pa
+
+    schema = pa.schema(_kept_fields(ddf, keep) + list(_arrow.tier_schema()))
+    pairs = _arrow.screening_columns(screenings)
+    cols = list(dict.fromkeys([*keep, student, *(c for _, cs in pairs for c in cs)]))
+    kwargs = {
+        "screenings": pairs,
+        "screened_at": _arrow._timestamp(screened_at),
+        "student": student,
+        "keep": list(keep),
+        "overdue_at": None if overdue_at is None else _arrow._timestamp(overdue_at),
+        "missing": missing,
+        "refused": refused,
+    }
+    return ddf.map_partitions(
+        _answers_tier_partition, policy, _arrow._timestamp(at), cols, kwargs, meta=meta(schema, ddf._meta.index)
     )
 
 

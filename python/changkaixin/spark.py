@@ -27,7 +27,7 @@ from . import arrow as _arrow
 from ._alert import AlertPolicy
 from ._instrument import Catalog, CodeMapLike, Instrument, Timestamp
 
-__all__ = ["aggregate", "score", "spark_schema", "tiers"]
+__all__ = ["aggregate", "score", "spark_schema", "tiers", "tiers_from_answers"]
 
 
 def _spark_type(t: Any) -> Any:
@@ -151,6 +151,48 @@ def tiers(
         keep=list(keep),
     )
     return df.select(*keep, evidence).mapInArrow(fn, schema)
+
+
+def _answers_tier_partition(
+    batches: Iterator[Any], *, policy: AlertPolicy, at: str, kwargs: Mapping[str, Any]
+) -> Iterator[Any]:
+    for b in batches:
+        yield _arrow.tiers_from_answers(policy, b, at, **kwargs)
+
+
+def tiers_from_answers(
+    df: Any,
+    policy: AlertPolicy,
+    at: Timestamp,
+    screenings: Sequence[Any],
+    *,
+    screened_at: Timestamp,
+    student: str = "student",
+    keep: Sequence[str] = (),
+    overdue_at: Optional[Timestamp] = None,
+    missing: Optional[int] = None,
+    refused: Optional[int] = None,
+) -> Any:
+    """Alert tiers straight from a DataFrame's answer columns (``mapInArrow``).
+
+    Per partition, :func:`changkaixin.arrow.tiers_from_answers` (the core's columnar alert entry; no
+    evidence JSON). Columns :data:`changkaixin.arrow.TIER_COLUMNS` after ``keep``.
+    """
+    kept = _kept(df, keep)
+    schema = spark_schema(_arrow.tier_schema(), kept)
+    pairs = _arrow.screening_columns(screenings)
+    cols = list(dict.fromkeys([*keep, student, *(c for _, cs in pairs for c in cs)]))
+    kwargs = {
+        "screenings": pairs,
+        "screened_at": _arrow._timestamp(screened_at),
+        "student": student,
+        "keep": list(keep),
+        "overdue_at": None if overdue_at is None else _arrow._timestamp(overdue_at),
+        "missing": missing,
+        "refused": refused,
+    }
+    fn = functools.partial(_answers_tier_partition, policy=policy, at=_arrow._timestamp(at), kwargs=kwargs)
+    return df.select(*cols).mapInArrow(fn, schema)
 
 
 def _aggregate_partition(batches: Iterator[Any], *, spec: Any, columns: Mapping[str, Any]) -> Iterator[Any]:

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 /// A linted, compiled alert policy (native handle; the public class is `changkaixin.AlertPolicy`).
 #[pyclass(frozen, module = "changkaixin._core")]
 pub struct NativePolicy {
-    inner: CompiledPolicy,
+    pub(crate) inner: CompiledPolicy,
 }
 
 /// One lint problem as `(code, category, path, item, row, message)`.

@@ -666,3 +666,271 @@ pub fn score_arrow<'py>(
         PyTable::try_new(out, schema)?.into_pyarrow(py)
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tiers from answer columns: the core's columnar alert entry (`alert::columnar`), no evidence
+// JSON and no per-student objects.
+
+/// The tier columns (`changkaixin.arrow.TIER_COLUMNS`) after the kept input fields.
+fn tier_fields(input: &Schema, keep: &[String]) -> Result<Vec<Field>, Fail> {
+    let mut fields = Vec::with_capacity(keep.len() + 8);
+    for k in keep {
+        let f = input
+            .field_with_name(k)
+            .map_err(|_| Fail::Key(format!("kept column {k:?} is not in the input")))?;
+        fields.push(f.clone());
+    }
+    let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    for (name, t) in [
+        ("tier", DataType::Utf8),
+        ("tier_index", DataType::Int8),
+        ("rule_tier", DataType::Utf8),
+        ("change", DataType::Utf8),
+        ("rules", list),
+        ("overdue", DataType::Int32),
+        ("error", DataType::Utf8),
+        ("error_message", DataType::Utf8),
+    ] {
+        if keep.iter().any(|k| k == name) {
+            return Err(Fail::Type(format!("kept column {name:?} has the name of a tier column: rename it first")));
+        }
+        fields.push(Field::new(name, t, true));
+    }
+    Ok(fields)
+}
+
+/// One screening of the cohort: an instrument and its answer columns.
+struct Screening<'a> {
+    instrument: &'a Instrument,
+    items: &'a [String],
+}
+
+/// Tier one record batch from its answer columns.
+#[allow(clippy::too_many_arguments)]
+fn tier_one(
+    batch: &RecordBatch,
+    policy: &changkaixin_core::alert::CompiledPolicy,
+    screenings: &[Screening<'_>],
+    o: &TierOptions<'_>,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, Fail> {
+    use changkaixin_core::alert::columnar::{Times, REFUSED};
+    use changkaixin_core::alert::{evaluate_columns, CohortColumns, ScreeningColumns};
+    use changkaixin_core::scoring::report::InstrumentRef;
+    let n = batch.num_rows();
+    let ids_col = column(batch, o.student, "student")?;
+    let ids_str = arrow_cast::cast(ids_col, &DataType::Utf8).map_err(|e| Fail::Type(format!("student column {:?}: {e}", o.student)))?;
+    let ids_str = ids_str.as_string::<i32>();
+    if let Some(r) = (0..n).find(|&r| ids_str.is_null(r)) {
+        return Err(Fail::Core(
+            Error::new(
+                ErrorCode::BatchShape,
+                "student",
+                format!("student column {:?} is null at row {r}: every student needs an id", o.student),
+            )
+            .with_row(r as u64),
+        ));
+    }
+    let ids: Vec<String> = (0..n).map(|r| ids_str.value(r).to_owned()).collect();
+    let mut widened: Vec<Option<Vec<ArrayRef>>> = screenings.iter().map(|_| None).collect();
+    let mut buffers = Vec::with_capacity(screenings.len());
+    for (s, w) in screenings.iter().zip(widened.iter_mut()) {
+        let so = Options {
+            instrument: s.instrument,
+            items: s.items,
+            missing: o.missing,
+            refused: o.refused,
+            group_columns: &[],
+            duration_column: None,
+            keep: &[],
+            prefix: "",
+            threads: 1,
+            code_map: None,
+        };
+        buffers.push(codes(batch, &so, s.instrument.item_count(), w)?);
+    }
+    let mut cohort = CohortColumns::new(policy, n).with_ids(ids)?;
+    for (s, c) in screenings.iter().zip(&buffers) {
+        let inst = s.instrument;
+        let r = InstrumentRef {
+            id: inst.id().to_owned(),
+            version: inst.version().to_owned(),
+            settings: inst.settings().clone(),
+        };
+        let k = inst.item_count();
+        let refused = o.refused;
+        macro_rules! screen {
+            ($codes:expr, $m:expr) => {{
+                let input = BatchInput {
+                    codes: &$codes[..],
+                    n_items: k,
+                    missing: *$m,
+                    refused: refused.and_then(|x| x.try_into().ok()),
+                    groups: None,
+                    durations: None,
+                    code_map: None,
+                };
+                ScreeningColumns::score(policy, &r, input, Times::Same(o.screened_at))
+            }};
+        }
+        let sc = match c {
+            Codes::I8(v, m) => screen!(v, m),
+            Codes::U8(v, m) => screen!(v, m),
+            Codes::I16(v, m) => screen!(v, m),
+            Codes::U16(v, m) => screen!(v, m),
+            Codes::I32(v, m) => screen!(v, m),
+            Codes::U32(v, m) => screen!(v, m),
+            Codes::I64(v, m) => screen!(v, m),
+            Codes::U64(v, m) => screen!(v, m),
+        }?;
+        cohort = cohort.with_screening(sc)?;
+    }
+    let t = evaluate_columns(policy, &cohort, o.at)?;
+    let name = |c: u8| (c != REFUSED).then(|| t.tier_ids.get(usize::from(c)).cloned()).flatten();
+    let tier: StringArray = t.tier.iter().map(|&c| name(c)).collect();
+    let tier_index: Int8Array = t.tier.iter().map(|&c| (c != REFUSED).then(|| i8::try_from(c).ok()).flatten()).collect();
+    let rule_tier: StringArray = t
+        .tier
+        .iter()
+        .zip(&t.rule_tier)
+        .map(|(&c, &rc)| if c == REFUSED { None } else { name(rc) })
+        .collect();
+    let change: StringArray = t
+        .tier
+        .iter()
+        .zip(&t.change)
+        .map(|(&c, ch)| {
+            (c != REFUSED).then_some(match ch {
+                changkaixin_core::alert::Change::Raised => "raised",
+                changkaixin_core::alert::Change::Unchanged => "unchanged",
+                changkaixin_core::alert::Change::Held => "held",
+                changkaixin_core::alert::Change::LoweredByReview => "lowered_by_review",
+            })
+        })
+        .collect();
+    let mut rules = arrow_array::builder::ListBuilder::new(arrow_array::builder::StringBuilder::new());
+    for (&c, set) in t.tier.iter().zip(&t.rules) {
+        if c == REFUSED {
+            rules.append_null();
+        } else {
+            for i in set.iter() {
+                rules.values().append_value(t.rule_ids.get(i).map_or("", String::as_str));
+            }
+            rules.append(true);
+        }
+    }
+    let mut overdue = vec![0i32; n];
+    for (&row, &due) in t.due.row.iter().zip(&t.due.due_at) {
+        if due < o.overdue_at {
+            if let Some(x) = overdue.get_mut(row as usize) {
+                *x += 1;
+            }
+        }
+    }
+    let mut error: Vec<Option<String>> = vec![None; n];
+    let mut message: Vec<Option<String>> = vec![None; n];
+    for e in &t.errors {
+        let r = e.row as usize;
+        if r < n {
+            error[r] = Some(e.error.code().to_owned());
+            message[r] = Some(format!("{} (at {})", e.error.message(), e.error.path()));
+        }
+    }
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for k in o.keep {
+        arrays.push(Arc::clone(column(batch, k, "kept")?));
+    }
+    arrays.extend([
+        Arc::new(tier) as ArrayRef,
+        Arc::new(tier_index),
+        Arc::new(rule_tier),
+        Arc::new(change),
+        Arc::new(rules.finish()),
+        Arc::new(arrow_array::Int32Array::from(overdue)),
+        Arc::new(StringArray::from(error)),
+        Arc::new(StringArray::from(message)),
+    ]);
+    RecordBatch::try_new_with_options(Arc::clone(schema), arrays, &RecordBatchOptions::new().with_row_count(Some(n)))
+        .map_err(|e| shape("output", format!("output batch: {e}")))
+}
+
+struct TierOptions<'a> {
+    student: &'a str,
+    keep: &'a [String],
+    missing: Option<i64>,
+    refused: Option<i64>,
+    screened_at: i64,
+    at: changkaixin_core::alert::Timestamp,
+    overdue_at: i64,
+}
+
+/// Tiers from answer columns (see `changkaixin.arrow.tiers_from_answers`): every row one
+/// student, `screenings` the instruments and their item columns, all screened at `screened_at`.
+#[pyfunction]
+#[pyo3(signature = (policy, data, screenings, screened_at, at, student, keep=Vec::new(), overdue_at=None, missing=None, refused=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn tiers_answers_arrow<'py>(
+    py: Python<'py>,
+    policy: &crate::alert::NativePolicy,
+    data: AnyRecordBatch,
+    screenings: Vec<(PyRef<'py, NativeInstrument>, Vec<String>)>,
+    screened_at: &str,
+    at: &str,
+    student: String,
+    keep: Vec<String>,
+    overdue_at: Option<&str>,
+    missing: Option<i64>,
+    refused: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use changkaixin_core::alert::Timestamp;
+    let parse = |s: &str| Timestamp::parse(s).map_err(|e| crate::error::to_py(py, &e));
+    let at_t = parse(at)?;
+    let screened = parse(screened_at)?;
+    let overdue = overdue_at.map(parse).transpose()?.unwrap_or(at_t);
+    let single = matches!(data, AnyRecordBatch::RecordBatch(_));
+    let reader = data.into_reader()?;
+    let in_schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader
+        .collect::<Result<_, _>>()
+        .map_err(|e| PyTypeError::new_err(format!("reading the Arrow data: {e}")))?;
+    let list: Vec<Screening<'_>> = screenings.iter().map(|(i, items)| Screening { instrument: &i.inner, items }).collect();
+    let o = TierOptions {
+        student: &student,
+        keep: &keep,
+        missing,
+        refused,
+        screened_at: screened.unix(),
+        at: at_t,
+        overdue_at: overdue.unix(),
+    };
+    let inner = &policy.inner;
+    let result = py.detach(|| -> Result<(SchemaRef, Vec<RecordBatch>), (usize, Fail)> {
+        let schema: SchemaRef = Arc::new(Schema::new(tier_fields(&in_schema, o.keep).map_err(|f| (0, f))?));
+        let mut out = Vec::with_capacity(batches.len());
+        let mut first_row = 0usize;
+        for b in &batches {
+            out.push(tier_one(b, inner, &list, &o, &schema).map_err(|f| (first_row, f))?);
+            first_row += b.num_rows();
+        }
+        Ok((schema, out))
+    });
+    let (schema, out) = result.map_err(|(offset, f)| match f {
+        Fail::Core(e) => {
+            let e = match e.row() {
+                Some(r) if offset > 0 => e.with_row(r + offset as u64),
+                _ => e,
+            };
+            Fail::Core(e).into_py(py)
+        }
+        other => other.into_py(py),
+    })?;
+    if single {
+        let batch = match out.into_iter().next() {
+            Some(b) => b,
+            None => RecordBatch::new_empty(schema),
+        };
+        PyRecordBatch::new(batch).into_pyarrow(py)
+    } else {
+        PyTable::try_new(out, schema)?.into_pyarrow(py)
+    }
+}

@@ -63,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     {
         m.add_function(wrap_pyfunction!(arrow::score_arrow, m)?)?;
         m.add_function(wrap_pyfunction!(arrow::arrow_score_schema, m)?)?;
+        m.add_function(wrap_pyfunction!(arrow::tiers_answers_arrow, m)?)?;
     }
     m.add_function(wrap_pyfunction!(batch::codes_from_float, m)?)?;
     m.add_function(wrap_pyfunction!(batch::factorize_i64, m)?)?;

@@ -399,3 +399,99 @@ def test_scoring_vectors_through_arrow(doc: dict[str, Any], case: dict[str, Any]
             v = report.flag_verdict(name[5:])
             assert got[name] == {"positive": True, "negative": False, "indeterminate": None}[v.value], name
     assert got["validity"] == {"valid": 0, "incomplete": 1, "invalid": 2}[report.validity.status.value]
+
+
+def _answers_json(inst: ck.Instrument, row: np.ndarray, at: str) -> dict[str, Any]:
+    ref: dict[str, Any] = {"id": inst.id, "version": inst.version}
+    if inst.settings:
+        ref["settings"] = dict(inst.settings)
+    answers = {str(j + 1): (None if c == -1 else int(c)) for j, c in enumerate(row)}
+    return {"at": at, "instrument": ref, "response": {"answers": answers}}
+
+
+@pytest.mark.parametrize("ids", [("phq9",), ("phq9", "gad7", "asq")])
+def test_tiers_from_answers_equal_the_evidence_path(ids: tuple[str, ...]) -> None:
+    """Columnar tiers from answer columns = tiers_arrow over each student's evidence JSON."""
+    import json
+
+    policy = ck.AlertPolicy.changzhou_default()
+    insts = [ck.Instrument.builtin(i) for i in ids]
+    n = 900
+    screened = "2026-11-20T08:00:00+08:00"
+    at = "2026-11-24T08:00:00+08:00"
+    cols: dict[str, Any] = {
+        "student": pa.array([f"stu{i:04d}" for i in range(n)]),
+        "school": pa.array([i % 7 for i in range(n)]),
+    }
+    codes = {}
+    for k, inst in enumerate(insts):
+        c = random_codes(inst, n, seed=40 + k, missing_rate=0.04)
+        np.random.default_rng(k).shuffle(c)  # extremes spread over the rows, not all in the first tenth
+        codes[inst.id] = c
+        for j, iid in enumerate(inst.item_ids()):
+            cols[f"{inst.id}_{iid}"] = pa.array(c[:, j], mask=c[:, j] == -1)
+    table = pa.table(cols)
+    screenings = [(inst, [f"{inst.id}_{iid}" for iid in inst.item_ids()]) for inst in insts]
+    got = cka.tiers_from_answers(policy, table, at, screenings, screened_at=screened, keep=["student", "school"])
+    docs = [
+        json.dumps(
+            {
+                "student": f"stu{i:04d}",
+                "screenings": [_answers_json(inst, codes[inst.id][i], screened) for inst in insts],
+            }
+        )
+        for i in range(n)
+    ]
+    ev = pa.table({"student": table["student"], "school": table["school"], "evidence": pa.array(docs)})
+    for overdue_at in (None, "2026-12-20T08:00:00+08:00"):
+        got = cka.tiers_from_answers(
+            policy, table, at, screenings, screened_at=screened, keep=["student", "school"], overdue_at=overdue_at
+        )
+        want = cka.tiers_arrow(policy, ev.to_batches()[0], at, keep=["student", "school"], overdue_at=overdue_at)
+        assert got.schema.equals(want.schema)
+        assert got.combine_chunks().to_pylist() == pa.Table.from_batches([want]).to_pylist()
+    tiers = got.column("tier").to_pylist()
+    assert len(set(tiers)) >= 3, tiers  # the cohort reaches several tiers
+    assert sum(got.column("overdue").to_pylist()) > 0
+    # Several batches: the same rows, and an error row counts from the whole input.
+    batches = table.to_batches(max_chunksize=256)
+    assert len(batches) > 1
+    chunked = cka.tiers_from_answers(
+        policy, pa.Table.from_batches(batches), at, screenings, screened_at=screened, keep=["student"]
+    )
+    assert chunked.column("tier").to_pylist() == tiers
+
+
+def test_tiers_from_answers_refuse_future_evidence_and_reject_bad_codes() -> None:
+    policy = ck.AlertPolicy.changzhou_default()
+    phq = ck.Instrument.builtin("phq9")
+    codes = random_codes(phq, 40, seed=5)
+    table = arrow_table(phq, codes, student=pa.array([f"s{i}" for i in range(40)]))
+    at = "2026-11-24T08:00:00+08:00"
+    # Screened a year after `at`: every row refused with the row path's error, never "none".
+    future = "2027-11-24T08:00:00+08:00"
+    out = cka.tiers_from_answers(policy, table, at, [phq], screened_at=future, keep=["student"])
+    assert out.column("tier").to_pylist() == [None] * 40
+    assert all(e is not None for e in out.column("error").to_pylist())
+    assert all(r is None for r in out.column("rules").to_pylist())
+    ev = cka.evidence_json(table, phq, future).combine_chunks()
+    want = cka.tiers_arrow(
+        policy, pa.record_batch({"student": table["student"].combine_chunks(), "evidence": ev}), at, keep=["student"]
+    )
+    assert out.to_pylist() == want.to_pylist()
+    bad = codes.copy()
+    bad[33, 4] = 9
+    with pytest.raises(ck.ChangkaixinError) as ei:
+        cka.tiers_from_answers(
+            policy, arrow_table(phq, bad, student=pa.array([f"s{i}" for i in range(40)])), at, [phq], screened_at=at
+        )
+    assert ei.value.row == 33 and ei.value.item == 5
+    with pytest.raises(ValueError, match="null at row 2"):
+        ids = pa.array([None if i == 2 else f"s{i}" for i in range(40)])
+        cka.tiers_from_answers(policy, arrow_table(phq, codes, student=ids), at, [phq], screened_at=at)
+    with pytest.raises(TypeError, match="rename"):
+        cka.tiers_from_answers(
+            policy, table.append_column("tier", table["student"]), at, [phq], screened_at=at, keep=["tier"]
+        )
+    with pytest.raises(KeyError):
+        cka.tiers_from_answers(policy, table.drop_columns(["1"]), at, [phq], screened_at=at)

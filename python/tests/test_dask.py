@@ -83,6 +83,18 @@ def test_tiers_equal_single_process(client: Any, data: pa.Table) -> None:
     assert got_t.column("tier").to_pylist().count(None) == 1
 
 
+def test_tiers_from_answers_equal_single_process(client: Any, data: pa.Table) -> None:
+    policy = ck.AlertPolicy.changzhou_default()
+    phq = ck.Instrument.builtin("phq9")
+    screened = "2026-11-20T08:00:00+08:00"
+    ddf = _ddf(data, 4)
+    got = ckd.tiers_from_answers(ddf, policy, AT, [phq], screened_at=screened, keep=["student"]).compute()
+    want = cka.tiers_from_answers(policy, data, AT, [phq], screened_at=screened, keep=["student"])
+    got_t = pa.Table.from_pandas(got, preserve_index=False).cast(want.schema)
+    assert got_t.combine_chunks().equals(want.combine_chunks())
+    assert {"none", "watch", "key"} <= set(got_t.column("tier").to_pylist())
+
+
 def test_report_from_partitions_equals_single_process(client: Any, data: pa.Table) -> None:
     spec = report_spec()
     _, want = single_process(data)

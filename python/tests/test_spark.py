@@ -88,6 +88,18 @@ def test_tiers_equal_single_process(spark: Any, data: pa.Table) -> None:
     assert {"none", "watch", "key"} <= set(tiers)
 
 
+def test_tiers_from_answers_equal_single_process(spark: Any, frame: Any, data: pa.Table) -> None:
+    policy = ck.AlertPolicy.changzhou_default()
+    phq = ck.Instrument.builtin("phq9")
+    screened = "2026-11-20T08:00:00+08:00"
+    got = cks.tiers_from_answers(frame, policy, AT, [phq], screened_at=screened, keep=["student", "school"]).toArrow()
+    assert got.num_rows == N
+    want = cka.tiers_from_answers(policy, data, AT, [phq], screened_at=screened, keep=["student", "school"])
+    got, want = got.cast(want.schema).sort_by("student").combine_chunks(), want.sort_by("student").combine_chunks()
+    assert got.equals(want)
+    assert {"none", "watch", "key"} <= set(got.column("tier").to_pylist())
+
+
 def test_report_from_partitions_equals_single_process(spark: Any, frame: Any, data: pa.Table) -> None:
     spec = report_spec()
     _, want = single_process(data)
