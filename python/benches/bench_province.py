@@ -13,8 +13,10 @@ Stages, per engine (Spark ``local[2]``, Dask ``LocalCluster`` with two worker pr
 process on one core reading the same files):
 
 * **score**: PHQ-9 and GAD-7 for every student (``score_arrow`` per Arrow batch);
-* **tiers**: every student's evidence built in Arrow from the answers, tiered by the alert engine
-  (the engine scores the answers again itself: a tier rests on no score from outside);
+* **tiers**: every student tiered from the PHQ-9 answers by the alert engine (the engine scores
+  the answers again itself: a tier rests on no score from outside) — by default through the
+  core's columnar alert entry (``tiers_from_answers``); ``--tiers-path evidence`` builds each
+  student's evidence JSON in Arrow and takes the row path instead (what the first run measured);
 * **report**: one partial aggregate per partition, merged, and the city report of every city
   (suppression applied once per city, on the merged table).
 
@@ -132,9 +134,14 @@ def score_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(a.columns + b.columns, names=a.schema.names + b.schema.names)
 
 
+TIERS_PATH = {"path": os.environ.get("CK_TIERS_PATH", "columnar")}
+
+
 def tier_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Tiers of one batch from its PHQ-9 answers (evidence built in Arrow), with the kept columns."""
+    """Tiers of one batch from its PHQ-9 answers, with the kept columns."""
     phq, _ = _instruments()
+    if TIERS_PATH["path"] == "columnar":
+        return cka.tiers_from_answers(_policy(), batch, AT, [phq], screened_at=SCREENED_AT, keep=KEEP)
     ev = cka.evidence_json(batch, phq, SCREENED_AT)
     eb = pa.RecordBatch.from_arrays([*(batch.column(k) for k in KEEP), ev], names=[*KEEP, "evidence"])
     return cka.tiers_arrow(_policy(), eb, AT, keep=KEEP)
@@ -348,7 +355,12 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="keep an existing dataset in --dir")
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--json", type=Path, help="write the figures as JSON here")
+    ap.add_argument("--tiers-path", choices=["columnar", "evidence"], default="columnar")
     args = ap.parse_args()
+    TIERS_PATH["path"] = args.tiers_path
+    if args.tiers_path != "columnar":
+        # Spark and Dask workers import this module afresh: they read the choice from here.
+        os.environ["CK_TIERS_PATH"] = args.tiers_path
 
     root = args.dir
     if not (args.reuse and root.exists()):
