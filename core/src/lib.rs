@@ -29,6 +29,7 @@ pub mod decimal;
 pub mod error;
 pub mod fhir;
 pub mod instrument;
+mod json_string;
 pub mod limits;
 pub mod privacy;
 pub mod report;

@@ -166,86 +166,6 @@ fn json_path(stack: &[Frame]) -> String {
     path
 }
 
-/// The string token starting at the opening quote `t[at]`: the index just past its closing quote
-/// and the length in bytes of the text it denotes. `None` on text that is not valid JSON.
-fn string_token(t: &[u8], at: usize) -> Option<(usize, usize)> {
-    let hex = |i: usize| -> Option<u32> { std::str::from_utf8(t.get(i..i + 4)?).ok().and_then(|h| u32::from_str_radix(h, 16).ok()) };
-    let (mut i, mut len) = (at + 1, 0usize);
-    loop {
-        match *t.get(i)? {
-            b'"' => return Some((i + 1, len)),
-            b'\\' => match *t.get(i + 1)? {
-                b'u' => {
-                    let cp = hex(i + 2)?;
-                    i += 6;
-                    if (0xD800..0xDC00).contains(&cp)
-                        && t.get(i) == Some(&b'\\')
-                        && t.get(i + 1) == Some(&b'u')
-                        && hex(i + 2).is_some_and(|lo| (0xDC00..0xE000).contains(&lo))
-                    {
-                        // A surrogate pair: one supplementary character, four bytes.
-                        i += 6;
-                        len += 4;
-                    } else {
-                        len += char::from_u32(cp).map_or(3, char::len_utf8);
-                    }
-                }
-                _ => {
-                    i += 2;
-                    len += 1;
-                }
-            },
-            _ => {
-                i += 1;
-                len += 1;
-            }
-        }
-    }
-}
-
-/// The text a JSON string token's content (between the quotes) denotes. `None` on an invalid
-/// escape or UTF-8. Hand-written, not `serde_json::from_slice`: that would add a second reader
-/// instantiation to every web module for one object key.
-fn unescape(b: &[u8]) -> Option<String> {
-    let hex = |i: usize| -> Option<u32> { std::str::from_utf8(b.get(i..i + 4)?).ok().and_then(|h| u32::from_str_radix(h, 16).ok()) };
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c != b'\\' {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let e = *b.get(i + 1)?;
-        i += 2;
-        let ch = match e {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let hi = hex(i)?;
-                i += 4;
-                if (0xD800..0xDC00).contains(&hi) && b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
-                    let lo = hex(i + 2).filter(|lo| (0xDC00..0xE000).contains(lo))?;
-                    i += 6;
-                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
-                } else {
-                    char::from_u32(hi)?
-                }
-            }
-            _ => return None,
-        };
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The first string (member value, array element or object key) of JSON text longer than
 /// [`MAX_TEXT_BYTES`], with its path: `/a/0/b` for values, the parent's path and the key's
 /// excerpt for a key. Iterative, safe on any text (invalid text gives `None`).
@@ -274,9 +194,11 @@ fn long_string_in_json(t: &[u8]) -> Option<(String, usize)> {
                 None => {}
             },
             b'"' => {
-                let (end, len) = string_token(t, i)?;
+                let mut end = i;
+                let text = crate::json_string::read(t, &mut end).ok()?;
+                let len = text.len();
                 if key_next {
-                    let key = unescape(t.get(i + 1..end - 1)?)?;
+                    let key = text;
                     if len > MAX_TEXT_BYTES {
                         return Some((format!("{}/{}", json_path(&stack), excerpt_raw(&key)), len));
                     }
@@ -374,13 +296,6 @@ mod tests {
         assert_eq!(long_string(&d), Some(("/map/c\td".into(), long.len())));
         assert_eq!(long_string(&long), Some((String::new(), long.len())));
         assert_eq!(long_string_in_json(b"{\"a\":[1,\"x"), None);
-        for text in ["plain", "q\"b\\s/", "\n\t\r\u{8}\u{c}\u{1}", "中文 😀", ""] {
-            let json = serde_json::to_string(text).unwrap();
-            assert_eq!(unescape(&json.as_bytes()[1..json.len() - 1]).as_deref(), Some(text), "{json}");
-        }
-        assert_eq!(unescape(br"\ud83d\ude00\/\u00e9").as_deref(), Some("😀/é"));
-        assert_eq!(unescape(br"\x"), None);
-        assert_eq!(unescape(br"\ud83d\u0041"), None);
         // Escaped surrogate pairs (serde_json writes such characters raw; other JSON may not).
         let pairs = "\\ud83d\\ude00".repeat(MAX_TEXT_BYTES / 4 + 1);
         let text = format!("{{\"a\":[\"{pairs}\"]}}");

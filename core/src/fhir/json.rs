@@ -230,76 +230,11 @@ impl Parser<'_> {
             }
         }
     }
-    fn hex4(&mut self) -> Result<u32> {
-        let s = self.b.get(self.i..self.i + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
-        let mut v = 0u32;
-        for &c in s {
-            let d = (c as char).to_digit(16).ok_or_else(|| self.err("bad \\u escape"))?;
-            v = v * 16 + d;
-        }
-        self.i += 4;
-        Ok(v)
-    }
     fn string(&mut self) -> Result<String> {
-        self.i += 1; // opening quote
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(c) = self.peek() else {
-                return Err(self.err("unterminated string"));
-            };
-            match c {
-                b'"' => {
-                    self.i += 1;
-                    break;
-                }
-                b'\\' => {
-                    self.i += 1;
-                    let e = self.peek().ok_or_else(|| self.err("unterminated string"))?;
-                    self.i += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let cp = if (0xD800..0xDC00).contains(&hi) {
-                                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(self.err("lone surrogate in \\u escape"));
-                                }
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(self.err("lone surrogate in \\u escape"));
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(cp).ok_or_else(|| self.err("lone surrogate in \\u escape"))?
-                        }
-                        _ => return Err(self.err("bad escape in string")),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                0..=0x1f => return Err(self.err("control character in string")),
-                _ => {
-                    // Copy a run of ordinary bytes (the input is valid UTF-8, and runs end only at
-                    // ASCII bytes, so whole characters are copied).
-                    let start = self.i;
-                    while matches!(self.peek(), Some(c) if c != b'"' && c != b'\\' && c >= 0x20) {
-                        self.i += 1;
-                    }
-                    out.extend_from_slice(&self.b[start..self.i]);
-                }
-            }
-        }
-        String::from_utf8(out).map_err(|_| self.err("invalid UTF-8 in string"))
+        let mut at = self.i;
+        let r = crate::json_string::read(self.b, &mut at);
+        self.i = at;
+        r.map_err(|m| self.err(m))
     }
     fn digits(&mut self) -> usize {
         let start = self.i;
