@@ -227,6 +227,30 @@ def screening_columns(screenings: Sequence[Any]) -> list[tuple[Instrument, list[
     return pairs
 
 
+def _answers_call(
+    screenings: Sequence[Any],
+    screened_at: Timestamp,
+    student: str,
+    keep: Sequence[str],
+    overdue_at: Optional[Timestamp],
+    missing: Optional[int],
+    refused: Optional[int],
+) -> tuple[list[str], dict[str, Any]]:
+    """The columns a partition needs and the keyword arguments of :func:`tiers_from_answers` (Spark, Dask)."""
+    pairs = screening_columns(screenings)
+    cols = list(dict.fromkeys([*keep, student, *(c for _, cs in pairs for c in cs)]))
+    kwargs = {
+        "screenings": pairs,
+        "screened_at": _at(screened_at),
+        "student": student,
+        "keep": list(keep),
+        "overdue_at": None if overdue_at is None else _at(overdue_at),
+        "missing": missing,
+        "refused": refused,
+    }
+    return cols, kwargs
+
+
 def tiers_from_answers(
     policy: AlertPolicy,
     data: Any,

@@ -164,17 +164,7 @@ def tiers_from_answers(
     import pyarrow as pa
 
     schema = pa.schema(_kept_fields(ddf, keep) + list(_arrow.tier_schema()))
-    pairs = _arrow.screening_columns(screenings)
-    cols = list(dict.fromkeys([*keep, student, *(c for _, cs in pairs for c in cs)]))
-    kwargs = {
-        "screenings": pairs,
-        "screened_at": _arrow._timestamp(screened_at),
-        "student": student,
-        "keep": list(keep),
-        "overdue_at": None if overdue_at is None else _arrow._timestamp(overdue_at),
-        "missing": missing,
-        "refused": refused,
-    }
+    cols, kwargs = _arrow._answers_call(screenings, screened_at, student, keep, overdue_at, missing, refused)
     return ddf.map_partitions(
         _answers_tier_partition, policy, _arrow._timestamp(at), cols, kwargs, meta=meta(schema, ddf._meta.index)
     )

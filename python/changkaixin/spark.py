@@ -180,17 +180,7 @@ def tiers_from_answers(
     """
     kept = _kept(df, keep)
     schema = spark_schema(_arrow.tier_schema(), kept)
-    pairs = _arrow.screening_columns(screenings)
-    cols = list(dict.fromkeys([*keep, student, *(c for _, cs in pairs for c in cs)]))
-    kwargs = {
-        "screenings": pairs,
-        "screened_at": _arrow._timestamp(screened_at),
-        "student": student,
-        "keep": list(keep),
-        "overdue_at": None if overdue_at is None else _arrow._timestamp(overdue_at),
-        "missing": missing,
-        "refused": refused,
-    }
+    cols, kwargs = _arrow._answers_call(screenings, screened_at, student, keep, overdue_at, missing, refused)
     fn = functools.partial(_answers_tier_partition, policy=policy, at=_arrow._timestamp(at), kwargs=kwargs)
     return df.select(*cols).mapInArrow(fn, schema)
 

@@ -643,18 +643,22 @@ pub fn score_arrow<'py>(
         }
         Ok((schema, out))
     });
-    let (schema, out) = result.map_err(|(offset, f)| {
-        // A row number is the row of the whole input, not of its batch.
-        match f {
-            Fail::Core(e) => {
-                let e = match e.row() {
-                    Some(r) if offset > 0 => e.with_row(r + offset as u64),
-                    _ => e,
-                };
-                Fail::Core(e).into_py(py)
-            }
-            other => other.into_py(py),
+    to_pyarrow(py, single, result)
+}
+
+/// The output of a call over record batches: a pyarrow `RecordBatch` for a record-batch input,
+/// a `Table` otherwise; a failure as its Python exception, its row counted from the whole input
+/// (the batch's first row is the offset), not from its batch.
+fn to_pyarrow<'py>(py: Python<'py>, single: bool, result: Result<(SchemaRef, Vec<RecordBatch>), (usize, Fail)>) -> PyResult<Bound<'py, PyAny>> {
+    let (schema, out) = result.map_err(|(offset, f)| match f {
+        Fail::Core(e) => {
+            let e = match e.row() {
+                Some(r) if offset > 0 => e.with_row(r + offset as u64),
+                _ => e,
+            };
+            Fail::Core(e).into_py(py)
         }
+        other => other.into_py(py),
     })?;
     if single {
         let batch = match out.into_iter().next() {
@@ -914,23 +918,5 @@ pub fn tiers_answers_arrow<'py>(
         }
         Ok((schema, out))
     });
-    let (schema, out) = result.map_err(|(offset, f)| match f {
-        Fail::Core(e) => {
-            let e = match e.row() {
-                Some(r) if offset > 0 => e.with_row(r + offset as u64),
-                _ => e,
-            };
-            Fail::Core(e).into_py(py)
-        }
-        other => other.into_py(py),
-    })?;
-    if single {
-        let batch = match out.into_iter().next() {
-            Some(b) => b,
-            None => RecordBatch::new_empty(schema),
-        };
-        PyRecordBatch::new(batch).into_pyarrow(py)
-    } else {
-        PyTable::try_new(out, schema)?.into_pyarrow(py)
-    }
+    to_pyarrow(py, single, result)
 }
