@@ -47,6 +47,12 @@ pub trait Code: Copy + PartialEq + Send + Sync + 'static {
     fn to_i64(self) -> i64;
     /// The low byte (only meaningful when `BYTE`).
     fn byte(self) -> u8;
+    /// A byte-wide buffer as its bytes (`None` for wider types), so the SIMD kernels are
+    /// compiled once, for `u8`, rather than once per code type.
+    #[inline(always)]
+    fn bytes(_codes: &[Self]) -> Option<&[u8]> {
+        None
+    }
 }
 macro_rules! impl_code {
     ($byte:expr; $($t:ty),*) => {$(
@@ -59,7 +65,26 @@ macro_rules! impl_code {
         }
     )*};
 }
-impl_code!(true; i8, u8);
+macro_rules! impl_byte_code {
+    ($($t:ty),*) => {$(
+        impl Code for $t {
+            const BYTE: bool = true;
+            #[inline(always)]
+            fn to_i64(self) -> i64 { self as i64 }
+            #[inline(always)]
+            fn byte(self) -> u8 { self as u8 }
+            #[inline(always)]
+            fn bytes(codes: &[Self]) -> Option<&[u8]> {
+                // SAFETY: `i8` and `u8` have the same size and alignment and every bit pattern is
+                // valid for both, so the slice is read as the same bytes, with the same length and
+                // lifetime.
+                #[allow(unsafe_code)]
+                Some(unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<u8>(), codes.len()) })
+            }
+        }
+    )*};
+}
+impl_byte_code!(i8, u8);
 impl_code!(false; i16, i32, i64, u16, u32);
 impl Code for u64 {
     const BYTE: bool = false;
@@ -361,7 +386,7 @@ impl Instrument {
                 }
             })
             .collect();
-        let shared = Shared {
+        let mut shared = Shared {
             plan,
             input,
             missing,
@@ -375,7 +400,16 @@ impl Instrument {
                 let tri = (bytes.is_some() && fast::tri_ok(plan)).then(|| fast::TriPlan::new(plan));
                 (depth, fast::CallTables::new(plan), luts, fast::uses_codes(plan), bytes, tri)
             }),
+            fused: None,
         };
+        // Complete rows of the common screening shape take the fused tile kernel (x86_64 builds,
+        // `BatchKernel::Auto`; not WebAssembly, see `simd`); everything else, and any block with an
+        // incomplete row, the block path.
+        if kernel.uses_simd() && cfg!(not(target_arch = "wasm32")) && !has_norms && input.durations.is_none() {
+            if let Some((_, tables, _, _, Some(bp), _)) = &shared.fast {
+                shared.fused = super::fused::FusedPlan::new(plan, bp, &tables.band_out, input.code_map.is_some());
+            }
+        }
         // Row ranges of whole blocks, one per thread; each writes only its own rows.
         let blocks = n_rows.div_ceil(fast::BLOCK);
         let threads = match threads {
@@ -446,6 +480,8 @@ struct Shared<'a, 'b, T: Code> {
     /// With the byte-wide decoder, rows with missing or refused cells stay on the block path
     /// (three-valued, [`fast::TriPlan`]) unless an item has skip logic.
     fast: Option<FastTables>,
+    /// The plan compiled for the fused tile kernel, when it is in that shape ([`super::fused`]).
+    fused: Option<super::fused::FusedPlan>,
 }
 
 impl<T: Code> Shared<'_, '_, T> {
@@ -471,9 +507,25 @@ impl<T: Code> Shared<'_, '_, T> {
             _ => (None, None),
         };
         let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
+        let mut regs = self.fused.as_ref().map(|_| super::simd::new_regs());
+        // After a block the fused kernel gave back (it held an incomplete row), the next
+        // `FUSED_BACKOFF` blocks go straight to the block path: gappy data pays the failed try rarely.
+        const FUSED_BACKOFF: u32 = 7;
+        let mut backoff = 0u32;
         let mut r0 = a;
         while r0 < b {
             let bn = fast::BLOCK.min(b - r0);
+            if let (Some(fp), Some(regs)) = (&self.fused, regs.as_deref_mut()) {
+                if backoff == 0 {
+                    if super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, out, regs) {
+                        r0 += bn;
+                        continue;
+                    }
+                    backoff = FUSED_BACKOFF;
+                } else {
+                    backoff -= 1;
+                }
+            }
             match bytes {
                 Some(bp) => fast::decode_bytes(plan, bp, luts, self.kernel, self.input.codes, r0, bn, &mut s),
                 None => fast::decode(plan, luts, *with_codes, self.input.codes, r0, bn, &mut s),

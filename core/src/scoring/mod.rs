@@ -3,6 +3,7 @@
 pub mod batch;
 pub(crate) mod eval;
 pub(crate) mod fast;
+pub(crate) mod fused;
 pub(crate) mod plan;
 pub mod recode;
 pub mod report;

@@ -13,6 +13,10 @@
 //! * `wasm32` built with `-C target-feature=+simd128`: WebAssembly SIMD128;
 //! * anything else: no SIMD backend, [`BatchKernel::Auto`] runs the scalar kernel.
 //!
+//! The same tiles feed the fused kernel ([`super::fused`], x86_64 only): for instruments of the
+//! common screening shape, decode, sums, bands and every condition of 64 complete rows are
+//! computed in registers and the output columns written once.
+//!
 //! [`BatchKernel::Scalar`] forces the scalar kernel — per-item 256-entry tables built
 //! independently of the affine decode the SIMD kernel uses — so tests can check that both give
 //! identical bytes.
@@ -141,6 +145,17 @@ pub(crate) fn decode_block<T: super::batch::Code>(
     dcol: &mut [u8],
     ok: &mut [u8],
 ) {
+    match T::bytes(codes) {
+        Some(bytes) => decode_bytes(kernel, bytes, n, r0, bn, items, block, dcol, ok),
+        // Not reached: the byte decoder is planned for byte-wide buffers only. Every row then
+        // takes the row path.
+        None => ok[..bn].fill(0),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn decode_bytes(kernel: BatchKernel, codes: &[u8], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
     if kernel.uses_simd() && n > 0 {
         imp::decode_block(codes, n, r0, bn, items, block, dcol, ok);
     } else {
@@ -148,16 +163,44 @@ pub(crate) fn decode_block<T: super::batch::Code>(
     }
 }
 
+/// The fused kernel's register file: one 64-row value per instruction of the lane program.
+pub(crate) type Regs = [[[u8; 16]; super::fused::GROUP]; super::fused::MAX_REGS];
+
+/// A zeroed register file (allocated once per worker).
+pub(crate) fn new_regs() -> Box<Regs> {
+    Box::new([[[0u8; 16]; super::fused::GROUP]; super::fused::MAX_REGS])
+}
+
+/// Score a block of complete rows through the fused kernel ([`super::fused`]) into the output
+/// view at row `w0`. Returns `false` — the block's columns then partly written and to be
+/// rewritten by the block path — as soon as a tile holds a row that is not complete, and always
+/// in a build without a SIMD backend.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fused_block<T: super::batch::Code>(
+    fp: &super::fused::FusedPlan,
+    codes: &[T],
+    r0: usize,
+    bn: usize,
+    w0: usize,
+    out: &mut super::batch::ColsMut<'_>,
+    regs: &mut Regs,
+) -> bool {
+    match T::bytes(codes) {
+        Some(bytes) => imp::BACKEND.is_some() && imp::fused_block(fp, bytes, r0, bn, w0, out, regs),
+        None => false,
+    }
+}
+
 /// The portable kernel: one table lookup per cell.
 #[allow(clippy::too_many_arguments)]
-fn decode_block_scalar<T: super::batch::Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+fn decode_block_scalar(codes: &[u8], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
     let ok = &mut ok[..bn];
     ok.fill(0xFF);
     let rows = &codes[r0 * n..(r0 + bn) * n];
     for (j, it) in items.iter().enumerate() {
         let col = &mut dcol[j * block..j * block + bn];
         for ((o, m), row) in col.iter_mut().zip(ok.iter_mut()).zip(rows.chunks_exact(n)) {
-            let b = row[j].byte() as usize;
+            let b = row[j] as usize;
             *o = it.dtab[b];
             *m &= it.oktab[b];
         }
@@ -177,8 +220,9 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
 /// The byte-lane operations both SIMD backends provide, and the tile kernel written once over them.
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod tile {
-    use super::{windows, ByteItem, LANES};
-    use crate::scoring::batch::Code;
+    use super::{windows, ByteItem, Regs, LANES};
+    use crate::scoring::batch::{Code, ColsMut};
+    use crate::scoring::fused::{write_tile, Acc, FusedPlan, Op, Rel, Src, TileOut, GROUP, GROUP_ROWS};
 
     pub(super) trait Lanes: Copy {
         fn load(a: &[u8; 16]) -> Self;
@@ -192,6 +236,8 @@ mod tile {
         fn xor(a: Self, b: Self) -> Self;
         fn and(a: Self, b: Self) -> Self;
         fn min_u8(a: Self, b: Self) -> Self;
+        fn max_u8(a: Self, b: Self) -> Self;
+        fn or(a: Self, b: Self) -> Self;
         /// `0xFF` in equal lanes, `0` elsewhere.
         fn eq(a: Self, b: Self) -> Self;
     }
@@ -242,6 +288,19 @@ mod tile {
         }
     }
 
+    /// `live` rows of `n` codes from `base` (16 bytes each, zeros past the rows), transposed:
+    /// `out[k]` lane `r` is byte `k` of row `r`. One copy shared by both kernels.
+    #[inline(never)]
+    fn load_tile<V: Lanes, T: Code>(codes: &[T], base: usize, n: usize, live: usize) -> [V; 16] {
+        let x: [V; 16] = match codes.get(base..base + 15 * n + LANES) {
+            // A whole tile inside the buffer: 16 plain loads (one bounds check).
+            Some(tile) if live == LANES => std::array::from_fn(|k| V::load(&row16(tile, k * n))),
+            // The buffer's last rows, or a block's partial tile: padded loads.
+            _ => std::array::from_fn(|k| if k < live { V::load(&row16(codes, base + k * n)) } else { V::splat(0) }),
+        };
+        transpose(x)
+    }
+
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     pub(super) fn decode_block<V: Lanes, T: Code>(
@@ -254,20 +313,12 @@ mod tile {
         dcol: &mut [u8],
         ok: &mut [u8],
     ) {
-        let zero = V::splat(0);
         let mut g = 0;
         while g < bn {
             let live = (bn - g).min(LANES);
             let mut all_ok = V::splat(0xFF);
             for (c, first_new) in windows(n) {
-                let base = (r0 + g) * n + c;
-                let x: [V; 16] = match codes.get(base..base + 15 * n + LANES) {
-                    // A whole tile inside the buffer: 16 plain loads (one bounds check).
-                    Some(tile) if live == LANES => std::array::from_fn(|k| V::load(&row16(tile, k * n))),
-                    // The buffer's last rows, or a block's partial tile: padded loads.
-                    _ => std::array::from_fn(|k| if k < live { V::load(&row16(codes, base + k * n)) } else { zero }),
-                };
-                let cols = transpose(x);
+                let cols = load_tile::<V, T>(codes, (r0 + g) * n + c, n, live);
                 // Per-lane validity masks, reduced after the loop (no loop-carried dependency).
                 let mut goods = [V::splat(0xFF); 16];
                 for (l, &v) in cols.iter().enumerate() {
@@ -319,6 +370,150 @@ mod tile {
         }
     }
 
+    /// Combine 64 rows of a result into a register.
+    #[inline(always)]
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    fn combine<V: Lanes>(r: &mut [[u8; 16]; GROUP], x: [V; GROUP], acc: Acc) {
+        for (r, x) in r.iter_mut().zip(x) {
+            let v = match acc {
+                Acc::Set => x,
+                Acc::And => V::and(V::load(r), x),
+                Acc::Or => V::or(V::load(r), x),
+                Acc::Count => V::sub(V::load(r), x),
+            };
+            v.store(r);
+        }
+    }
+
+    /// The fused kernel over one block (see [`crate::scoring::fused`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(super) fn fused_block<V: Lanes, T: Code>(fp: &FusedPlan, codes: &[T], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
+        let n = fp.n;
+        let zero = V::splat(0);
+        let ff = V::splat(0xFF);
+        // Per item (index & 15: at most 16 items), per tile: decoded offsets and raw bytes.
+        let mut off = [[zero; GROUP]; 16];
+        let mut raw = [[zero; GROUP]; 16];
+        let mut sums = [[zero; GROUP]; 16];
+        let mut tile_out = TileOut {
+            sums: [[0; 16]; 16],
+            bands: [[0; 16]; 16],
+            flags: [0; 16],
+            validity: [0; 16],
+            screen: [0; 16],
+        };
+        let mut g = 0;
+        while g < bn {
+            let live = (bn - g).min(GROUP_ROWS);
+            for t in 0..GROUP {
+                let here = live.saturating_sub(t * LANES).min(LANES);
+                if here == 0 {
+                    break;
+                }
+                let cols = load_tile::<V, T>(codes, (r0 + g + t * LANES) * n, n, here);
+                let mut good = ff;
+                for (j, a) in fp.decode.iter().enumerate().take(16) {
+                    let v = cols[j & 15];
+                    let d = V::sub(v, V::load(&a.lo));
+                    let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
+                    let d = if a.falling { V::add(V::xor(d, V::load(&a.x)), V::load(&a.y)) } else { d };
+                    off[j & 15][t] = V::and(d, gj);
+                    if fp.reads_raw {
+                        raw[j & 15][t] = v;
+                    }
+                    good = V::and(good, gj);
+                }
+                let mut gb = [0u8; 16];
+                good.store(&mut gb);
+                if gb[..here].iter().any(|&b| b != 0xFF) {
+                    return false;
+                }
+            }
+            for (si, sc) in fp.scales.iter().enumerate() {
+                for t in 0..GROUP {
+                    let mut s = zero;
+                    for &j in &sc.items {
+                        s = V::add(s, off[usize::from(j) & 15][t]);
+                    }
+                    sums[si & 15][t] = s;
+                }
+            }
+            for op in &fp.ops {
+                match *op {
+                    Op::Cmp { src, rel, k, neg, dst, acc } => {
+                        let kv = V::splat(k);
+                        let nv = if neg { ff } else { zero };
+                        let m: [V; GROUP] = std::array::from_fn(|t| {
+                            let a = match src {
+                                Src::Off(j) => off[usize::from(j) & 15][t],
+                                Src::Raw(j) => raw[usize::from(j) & 15][t],
+                                Src::Sum(s) => sums[usize::from(s) & 15][t],
+                                Src::Reg(r) => V::load(&regs[usize::from(r)][t]),
+                            };
+                            let c = match rel {
+                                Rel::Ge => V::eq(V::max_u8(a, kv), a),
+                                Rel::Le => V::eq(V::min_u8(a, kv), a),
+                                Rel::Eq => V::eq(a, kv),
+                            };
+                            V::xor(c, nv)
+                        });
+                        combine(&mut regs[usize::from(dst)], m, acc);
+                    }
+                    Op::Const { on, dst } => {
+                        let v = if on { ff } else { zero };
+                        for r in &mut regs[usize::from(dst)] {
+                            v.store(r);
+                        }
+                    }
+                    Op::Combine { a, dst, acc } => {
+                        let x = regs[usize::from(a)];
+                        combine(&mut regs[usize::from(dst)], x.map(|r| V::load(&r)), acc);
+                    }
+                    Op::Not { a, dst } => {
+                        let x = regs[usize::from(a)];
+                        for (r, v) in regs[usize::from(dst)].iter_mut().zip(x) {
+                            V::xor(V::load(&v), ff).store(r);
+                        }
+                    }
+                }
+            }
+            for t in 0..GROUP {
+                let here = live.saturating_sub(t * LANES).min(LANES);
+                if here == 0 {
+                    break;
+                }
+                for (si, sc) in fp.scales.iter().enumerate() {
+                    let s = sums[si & 15][t];
+                    let mut b = V::splat(sc.band0);
+                    for &(at, d) in &sc.steps {
+                        let ge = V::eq(V::max_u8(s, V::splat(at)), s);
+                        b = V::add(b, V::and(ge, V::splat(d)));
+                    }
+                    s.store(&mut tile_out.sums[si & 15]);
+                    b.store(&mut tile_out.bands[si & 15]);
+                }
+                let mut fb = zero;
+                for (i, &r) in fp.flags.iter().enumerate() {
+                    fb = V::or(fb, V::and(V::load(&regs[usize::from(r)][t]), V::splat(1u8 << (i & 7))));
+                }
+                fb.store(&mut tile_out.flags);
+                let mut vb = zero;
+                for &(r, code) in &fp.validity {
+                    vb = V::max_u8(vb, V::and(V::load(&regs[usize::from(r)][t]), V::splat(code)));
+                }
+                vb.store(&mut tile_out.validity);
+                if let Some(r) = fp.screen {
+                    V::and(V::load(&regs[usize::from(r)][t]), V::splat(1)).store(&mut tile_out.screen);
+                }
+                write_tile(fp, &tile_out, here, w0 + g + t * LANES, out);
+            }
+            g += GROUP_ROWS;
+        }
+        true
+    }
+
     #[cfg(test)]
     pub(super) fn transpose_for_test<V: Lanes>(x: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
         let t = transpose(x.map(|r| V::load(&r)));
@@ -333,8 +528,9 @@ mod tile {
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use super::tile::{self, Lanes};
-    use super::ByteItem;
-    use crate::scoring::batch::Code;
+    use super::{ByteItem, Regs};
+    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::FusedPlan;
     use core::arch::x86_64::*;
 
     pub(super) const BACKEND: Option<&str> = Some("sse2");
@@ -407,6 +603,18 @@ mod imp {
         }
         #[inline(always)]
         #[allow(unused_unsafe)]
+        fn max_u8(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_max_epu8(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn or(a: Self, b: Self) -> Self {
+            // SAFETY: baseline SSE2, no pointers.
+            Sse2(unsafe { _mm_or_si128(a.0, b.0) })
+        }
+        #[inline(always)]
+        #[allow(unused_unsafe)]
         fn eq(a: Self, b: Self) -> Self {
             // SAFETY: baseline SSE2, no pointers.
             Sse2(unsafe { _mm_cmpeq_epi8(a.0, b.0) })
@@ -414,8 +622,12 @@ mod imp {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
-        tile::decode_block::<Sse2, T>(codes, n, r0, bn, items, block, dcol, ok)
+    pub(super) fn decode_block(codes: &[u8], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+        tile::decode_block::<Sse2, u8>(codes, n, r0, bn, items, block, dcol, ok)
+    }
+
+    pub(super) fn fused_block(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
+        tile::fused_block::<Sse2, u8>(fp, codes, r0, bn, w0, out, regs)
     }
 
     #[cfg(test)]
@@ -427,8 +639,9 @@ mod imp {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use super::tile::{self, Lanes};
-    use super::ByteItem;
-    use crate::scoring::batch::Code;
+    use super::{ByteItem, Regs};
+    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::FusedPlan;
     use core::arch::wasm32::*;
 
     pub(super) const BACKEND: Option<&str> = Some("simd128");
@@ -482,14 +695,28 @@ mod imp {
             Simd128(u8x16_min(a.0, b.0))
         }
         #[inline(always)]
+        fn max_u8(a: Self, b: Self) -> Self {
+            Simd128(u8x16_max(a.0, b.0))
+        }
+        #[inline(always)]
+        fn or(a: Self, b: Self) -> Self {
+            Simd128(v128_or(a.0, b.0))
+        }
+        #[inline(always)]
         fn eq(a: Self, b: Self) -> Self {
             Simd128(u8x16_eq(a.0, b.0))
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
-        tile::decode_block::<Simd128, T>(codes, n, r0, bn, items, block, dcol, ok)
+    pub(super) fn decode_block(codes: &[u8], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+        tile::decode_block::<Simd128, u8>(codes, n, r0, bn, items, block, dcol, ok)
+    }
+
+    /// Not in WebAssembly builds: the fused kernel's code does not fit the web module's size
+    /// budget (it would take the scoring module over 400 KB gzipped); the block path runs.
+    pub(super) fn fused_block(_: &FusedPlan, _: &[u8], _: usize, _: usize, _: usize, _: &mut ColsMut<'_>, _: &mut Regs) -> bool {
+        false
     }
 
     #[cfg(test)]
@@ -500,15 +727,21 @@ mod imp {
 
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 mod imp {
-    use super::ByteItem;
-    use crate::scoring::batch::Code;
+    use super::{ByteItem, Regs};
+    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::FusedPlan;
 
     pub(super) const BACKEND: Option<&str> = None;
 
     /// Never called: `BatchKernel::uses_simd` is false without a backend.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn decode_block<T: Code>(codes: &[T], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
+    pub(super) fn decode_block(codes: &[u8], n: usize, r0: usize, bn: usize, items: &[ByteItem], block: usize, dcol: &mut [u8], ok: &mut [u8]) {
         super::decode_block_scalar(codes, n, r0, bn, items, block, dcol, ok)
+    }
+
+    /// Never called with effect: without a backend the fused plan is never built.
+    pub(super) fn fused_block(_: &FusedPlan, _: &[u8], _: usize, _: usize, _: usize, _: &mut ColsMut<'_>, _: &mut Regs) -> bool {
+        false
     }
 }
 

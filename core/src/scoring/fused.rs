@@ -1,0 +1,552 @@
+//! The fused tile kernel of batch scoring: decode, sums, bands, flags, validity and screen
+//! verdicts of 64 complete rows computed in SIMD registers, the output columns written once.
+//!
+//! The block-columnar path ([`super::fast`]) makes a dozen passes over each block's scratch
+//! columns (decode, sums, band lookups, one pass per condition node, flag packing, validity,
+//! screen). For the common shape of a screening instrument — at most 16 byte-coded items whose
+//! options are one run of consecutive codes (the affine decode of [`super::simd`]), `sum` scales
+//! without norms whose offsets fit a byte, at most 8 flags, and conditions built from item and
+//! scale comparisons, `any`/`all`/`not`/`count_of` and flag references — the plan is compiled
+//! here once per call into a flat *lane program*: each condition node becomes one instruction
+//! over 16-byte vectors (unsigned byte comparisons, and/or/not, mask counting), and each band
+//! table a short list of steps (`band = base + Σ [sum ≥ tᵢ]·δᵢ`, wrapping bytes). The program runs
+//! on 4 tiles of 16 rows at a time (one dispatch per instruction per 64 rows), straight from the
+//! transposed rows of the input.
+//!
+//! It runs in x86_64 builds (SSE2, the baseline), for byte-wide buffers and
+//! [`super::simd::BatchKernel::Auto`]. The WebAssembly build leaves it out: its code would take
+//! the web scoring module over its 400 KB gzipped budget, so the browser runs the block path.
+//!
+//! Nothing here defines a rule: every test is the one the block path derives from the plan
+//! ([`super::fast::int_test`], [`super::fast::narrow`], the plan's own band tables), applied to
+//! the same byte offsets. A block with any row that is not complete (a missing, refused or
+//! invalid cell) is left to the block path, which rewrites all of the block's columns; so are
+//! plans outside the shape and [`super::simd::BatchKernel::Scalar`]. Property tests and the
+//! golden vectors compare this path with the scalar block path and with one-by-one scoring.
+
+// Without a SIMD backend, and in WebAssembly (see `simd::imp::fused_block` there), the lane
+// program is compiled by nothing and run by nothing.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+
+use super::fast::{int_test, narrow, BytePlan, IntTest};
+use super::plan::{AggPlan, CondPlan, Plan, NO_BAND};
+use crate::decimal::Ratio;
+use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
+
+/// Tiles of 16 rows per dispatch of the lane program.
+pub(crate) const GROUP: usize = 4;
+/// Rows per dispatch.
+pub(crate) const GROUP_ROWS: usize = GROUP * 16;
+/// Registers of the lane program (one per instruction result).
+pub(crate) const MAX_REGS: usize = 256;
+/// Band steps per scale.
+const MAX_STEPS: usize = 32;
+
+/// An operand of a comparison: an item's decoded offset `value − vmin`, an item's raw byte, a
+/// scale's offset sum `sum − base`, or a register (a `count_of` counter).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Src {
+    Off(u8),
+    Raw(u8),
+    Sum(u8),
+    Reg(u8),
+}
+
+/// An unsigned byte relation (the others are their negations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rel {
+    Ge,
+    Le,
+    Eq,
+}
+
+/// How an instruction's result is combined into its register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acc {
+    /// `dst = x`
+    Set,
+    /// `dst &= x`
+    And,
+    /// `dst |= x`
+    Or,
+    /// `dst −= x` (a true mask is `0xFF` = −1): counts the true lanes.
+    Count,
+}
+
+/// One instruction of the lane program. Instruction `i` owns register `i` (a node's result); an
+/// `any`/`all`/`count_of` node's children are combined into the node's register in place, a
+/// comparison leaf directly ([`Op::Cmp`] with an [`Acc`]), any other child through [`Op::Combine`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    /// `dst (acc)= (src REL k)`, the comparison negated when `neg`.
+    Cmp {
+        src: Src,
+        rel: Rel,
+        k: u8,
+        neg: bool,
+        dst: u8,
+        acc: Acc,
+    },
+    Const {
+        on: bool,
+        dst: u8,
+    },
+    /// `dst (acc)= a`.
+    Combine {
+        a: u8,
+        dst: u8,
+        acc: Acc,
+    },
+    Not {
+        a: u8,
+        dst: u8,
+    },
+}
+
+/// An item's affine decode in all 16 lanes ([`super::simd::Affine`]), packed for the kernel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LaneDecode {
+    pub lo: [u8; 16],
+    pub range: [u8; 16],
+    pub x: [u8; 16],
+    pub y: [u8; 16],
+    pub falling: bool,
+}
+
+/// One `sum` scale of the fused path.
+#[derive(Clone, Debug)]
+pub(crate) struct FusedScale {
+    /// Items summed (their offsets), with repetition.
+    pub items: Vec<u8>,
+    /// `Σ vmin` of the items: the sum is `base + Σ offsets`.
+    pub base: i64,
+    /// `10^decimals`: the raw mantissa is `sum · k`.
+    pub k: i64,
+    /// Band output value (`−1` as `0xFF`) at offset sum 0, and the steps `(t, δ)`.
+    pub band0: u8,
+    pub steps: Vec<(u8, u8)>,
+    /// Items listed (the `answered` column of a complete row).
+    pub answered: u16,
+}
+
+/// A plan compiled for the fused kernel.
+#[derive(Clone, Debug)]
+pub(crate) struct FusedPlan {
+    pub n: usize,
+    /// Per item, its decode.
+    pub decode: Vec<LaneDecode>,
+    /// Whether a condition reads raw bytes (code tests).
+    pub reads_raw: bool,
+    pub scales: Vec<FusedScale>,
+    pub ops: Vec<Op>,
+    /// The register holding each flag's truth.
+    pub flags: Vec<u8>,
+    /// `(register, verdict code)` of each validity rule that is not a note.
+    pub validity: Vec<(u8, u8)>,
+    pub screen: Option<u8>,
+}
+
+struct Builder<'a> {
+    plan: &'a Plan,
+    bp: &'a BytePlan,
+    /// Scale index → index in `scales` of the fused plan.
+    scale_of: Vec<Option<u8>>,
+    bases: Vec<i64>,
+    mapped: bool,
+    ops: Vec<Op>,
+    flags: Vec<u8>,
+}
+
+/// An integer test on a byte operand, narrowed to the byte range exactly as the block path does:
+/// `Err(constant)` or `Ok((relation, k, negated))`.
+fn byte_test(test: IntTest) -> Option<Result<(Rel, u8, bool), bool>> {
+    Some(match narrow(test, 0, 255) {
+        IntTest::Const(on) => Err(on),
+        IntTest::Cmp(op, k) => {
+            let k = u8::try_from(k).ok()?;
+            Ok(match op {
+                CmpOp::Ge => (Rel::Ge, k, false),
+                CmpOp::Le => (Rel::Le, k, false),
+                CmpOp::Eq => (Rel::Eq, k, false),
+                CmpOp::Lt => (Rel::Ge, k, true),
+                CmpOp::Gt => (Rel::Le, k, true),
+                CmpOp::Ne => (Rel::Eq, k, true),
+            })
+        }
+    })
+}
+
+impl Builder<'_> {
+    /// Append an instruction; register `i` belongs to instruction `i`. A program longer than the
+    /// register file is outside the shape.
+    fn push(&mut self, op: impl FnOnce(u8) -> Op) -> Option<u8> {
+        let at = u8::try_from(self.ops.len()).ok()?;
+        self.ops.push(op(at));
+        Some(at)
+    }
+
+    /// A comparison leaf (item or scale test) as `(operand, test)`; `Some(None)` for any other
+    /// node, `None` when the leaf is outside the shape.
+    fn leaf(&self, c: &CondPlan) -> Option<Option<(Src, IntTest)>> {
+        Some(match c {
+            CondPlan::Item { idx, op, value, on } => {
+                let j = u8::try_from(*idx).ok()?;
+                let test = int_test(*op, *value);
+                match on {
+                    ItemBasis::Value => {
+                        let vmin = i64::from(self.bp.items.get(*idx)?.vmin);
+                        let test = match test {
+                            IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(vmin)),
+                            c => c,
+                        };
+                        Some((Src::Off(j), test))
+                    }
+                    // With a code map the code column is the recoded option code, not the byte.
+                    ItemBasis::Code if self.mapped => return None,
+                    ItemBasis::Code => Some((Src::Raw(j), test)),
+                }
+            }
+            CondPlan::Scale { idx, op, value, basis } => {
+                let f = (*self.scale_of.get(*idx)?)?;
+                let sc = self.plan.scales.get(*idx)?;
+                if *basis == BandBasis::Score && sc.norms.is_some() {
+                    return None;
+                }
+                // sum / den OP p / q  <=>  sum OP p·den / q, with den = 1 for a `sum` scale.
+                let test = match int_test(*op, Ratio::new(value.num(), value.den())) {
+                    IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(*self.bases.get(usize::from(f))?)),
+                    c => c,
+                };
+                Some((Src::Sum(f), test))
+            }
+            _ => None,
+        })
+    }
+
+    /// A comparison into a new register.
+    fn cmp(&mut self, src: Src, test: IntTest) -> Option<u8> {
+        match byte_test(test)? {
+            Err(on) => self.push(|dst| Op::Const { on, dst }),
+            Ok((rel, k, neg)) => self.push(|dst| Op::Cmp {
+                src,
+                rel,
+                k,
+                neg,
+                dst,
+                acc: Acc::Set,
+            }),
+        }
+    }
+
+    /// Combine child `c` into register `dst`.
+    fn into(&mut self, c: &CondPlan, dst: u8, acc: Acc) -> Option<()> {
+        match self.leaf(c)? {
+            Some((src, test)) => match byte_test(test)? {
+                Ok((rel, k, neg)) => {
+                    self.push(|_| Op::Cmp { src, rel, k, neg, dst, acc })?;
+                }
+                Err(on) => {
+                    let a = self.push(|dst| Op::Const { on, dst })?;
+                    self.push(|_| Op::Combine { a, dst, acc })?;
+                }
+            },
+            None => {
+                let a = self.cond(c)?;
+                self.push(|_| Op::Combine { a, dst, acc })?;
+            }
+        }
+        Some(())
+    }
+
+    fn cond(&mut self, c: &CondPlan) -> Option<u8> {
+        if let Some((src, test)) = self.leaf(c)? {
+            return self.cmp(src, test);
+        }
+        match c {
+            CondPlan::Any(v) | CondPlan::All(v) => {
+                let any = matches!(c, CondPlan::Any(_));
+                // The empty `any` is false, the empty `all` true (as in the block path).
+                let dst = self.push(|dst| Op::Const { on: !any, dst })?;
+                for ch in v {
+                    self.into(ch, dst, if any { Acc::Or } else { Acc::And })?;
+                }
+                Some(dst)
+            }
+            CondPlan::Not(ch) => {
+                let a = self.cond(ch)?;
+                self.push(|dst| Op::Not { a, dst })
+            }
+            CondPlan::CountOf { of, op, value } => {
+                if of.len() > 255 {
+                    return None;
+                }
+                let acc = self.push(|dst| Op::Const { on: false, dst })?;
+                for ch in of {
+                    self.into(ch, acc, Acc::Count)?;
+                }
+                self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)))
+            }
+            CondPlan::ItemState { state, .. } => {
+                let on = matches!(state, ItemStateKind::Answered);
+                self.push(|dst| Op::Const { on, dst })
+            }
+            CondPlan::Answered { items, op, value } => {
+                let on = op.holds((items.len() as u32).cmp(value));
+                self.push(|dst| Op::Const { on, dst })
+            }
+            CondPlan::ScaleUnscored(_) => self.push(|dst| Op::Const { on: false, dst }),
+            CondPlan::Flag(i) => self.flags.get(*i).copied(),
+            CondPlan::Item { .. } | CondPlan::Scale { .. } | CondPlan::Band { .. } | CondPlan::Duration { .. } | CondPlan::StraightLine { .. } => None,
+        }
+    }
+}
+
+impl FusedPlan {
+    /// Compile `plan` for the fused kernel; `None` when it is outside the shape (see the module
+    /// documentation). `band_out` is the block path's band output table per scale.
+    pub fn new(plan: &Plan, bp: &BytePlan, band_out: &[[i8; 256]], mapped: bool) -> Option<FusedPlan> {
+        let n = plan.items.len();
+        if n == 0 || n > 16 || bp.items.len() != n || plan.flags.len() > 8 || plan.scales.len() > 16 {
+            return None;
+        }
+        if bp.items.iter().any(|it| it.affine.is_none()) || plan.items.iter().any(|it| it.asked_if.is_some()) {
+            return None;
+        }
+        let mut scales = Vec::with_capacity(plan.scales.len());
+        let mut bases = Vec::with_capacity(plan.scales.len());
+        for (si, sc) in plan.scales.iter().enumerate() {
+            let AggPlan::Sum(idx) = &sc.agg else { return None };
+            if sc.norms.is_some() || sc.den != 1 {
+                return None;
+            }
+            let mut base = 0i64;
+            let mut range = 0u32;
+            let mut items = Vec::with_capacity(idx.len());
+            for &j in idx {
+                let it = bp.items.get(j)?;
+                base += i64::from(it.vmin);
+                range += u32::from(it.dtab.iter().copied().max().unwrap_or(0));
+                items.push(u8::try_from(j).ok()?);
+            }
+            if range > 255 {
+                return None;
+            }
+            let k = 10i64.checked_pow(sc.decimals)?;
+            // The band column as a function of the offset sum: the block path's lookups, as steps.
+            let tab = band_out.get(si)?;
+            let out_at = |s: u32| -> u8 {
+                let pos = if sc.bands.is_empty() {
+                    NO_BAND
+                } else {
+                    usize::try_from(base + i64::from(s) - sc.sum_min)
+                        .ok()
+                        .and_then(|at| sc.band_by_sum.get(at).copied())
+                        .unwrap_or(NO_BAND)
+                };
+                tab[usize::from(pos)] as u8
+            };
+            let band0 = out_at(0);
+            let mut steps = Vec::new();
+            for s in 1..=range {
+                let (a, b) = (out_at(s - 1), out_at(s));
+                if a != b {
+                    steps.push((s as u8, b.wrapping_sub(a)));
+                }
+            }
+            if steps.len() > MAX_STEPS {
+                return None;
+            }
+            scales.push(FusedScale {
+                items,
+                base,
+                k,
+                band0,
+                steps,
+                answered: u16::try_from(sc.n).unwrap_or(u16::MAX),
+            });
+            bases.push(base);
+        }
+        let scale_of = (0..plan.scales.len()).map(|i| u8::try_from(i).ok()).collect();
+        let mut b = Builder {
+            plan,
+            bp,
+            scale_of,
+            bases,
+            mapped,
+            ops: Vec::new(),
+            flags: Vec::new(),
+        };
+        for f in &plan.flags {
+            let r = b.cond(&f.cond)?;
+            b.flags.push(r);
+        }
+        let mut validity = Vec::new();
+        for v in &plan.validity {
+            let code = match v.verdict {
+                ValidityVerdict::Note => continue,
+                ValidityVerdict::Incomplete => 1u8,
+                ValidityVerdict::Invalid => 2u8,
+            };
+            validity.push((b.cond(&v.cond)?, code));
+        }
+        let screen = match &plan.screen_positive {
+            Some(sp) => Some(b.cond(&sp.cond)?),
+            None => None,
+        };
+        let decode = bp
+            .items
+            .iter()
+            .map(|it| {
+                it.affine.map(|a| LaneDecode {
+                    lo: a.lo16,
+                    range: a.range16,
+                    x: a.x16,
+                    y: a.y16,
+                    falling: a.x != 0,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let reads_raw = b.ops.iter().any(|op| matches!(op, Op::Cmp { src: Src::Raw(_), .. }));
+        Some(FusedPlan {
+            n,
+            decode,
+            reads_raw,
+            scales,
+            ops: b.ops,
+            flags: b.flags,
+            validity,
+            screen,
+        })
+    }
+}
+
+/// Per-tile results in bytes, before they are widened into the output columns.
+pub(crate) struct TileOut {
+    pub sums: [[u8; 16]; 16],
+    pub bands: [[u8; 16]; 16],
+    pub flags: [u8; 16],
+    pub validity: [u8; 16],
+    pub screen: [u8; 16],
+}
+
+/// Write `m ≤ 16` rows of one tile's results into the output view at row `w`.
+#[inline(always)]
+pub(crate) fn write_tile(fp: &FusedPlan, t: &TileOut, m: usize, w: usize, out: &mut super::batch::ColsMut<'_>) {
+    let rows = w..w + m;
+    for (si, (sc, col)) in fp.scales.iter().zip(out.scales.iter_mut()).enumerate() {
+        // Zipped loops over the tile's bytes: the compiler vectorises each.
+        let (s, bd) = (&t.sums[si & 15][..m], &t.bands[si & 15][..m]);
+        for ((r, o), &x) in col.raw[rows.clone()].iter_mut().zip(col.score[rows.clone()].iter_mut()).zip(s) {
+            let v = (sc.base + i64::from(x)) * sc.k;
+            *r = v;
+            *o = v;
+        }
+        for (o, &x) in col.band[rows.clone()].iter_mut().zip(bd) {
+            *o = x as i8;
+        }
+        col.answered[rows.clone()].fill(sc.answered);
+        col.prorated[rows.clone()].fill(false);
+    }
+    for (o, &x) in out.flags[rows.clone()].iter_mut().zip(&t.flags[..m]) {
+        *o = u64::from(x);
+    }
+    out.flags_indeterminate[rows.clone()].fill(0);
+    out.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
+    if fp.screen.is_some() {
+        out.screen[rows].copy_from_slice(&t.screen[..m]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Catalog;
+
+    fn fused_of(id: &str) -> Option<FusedPlan> {
+        let inst = Catalog::builtin().instrument(id).ok()?;
+        let plan = inst.plan();
+        let luts = super::super::fast::DecodeTables::new(plan, true, None);
+        let bp = BytePlan::new(plan, &luts)?;
+        let t = super::super::fast::CallTables::new(plan);
+        FusedPlan::new(plan, &bp, &t.band_out, false)
+    }
+
+    /// The short screening instruments are in the fused shape (so the fast path is the one
+    /// their batches take); instruments with norms or more than 16 items are not.
+    #[test]
+    fn screening_instruments_compile_to_lane_programs() {
+        for id in ["phq9", "gad7", "k6", "k10"] {
+            let fp = fused_of(id).unwrap_or_else(|| panic!("{id} is in the fused shape"));
+            assert!(fp.ops.len() <= MAX_REGS && !fp.scales.is_empty(), "{id}");
+        }
+        let phq9 = fused_of("phq9").unwrap();
+        // Total 0..=27: bands change at 5, 10, 15, 20.
+        assert_eq!(phq9.scales[0].steps.iter().map(|s| s.0).collect::<Vec<_>>(), vec![5, 10, 15, 20]);
+        assert_eq!(phq9.flags.len(), 3);
+        assert!(phq9.screen.is_some());
+        assert!(fused_of("cesd").is_none(), "20 items: outside the shape");
+    }
+
+    /// Random option codes (and, with `gaps`, some missing cells) for an instrument's items.
+    fn rows(inst: &crate::Instrument, n_rows: usize, seed: u64, gaps: bool) -> Vec<i8> {
+        let plan = inst.plan();
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut out = Vec::with_capacity(n_rows * plan.items.len());
+        for _ in 0..n_rows {
+            for it in &plan.items {
+                let r = next();
+                if gaps && r % 97 == 0 {
+                    out.push(-1);
+                } else {
+                    let o = &it.options[(r >> 8) as usize % it.options.len()];
+                    out.push(o.code as i8);
+                }
+            }
+        }
+        out
+    }
+
+    /// The fused kernel gives the block path's columns byte for byte, at every batch length
+    /// around the tile (16), group (64) and block (1024) boundaries, for complete rows, rows with
+    /// gaps (the block is given back) and through `u8` buffers as well as `i8`.
+    #[test]
+    fn fused_columns_equal_the_scalar_block_path() {
+        use crate::scoring::batch::BatchInput;
+        use crate::scoring::simd::BatchKernel;
+        if !BatchKernel::Auto.uses_simd() {
+            return;
+        }
+        let cat = Catalog::builtin();
+        let mut fused = 0;
+        for id in cat.ids().map(str::to_string).collect::<Vec<_>>() {
+            let inst = cat.instrument(&id).unwrap();
+            if fused_of(&id).is_some() {
+                fused += 1;
+            }
+            let n = inst.plan().items.len();
+            for (k, &len) in [1usize, 15, 16, 17, 63, 64, 65, 1023, 1024, 1025, 3000].iter().enumerate() {
+                for gaps in [false, true] {
+                    let codes = rows(&inst, len, 0x9E37_79B9 + k as u64, gaps);
+                    let input = BatchInput::new(&codes, n, -1);
+                    let (Ok(a), Ok(b)) = (
+                        inst.score_batch_with_kernel(&input, BatchKernel::Auto),
+                        inst.score_batch_with_kernel(&input, BatchKernel::Scalar),
+                    ) else {
+                        continue; // instruments that need norm groups
+                    };
+                    assert_eq!(a, b, "{id}, {len} rows, gaps {gaps}");
+                    let bytes: Vec<u8> = codes.iter().map(|&c| c as u8).collect();
+                    let input = BatchInput::new(&bytes, n, 0xFF);
+                    assert_eq!(inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap(), b, "{id}, u8, {len} rows");
+                }
+            }
+        }
+        assert!(fused >= 4, "the short instruments take the fused kernel");
+    }
+}
