@@ -427,7 +427,12 @@ mod tile {
                 }
                 let mut gb = [0u8; 16];
                 good.store(&mut gb);
-                if gb[..here].iter().any(|&b| b != 0xFF) {
+                let all = if here == LANES {
+                    u128::from_ne_bytes(gb) == u128::MAX
+                } else {
+                    gb[..here].iter().all(|&b| b == 0xFF)
+                };
+                if !all {
                     return false;
                 }
             }
