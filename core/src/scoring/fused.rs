@@ -30,7 +30,6 @@
 
 use super::fast::{int_test, narrow, BytePlan, IntTest};
 use super::plan::{AggPlan, CondPlan, Plan, NO_BAND};
-use crate::decimal::Ratio;
 use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 
 /// Tiles of 16 rows per dispatch of the lane program.
@@ -149,8 +148,6 @@ pub(crate) struct FusedPlan {
 struct Builder<'a> {
     plan: &'a Plan,
     bp: &'a BytePlan,
-    /// Scale index → index in `scales` of the fused plan.
-    scale_of: Vec<Option<u8>>,
     bases: Vec<i64>,
     mapped: bool,
     ops: Vec<Op>,
@@ -207,13 +204,14 @@ impl Builder<'_> {
                 }
             }
             CondPlan::Scale { idx, op, value, basis } => {
-                let f = (*self.scale_of.get(*idx)?)?;
+                // Every scale of a fused plan is fused, in plan order: the same index.
+                let f = u8::try_from(*idx).ok()?;
                 let sc = self.plan.scales.get(*idx)?;
                 if *basis == BandBasis::Score && sc.norms.is_some() {
                     return None;
                 }
                 // sum / den OP p / q  <=>  sum OP p·den / q, with den = 1 for a `sum` scale.
-                let test = match int_test(*op, Ratio::new(value.num(), value.den())) {
+                let test = match int_test(*op, *value) {
                     IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(*self.bases.get(usize::from(f))?)),
                     c => c,
                 };
@@ -366,11 +364,9 @@ impl FusedPlan {
             });
             bases.push(base);
         }
-        let scale_of = (0..plan.scales.len()).map(|i| u8::try_from(i).ok()).collect();
         let mut b = Builder {
             plan,
             bp,
-            scale_of,
             bases,
             mapped,
             ops: Vec::new(),
