@@ -66,6 +66,8 @@ cargo test -p changkaixin-wasm --lib
 step "wasm-bindgen-test under Node (API + golden vectors)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p changkaixin-wasm --target wasm32-unknown-unknown
+# CKX_PRUNE=1 (a clean-clone CI run): no later step reads the wasm32 test build.
+if [ "${CKX_PRUNE:-0}" = "1" ]; then rm -rf "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug"; fi
 
 step "release build, package and size budgets (modules: npm/modules.txt)"
 # One .wasm per module (cargo features), web + nodejs glue, wasm-opt, entry points, package.json;
