@@ -402,12 +402,19 @@ impl Instrument {
             }),
             fused: None,
         };
-        // Complete rows of the common screening shape take the fused tile kernel (x86_64 builds,
-        // `BatchKernel::Auto`; not WebAssembly, see `simd`); everything else, and any block with an
-        // incomplete row, the block path.
+        // Rows of the common screening shape take the fused tile kernel (x86_64 builds,
+        // `BatchKernel::Auto`; not WebAssembly, see `simd`), with unanswered cells too for a
+        // three-valued plan; everything else, and any block the kernel gives back, the block path.
         if kernel.uses_simd() && cfg!(not(target_arch = "wasm32")) && !has_norms && input.durations.is_none() {
             if let Some((_, tables, _, _, Some(bp), _)) = &shared.fast {
-                shared.fused = super::fused::FusedPlan::new(plan, bp, &tables.band_out, input.code_map.is_some());
+                shared.fused = super::fused::FusedPlan::new(
+                    plan,
+                    bp,
+                    &tables.band_out,
+                    input.code_map.is_some(),
+                    input.missing.byte(),
+                    input.refused.map(Code::byte),
+                );
             }
         }
         // Row ranges of whole blocks, one per thread; each writes only its own rows.
@@ -508,8 +515,9 @@ impl<T: Code> Shared<'_, '_, T> {
         };
         let rg = self.input.groups.map(|g| g.row_group).unwrap_or(&[]);
         let mut regs = self.fused.as_ref().map(|_| super::simd::new_regs());
-        // After a block the fused kernel gave back (it held an incomplete row), the next
-        // `FUSED_BACKOFF` blocks go straight to the block path: gappy data pays the failed try rarely.
+        // After a block the fused kernel gave back (an invalid cell, or an unanswered one for a
+        // plan that is not three-valued), the next `FUSED_BACKOFF` blocks go straight to the block
+        // path: such data pays the failed try rarely.
         const FUSED_BACKOFF: u32 = 7;
         let mut backoff = 0u32;
         let mut r0 = a;

@@ -1,5 +1,5 @@
 //! The fused tile kernel of batch scoring: decode, sums, bands, flags, validity and screen
-//! verdicts of 64 complete rows computed in SIMD registers, the output columns written once.
+//! verdicts of 64 rows computed in SIMD registers, the output columns written once.
 //!
 //! The block-columnar path ([`super::fast`]) makes a dozen passes over each block's scratch
 //! columns (decode, sums, band lookups, one pass per condition node, flag packing, validity,
@@ -17,19 +17,29 @@
 //! [`super::simd::BatchKernel::Auto`]. The WebAssembly build leaves it out: its code would take
 //! the web scoring module over its 400 KB gzipped budget, so the browser runs the block path.
 //!
+//! Rows with missing or refused cells run here too when every scale is `require_all` (the
+//! screening instruments' rule) and every item's value range is its decode's: a group holding
+//! such a row runs the program three-valued, each register a pair of lane masks — the *sure*
+//! world and the *possible* one ([`tri_bits`]) — where an unanswered item's test takes the
+//! verdict its options give (the row evaluator's [`item_test_unanswered`]) and a scale test is
+//! decided on the interval from the answered items' sum to that sum with every unanswered item
+//! at its largest value, as the block path's [`super::eval::range_test`] does. A scale with an
+//! unanswered listing is unscored and makes the row incomplete, as in the block path.
+//!
 //! Nothing here defines a rule: every test is the one the block path derives from the plan
 //! ([`super::fast::int_test`], [`super::fast::narrow`], the plan's own band tables), applied to
-//! the same byte offsets. A block with any row that is not complete (a missing, refused or
-//! invalid cell) is left to the block path, which rewrites all of the block's columns; so are
-//! plans outside the shape and [`super::simd::BatchKernel::Scalar`]. Property tests and the
+//! the same byte offsets. A block with an invalid cell (or, for a plan that is not three-valued,
+//! any unanswered cell) is left to the block path, which rewrites all of the block's columns; so
+//! are plans outside the shape and [`super::simd::BatchKernel::Scalar`]. Property tests and the
 //! golden vectors compare this path with the scalar block path and with one-by-one scoring.
 
 // Without a SIMD backend, and in WebAssembly (see `simd::imp::fused_block` there), the lane
 // program is compiled by nothing and run by nothing.
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
+use super::eval::{item_test_unanswered, Tri};
 use super::fast::{int_test, narrow, BytePlan, IntTest};
-use super::plan::{AggPlan, CondPlan, Plan, NO_BAND};
+use super::plan::{AggPlan, CondPlan, MissingPlan, Plan, NO_BAND};
 use crate::instrument::spec::{BandBasis, CmpOp, ItemBasis, ItemStateKind, ValidityVerdict};
 
 /// Tiles of 16 rows per dispatch of the lane program.
@@ -42,14 +52,21 @@ pub(crate) const MAX_REGS: usize = 256;
 const MAX_STEPS: usize = 32;
 
 /// An operand of a comparison: an item's decoded offset `value − vmin`, an item's raw byte, a
-/// scale's offset sum `sum − base`, or a register (a `count_of` counter).
+/// scale's offset sum `sum − base`, a register (a `count_of` counter), an item's state (`0`
+/// answered, `1` missing, `2` refused) or a scale's count of unanswered listings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Src {
     Off(u8),
     Raw(u8),
     Sum(u8),
     Reg(u8),
+    State(u8),
+    Unans(u8),
 }
+
+/// Item states in [`Src::State`] lanes.
+pub(crate) const STATE_MISSING: u8 = 1;
+pub(crate) const STATE_REFUSED: u8 = 2;
 
 /// An unsigned byte relation (the others are their negations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,12 +94,15 @@ pub(crate) enum Acc {
 /// comparison leaf directly ([`Op::Cmp`] with an [`Acc`]), any other child through [`Op::Combine`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Op {
-    /// `dst (acc)= (src REL k)`, the comparison negated when `neg`.
+    /// `dst (acc)= (src REL k)`, the comparison negated when `neg`. For an item operand
+    /// ([`Src::Off`], [`Src::Raw`]) in a row where the item is unanswered, the leaf's verdict over
+    /// the item's options instead: `un` bit 0 its truth, bit 1 its possibility (see [`tri_bits`]).
     Cmp {
         src: Src,
         rel: Rel,
         k: u8,
         neg: bool,
+        un: u8,
         dst: u8,
         acc: Acc,
     },
@@ -143,6 +163,29 @@ pub(crate) struct FusedPlan {
     /// `(register, verdict code)` of each validity rule that is not a note.
     pub validity: Vec<(u8, u8)>,
     pub screen: Option<u8>,
+    /// Whether rows with missing or refused cells run here too (three-valued, see [`Tri`]):
+    /// every scale `require_all` and every item's value range its decode's.
+    pub tri: bool,
+    /// Per item: the offset of its largest value (an unanswered item's upper bound in a sum).
+    pub hi_un: Vec<u8>,
+    /// The buffer's missing and refused sentinels as bytes.
+    pub missing: u8,
+    pub refused: Option<u8>,
+}
+
+/// A three-valued verdict as two bits: bit 0 "true", bit 1 "possibly true" (true or undecided).
+///
+/// The lane program evaluates three-valued conditions as two boolean worlds, the *sure* one
+/// (undecided read as false) and the *possible* one (undecided read as true): `and`/`or` act on
+/// each world alone, `not` swaps them (`sure' = ¬possible`, `possible' = ¬sure`), and a
+/// comparison of an interval `lo..=hi` is sure on one end and possible on the other. This is
+/// Kleene's logic exactly: a verdict is true when sure, undecided when possible but not sure.
+pub(crate) fn tri_bits(t: Tri) -> u8 {
+    match t {
+        Tri::T => 3,
+        Tri::U => 2,
+        Tri::F => 0,
+    }
 }
 
 struct Builder<'a> {
@@ -182,27 +225,44 @@ impl Builder<'_> {
         Some(at)
     }
 
-    /// A comparison leaf (item or scale test) as `(operand, test)`; `Some(None)` for any other
-    /// node, `None` when the leaf is outside the shape.
-    fn leaf(&self, c: &CondPlan) -> Option<Option<(Src, IntTest)>> {
+    /// A comparison leaf (item, item state, scale or unscored-scale test) as `(operand, test,
+    /// verdict bits where the item is unanswered)`; `Some(None)` for any other node, `None` when
+    /// the leaf is outside the shape.
+    fn leaf(&self, c: &CondPlan) -> Option<Option<(Src, IntTest, u8)>> {
         Some(match c {
             CondPlan::Item { idx, op, value, on } => {
                 let j = u8::try_from(*idx).ok()?;
                 let test = int_test(*op, *value);
-                match on {
+                // No skip logic in the shape: an unanswered item is always an unknown answer.
+                let un = tri_bits(item_test_unanswered(self.plan, *idx, *op, *value, *on, Tri::T));
+                let leaf = match on {
                     ItemBasis::Value => {
                         let vmin = i64::from(self.bp.items.get(*idx)?.vmin);
                         let test = match test {
                             IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(vmin)),
                             c => c,
                         };
-                        Some((Src::Off(j), test))
+                        (Src::Off(j), test)
                     }
                     // With a code map the code column is the recoded option code, not the byte.
                     ItemBasis::Code if self.mapped => return None,
-                    ItemBasis::Code => Some((Src::Raw(j), test)),
-                }
+                    ItemBasis::Code => (Src::Raw(j), test),
+                };
+                Some((leaf.0, leaf.1, un))
             }
+            CondPlan::ItemState { idx, state } => {
+                let j = u8::try_from(*idx).ok()?;
+                let (op, k) = match state {
+                    ItemStateKind::Answered => (CmpOp::Eq, 0),
+                    ItemStateKind::Missing => (CmpOp::Eq, i64::from(STATE_MISSING)),
+                    ItemStateKind::Refused => (CmpOp::Eq, i64::from(STATE_REFUSED)),
+                    ItemStateKind::Unanswered => (CmpOp::Ne, 0),
+                };
+                Some((Src::State(j), IntTest::Cmp(op, k), 0))
+            }
+            // Unscored (`require_all`, no norms: the only scales of a three-valued plan) exactly
+            // when an item is unanswered; never in a complete row.
+            CondPlan::ScaleUnscored(idx) => Some((Src::Unans(u8::try_from(*idx).ok()?), IntTest::Cmp(CmpOp::Ge, 1), 0)),
             CondPlan::Scale { idx, op, value, basis } => {
                 // Every scale of a fused plan is fused, in plan order: the same index.
                 let f = u8::try_from(*idx).ok()?;
@@ -215,21 +275,24 @@ impl Builder<'_> {
                     IntTest::Cmp(op, k) => IntTest::Cmp(op, k.saturating_sub(*self.bases.get(usize::from(f))?)),
                     c => c,
                 };
-                Some((Src::Sum(f), test))
+                Some((Src::Sum(f), test, 0))
             }
             _ => None,
         })
     }
 
     /// A comparison into a new register.
-    fn cmp(&mut self, src: Src, test: IntTest) -> Option<u8> {
+    fn cmp(&mut self, src: Src, test: IntTest, un: u8) -> Option<u8> {
         match byte_test(test)? {
+            // A test constant over the byte range is that constant over the options too (an
+            // unanswered item's verdict), and a counter is never undecided as a whole.
             Err(on) => self.push(|dst| Op::Const { on, dst }),
             Ok((rel, k, neg)) => self.push(|dst| Op::Cmp {
                 src,
                 rel,
                 k,
                 neg,
+                un,
                 dst,
                 acc: Acc::Set,
             }),
@@ -239,9 +302,17 @@ impl Builder<'_> {
     /// Combine child `c` into register `dst`.
     fn into(&mut self, c: &CondPlan, dst: u8, acc: Acc) -> Option<()> {
         match self.leaf(c)? {
-            Some((src, test)) => match byte_test(test)? {
+            Some((src, test, un)) => match byte_test(test)? {
                 Ok((rel, k, neg)) => {
-                    self.push(|_| Op::Cmp { src, rel, k, neg, dst, acc })?;
+                    self.push(|_| Op::Cmp {
+                        src,
+                        rel,
+                        k,
+                        neg,
+                        un,
+                        dst,
+                        acc,
+                    })?;
                 }
                 Err(on) => {
                     let a = self.push(|dst| Op::Const { on, dst })?;
@@ -257,8 +328,8 @@ impl Builder<'_> {
     }
 
     fn cond(&mut self, c: &CondPlan) -> Option<u8> {
-        if let Some((src, test)) = self.leaf(c)? {
-            return self.cmp(src, test);
+        if let Some((src, test, un)) = self.leaf(c)? {
+            return self.cmp(src, test, un);
         }
         match c {
             CondPlan::Any(v) | CondPlan::All(v) => {
@@ -282,19 +353,36 @@ impl Builder<'_> {
                 for ch in of {
                     self.into(ch, acc, Acc::Count)?;
                 }
-                self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)))
-            }
-            CondPlan::ItemState { state, .. } => {
-                let on = matches!(state, ItemStateKind::Answered);
-                self.push(|dst| Op::Const { on, dst })
+                self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)), 0)
             }
             CondPlan::Answered { items, op, value } => {
-                let on = op.holds((items.len() as u32).cmp(value));
-                self.push(|dst| Op::Const { on, dst })
+                if items.len() > 255 {
+                    return None;
+                }
+                // A counter of answered items (exact: an item's state is never undecided).
+                let acc = self.push(|dst| Op::Const { on: false, dst })?;
+                for &i in items {
+                    let j = u8::try_from(i).ok()?;
+                    self.push(|_| Op::Cmp {
+                        src: Src::State(j),
+                        rel: Rel::Eq,
+                        k: 0,
+                        neg: false,
+                        un: 0,
+                        dst: acc,
+                        acc: Acc::Count,
+                    })?;
+                }
+                self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)), 0)
             }
-            CondPlan::ScaleUnscored(_) => self.push(|dst| Op::Const { on: false, dst }),
             CondPlan::Flag(i) => self.flags.get(*i).copied(),
-            CondPlan::Item { .. } | CondPlan::Scale { .. } | CondPlan::Band { .. } | CondPlan::Duration { .. } | CondPlan::StraightLine { .. } => None,
+            CondPlan::Item { .. }
+            | CondPlan::ItemState { .. }
+            | CondPlan::ScaleUnscored(_)
+            | CondPlan::Scale { .. }
+            | CondPlan::Band { .. }
+            | CondPlan::Duration { .. }
+            | CondPlan::StraightLine { .. } => None,
         }
     }
 }
@@ -302,7 +390,8 @@ impl Builder<'_> {
 impl FusedPlan {
     /// Compile `plan` for the fused kernel; `None` when it is outside the shape (see the module
     /// documentation). `band_out` is the block path's band output table per scale.
-    pub fn new(plan: &Plan, bp: &BytePlan, band_out: &[[i8; 256]], mapped: bool) -> Option<FusedPlan> {
+    /// `missing` and `refused` are the buffer's sentinels as bytes.
+    pub fn new(plan: &Plan, bp: &BytePlan, band_out: &[[i8; 256]], mapped: bool, missing: u8, refused: Option<u8>) -> Option<FusedPlan> {
         let n = plan.items.len();
         if n == 0 || n > 16 || bp.items.len() != n || plan.flags.len() > 8 || plan.scales.len() > 16 {
             return None;
@@ -310,6 +399,16 @@ impl FusedPlan {
         if bp.items.iter().any(|it| it.affine.is_none()) || plan.items.iter().any(|it| it.asked_if.is_some()) {
             return None;
         }
+        // Three-valued rows need an unanswered item's value range in offsets: `vmin` the decode's
+        // own (its offset 0, what a sum adds for it) and `vmax` within a byte.
+        let hi_un: Option<Vec<u8>> = plan
+            .items
+            .iter()
+            .zip(&bp.items)
+            .map(|(it, b)| (it.vmin == i32::from(b.vmin)).then(|| u8::try_from(it.vmax - it.vmin).ok()).flatten())
+            .collect();
+        let mut tri = hi_un.is_some();
+        let hi_un = hi_un.unwrap_or_else(|| vec![0; n]);
         let mut scales = Vec::with_capacity(plan.scales.len());
         let mut bases = Vec::with_capacity(plan.scales.len());
         for (si, sc) in plan.scales.iter().enumerate() {
@@ -319,16 +418,21 @@ impl FusedPlan {
             }
             let mut base = 0i64;
             let mut range = 0u32;
+            let mut hi = 0u32;
             let mut items = Vec::with_capacity(idx.len());
             for &j in idx {
                 let it = bp.items.get(j)?;
                 base += i64::from(it.vmin);
                 range += u32::from(it.dtab.iter().copied().max().unwrap_or(0));
+                hi += u32::from(*hi_un.get(j)?);
                 items.push(u8::try_from(j).ok()?);
             }
             if range > 255 {
                 return None;
             }
+            // An unanswered listing leaves the scale unscored (and the row incomplete) only under
+            // `require_all`; its upper bound must fit a byte like the sum's.
+            tri &= matches!(sc.missing, MissingPlan::RequireAll) && sc.n as usize == idx.len() && hi <= 255;
             let k = 10i64.checked_pow(sc.decimals)?;
             // The band column as a function of the offset sum: the block path's lookups, as steps.
             let tab = band_out.get(si)?;
@@ -412,6 +516,10 @@ impl FusedPlan {
             flags: b.flags,
             validity,
             screen,
+            tri,
+            hi_un,
+            missing,
+            refused,
         })
     }
 }
@@ -420,33 +528,73 @@ impl FusedPlan {
 pub(crate) struct TileOut {
     pub sums: [[u8; 16]; 16],
     pub bands: [[u8; 16]; 16],
+    /// Per scale, unanswered listings (three-valued tiles only).
+    pub unans: [[u8; 16]; 16],
     pub flags: [u8; 16],
+    /// Undecided flags (three-valued tiles only).
+    pub flags_u: [u8; 16],
     pub validity: [u8; 16],
     pub screen: [u8; 16],
 }
 
-/// Write `m ≤ 16` rows of one tile's results into the output view at row `w`.
+impl TileOut {
+    pub fn new() -> TileOut {
+        TileOut {
+            sums: [[0; 16]; 16],
+            bands: [[0; 16]; 16],
+            unans: [[0; 16]; 16],
+            flags: [0; 16],
+            flags_u: [0; 16],
+            validity: [0; 16],
+            screen: [0; 16],
+        }
+    }
+}
+
+/// Write `m ≤ 16` rows of one tile's results into the output view at row `w`. `TRI`: the tile
+/// may hold rows with unanswered cells, whose scales with an unanswered listing are unscored
+/// (the block path's `write_scale` of an unscored `require_all` sum: no value, no band, the
+/// listings answered, not prorated).
 #[inline(always)]
-pub(crate) fn write_tile(fp: &FusedPlan, t: &TileOut, m: usize, w: usize, out: &mut super::batch::ColsMut<'_>) {
+pub(crate) fn write_tile<const TRI: bool>(fp: &FusedPlan, t: &TileOut, m: usize, w: usize, out: &mut super::batch::ColsMut<'_>) {
+    use super::batch::UNSCORED;
     let rows = w..w + m;
     for (si, (sc, col)) in fp.scales.iter().zip(out.scales.iter_mut()).enumerate() {
         // Zipped loops over the tile's bytes: the compiler vectorises each.
         let (s, bd) = (&t.sums[si & 15][..m], &t.bands[si & 15][..m]);
-        for ((r, o), &x) in col.raw[rows.clone()].iter_mut().zip(col.score[rows.clone()].iter_mut()).zip(s) {
-            let v = (sc.base + i64::from(x)) * sc.k;
-            *r = v;
-            *o = v;
+        if TRI {
+            let un = &t.unans[si & 15][..m];
+            for (((r, o), &x), &u) in col.raw[rows.clone()].iter_mut().zip(col.score[rows.clone()].iter_mut()).zip(s).zip(un) {
+                let v = if u == 0 { (sc.base + i64::from(x)) * sc.k } else { UNSCORED };
+                *r = v;
+                *o = v;
+            }
+            for (o, &u) in col.answered[rows.clone()].iter_mut().zip(un) {
+                *o = sc.answered - u16::from(u);
+            }
+        } else {
+            for ((r, o), &x) in col.raw[rows.clone()].iter_mut().zip(col.score[rows.clone()].iter_mut()).zip(s) {
+                let v = (sc.base + i64::from(x)) * sc.k;
+                *r = v;
+                *o = v;
+            }
+            col.answered[rows.clone()].fill(sc.answered);
         }
         for (o, &x) in col.band[rows.clone()].iter_mut().zip(bd) {
             *o = x as i8;
         }
-        col.answered[rows.clone()].fill(sc.answered);
         col.prorated[rows.clone()].fill(false);
     }
     for (o, &x) in out.flags[rows.clone()].iter_mut().zip(&t.flags[..m]) {
         *o = u64::from(x);
     }
-    out.flags_indeterminate[rows.clone()].fill(0);
+    if TRI {
+        for (o, &x) in out.flags_indeterminate[rows.clone()].iter_mut().zip(&t.flags_u[..m]) {
+            *o = u64::from(x);
+        }
+    } else {
+        out.flags_indeterminate[rows.clone()].fill(0);
+    }
     out.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
     if fp.screen.is_some() {
         out.screen[rows].copy_from_slice(&t.screen[..m]);
@@ -464,7 +612,7 @@ mod tests {
         let luts = super::super::fast::DecodeTables::new(plan, true, None);
         let bp = BytePlan::new(plan, &luts)?;
         let t = super::super::fast::CallTables::new(plan);
-        FusedPlan::new(plan, &bp, &t.band_out, false)
+        FusedPlan::new(plan, &bp, &t.band_out, false, 0xFF, None)
     }
 
     /// The short screening instruments are in the fused shape (so the fast path is the one
@@ -544,5 +692,104 @@ mod tests {
             }
         }
         assert!(fused >= 4, "the short instruments take the fused kernel");
+    }
+
+    /// K6 with flags and validity rules that use every node and operand of the lane program
+    /// (`not`, nested `any`/`all`, `count_of`, `answered`, item states, `scale_unscored`, code
+    /// tests, every relation on items and on the scale, flag references): synthetic.
+    fn busy_k6() -> crate::Instrument {
+        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../catalog/k6.json")).unwrap();
+        let flag = |id: &str, when: serde_json::Value| {
+            serde_json::json!({"id": id, "label": {"zh": id, "en": id}, "level": "info", "when": when,
+                "reason": {"zh": "测试", "en": "test"}, "source": "synthetic test rule"})
+        };
+        let item = |i: u32, op: &str, x: i64| serde_json::json!({"item": {"item": i, "op": op, "value": x}});
+        let total = |op: &str, x: i64| serde_json::json!({"scale": {"scale": "total", "op": op, "value": x}});
+        v["flags"] = serde_json::json!([
+            flag("f_not", serde_json::json!({"not": {"any": [item(1, ">=", 3), total(">=", 10)]}})),
+            flag(
+                "f_count",
+                serde_json::json!({"count_of": {"of": [item(1, "==", 2), item(2, "!=", 1), item(3, "<", 2),
+                item(4, ">", 3), item(5, "<=", 0), {"not": item(6, ">=", 2)}], "op": ">=", "value": 3}})
+            ),
+            flag("f_answered", serde_json::json!({"answered": {"items": ["1-6"], "op": "<", "value": 5}})),
+            flag("f_unscored", serde_json::json!({"scale_unscored": "total"})),
+            flag("f_code", serde_json::json!({"item": {"item": 2, "op": "==", "value": 3, "on": "code"}})),
+            flag(
+                "f_state",
+                serde_json::json!({"any": [{"item_state": {"item": 3, "state": "missing"}},
+                {"item_state": {"item": 4, "state": "refused"}}, {"all": [{"flag": "f_not"}, {"not": {"flag": "f_count"}}]}]})
+            ),
+            flag(
+                "f_scale",
+                serde_json::json!({"all": [{"not": total("==", 12)}, total("<=", 15), total("!=", 7), total(">", 2), total("<", 20)]})
+            ),
+            flag(
+                "f_ref",
+                serde_json::json!({"any": [{"all": [{"flag": "f_unscored"}, {"not": {"flag": "f_answered"}}]},
+                {"count_of": {"of": [{"flag": "f_code"}, {"flag": "f_scale"}, item(6, "==", 4)], "op": "<=", "value": 1}}]})
+            ),
+        ]);
+        v["validity"] = serde_json::json!([
+            {"id": "v_many", "when": {"count_of": {"of": [item(1, "==", 4), item(2, "==", 4), item(3, "==", 4)], "op": ">=", "value": 3}},
+             "verdict": "invalid", "reason": {"zh": "测试", "en": "test"}, "source": "synthetic test rule"},
+            {"id": "v_few", "when": {"answered": {"items": ["1-6"], "op": "<", "value": 3}},
+             "verdict": "incomplete", "reason": {"zh": "测试", "en": "test"}, "source": "synthetic test rule"},
+        ]);
+        crate::Instrument::from_json(&v.to_string()).unwrap()
+    }
+
+    /// Three-valued blocks (missing and refused cells, from none to most) give the block path's
+    /// columns byte for byte through every instruction of the lane program.
+    #[test]
+    fn three_valued_lane_program_equals_the_block_path() {
+        use crate::scoring::batch::BatchInput;
+        use crate::scoring::simd::BatchKernel;
+        let inst = busy_k6();
+        let plan = inst.plan();
+        let luts = super::super::fast::DecodeTables::new(plan, true, None);
+        let bp = BytePlan::new(plan, &luts).unwrap();
+        let t = super::super::fast::CallTables::new(plan);
+        let fp = FusedPlan::new(plan, &bp, &t.band_out, false, 0xFF, Some(0xFE)).expect("in the fused shape");
+        assert!(fp.tri, "require_all sums: three-valued rows run fused");
+        for src in ["Off", "Raw", "Sum", "Reg", "State", "Unans"] {
+            assert!(
+                fp.ops
+                    .iter()
+                    .any(|op| matches!(op, Op::Cmp { src: s, .. } if format!("{s:?}").starts_with(src))),
+                "{src}"
+            );
+        }
+        assert!(fp.ops.iter().any(|op| matches!(op, Op::Not { .. })));
+        if !BatchKernel::Auto.uses_simd() {
+            return;
+        }
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for (k, per_mille) in [0u64, 5, 30, 150, 500, 950].into_iter().enumerate() {
+            for len in [16usize, 64, 1000, 2100] {
+                let codes: Vec<i8> = (0..len * 6)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        match x % 1000 {
+                            r if r < per_mille / 2 => -1,
+                            r if r < per_mille => -2,
+                            _ => ((x >> 20) % 5) as i8,
+                        }
+                    })
+                    .collect();
+                let mut input = BatchInput::new(&codes, 6, -1);
+                input.refused = Some(-2);
+                let a = inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap();
+                let b = inst.score_batch_with_kernel(&input, BatchKernel::Scalar).unwrap();
+                assert_eq!(a, b, "{per_mille} per mille unanswered, {len} rows (case {k})");
+                // And the row evaluator's columns (an `i16` buffer takes the row path for them).
+                let wide: Vec<i16> = codes.iter().map(|&c| i16::from(c)).collect();
+                let mut input = BatchInput::new(&wide, 6, -1);
+                input.refused = Some(-2);
+                assert_eq!(inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap(), a, "row path, case {k}");
+            }
+        }
     }
 }

@@ -164,17 +164,18 @@ fn decode_bytes(kernel: BatchKernel, codes: &[u8], n: usize, r0: usize, bn: usiz
 }
 
 /// The fused kernel's register file: one 64-row value per instruction of the lane program.
-pub(crate) type Regs = [[[u8; 16]; super::fused::GROUP]; super::fused::MAX_REGS];
+/// Registers `0..MAX_REGS` hold the sure world, `MAX_REGS..` the possible one (three-valued groups).
+pub(crate) type Regs = [[[u8; 16]; super::fused::GROUP]; 2 * super::fused::MAX_REGS];
 
 /// A zeroed register file (allocated once per worker).
 pub(crate) fn new_regs() -> Box<Regs> {
-    Box::new([[[0u8; 16]; super::fused::GROUP]; super::fused::MAX_REGS])
+    Box::new([[[0u8; 16]; super::fused::GROUP]; 2 * super::fused::MAX_REGS])
 }
 
-/// Score a block of complete rows through the fused kernel ([`super::fused`]) into the output
-/// view at row `w0`. Returns `false` — the block's columns then partly written and to be
-/// rewritten by the block path — as soon as a tile holds a row that is not complete, and always
-/// in a build without a SIMD backend.
+/// Score a block through the fused kernel ([`super::fused`]) into the output view at row `w0`.
+/// Returns `false` — the block's columns then partly written and to be rewritten by the block
+/// path — as soon as a tile holds an invalid cell (or an unanswered one, for a plan that is not
+/// three-valued), and always in a build without a SIMD backend.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fused_block<T: super::batch::Code>(
     fp: &super::fused::FusedPlan,
@@ -385,6 +386,227 @@ mod tile {
         }
     }
 
+    /// Whether the first `here` lanes of `m` are all `0xFF`.
+    #[inline(always)]
+    fn all_set<V: Lanes>(m: V, here: usize) -> bool {
+        let mut b = [0u8; 16];
+        m.store(&mut b);
+        if here == LANES {
+            u128::from_ne_bytes(b) == u128::MAX
+        } else {
+            b[..here].iter().all(|&x| x == 0xFF)
+        }
+    }
+
+    /// One group's decoded operands (per item or scale, index `& 15`; per tile).
+    struct Operands<V> {
+        off: [[V; GROUP]; 16],
+        raw: [[V; GROUP]; 16],
+        /// `0xFF` where the item is answered.
+        good: [[V; GROUP]; 16],
+        state: [[V; GROUP]; 16],
+        /// Per scale: the offset sum of the answered items (`lo`), the sum with every unanswered
+        /// item at its largest value (`hi`), and the unanswered listings.
+        sums: [[V; GROUP]; 16],
+        his: [[V; GROUP]; 16],
+        unans: [[V; GROUP]; 16],
+    }
+
+    /// Run the lane program over one group. `TRI`: the group holds rows with unanswered cells,
+    /// and every register is a pair — `rt` the sure world, `rm` the possible one
+    /// ([`crate::scoring::fused::tri_bits`]); otherwise only `rt` is used and item states and
+    /// unanswered counts are zero.
+    #[inline(always)]
+    fn run_ops<V: Lanes, const TRI: bool>(fp: &FusedPlan, o: &Operands<V>, rt: &mut [[[u8; 16]; GROUP]], rm: &mut [[[u8; 16]; GROUP]]) {
+        let zero = V::splat(0);
+        let ff = V::splat(0xFF);
+        let not = |a: V| V::xor(a, ff);
+        for op in &fp.ops {
+            match *op {
+                Op::Cmp {
+                    src,
+                    rel,
+                    k,
+                    neg,
+                    un,
+                    dst,
+                    acc,
+                } => {
+                    let kv = V::splat(k);
+                    let nv = if neg { ff } else { zero };
+                    let test = |a: V, rel: Rel| match rel {
+                        Rel::Ge => V::eq(V::max_u8(a, kv), a),
+                        Rel::Le => V::eq(V::min_u8(a, kv), a),
+                        Rel::Eq => V::eq(a, kv),
+                    };
+                    if !TRI {
+                        let m: [V; GROUP] = std::array::from_fn(|t| {
+                            let a = match src {
+                                Src::Off(j) => o.off[usize::from(j) & 15][t],
+                                Src::Raw(j) => o.raw[usize::from(j) & 15][t],
+                                Src::Sum(s) => o.sums[usize::from(s) & 15][t],
+                                Src::Reg(r) => V::load(&rt[usize::from(r)][t]),
+                                Src::State(_) | Src::Unans(_) => zero,
+                            };
+                            V::xor(test(a, rel), nv)
+                        });
+                        combine(&mut rt[usize::from(dst)], m, acc);
+                        continue;
+                    }
+                    let (ut, um) = (if un & 1 != 0 { ff } else { zero }, if un & 2 != 0 { ff } else { zero });
+                    let mut sure = [zero; GROUP];
+                    let mut poss = [zero; GROUP];
+                    for t in 0..GROUP {
+                        let (s, p) = match src {
+                            // An interval: sure on one end, possible on the other.
+                            Src::Sum(_) | Src::Reg(_) => {
+                                let (lo, hi) = match src {
+                                    Src::Sum(s) => (o.sums[usize::from(s) & 15][t], o.his[usize::from(s) & 15][t]),
+                                    Src::Reg(r) => (V::load(&rt[usize::from(r)][t]), V::load(&rm[usize::from(r)][t])),
+                                    _ => (zero, zero),
+                                };
+                                // Sure when the whole interval passes, possible when some of it does.
+                                let (s, p) = match rel {
+                                    Rel::Ge => (test(lo, Rel::Ge), test(hi, Rel::Ge)),
+                                    Rel::Le => (test(hi, Rel::Le), test(lo, Rel::Le)),
+                                    Rel::Eq => (V::and(test(lo, Rel::Eq), test(hi, Rel::Eq)), V::and(test(lo, Rel::Le), test(hi, Rel::Ge))),
+                                };
+                                if neg {
+                                    (not(p), not(s))
+                                } else {
+                                    (s, p)
+                                }
+                            }
+                            Src::Off(j) | Src::Raw(j) => {
+                                let a = match src {
+                                    Src::Raw(_) => o.raw[usize::from(j) & 15][t],
+                                    _ => o.off[usize::from(j) & 15][t],
+                                };
+                                let c = V::and(V::xor(test(a, rel), nv), o.good[usize::from(j) & 15][t]);
+                                let un = not(o.good[usize::from(j) & 15][t]);
+                                (V::or(c, V::and(un, ut)), V::or(c, V::and(un, um)))
+                            }
+                            Src::State(j) => {
+                                let c = V::xor(test(o.state[usize::from(j) & 15][t], rel), nv);
+                                (c, c)
+                            }
+                            Src::Unans(s) => {
+                                let c = V::xor(test(o.unans[usize::from(s) & 15][t], rel), nv);
+                                (c, c)
+                            }
+                        };
+                        sure[t] = s;
+                        poss[t] = p;
+                    }
+                    combine(&mut rt[usize::from(dst)], sure, acc);
+                    combine(&mut rm[usize::from(dst)], poss, acc);
+                }
+                Op::Const { on, dst } => {
+                    let v = if on { ff } else { zero };
+                    for r in &mut rt[usize::from(dst)] {
+                        v.store(r);
+                    }
+                    if TRI {
+                        for r in &mut rm[usize::from(dst)] {
+                            v.store(r);
+                        }
+                    }
+                }
+                Op::Combine { a, dst, acc } => {
+                    let x = rt[usize::from(a)];
+                    combine(&mut rt[usize::from(dst)], x.map(|r| V::load(&r)), acc);
+                    if TRI {
+                        let x = rm[usize::from(a)];
+                        combine(&mut rm[usize::from(dst)], x.map(|r| V::load(&r)), acc);
+                    }
+                }
+                Op::Not { a, dst } => {
+                    if TRI {
+                        // Kleene's not: sure' = ¬possible, possible' = ¬sure.
+                        let (xt, xm) = (rt[usize::from(a)], rm[usize::from(a)]);
+                        for (r, v) in rt[usize::from(dst)].iter_mut().zip(xm) {
+                            not(V::load(&v)).store(r);
+                        }
+                        for (r, v) in rm[usize::from(dst)].iter_mut().zip(xt) {
+                            not(V::load(&v)).store(r);
+                        }
+                    } else {
+                        let x = rt[usize::from(a)];
+                        for (r, v) in rt[usize::from(dst)].iter_mut().zip(x) {
+                            not(V::load(&v)).store(r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tile `t`'s results into `to` (see [`run_ops`] for `TRI`).
+    #[inline(always)]
+    fn tile_results<V: Lanes, const TRI: bool>(
+        fp: &FusedPlan,
+        o: &Operands<V>,
+        rt: &[[[u8; 16]; GROUP]],
+        rm: &[[[u8; 16]; GROUP]],
+        t: usize,
+        to: &mut TileOut,
+    ) {
+        let zero = V::splat(0);
+        let ff = V::splat(0xFF);
+        let mut any_unscored = zero;
+        for (si, sc) in fp.scales.iter().enumerate() {
+            let s = o.sums[si & 15][t];
+            let mut b = V::splat(sc.band0);
+            for &(at, d) in &sc.steps {
+                let ge = V::eq(V::max_u8(s, V::splat(at)), s);
+                b = V::add(b, V::and(ge, V::splat(d)));
+            }
+            if TRI {
+                // A scale with an unanswered listing: unscored, no band (−1).
+                let u = o.unans[si & 15][t];
+                let unscored = V::xor(V::eq(u, zero), ff);
+                b = V::or(b, unscored);
+                any_unscored = V::or(any_unscored, unscored);
+                u.store(&mut to.unans[si & 15]);
+            }
+            s.store(&mut to.sums[si & 15]);
+            b.store(&mut to.bands[si & 15]);
+        }
+        let mut fb = zero;
+        let mut fu = zero;
+        for (i, &r) in fp.flags.iter().enumerate() {
+            let bit = V::splat(1u8 << (i & 7));
+            let sure = V::load(&rt[usize::from(r)][t]);
+            fb = V::or(fb, V::and(sure, bit));
+            if TRI {
+                let undecided = V::and(V::load(&rm[usize::from(r)][t]), V::xor(sure, ff));
+                fu = V::or(fu, V::and(undecided, bit));
+            }
+        }
+        fb.store(&mut to.flags);
+        if TRI {
+            fu.store(&mut to.flags_u);
+        }
+        let mut vb = zero;
+        for &(r, code) in &fp.validity {
+            vb = V::max_u8(vb, V::and(V::load(&rt[usize::from(r)][t]), V::splat(code)));
+        }
+        if TRI {
+            // A scale left unscored by missing data makes the row incomplete at least.
+            vb = V::max_u8(vb, V::and(any_unscored, V::splat(1)));
+        }
+        vb.store(&mut to.validity);
+        if let Some(r) = fp.screen {
+            let sure = V::load(&rt[usize::from(r)][t]);
+            let mut v = V::and(sure, V::splat(1));
+            if TRI {
+                let undecided = V::and(V::load(&rm[usize::from(r)][t]), V::xor(sure, ff));
+                v = V::or(v, V::and(undecided, V::splat(2)));
+            }
+            v.store(&mut to.screen);
+        }
+    }
+
     /// The fused kernel over one block (see [`crate::scoring::fused`]).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
@@ -393,21 +615,25 @@ mod tile {
         let n = fp.n;
         let zero = V::splat(0);
         let ff = V::splat(0xFF);
-        // Per item (index & 15: at most 16 items), per tile: decoded offsets and raw bytes.
-        let mut off = [[zero; GROUP]; 16];
-        let mut raw = [[zero; GROUP]; 16];
-        let mut sums = [[zero; GROUP]; 16];
-        let mut tile_out = TileOut {
-            sums: [[0; 16]; 16],
-            bands: [[0; 16]; 16],
-            flags: [0; 16],
-            validity: [0; 16],
-            screen: [0; 16],
+        let not = |a: V| V::xor(a, ff);
+        let (rt, rm) = regs.split_at_mut(crate::scoring::fused::MAX_REGS);
+        let mut o = Operands {
+            off: [[zero; GROUP]; 16],
+            raw: [[zero; GROUP]; 16],
+            good: [[ff; GROUP]; 16],
+            state: [[zero; GROUP]; 16],
+            sums: [[zero; GROUP]; 16],
+            his: [[zero; GROUP]; 16],
+            unans: [[zero; GROUP]; 16],
         };
+        let mut tile_out = TileOut::new();
+        let missing = V::splat(fp.missing);
+        let refused = fp.refused.map(V::splat);
         let mut g = 0;
         while g < bn {
             let live = (bn - g).min(GROUP_ROWS);
-            for t in 0..GROUP {
+            let mut partial = [false; GROUP];
+            for (t, is_partial) in partial.iter_mut().enumerate() {
                 let here = live.saturating_sub(t * LANES).min(LANES);
                 if here == 0 {
                     break;
@@ -419,100 +645,86 @@ mod tile {
                     let d = V::sub(v, V::load(&a.lo));
                     let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
                     let d = if a.falling { V::add(V::xor(d, V::load(&a.x)), V::load(&a.y)) } else { d };
-                    off[j & 15][t] = V::and(d, gj);
+                    o.off[j & 15][t] = V::and(d, gj);
+                    o.good[j & 15][t] = gj;
                     if fp.reads_raw {
-                        raw[j & 15][t] = v;
+                        o.raw[j & 15][t] = v;
                     }
                     good = V::and(good, gj);
                 }
-                let mut gb = [0u8; 16];
-                good.store(&mut gb);
-                let all = if here == LANES {
-                    u128::from_ne_bytes(gb) == u128::MAX
-                } else {
-                    gb[..here].iter().all(|&b| b == 0xFF)
-                };
-                if !all {
+                if all_set(good, here) {
+                    continue;
+                }
+                // Every other cell must be missing or refused (an invalid code goes to the block
+                // path, whose row path reports it), and the plan three-valued.
+                if !fp.tri {
                     return false;
+                }
+                let mut known = ff;
+                for (j, &v) in cols.iter().enumerate().take(n) {
+                    let gj = o.good[j][t];
+                    let m = V::and(V::eq(v, missing), not(gj));
+                    let r = match refused {
+                        Some(rv) => V::and(V::eq(v, rv), not(gj)),
+                        None => zero,
+                    };
+                    known = V::and(known, V::or(gj, V::or(m, r)));
+                    o.state[j][t] = V::or(
+                        V::and(m, V::splat(crate::scoring::fused::STATE_MISSING)),
+                        V::and(r, V::splat(crate::scoring::fused::STATE_REFUSED)),
+                    );
+                }
+                if !all_set(known, here) {
+                    return false;
+                }
+                *is_partial = true;
+            }
+            let tri = partial.contains(&true);
+            if tri {
+                // The group's complete tiles: every item answered.
+                for (t, _) in partial.iter().enumerate().filter(|(_, &p)| !p) {
+                    for st in o.state.iter_mut().take(n) {
+                        st[t] = zero;
+                    }
                 }
             }
             for (si, sc) in fp.scales.iter().enumerate() {
                 for t in 0..GROUP {
                     let mut s = zero;
                     for &j in &sc.items {
-                        s = V::add(s, off[usize::from(j) & 15][t]);
+                        s = V::add(s, o.off[usize::from(j) & 15][t]);
                     }
-                    sums[si & 15][t] = s;
+                    o.sums[si & 15][t] = s;
+                    if tri {
+                        let (mut h, mut c) = (s, zero);
+                        for &j in &sc.items {
+                            let un = not(o.good[usize::from(j) & 15][t]);
+                            h = V::add(h, V::and(un, V::splat(fp.hi_un[usize::from(j)])));
+                            c = V::sub(c, un);
+                        }
+                        o.his[si & 15][t] = h;
+                        o.unans[si & 15][t] = c;
+                    }
                 }
             }
-            for op in &fp.ops {
-                match *op {
-                    Op::Cmp { src, rel, k, neg, dst, acc } => {
-                        let kv = V::splat(k);
-                        let nv = if neg { ff } else { zero };
-                        let m: [V; GROUP] = std::array::from_fn(|t| {
-                            let a = match src {
-                                Src::Off(j) => off[usize::from(j) & 15][t],
-                                Src::Raw(j) => raw[usize::from(j) & 15][t],
-                                Src::Sum(s) => sums[usize::from(s) & 15][t],
-                                Src::Reg(r) => V::load(&regs[usize::from(r)][t]),
-                            };
-                            let c = match rel {
-                                Rel::Ge => V::eq(V::max_u8(a, kv), a),
-                                Rel::Le => V::eq(V::min_u8(a, kv), a),
-                                Rel::Eq => V::eq(a, kv),
-                            };
-                            V::xor(c, nv)
-                        });
-                        combine(&mut regs[usize::from(dst)], m, acc);
-                    }
-                    Op::Const { on, dst } => {
-                        let v = if on { ff } else { zero };
-                        for r in &mut regs[usize::from(dst)] {
-                            v.store(r);
-                        }
-                    }
-                    Op::Combine { a, dst, acc } => {
-                        let x = regs[usize::from(a)];
-                        combine(&mut regs[usize::from(dst)], x.map(|r| V::load(&r)), acc);
-                    }
-                    Op::Not { a, dst } => {
-                        let x = regs[usize::from(a)];
-                        for (r, v) in regs[usize::from(dst)].iter_mut().zip(x) {
-                            V::xor(V::load(&v), ff).store(r);
-                        }
-                    }
-                }
+            if tri {
+                run_ops::<V, true>(fp, &o, rt, rm);
+            } else {
+                run_ops::<V, false>(fp, &o, rt, rm);
             }
             for t in 0..GROUP {
                 let here = live.saturating_sub(t * LANES).min(LANES);
                 if here == 0 {
                     break;
                 }
-                for (si, sc) in fp.scales.iter().enumerate() {
-                    let s = sums[si & 15][t];
-                    let mut b = V::splat(sc.band0);
-                    for &(at, d) in &sc.steps {
-                        let ge = V::eq(V::max_u8(s, V::splat(at)), s);
-                        b = V::add(b, V::and(ge, V::splat(d)));
-                    }
-                    s.store(&mut tile_out.sums[si & 15]);
-                    b.store(&mut tile_out.bands[si & 15]);
+                let w = w0 + g + t * LANES;
+                if tri {
+                    tile_results::<V, true>(fp, &o, rt, rm, t, &mut tile_out);
+                    write_tile::<true>(fp, &tile_out, here, w, out);
+                } else {
+                    tile_results::<V, false>(fp, &o, rt, rm, t, &mut tile_out);
+                    write_tile::<false>(fp, &tile_out, here, w, out);
                 }
-                let mut fb = zero;
-                for (i, &r) in fp.flags.iter().enumerate() {
-                    fb = V::or(fb, V::and(V::load(&regs[usize::from(r)][t]), V::splat(1u8 << (i & 7))));
-                }
-                fb.store(&mut tile_out.flags);
-                let mut vb = zero;
-                for &(r, code) in &fp.validity {
-                    vb = V::max_u8(vb, V::and(V::load(&regs[usize::from(r)][t]), V::splat(code)));
-                }
-                vb.store(&mut tile_out.validity);
-                if let Some(r) = fp.screen {
-                    V::and(V::load(&regs[usize::from(r)][t]), V::splat(1)).store(&mut tile_out.screen);
-                }
-                write_tile(fp, &tile_out, here, w0 + g + t * LANES, out);
             }
             g += GROUP_ROWS;
         }
