@@ -38,7 +38,7 @@ while read -r entry name features budget target profile; do
   case "$entry" in ''|'#'*) continue ;; esac
   opt=-Oz
   if [ "$profile" = wasm-speed ]; then
-    # Speed: opt-level 3 and wasm SIMD128 (every current browser and Node >= 16 has it). The
+    # Speed: the profile's opt-level (2) and wasm SIMD128 (every current browser and Node >= 16 has it). The
     # flags apply to this profile's own target directory only, so no other build is invalidated.
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
       cargo build -q -p changkaixin-wasm --target wasm32-unknown-unknown --profile "$profile" --no-default-features --features "$features"

@@ -7,7 +7,7 @@
 #   1. rustfmt + clippy (-D warnings) on the crate, host and wasm32
 #   2. host unit tests; wasm-bindgen-test under Node: API tests and every golden vector
 #   3. build-package.sh: every module of npm/modules.txt (profile wasm-release: opt-level z,
-#      LTO, 1 CGU; the batch module wasm-speed: opt-level 3 + SIMD128) → wasm-bindgen web + nodejs → wasm-opt -Oz → the npm package `changkaixin`
+#      LTO, 1 CGU; the batch module wasm-speed: opt-level 2 + SIMD128) → wasm-bindgen web + nodejs → wasm-opt -Oz → the npm package `changkaixin`
 #      in wasm/pkg (esm/ for bundlers, web/, node/) and the demo's copy in wasm/www/pkg
 #   4. size budgets: each module's .wasm + glue gzipped against its budget (fails above it)
 #   5. no `any` in the public .d.ts; tsc --noEmit --strict on ts/usage.ts and on every

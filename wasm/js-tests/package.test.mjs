@@ -124,6 +124,34 @@ test("batch over Int8/Uint8/Int16/Int32 arrays equals single scoring", () => {
   assert.equal(thrown(() => phq9.scoreBatch(new Int8Array(10), {})).code, "batch.shape");
 });
 
+test("byte batches (the module's SIMD path) equal Int16 batches (the row path) for every catalog instrument", () => {
+  // Synthetic codes: options, missing (-1) and refused (-2) cells at rates from none to most,
+  // over lengths around the 16-row tile, the 64-row group and the 1,024-row block.
+  let x = 0x2545f491;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  let fused = 0;
+  for (const id of catalogIds()) {
+    const inst = Instrument.fromCatalog(id);
+    const items = inst.describe().items;
+    const codes = items.map((it) => it.options.map((o) => o.code));
+    if (codes.some((c) => c.some((v) => v < -128 || v > 125))) continue;
+    for (const [rate, rows] of [[0, 64], [5, 1000], [40, 2100], [300, 130], [950, 17]]) {
+      const flat = new Int8Array(rows * items.length);
+      for (let k = 0; k < flat.length; k++) {
+        const r = next() % 1000;
+        const opts = codes[k % items.length];
+        flat[k] = r < rate / 2 ? -1 : r < rate ? -2 : opts[next() % opts.length];
+      }
+      // (Instruments with norms: no groups given, so their normed scores are unscored alike.)
+      const wideCols = inst.scoreBatch(Int16Array.from(flat), { missing: -1, refused: -2 });
+      const byteCols = inst.scoreBatch(flat, { missing: -1, refused: -2 });
+      assert.deepEqual(byteCols, wideCols, `${id}, ${rows} rows, ${rate} per mille unanswered`);
+      fused++;
+    }
+  }
+  assert.equal(fused, catalogIds().length * 5, "every instrument's codes fit an Int8Array");
+});
+
 test("catalog specs carry Chinese texts; declarations list exactly the core's error codes and no any", () => {
   assert.equal(catalogIds().length, 16);
   const asq = catalogSpec("asq");

@@ -402,10 +402,10 @@ impl Instrument {
             }),
             fused: None,
         };
-        // Rows of the common screening shape take the fused tile kernel (x86_64 builds,
-        // `BatchKernel::Auto`; not WebAssembly, see `simd`), with unanswered cells too for a
+        // Rows of the common screening shape take the fused tile kernel (SIMD builds,
+        // `BatchKernel::Auto`), with unanswered cells too for a
         // three-valued plan; everything else, and any block the kernel gives back, the block path.
-        if kernel.uses_simd() && cfg!(not(target_arch = "wasm32")) && !has_norms && input.durations.is_none() {
+        if kernel.uses_simd() && !has_norms && input.durations.is_none() {
             if let Some((_, tables, _, _, Some(bp), _)) = &shared.fast {
                 shared.fused = super::fused::FusedPlan::new(
                     plan,

@@ -13,9 +13,10 @@
 //! on 4 tiles of 16 rows at a time (one dispatch per instruction per 64 rows), straight from the
 //! transposed rows of the input.
 //!
-//! It runs in x86_64 builds (SSE2, the baseline), for byte-wide buffers and
-//! [`super::simd::BatchKernel::Auto`]. The WebAssembly build leaves it out: its code would take
-//! the web scoring module over its 400 KB gzipped budget, so the browser runs the block path.
+//! It runs in x86_64 builds (SSE2, the baseline) and WebAssembly builds with SIMD128, for
+//! byte-wide buffers and [`super::simd::BatchKernel::Auto`]. WebAssembly runs every group
+//! three-valued (the same columns for complete rows), so the module carries one copy of the
+//! program's code, not two.
 //!
 //! Rows with missing or refused cells run here too when every scale is `require_all` (the
 //! screening instruments' rule) and every item's value range is its decode's: a group holding
@@ -33,9 +34,8 @@
 //! are plans outside the shape and [`super::simd::BatchKernel::Scalar`]. Property tests and the
 //! golden vectors compare this path with the scalar block path and with one-by-one scoring.
 
-// Without a SIMD backend, and in WebAssembly (see `simd::imp::fused_block` there), the lane
-// program is compiled by nothing and run by nothing.
-#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+// Without a SIMD backend the lane program is compiled by nothing and run by nothing.
+#![cfg_attr(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))), allow(dead_code))]
 
 use super::eval::{item_test_unanswered, Tri};
 use super::fast::{int_test, narrow, BytePlan, IntTest};

@@ -373,7 +373,6 @@ mod tile {
 
     /// Combine 64 rows of a result into a register.
     #[inline(always)]
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     fn combine<V: Lanes>(r: &mut [[u8; 16]; GROUP], x: [V; GROUP], acc: Acc) {
         for (r, x) in r.iter_mut().zip(x) {
             let v = match acc {
@@ -610,7 +609,6 @@ mod tile {
     /// The fused kernel over one block (see [`crate::scoring::fused`]).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(super) fn fused_block<V: Lanes, T: Code>(fp: &FusedPlan, codes: &[T], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
         let n = fp.n;
         let zero = V::splat(0);
@@ -679,7 +677,9 @@ mod tile {
                 }
                 *is_partial = true;
             }
-            let tri = partial.contains(&true);
+            // WebAssembly runs every group three-valued (the same columns for complete rows): one
+            // copy of the program's code in the module instead of two.
+            let tri = cfg!(target_arch = "wasm32") || partial.contains(&true);
             if tri {
                 // The group's complete tiles: every item answered.
                 for (t, _) in partial.iter().enumerate().filter(|(_, &p)| !p) {
@@ -930,10 +930,8 @@ mod imp {
         tile::decode_block::<Simd128, u8>(codes, n, r0, bn, items, block, dcol, ok)
     }
 
-    /// Not in WebAssembly builds: the fused kernel's code does not fit the web module's size
-    /// budget (it would take the scoring module over 400 KB gzipped); the block path runs.
-    pub(super) fn fused_block(_: &FusedPlan, _: &[u8], _: usize, _: usize, _: usize, _: &mut ColsMut<'_>, _: &mut Regs) -> bool {
-        false
+    pub(super) fn fused_block(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
+        tile::fused_block::<Simd128, u8>(fp, codes, r0, bn, w0, out, regs)
     }
 
     #[cfg(test)]
