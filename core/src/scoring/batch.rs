@@ -403,9 +403,10 @@ impl Instrument {
             fused: None,
         };
         // Rows of the common screening shape take the fused tile kernel (SIMD builds,
-        // `BatchKernel::Auto`), with unanswered cells too for a
-        // three-valued plan; everything else, and any block the kernel gives back, the block path.
-        if kernel.uses_simd() && !has_norms && input.durations.is_none() {
+        // `BatchKernel::Auto`, batches of at least one 64-row group: for fewer, compiling the lane
+        // program costs more than it saves), with unanswered cells too for a three-valued plan;
+        // everything else, and any block the kernel gives back, the block path.
+        if kernel.uses_simd() && !has_norms && input.durations.is_none() && n_rows >= super::fused::GROUP_ROWS {
             if let Some((_, tables, _, _, Some(bp), _)) = &shared.fast {
                 shared.fused = super::fused::FusedPlan::new(
                     plan,

@@ -674,7 +674,7 @@ mod tests {
                 fused += 1;
             }
             let n = inst.plan().items.len();
-            for (k, &len) in [1usize, 15, 16, 17, 63, 64, 65, 1023, 1024, 1025, 3000].iter().enumerate() {
+            for (k, &len) in [1usize, 15, 16, 17, 63, 64, 65, 127, 1023, 1024, 1025, 3000].iter().enumerate() {
                 for gaps in [false, true] {
                     let codes = rows(&inst, len, 0x9E37_79B9 + k as u64, gaps);
                     let input = BatchInput::new(&codes, n, -1);
@@ -766,7 +766,7 @@ mod tests {
         }
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for (k, per_mille) in [0u64, 5, 30, 150, 500, 950].into_iter().enumerate() {
-            for len in [16usize, 64, 1000, 2100] {
+            for len in [64usize, 80, 1000, 2100] {
                 let codes: Vec<i8> = (0..len * 6)
                     .map(|_| {
                         x ^= x << 13;
