@@ -148,6 +148,17 @@ pub(crate) struct FusedScale {
     pub answered: u16,
 }
 
+/// One compiled lane program and the registers of its results.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Program {
+    pub ops: Vec<Op>,
+    /// The register holding each flag's truth.
+    pub flags: Vec<u8>,
+    /// `(register, verdict code)` of each validity rule that is not a note.
+    pub validity: Vec<(u8, u8)>,
+    pub screen: Option<u8>,
+}
+
 /// A plan compiled for the fused kernel.
 #[derive(Clone, Debug)]
 pub(crate) struct FusedPlan {
@@ -157,15 +168,15 @@ pub(crate) struct FusedPlan {
     /// Whether a condition reads raw bytes (code tests).
     pub reads_raw: bool,
     pub scales: Vec<FusedScale>,
-    pub ops: Vec<Op>,
-    /// The register holding each flag's truth.
-    pub flags: Vec<u8>,
-    /// `(register, verdict code)` of each validity rule that is not a note.
-    pub validity: Vec<(u8, u8)>,
-    pub screen: Option<u8>,
-    /// Whether rows with missing or refused cells run here too (three-valued, see [`Tri`]):
-    /// every scale `require_all` and every item's value range its decode's.
-    pub tri: bool,
+    /// The program for groups of complete rows: item states, answered counts and unscored
+    /// scales are the constants they are in a complete row.
+    pub complete: Program,
+    /// The three-valued program (every register a sure/possible pair), when it fits the
+    /// register file: for groups with unanswered cells, and for every group in WebAssembly.
+    pub tri: Option<Program>,
+    /// Whether rows with missing or refused cells run here (with [`FusedPlan::tri`]): every
+    /// scale `require_all` and every item's value range its decode's.
+    pub partial: bool,
     /// Per item: the offset of its largest value (an unanswered item's upper bound in a sum).
     pub hi_un: Vec<u8>,
     /// The buffer's missing and refused sentinels as bytes.
@@ -191,8 +202,10 @@ pub(crate) fn tri_bits(t: Tri) -> u8 {
 struct Builder<'a> {
     plan: &'a Plan,
     bp: &'a BytePlan,
-    bases: Vec<i64>,
+    bases: &'a [i64],
     mapped: bool,
+    /// Building the three-valued program (item states read from lanes, not constants).
+    tri: bool,
     ops: Vec<Op>,
     flags: Vec<u8>,
 }
@@ -250,7 +263,7 @@ impl Builder<'_> {
                 };
                 Some((leaf.0, leaf.1, un))
             }
-            CondPlan::ItemState { idx, state } => {
+            CondPlan::ItemState { idx, state } if self.tri => {
                 let j = u8::try_from(*idx).ok()?;
                 let (op, k) = match state {
                     ItemStateKind::Answered => (CmpOp::Eq, 0),
@@ -262,7 +275,7 @@ impl Builder<'_> {
             }
             // Unscored (`require_all`, no norms: the only scales of a three-valued plan) exactly
             // when an item is unanswered; never in a complete row.
-            CondPlan::ScaleUnscored(idx) => Some((Src::Unans(u8::try_from(*idx).ok()?), IntTest::Cmp(CmpOp::Ge, 1), 0)),
+            CondPlan::ScaleUnscored(idx) if self.tri => Some((Src::Unans(u8::try_from(*idx).ok()?), IntTest::Cmp(CmpOp::Ge, 1), 0)),
             CondPlan::Scale { idx, op, value, basis } => {
                 // Every scale of a fused plan is fused, in plan order: the same index.
                 let f = u8::try_from(*idx).ok()?;
@@ -355,6 +368,16 @@ impl Builder<'_> {
                 }
                 self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)), 0)
             }
+            // In a complete row: every item answered, every scale scored.
+            CondPlan::ItemState { state, .. } => {
+                let on = matches!(state, ItemStateKind::Answered);
+                self.push(|dst| Op::Const { on, dst })
+            }
+            CondPlan::ScaleUnscored(_) => self.push(|dst| Op::Const { on: false, dst }),
+            CondPlan::Answered { items, op, value } if !self.tri => {
+                let on = op.holds((items.len() as u32).cmp(value));
+                self.push(|dst| Op::Const { on, dst })
+            }
             CondPlan::Answered { items, op, value } => {
                 if items.len() > 255 {
                     return None;
@@ -376,13 +399,7 @@ impl Builder<'_> {
                 self.cmp(Src::Reg(acc), IntTest::Cmp(*op, i64::from(*value)), 0)
             }
             CondPlan::Flag(i) => self.flags.get(*i).copied(),
-            CondPlan::Item { .. }
-            | CondPlan::ItemState { .. }
-            | CondPlan::ScaleUnscored(_)
-            | CondPlan::Scale { .. }
-            | CondPlan::Band { .. }
-            | CondPlan::Duration { .. }
-            | CondPlan::StraightLine { .. } => None,
+            CondPlan::Item { .. } | CondPlan::Scale { .. } | CondPlan::Band { .. } | CondPlan::Duration { .. } | CondPlan::StraightLine { .. } => None,
         }
     }
 }
@@ -468,31 +485,46 @@ impl FusedPlan {
             });
             bases.push(base);
         }
-        let mut b = Builder {
-            plan,
-            bp,
-            bases,
-            mapped,
-            ops: Vec::new(),
-            flags: Vec::new(),
-        };
-        for f in &plan.flags {
-            let r = b.cond(&f.cond)?;
-            b.flags.push(r);
-        }
-        let mut validity = Vec::new();
-        for v in &plan.validity {
-            let code = match v.verdict {
-                ValidityVerdict::Note => continue,
-                ValidityVerdict::Incomplete => 1u8,
-                ValidityVerdict::Invalid => 2u8,
+        let program = |tri: bool| -> Option<Program> {
+            let mut b = Builder {
+                plan,
+                bp,
+                bases: &bases,
+                mapped,
+                tri,
+                ops: Vec::new(),
+                flags: Vec::new(),
             };
-            validity.push((b.cond(&v.cond)?, code));
-        }
-        let screen = match &plan.screen_positive {
-            Some(sp) => Some(b.cond(&sp.cond)?),
-            None => None,
+            for f in &plan.flags {
+                let r = b.cond(&f.cond)?;
+                b.flags.push(r);
+            }
+            let mut validity = Vec::new();
+            for v in &plan.validity {
+                let code = match v.verdict {
+                    ValidityVerdict::Note => continue,
+                    ValidityVerdict::Incomplete => 1u8,
+                    ValidityVerdict::Invalid => 2u8,
+                };
+                validity.push((b.cond(&v.cond)?, code));
+            }
+            let screen = match &plan.screen_positive {
+                Some(sp) => Some(b.cond(&sp.cond)?),
+                None => None,
+            };
+            Some(Program {
+                ops: b.ops,
+                flags: b.flags,
+                validity,
+                screen,
+            })
         };
+        let complete = program(false)?;
+        let tri_program = program(true);
+        // WebAssembly runs the three-valued program only (see the module documentation).
+        if cfg!(target_arch = "wasm32") && tri_program.is_none() {
+            return None;
+        }
         let decode = bp
             .items
             .iter()
@@ -506,17 +538,19 @@ impl FusedPlan {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        let reads_raw = b.ops.iter().any(|op| matches!(op, Op::Cmp { src: Src::Raw(_), .. }));
+        let reads_raw = complete
+            .ops
+            .iter()
+            .chain(tri_program.iter().flat_map(|p| &p.ops))
+            .any(|op| matches!(op, Op::Cmp { src: Src::Raw(_), .. }));
         Some(FusedPlan {
             n,
             decode,
             reads_raw,
             scales,
-            ops: b.ops,
-            flags: b.flags,
-            validity,
-            screen,
-            tri,
+            complete,
+            partial: tri && tri_program.is_some(),
+            tri: tri_program,
             hi_un,
             missing,
             refused,
@@ -596,7 +630,7 @@ pub(crate) fn write_tile<const TRI: bool>(fp: &FusedPlan, t: &TileOut, m: usize,
         out.flags_indeterminate[rows.clone()].fill(0);
     }
     out.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
-    if fp.screen.is_some() {
+    if fp.complete.screen.is_some() {
         out.screen[rows].copy_from_slice(&t.screen[..m]);
     }
 }
@@ -621,13 +655,14 @@ mod tests {
     fn screening_instruments_compile_to_lane_programs() {
         for id in ["phq9", "gad7", "k6", "k10"] {
             let fp = fused_of(id).unwrap_or_else(|| panic!("{id} is in the fused shape"));
-            assert!(fp.ops.len() <= MAX_REGS && !fp.scales.is_empty(), "{id}");
+            assert!(fp.complete.ops.len() <= MAX_REGS && !fp.scales.is_empty(), "{id}");
+            assert!(fp.partial, "{id}: rows with unanswered cells run fused too");
         }
         let phq9 = fused_of("phq9").unwrap();
         // Total 0..=27: bands change at 5, 10, 15, 20.
         assert_eq!(phq9.scales[0].steps.iter().map(|s| s.0).collect::<Vec<_>>(), vec![5, 10, 15, 20]);
-        assert_eq!(phq9.flags.len(), 3);
-        assert!(phq9.screen.is_some());
+        assert_eq!(phq9.complete.flags.len(), 3);
+        assert!(phq9.complete.screen.is_some());
         assert!(fused_of("cesd").is_none(), "20 items: outside the shape");
     }
 
@@ -751,16 +786,17 @@ mod tests {
         let bp = BytePlan::new(plan, &luts).unwrap();
         let t = super::super::fast::CallTables::new(plan);
         let fp = FusedPlan::new(plan, &bp, &t.band_out, false, 0xFF, Some(0xFE)).expect("in the fused shape");
-        assert!(fp.tri, "require_all sums: three-valued rows run fused");
+        assert!(fp.partial, "require_all sums: three-valued rows run fused");
+        let tri = fp.tri.as_ref().unwrap();
         for src in ["Off", "Raw", "Sum", "Reg", "State", "Unans"] {
             assert!(
-                fp.ops
+                tri.ops
                     .iter()
                     .any(|op| matches!(op, Op::Cmp { src: s, .. } if format!("{s:?}").starts_with(src))),
                 "{src}"
             );
         }
-        assert!(fp.ops.iter().any(|op| matches!(op, Op::Not { .. })));
+        assert!(tri.ops.iter().any(|op| matches!(op, Op::Not { .. })));
         if !BatchKernel::Auto.uses_simd() {
             return;
         }

@@ -223,7 +223,7 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
 mod tile {
     use super::{windows, ByteItem, Regs, LANES};
     use crate::scoring::batch::{Code, ColsMut};
-    use crate::scoring::fused::{write_tile, Acc, FusedPlan, Op, Rel, Src, TileOut, GROUP, GROUP_ROWS};
+    use crate::scoring::fused::{write_tile, Acc, FusedPlan, Op, Program, Rel, Src, TileOut, GROUP, GROUP_ROWS};
 
     pub(super) trait Lanes: Copy {
         fn load(a: &[u8; 16]) -> Self;
@@ -397,18 +397,22 @@ mod tile {
         }
     }
 
-    /// One group's decoded operands (per item or scale, index `& 15`; per tile).
-    struct Operands<V> {
-        off: [[V; GROUP]; 16],
-        raw: [[V; GROUP]; 16],
+    /// Per item or scale (index `& 15`), per tile of a group: one vector.
+    type Cols<V> = [[V; GROUP]; 16];
+
+    /// One group's decoded operands. A complete group's program reads only `off`, `raw` and
+    /// `sums` (the other fields may point anywhere).
+    struct Operands<'a, V> {
+        off: &'a Cols<V>,
+        raw: &'a Cols<V>,
         /// `0xFF` where the item is answered.
-        good: [[V; GROUP]; 16],
-        state: [[V; GROUP]; 16],
+        good: &'a Cols<V>,
+        state: &'a Cols<V>,
         /// Per scale: the offset sum of the answered items (`lo`), the sum with every unanswered
         /// item at its largest value (`hi`), and the unanswered listings.
-        sums: [[V; GROUP]; 16],
-        his: [[V; GROUP]; 16],
-        unans: [[V; GROUP]; 16],
+        sums: &'a Cols<V>,
+        his: &'a Cols<V>,
+        unans: &'a Cols<V>,
     }
 
     /// Run the lane program over one group. `TRI`: the group holds rows with unanswered cells,
@@ -416,11 +420,11 @@ mod tile {
     /// ([`crate::scoring::fused::tri_bits`]); otherwise only `rt` is used and item states and
     /// unanswered counts are zero.
     #[inline(always)]
-    fn run_ops<V: Lanes, const TRI: bool>(fp: &FusedPlan, o: &Operands<V>, rt: &mut [[[u8; 16]; GROUP]], rm: &mut [[[u8; 16]; GROUP]]) {
+    fn run_ops<V: Lanes, const TRI: bool>(prog: &Program, o: &Operands<'_, V>, rt: &mut [[[u8; 16]; GROUP]], rm: &mut [[[u8; 16]; GROUP]]) {
         let zero = V::splat(0);
         let ff = V::splat(0xFF);
         let not = |a: V| V::xor(a, ff);
-        for op in &fp.ops {
+        for op in &prog.ops {
             match *op {
                 Op::Cmp {
                     src,
@@ -542,9 +546,11 @@ mod tile {
 
     /// Tile `t`'s results into `to` (see [`run_ops`] for `TRI`).
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn tile_results<V: Lanes, const TRI: bool>(
         fp: &FusedPlan,
-        o: &Operands<V>,
+        prog: &Program,
+        o: &Operands<'_, V>,
         rt: &[[[u8; 16]; GROUP]],
         rm: &[[[u8; 16]; GROUP]],
         t: usize,
@@ -573,7 +579,7 @@ mod tile {
         }
         let mut fb = zero;
         let mut fu = zero;
-        for (i, &r) in fp.flags.iter().enumerate() {
+        for (i, &r) in prog.flags.iter().enumerate() {
             let bit = V::splat(1u8 << (i & 7));
             let sure = V::load(&rt[usize::from(r)][t]);
             fb = V::or(fb, V::and(sure, bit));
@@ -587,7 +593,7 @@ mod tile {
             fu.store(&mut to.flags_u);
         }
         let mut vb = zero;
-        for &(r, code) in &fp.validity {
+        for &(r, code) in &prog.validity {
             vb = V::max_u8(vb, V::and(V::load(&rt[usize::from(r)][t]), V::splat(code)));
         }
         if TRI {
@@ -595,7 +601,7 @@ mod tile {
             vb = V::max_u8(vb, V::and(any_unscored, V::splat(1)));
         }
         vb.store(&mut to.validity);
-        if let Some(r) = fp.screen {
+        if let Some(r) = prog.screen {
             let sure = V::load(&rt[usize::from(r)][t]);
             let mut v = V::and(sure, V::splat(1));
             if TRI {
@@ -613,20 +619,11 @@ mod tile {
         let n = fp.n;
         let zero = V::splat(0);
         let ff = V::splat(0xFF);
-        let not = |a: V| V::xor(a, ff);
         let (rt, rm) = regs.split_at_mut(crate::scoring::fused::MAX_REGS);
-        let mut o = Operands {
-            off: [[zero; GROUP]; 16],
-            raw: [[zero; GROUP]; 16],
-            good: [[ff; GROUP]; 16],
-            state: [[zero; GROUP]; 16],
-            sums: [[zero; GROUP]; 16],
-            his: [[zero; GROUP]; 16],
-            unans: [[zero; GROUP]; 16],
-        };
+        let mut off = [[zero; GROUP]; 16];
+        let mut raw = [[zero; GROUP]; 16];
+        let mut sums = [[zero; GROUP]; 16];
         let mut tile_out = TileOut::new();
-        let missing = V::splat(fp.missing);
-        let refused = fp.refused.map(V::splat);
         let mut g = 0;
         while g < bn {
             let live = (bn - g).min(GROUP_ROWS);
@@ -643,90 +640,153 @@ mod tile {
                     let d = V::sub(v, V::load(&a.lo));
                     let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
                     let d = if a.falling { V::add(V::xor(d, V::load(&a.x)), V::load(&a.y)) } else { d };
-                    o.off[j & 15][t] = V::and(d, gj);
-                    o.good[j & 15][t] = gj;
+                    off[j & 15][t] = V::and(d, gj);
                     if fp.reads_raw {
-                        o.raw[j & 15][t] = v;
+                        raw[j & 15][t] = v;
                     }
                     good = V::and(good, gj);
                 }
-                if all_set(good, here) {
-                    continue;
+                if !all_set(good, here) {
+                    // A row with a cell that is not an option: the three-valued group below
+                    // decides whether it can run here.
+                    if !fp.partial {
+                        return false;
+                    }
+                    *is_partial = true;
                 }
-                // Every other cell must be missing or refused (an invalid code goes to the block
-                // path, whose row path reports it), and the plan three-valued.
-                if !fp.tri {
-                    return false;
-                }
-                let mut known = ff;
-                for (j, &v) in cols.iter().enumerate().take(n) {
-                    let gj = o.good[j][t];
-                    let m = V::and(V::eq(v, missing), not(gj));
-                    let r = match refused {
-                        Some(rv) => V::and(V::eq(v, rv), not(gj)),
-                        None => zero,
-                    };
-                    known = V::and(known, V::or(gj, V::or(m, r)));
-                    o.state[j][t] = V::or(
-                        V::and(m, V::splat(crate::scoring::fused::STATE_MISSING)),
-                        V::and(r, V::splat(crate::scoring::fused::STATE_REFUSED)),
-                    );
-                }
-                if !all_set(known, here) {
-                    return false;
-                }
-                *is_partial = true;
             }
             // WebAssembly runs every group three-valued (the same columns for complete rows): one
             // copy of the program's code in the module instead of two.
-            let tri = cfg!(target_arch = "wasm32") || partial.contains(&true);
-            if tri {
-                // The group's complete tiles: every item answered.
-                for (t, _) in partial.iter().enumerate().filter(|(_, &p)| !p) {
-                    for st in o.state.iter_mut().take(n) {
-                        st[t] = zero;
-                    }
+            if cfg!(target_arch = "wasm32") || partial.contains(&true) {
+                if !tri_group::<V, T>(fp, codes, r0 + g, live, &partial, &off, &raw, rt, rm, w0 + g, out, &mut tile_out) {
+                    return false;
                 }
+                g += GROUP_ROWS;
+                continue;
             }
             for (si, sc) in fp.scales.iter().enumerate() {
                 for t in 0..GROUP {
                     let mut s = zero;
                     for &j in &sc.items {
-                        s = V::add(s, o.off[usize::from(j) & 15][t]);
+                        s = V::add(s, off[usize::from(j) & 15][t]);
                     }
-                    o.sums[si & 15][t] = s;
-                    if tri {
-                        let (mut h, mut c) = (s, zero);
-                        for &j in &sc.items {
-                            let un = not(o.good[usize::from(j) & 15][t]);
-                            h = V::add(h, V::and(un, V::splat(fp.hi_un[usize::from(j)])));
-                            c = V::sub(c, un);
-                        }
-                        o.his[si & 15][t] = h;
-                        o.unans[si & 15][t] = c;
-                    }
+                    sums[si & 15][t] = s;
                 }
             }
-            if tri {
-                run_ops::<V, true>(fp, &o, rt, rm);
-            } else {
-                run_ops::<V, false>(fp, &o, rt, rm);
-            }
+            // (`good`, `state`, `his`, `unans`: not read by the complete program.)
+            let o = Operands {
+                off: &off,
+                raw: &raw,
+                good: &sums,
+                state: &sums,
+                sums: &sums,
+                his: &sums,
+                unans: &sums,
+            };
+            run_ops::<V, false>(&fp.complete, &o, rt, rm);
             for t in 0..GROUP {
                 let here = live.saturating_sub(t * LANES).min(LANES);
                 if here == 0 {
                     break;
                 }
-                let w = w0 + g + t * LANES;
-                if tri {
-                    tile_results::<V, true>(fp, &o, rt, rm, t, &mut tile_out);
-                    write_tile::<true>(fp, &tile_out, here, w, out);
-                } else {
-                    tile_results::<V, false>(fp, &o, rt, rm, t, &mut tile_out);
-                    write_tile::<false>(fp, &tile_out, here, w, out);
-                }
+                tile_results::<V, false>(fp, &fp.complete, &o, rt, rm, t, &mut tile_out);
+                write_tile::<false>(fp, &tile_out, here, w0 + g + t * LANES, out);
             }
             g += GROUP_ROWS;
+        }
+        true
+    }
+
+    /// One group of `live` rows from row `row0` three-valued (some tile holds a row with an
+    /// unanswered cell, or any group in WebAssembly), written at output row `w`. `off` and `raw`
+    /// are the group's decoded tiles; the tiles marked `partial` are read again for their item
+    /// states. `false` when a cell is neither an option nor missing nor refused (or the plan has
+    /// no three-valued program).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn tri_group<V: Lanes, T: Code>(
+        fp: &FusedPlan,
+        codes: &[T],
+        row0: usize,
+        live: usize,
+        partial: &[bool; GROUP],
+        off: &Cols<V>,
+        raw: &Cols<V>,
+        rt: &mut [[[u8; 16]; GROUP]],
+        rm: &mut [[[u8; 16]; GROUP]],
+        w: usize,
+        out: &mut ColsMut<'_>,
+        tile_out: &mut TileOut,
+    ) -> bool {
+        let Some(prog) = &fp.tri else { return false };
+        let n = fp.n;
+        let zero = V::splat(0);
+        let ff = V::splat(0xFF);
+        let not = |a: V| V::xor(a, ff);
+        let missing = V::splat(fp.missing);
+        let refused = fp.refused.map(V::splat);
+        // Complete tiles: every item answered.
+        let mut good = [[ff; GROUP]; 16];
+        let mut state = [[zero; GROUP]; 16];
+        for (t, _) in partial.iter().enumerate().filter(|(_, &p)| p) {
+            let here = live.saturating_sub(t * LANES).min(LANES);
+            let cols = load_tile::<V, T>(codes, (row0 + t * LANES) * n, n, here);
+            let mut known = ff;
+            for (j, (&v, a)) in cols.iter().zip(&fp.decode).enumerate() {
+                let d = V::sub(v, V::load(&a.lo));
+                let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
+                let m = V::and(V::eq(v, missing), not(gj));
+                let r = match refused {
+                    Some(rv) => V::and(V::eq(v, rv), not(gj)),
+                    None => zero,
+                };
+                known = V::and(known, V::or(gj, V::or(m, r)));
+                good[j][t] = gj;
+                state[j][t] = V::or(
+                    V::and(m, V::splat(crate::scoring::fused::STATE_MISSING)),
+                    V::and(r, V::splat(crate::scoring::fused::STATE_REFUSED)),
+                );
+            }
+            // An invalid code: the block path, whose row path reports it.
+            if !all_set(known, here) {
+                return false;
+            }
+        }
+        let mut sums = [[zero; GROUP]; 16];
+        let mut his = [[zero; GROUP]; 16];
+        let mut unans = [[zero; GROUP]; 16];
+        for (si, sc) in fp.scales.iter().enumerate() {
+            for t in 0..GROUP {
+                let (mut s, mut h, mut c) = (zero, zero, zero);
+                for &j in &sc.items {
+                    let j = usize::from(j);
+                    let un = not(good[j & 15][t]);
+                    s = V::add(s, off[j & 15][t]);
+                    h = V::add(h, V::and(un, V::splat(fp.hi_un[j])));
+                    c = V::sub(c, un);
+                }
+                sums[si & 15][t] = s;
+                his[si & 15][t] = V::add(s, h);
+                unans[si & 15][t] = c;
+            }
+        }
+        let o = Operands {
+            off,
+            raw,
+            good: &good,
+            state: &state,
+            sums: &sums,
+            his: &his,
+            unans: &unans,
+        };
+        run_ops::<V, true>(prog, &o, rt, rm);
+        for t in 0..GROUP {
+            let here = live.saturating_sub(t * LANES).min(LANES);
+            if here == 0 {
+                break;
+            }
+            tile_results::<V, true>(fp, prog, &o, rt, rm, t, tile_out);
+            write_tile::<true>(fp, tile_out, here, w + t * LANES, out);
         }
         true
     }
