@@ -624,6 +624,15 @@ mod tile {
         let mut raw = [[zero; GROUP]; 16];
         let mut sums = [[zero; GROUP]; 16];
         let mut tile_out = TileOut::new();
+        // The three-valued groups' operands and the transposed partial tiles, set before use.
+        let mut tri = TriCols {
+            tiles: [[zero; 16]; GROUP],
+            good: [[ff; GROUP]; 16],
+            state: [[zero; GROUP]; 16],
+            sums: [[zero; GROUP]; 16],
+            his: [[zero; GROUP]; 16],
+            unans: [[zero; GROUP]; 16],
+        };
         let mut g = 0;
         while g < bn {
             let live = (bn - g).min(GROUP_ROWS);
@@ -653,12 +662,13 @@ mod tile {
                         return false;
                     }
                     *is_partial = true;
+                    tri.tiles[t] = cols;
                 }
             }
             // WebAssembly runs every group three-valued (the same columns for complete rows): one
             // copy of the program's code in the module instead of two.
             if cfg!(target_arch = "wasm32") || partial.contains(&true) {
-                if !tri_group::<V, T>(fp, codes, r0 + g, live, &partial, &off, &raw, rt, rm, w0 + g, out, &mut tile_out) {
+                if !tri_group::<V>(fp, live, &partial, &off, &raw, &mut tri, rt, rm, w0 + g, out, &mut tile_out) {
                     return false;
                 }
                 g += GROUP_ROWS;
@@ -697,21 +707,30 @@ mod tile {
         true
     }
 
-    /// One group of `live` rows from row `row0` three-valued (some tile holds a row with an
-    /// unanswered cell, or any group in WebAssembly), written at output row `w`. `off` and `raw`
-    /// are the group's decoded tiles; the tiles marked `partial` are read again for their item
-    /// states. `false` when a cell is neither an option nor missing nor refused (or the plan has
-    /// no three-valued program).
+    /// A three-valued group's operands beyond the complete program's, and the group's partial
+    /// tiles as loaded (transposed).
+    struct TriCols<V> {
+        tiles: [[V; 16]; GROUP],
+        good: Cols<V>,
+        state: Cols<V>,
+        sums: Cols<V>,
+        his: Cols<V>,
+        unans: Cols<V>,
+    }
+
+    /// One group of `live` rows three-valued (some tile holds a row with an unanswered cell, or
+    /// any group in WebAssembly), written at output row `w`. `off` and `raw` are the group's
+    /// decoded tiles, `tri.tiles[t]` the transposed tile `t` where `partial[t]`. `false` when a
+    /// cell is neither an option nor missing nor refused (or the plan has no three-valued program).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn tri_group<V: Lanes, T: Code>(
+    fn tri_group<V: Lanes>(
         fp: &FusedPlan,
-        codes: &[T],
-        row0: usize,
         live: usize,
         partial: &[bool; GROUP],
         off: &Cols<V>,
         raw: &Cols<V>,
+        tri: &mut TriCols<V>,
         rt: &mut [[[u8; 16]; GROUP]],
         rm: &mut [[[u8; 16]; GROUP]],
         w: usize,
@@ -725,12 +744,25 @@ mod tile {
         let not = |a: V| V::xor(a, ff);
         let missing = V::splat(fp.missing);
         let refused = fp.refused.map(V::splat);
-        // Complete tiles: every item answered.
-        let mut good = [[ff; GROUP]; 16];
-        let mut state = [[zero; GROUP]; 16];
-        for (t, _) in partial.iter().enumerate().filter(|(_, &p)| p) {
+        let TriCols {
+            tiles,
+            good,
+            state,
+            sums,
+            his,
+            unans,
+        } = tri;
+        for (t, &p) in partial.iter().enumerate() {
+            if !p {
+                // A complete tile: every item answered.
+                for (gd, st) in good.iter_mut().zip(state.iter_mut()).take(n) {
+                    gd[t] = ff;
+                    st[t] = zero;
+                }
+                continue;
+            }
             let here = live.saturating_sub(t * LANES).min(LANES);
-            let cols = load_tile::<V, T>(codes, (row0 + t * LANES) * n, n, here);
+            let cols = &tiles[t];
             let mut known = ff;
             for (j, (&v, a)) in cols.iter().zip(&fp.decode).enumerate() {
                 let d = V::sub(v, V::load(&a.lo));
@@ -752,9 +784,6 @@ mod tile {
                 return false;
             }
         }
-        let mut sums = [[zero; GROUP]; 16];
-        let mut his = [[zero; GROUP]; 16];
-        let mut unans = [[zero; GROUP]; 16];
         for (si, sc) in fp.scales.iter().enumerate() {
             for t in 0..GROUP {
                 let (mut s, mut h, mut c) = (zero, zero, zero);
@@ -773,11 +802,11 @@ mod tile {
         let o = Operands {
             off,
             raw,
-            good: &good,
-            state: &state,
-            sums: &sums,
-            his: &his,
-            unans: &unans,
+            good,
+            state,
+            sums,
+            his,
+            unans,
         };
         run_ops::<V, true>(prog, &o, rt, rm);
         for t in 0..GROUP {
