@@ -18,6 +18,7 @@
 use changkaixin_benches::kernels::{phq9_simd, phq9_specialised, Phq9Out};
 use changkaixin_benches::{phq9_rows, yes_no_rows};
 use changkaixin_core::scoring::batch::BatchGroups;
+use changkaixin_core::scoring::compact::CompactColumns;
 use changkaixin_core::{BatchColumns, BatchInput, BatchKernel, Catalog, Instrument};
 use criterion::{criterion_group, Criterion, Throughput};
 use std::collections::BTreeMap;
@@ -61,6 +62,13 @@ fn check_simd_kernel(phq9: &Instrument, codes: &[i8]) {
     }
 }
 
+/// The compact columns hold the wide columns' values (checked before they are timed).
+fn check_compact(inst: &Instrument, input: &BatchInput<'_, i8>) {
+    let wide = inst.score_batch(input).unwrap();
+    let compact = inst.score_batch_compact(input, 1).unwrap();
+    assert!(compact.matches(&wide), "compact columns differ from the wide columns");
+}
+
 /// The same rows with ~1 % of cells missing (−1), as real exports have (~10 % of PHQ-9 rows).
 fn with_missing(codes: &[i8], seed: u64) -> Vec<i8> {
     let mut g = changkaixin_benches::Lcg::new(seed);
@@ -78,6 +86,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             phq9.score_batch_into(&BatchInput::new(black_box(&codes), 10, -1), &mut out).unwrap();
             black_box(&out);
+        })
+    });
+    // The same decisions into compact columns (7 bytes a row instead of 38).
+    let mut compact = CompactColumns::default();
+    check_compact(&phq9, &BatchInput::new(&codes, 10, -1));
+    g.bench_function("engine_compact", |b| {
+        b.iter(|| {
+            phq9.score_batch_compact_into(&BatchInput::new(black_box(&codes), 10, -1), &mut compact, 1, BatchKernel::Auto)
+                .unwrap();
+            black_box(&compact);
         })
     });
     g.bench_function("engine_scalar", |b| {
@@ -108,6 +126,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             phq9.score_batch_into(&BatchInput::new(black_box(&gappy), 10, -1), &mut out).unwrap();
             black_box(&out);
+        })
+    });
+    check_compact(&phq9, &BatchInput::new(&gappy, 10, -1));
+    g.bench_function("engine_compact_missing_1pct", |b| {
+        b.iter(|| {
+            phq9.score_batch_compact_into(&BatchInput::new(black_box(&gappy), 10, -1), &mut compact, 1, BatchKernel::Auto)
+                .unwrap();
+            black_box(&compact);
         })
     });
     g.bench_function("specialised_simd_missing_1pct", |b| {
@@ -141,6 +167,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             mht.score_batch_into_with_kernel(black_box(&input), &mut out, 1, BatchKernel::Scalar).unwrap();
             black_box(&out);
+        })
+    });
+    check_compact(&mht, &input);
+    let mut compact = CompactColumns::default();
+    g.bench_function("engine_compact", |b| {
+        b.iter(|| {
+            mht.score_batch_compact_into(black_box(&input), &mut compact, 1, BatchKernel::Auto).unwrap();
+            black_box(&compact);
         })
     });
     // ~1 % missing cells: ~63 % of the 100-item rows have a gap.
@@ -193,6 +227,11 @@ fn summary() {
     println!("PHQ-9 specialised SIMD  {:8.2} ms  {:7.1} M rows/s", simd / 1e6, rate(simd));
     println!("engine vs naive loop:   {:.2}x faster (target >= 1.5x)", naive / engine);
     println!("engine vs SIMD kernel:  {:.2}x slower (target <= 1.5x)", engine / simd);
+    if let Some(c) = get("phq9_1m", "engine_compact") {
+        println!("PHQ-9 engine, compact   {:8.2} ms  {:7.1} M rows/s", c / 1e6, rate(c));
+        println!("compact vs naive loop:  {:.2}x faster (target >= 1.5x)", naive / c);
+        println!("compact vs SIMD kernel: {:.2}x slower (target <= 1.5x)", c / simd);
+    }
     if let (Some(e), Some(k)) = (get("phq9_1m", "engine_missing_1pct"), get("phq9_1m", "specialised_simd_missing_1pct")) {
         println!(
             "PHQ-9 1 % missing cells: engine {:.2} ms, SIMD kernel {:.2} ms ({:.2}x), engine vs complete rows {:.2}x",
@@ -201,11 +240,17 @@ fn summary() {
             e / k,
             e / engine
         );
+        if let Some(c) = get("phq9_1m", "engine_compact_missing_1pct") {
+            println!("PHQ-9 1 % missing cells, compact: {:.2} ms ({:.2}x the SIMD kernel)", c / 1e6, c / k);
+        }
     }
     if let Some(m) = get("mht_shaped_100_items_1m", "engine") {
         println!("MHT-shaped engine       {:8.2} ms  {:7.1} M rows/s", m / 1e6, rate(m));
         if let Some(s) = get("mht_shaped_100_items_1m", "engine_scalar") {
             println!("MHT-shaped (scalar)     {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));
+        }
+        if let Some(s) = get("mht_shaped_100_items_1m", "engine_compact") {
+            println!("MHT-shaped, compact     {:8.2} ms  {:7.1} M rows/s ({:.2}x the engine before issue 10)", s / 1e6, rate(s), MHT_BEFORE_OVER_NAIVE * naive / s);
         }
         if let Some(s) = get("mht_shaped_100_items_1m", "engine_missing_1pct") {
             println!("MHT-shaped 1 % missing  {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));

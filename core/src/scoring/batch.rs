@@ -36,6 +36,7 @@ use crate::scoring::eval::{self, RowState, Tri, ANSWERED, MISSING, REFUSED};
 use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
 use crate::scoring::recode::CodeMap;
+use crate::scoring::compact::{CompactColumns, CompactMut};
 pub use crate::scoring::simd::BatchKernel;
 use std::collections::BTreeMap;
 
@@ -283,6 +284,24 @@ impl Instrument {
     }
 
     fn batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
+        self.batch_out(input, Output::Wide(out), threads, kernel)
+    }
+
+    /// Score a batch into [`CompactColumns`] (the same decisions in narrow columns, see
+    /// [`crate::scoring::compact`]) on up to `threads` threads (0 = the machine's parallelism).
+    pub fn score_batch_compact<T: Code>(&self, input: &BatchInput<'_, T>, threads: usize) -> Result<CompactColumns> {
+        let mut out = CompactColumns::default();
+        self.batch_out(input, Output::Compact(&mut out), threads, BatchKernel::Auto)?;
+        Ok(out)
+    }
+
+    /// [`Instrument::score_batch_compact`] into existing columns (reusing their allocations),
+    /// with a chosen decode kernel.
+    pub fn score_batch_compact_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut CompactColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
+        self.batch_out(input, Output::Compact(out), threads, kernel)
+    }
+
+    fn batch_out<T: Code>(&self, input: &BatchInput<'_, T>, out: Output<'_>, threads: usize, kernel: BatchKernel) -> Result<()> {
         let plan = self.plan();
         let n_items = plan.items.len();
         if input.n_items != n_items {
@@ -372,7 +391,6 @@ impl Instrument {
                 }
             }
         }
-        prepare(plan, out, n_rows);
         // The fast path needs one norm table index per row: per group, the index every normed
         // scale resolves to (`None` when they differ, and such rows take the row path).
         let group_fast: Vec<Option<u32>> = group_table
@@ -425,48 +443,108 @@ impl Instrument {
             t => t,
         }
         .clamp(1, blocks.max(1));
-        if threads == 1 {
-            let mut view = split_columns(out, &[n_rows]);
-            return match view.pop() {
-                Some(mut v) => shared.run(0, n_rows, &mut v),
-                None => Ok(()),
-            };
-        }
         let per = blocks.div_ceil(threads) * fast::BLOCK;
-        let bounds: Vec<usize> = (1..=threads).map(|t| (t * per).min(n_rows)).collect();
-        let views = split_columns(out, &bounds);
+        let bounds: Vec<usize> = if threads == 1 { vec![n_rows] } else { (1..=threads).map(|t| (t * per).min(n_rows)).collect() };
         let shared = &shared;
-        std::thread::scope(|scope| {
-            let mut views = views.into_iter();
-            let first = views.next();
-            let mut handles = Vec::with_capacity(threads - 1);
-            let mut start = bounds[0];
-            for (mut view, &end) in views.zip(&bounds[1..]) {
-                let a = start;
-                start = end;
-                handles.push(std::thread::Builder::new().spawn_scoped(scope, move || shared.run(a, end, &mut view)));
+        match out {
+            Output::Wide(out) => {
+                prepare(plan, out, n_rows);
+                let views = split_columns(out, &bounds);
+                in_threads(views, &bounds, |mut v, a, b| shared.run(a, b, Dest::Wide(&mut v)))
             }
-            // The calling thread takes the first range.
-            let mut result = match first {
-                Some(mut v) => shared.run(0, bounds[0], &mut v),
-                None => Ok(()),
-            };
-            // Join every thread; report the error of the earliest range (the same error the
-            // single-threaded run reports: each range stops at its first bad row).
-            for h in handles {
-                let r = match h {
-                    Ok(h) => h
-                        .join()
-                        .unwrap_or_else(|_| Err(Error::new(ErrorCode::BatchShape, "threads", "a scoring thread stopped unexpectedly"))),
-                    Err(e) => Err(Error::new(ErrorCode::BatchShape, "threads", format!("could not start a scoring thread: {e}"))),
-                };
-                if result.is_ok() {
-                    result = r;
-                }
+            Output::Compact(out) => {
+                super::compact::prepare(plan, out, n_rows);
+                let views = super::compact::split_compact(out, &bounds);
+                in_threads(views, &bounds, |mut v, a, b| {
+                    // Wide columns for one block (cache-resident), where the block and row paths
+                    // write before their rows are narrowed; the fused kernel writes compact directly.
+                    let mut wide = BatchColumns::default();
+                    let rows = fast::BLOCK.min(b - a);
+                    prepare(plan, &mut wide, rows);
+                    let mut w = split_columns(&mut wide, &[rows]);
+                    let Some(w) = w.first_mut() else { return Ok(()) };
+                    shared.run(a, b, Dest::Compact { scratch: w, out: &mut v })?;
+                    match v.scales.iter().find(|_| v.overflow) {
+                        Some(sc) => Err(super::compact::out_of_range(sc.id, "raw")),
+                        None => Ok(()),
+                    }
+                })
             }
-            result
-        })
+        }
     }
+}
+
+/// Where a worker writes its rows.
+enum Dest<'x, 'a, 'c> {
+    /// The wide columns' view of the worker's rows.
+    Wide(&'x mut ColsMut<'a>),
+    /// Compact columns: the fused kernel writes `out` directly; the block and row paths write one
+    /// block into `scratch` (wide, row 0), which is then narrowed into `out`.
+    Compact { scratch: &'x mut ColsMut<'a>, out: &'x mut CompactMut<'c> },
+}
+
+impl<'a> Dest<'_, 'a, '_> {
+    /// The wide view the block starting at worker row `k` is written to, and its row there.
+    fn block_view(&mut self, k: usize) -> (&mut ColsMut<'a>, usize) {
+        match self {
+            Dest::Wide(o) => (&mut **o, k),
+            Dest::Compact { scratch, .. } => (&mut **scratch, 0),
+        }
+    }
+    /// After the block path wrote `bn` rows from worker row `k`.
+    fn block_done(&mut self, k: usize, bn: usize) -> Result<()> {
+        match self {
+            Dest::Wide(_) => Ok(()),
+            Dest::Compact { scratch, out } => super::compact::narrow_rows(scratch, bn, k, out),
+        }
+    }
+}
+
+/// Where a batch writes.
+enum Output<'o> {
+    Wide(&'o mut BatchColumns),
+    Compact(&'o mut CompactColumns),
+}
+
+/// Run `job(view, first_row, end_row)` for each view and its row range (ending at `bounds`),
+/// the first on the calling thread, the others on scoped threads. The error is the earliest
+/// range's (the error the single-threaded run reports: each range stops at its first bad row).
+fn in_threads<V: Send>(views: Vec<V>, bounds: &[usize], job: impl Fn(V, usize, usize) -> Result<()> + Sync) -> Result<()> {
+    let mut views = views.into_iter();
+    if bounds.len() <= 1 {
+        return match (views.next(), bounds.first()) {
+            (Some(v), Some(&end)) => job(v, 0, end),
+            _ => Ok(()),
+        };
+    }
+    let job = &job;
+    std::thread::scope(|scope| {
+        let first = views.next();
+        let mut handles = Vec::with_capacity(bounds.len() - 1);
+        let mut start = bounds[0];
+        for (view, &end) in views.zip(&bounds[1..]) {
+            let a = start;
+            start = end;
+            handles.push(std::thread::Builder::new().spawn_scoped(scope, move || job(view, a, end)));
+        }
+        // The calling thread takes the first range.
+        let mut result = match first {
+            Some(v) => job(v, 0, bounds[0]),
+            None => Ok(()),
+        };
+        for h in handles {
+            let r = match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::new(ErrorCode::BatchShape, "threads", "a scoring thread stopped unexpectedly"))),
+                Err(e) => Err(Error::new(ErrorCode::BatchShape, "threads", format!("could not start a scoring thread: {e}"))),
+            };
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
 }
 
 /// The fast path's per-call tables: condition depth, call tables, decode tables, whether code
@@ -493,13 +571,20 @@ struct Shared<'a, 'b, T: Code> {
 }
 
 impl<T: Code> Shared<'_, '_, T> {
-    /// Score rows `a..b` into `out` (whose row 0 is row `a`). No allocation per row.
-    fn run(&self, a: usize, b: usize, out: &mut ColsMut<'_>) -> Result<()> {
+    /// Score rows `a..b` into `dest` (whose row 0 is row `a`). No allocation per row or block.
+    fn run(&self, a: usize, b: usize, mut dest: Dest<'_, '_, '_>) -> Result<()> {
         let plan = self.plan;
         let mut st = RowState::new(plan);
         let Some((depth, tables, luts, with_codes, bytes, tri)) = &self.fast else {
-            for r in a..b {
-                self.score_row(&mut st, r, r - a, out)?;
+            let mut r0 = a;
+            while r0 < b {
+                let bn = fast::BLOCK.min(b - r0);
+                let (view, w) = dest.block_view(r0 - a);
+                for r in r0..r0 + bn {
+                    self.score_row(&mut st, r, w + r - r0, view)?;
+                }
+                dest.block_done(r0 - a, bn)?;
+                r0 += bn;
             }
             return Ok(());
         };
@@ -526,7 +611,12 @@ impl<T: Code> Shared<'_, '_, T> {
             let bn = fast::BLOCK.min(b - r0);
             if let (Some(fp), Some(regs)) = (&self.fused, regs.as_deref_mut()) {
                 if backoff == 0 {
-                    if super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, out, regs) {
+                    // The fused kernel writes its tiles straight into the destination.
+                    let done = match &mut dest {
+                        Dest::Wide(out) => super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, &mut **out, regs),
+                        Dest::Compact { out, .. } => super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, &mut **out, regs),
+                    };
+                    if done {
                         r0 += bn;
                         continue;
                     }
@@ -585,14 +675,16 @@ impl<T: Code> Shared<'_, '_, T> {
                     fast::partial_scales(plan, bp, tp, &s, pr, group);
                 }
             }
-            fast::finish_block(plan, tables, bytes.as_ref(), r0 - a, bn, &mut s, out, partials.as_ref());
+            let (out, w) = dest.block_view(r0 - a);
+            fast::finish_block(plan, tables, bytes.as_ref(), w, bn, &mut s, out, partials.as_ref());
             if s.slow[..bn].contains(&true) {
                 for r in 0..bn {
                     if s.slow[r] {
-                        self.score_row(&mut st, r0 + r, r0 + r - a, out)?;
+                        self.score_row(&mut st, r0 + r, w + r, out)?;
                     }
                 }
             }
+            dest.block_done(r0 - a, bn)?;
             r0 += bn;
         }
         Ok(())

@@ -635,6 +635,90 @@ pub(crate) fn write_tile<const TRI: bool>(fp: &FusedPlan, t: &TileOut, m: usize,
     }
 }
 
+/// Where the fused kernel writes a tile's results: the wide columns or compact ones.
+pub(crate) trait TileSink {
+    /// Write `m ≤ 16` rows of one tile's results at row `w` (see [`write_tile`]).
+    fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize);
+}
+
+impl TileSink for super::batch::ColsMut<'_> {
+    #[inline(always)]
+    fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
+        write_tile::<TRI>(fp, t, m, w, self);
+    }
+}
+
+impl TileSink for super::compact::CompactMut<'_> {
+    /// The compact columns of [`write_tile`]: values in the column's width (a complete sum fits
+    /// it by the plan's range; a value that does not sets `overflow`, reported as an error).
+    #[inline(always)]
+    fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
+        use super::compact::ValuesMut;
+        let rows = w..w + m;
+        let mut overflow = false;
+        for (si, (sc, col)) in fp.scales.iter().zip(self.scales.iter_mut()).enumerate() {
+            let (s, bd) = (&t.sums[si & 15][..m], &t.bands[si & 15][..m]);
+            let un = &t.unans[si & 15][..m];
+            let plain = sc.base == 0 && sc.k == 1;
+            macro_rules! put {
+                ($d:expr, $t:ty) => {{
+                    let d = &mut $d[rows.clone()];
+                    if plain {
+                        // The sum itself: widen the bytes (vectorised).
+                        for ((o, &x), &u) in d.iter_mut().zip(s).zip(un) {
+                            *o = if TRI && u != 0 { <$t>::MIN } else { <$t>::from(x) };
+                        }
+                    } else {
+                        for ((o, &x), &u) in d.iter_mut().zip(s).zip(un) {
+                            let v = (sc.base + i64::from(x)) * sc.k;
+                            let n = <$t>::try_from(v).ok().filter(|&n| n != <$t>::MIN);
+                            let scored = !(TRI && u != 0);
+                            overflow |= scored && n.is_none();
+                            *o = if scored { n.unwrap_or(<$t>::MIN) } else { <$t>::MIN };
+                        }
+                    }
+                }};
+            }
+            for vals in std::iter::once(&mut col.raw).chain(col.score.as_mut()) {
+                match vals {
+                    ValuesMut::I16(d) => put!(d, i16),
+                    ValuesMut::I32(d) => put!(d, i32),
+                    ValuesMut::I64(d) => put!(d, i64),
+                }
+            }
+            for (o, &x) in col.band[rows.clone()].iter_mut().zip(bd) {
+                *o = x as i8;
+            }
+            if let Some(p) = col.prorated.as_deref_mut() {
+                p[rows.clone()].fill(false);
+            }
+        }
+        self.overflow |= overflow;
+        // A fused plan has at most 8 flags: the tile's flag byte is the row's first flag byte.
+        let fb = self.flag_bytes;
+        if fb == 1 {
+            self.flags[rows.clone()].copy_from_slice(&t.flags[..m]);
+            if TRI {
+                self.flags_indeterminate[rows.clone()].copy_from_slice(&t.flags_u[..m]);
+            } else {
+                self.flags_indeterminate[rows.clone()].fill(0);
+            }
+        } else if fb > 1 {
+            for (r, i) in rows.clone().enumerate() {
+                let (p, u) = (&mut self.flags[i * fb..(i + 1) * fb], &mut self.flags_indeterminate[i * fb..(i + 1) * fb]);
+                p.fill(0);
+                u.fill(0);
+                p[0] = t.flags[r];
+                u[0] = if TRI { t.flags_u[r] } else { 0 };
+            }
+        }
+        self.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
+        if fp.complete.screen.is_some() && !self.screen.is_empty() {
+            self.screen[rows].copy_from_slice(&t.screen[..m]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

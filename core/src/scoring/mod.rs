@@ -1,6 +1,7 @@
 //! Scoring: one response into a [`report::ScoreReport`], or many into columns ([`batch`]).
 
 pub mod batch;
+pub mod compact;
 pub(crate) mod eval;
 pub(crate) mod fast;
 pub(crate) mod fused;

@@ -177,13 +177,13 @@ pub(crate) fn new_regs() -> Box<Regs> {
 /// path — as soon as a tile holds an invalid cell (or an unanswered one, for a plan that is not
 /// three-valued), and always in a build without a SIMD backend.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fused_block<T: super::batch::Code>(
+pub(crate) fn fused_block<T: super::batch::Code, S: super::fused::TileSink>(
     fp: &super::fused::FusedPlan,
     codes: &[T],
     r0: usize,
     bn: usize,
     w0: usize,
-    out: &mut super::batch::ColsMut<'_>,
+    out: &mut S,
     regs: &mut Regs,
 ) -> bool {
     match T::bytes(codes) {
@@ -222,8 +222,8 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod tile {
     use super::{windows, ByteItem, Regs, LANES};
-    use crate::scoring::batch::{Code, ColsMut};
-    use crate::scoring::fused::{write_tile, Acc, FusedPlan, Op, Program, Rel, Src, TileOut, GROUP, GROUP_ROWS};
+    use crate::scoring::batch::Code;
+    use crate::scoring::fused::{Acc, TileSink, FusedPlan, Op, Program, Rel, Src, TileOut, GROUP, GROUP_ROWS};
 
     pub(super) trait Lanes: Copy {
         fn load(a: &[u8; 16]) -> Self;
@@ -615,7 +615,7 @@ mod tile {
     /// The fused kernel over one block (see [`crate::scoring::fused`]).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    pub(super) fn fused_block<V: Lanes, T: Code>(fp: &FusedPlan, codes: &[T], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
+    pub(super) fn fused_block<V: Lanes, T: Code, S: TileSink>(fp: &FusedPlan, codes: &[T], r0: usize, bn: usize, w0: usize, out: &mut S, regs: &mut Regs) -> bool {
         let n = fp.n;
         let zero = V::splat(0);
         let ff = V::splat(0xFF);
@@ -668,7 +668,7 @@ mod tile {
             // WebAssembly runs every group three-valued (the same columns for complete rows): one
             // copy of the program's code in the module instead of two.
             if cfg!(target_arch = "wasm32") || partial.contains(&true) {
-                if !tri_group::<V>(fp, live, &partial, &off, &raw, &mut tri, rt, rm, w0 + g, out, &mut tile_out) {
+                if !tri_group::<V, S>(fp, live, &partial, &off, &raw, &mut tri, rt, rm, w0 + g, out, &mut tile_out) {
                     return false;
                 }
                 g += GROUP_ROWS;
@@ -700,7 +700,7 @@ mod tile {
                     break;
                 }
                 tile_results::<V, false>(fp, &fp.complete, &o, rt, rm, t, &mut tile_out);
-                write_tile::<false>(fp, &tile_out, here, w0 + g + t * LANES, out);
+                out.write_tile::<false>(fp, &tile_out, here, w0 + g + t * LANES);
             }
             g += GROUP_ROWS;
         }
@@ -724,7 +724,7 @@ mod tile {
     /// cell is neither an option nor missing nor refused (or the plan has no three-valued program).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn tri_group<V: Lanes>(
+    fn tri_group<V: Lanes, S: TileSink>(
         fp: &FusedPlan,
         live: usize,
         partial: &[bool; GROUP],
@@ -734,7 +734,7 @@ mod tile {
         rt: &mut [[[u8; 16]; GROUP]],
         rm: &mut [[[u8; 16]; GROUP]],
         w: usize,
-        out: &mut ColsMut<'_>,
+        out: &mut S,
         tile_out: &mut TileOut,
     ) -> bool {
         let Some(prog) = &fp.tri else { return false };
@@ -815,7 +815,7 @@ mod tile {
                 break;
             }
             tile_results::<V, true>(fp, prog, &o, rt, rm, t, tile_out);
-            write_tile::<true>(fp, tile_out, here, w + t * LANES, out);
+            out.write_tile::<true>(fp, tile_out, here, w + t * LANES);
         }
         true
     }
@@ -835,7 +835,7 @@ mod tile {
 mod imp {
     use super::tile::{self, Lanes};
     use super::{ByteItem, Regs};
-    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
     use core::arch::x86_64::*;
 
@@ -932,8 +932,8 @@ mod imp {
         tile::decode_block::<Sse2, u8>(codes, n, r0, bn, items, block, dcol, ok)
     }
 
-    pub(super) fn fused_block(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
-        tile::fused_block::<Sse2, u8>(fp, codes, r0, bn, w0, out, regs)
+    pub(super) fn fused_block<S: TileSink>(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut S, regs: &mut Regs) -> bool {
+        tile::fused_block::<Sse2, u8, S>(fp, codes, r0, bn, w0, out, regs)
     }
 
     #[cfg(test)]
@@ -946,7 +946,7 @@ mod imp {
 mod imp {
     use super::tile::{self, Lanes};
     use super::{ByteItem, Regs};
-    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
     use core::arch::wasm32::*;
 
@@ -1019,8 +1019,8 @@ mod imp {
         tile::decode_block::<Simd128, u8>(codes, n, r0, bn, items, block, dcol, ok)
     }
 
-    pub(super) fn fused_block(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut ColsMut<'_>, regs: &mut Regs) -> bool {
-        tile::fused_block::<Simd128, u8>(fp, codes, r0, bn, w0, out, regs)
+    pub(super) fn fused_block<S: TileSink>(fp: &FusedPlan, codes: &[u8], r0: usize, bn: usize, w0: usize, out: &mut S, regs: &mut Regs) -> bool {
+        tile::fused_block::<Simd128, u8, S>(fp, codes, r0, bn, w0, out, regs)
     }
 
     #[cfg(test)]
@@ -1032,7 +1032,7 @@ mod imp {
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 mod imp {
     use super::{ByteItem, Regs};
-    use crate::scoring::batch::ColsMut;
+    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
 
     pub(super) const BACKEND: Option<&str> = None;
@@ -1044,7 +1044,7 @@ mod imp {
     }
 
     /// Never called with effect: without a backend the fused plan is never built.
-    pub(super) fn fused_block(_: &FusedPlan, _: &[u8], _: usize, _: usize, _: usize, _: &mut ColsMut<'_>, _: &mut Regs) -> bool {
+    pub(super) fn fused_block<S: TileSink>(_: &FusedPlan, _: &[u8], _: usize, _: usize, _: usize, _: &mut S, _: &mut Regs) -> bool {
         false
     }
 }
