@@ -3,7 +3,7 @@
 //! round of each is kept. Also a driver for `perf record`.
 //!
 //! `cargo run --release -p changkaixin-benches --example profile_batch [rounds] [only]`
-//! (`only` = `phq9`, `mht`, `phq9-engine` or `mht-engine` to profile one batch alone;
+//! (`only` = `phq9`, `mht`, `phq9-engine`, `phq9-compact` or `mht-engine` to profile one batch alone;
 //! `phq9-missing` for the engine on rows with ~2 % of cells missing; `cache` for 10,000 rows in cache).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use changkaixin_benches::kernels::{phq9_simd, phq9_specialised, Phq9Out};
@@ -88,15 +88,19 @@ fn main() {
         "phq9 SIMD kernel",
         "mht engine",
         "mht engine scalar",
+        "phq9 engine compact",
+        "mht engine compact",
     ];
-    let mut best = [u64::MAX; 6];
+    let mut best = [u64::MAX; 8];
+    let mut compact = changkaixin_core::scoring::compact::CompactColumns::default();
     for _ in 0..rounds {
         for (i, b) in best.iter_mut().enumerate() {
             let skip = match only.as_str() {
-                "phq9" => i >= 4,
-                "mht" => i < 4,
+                "phq9" => !matches!(i, 0..=3 | 6),
+                "mht" => !matches!(i, 4 | 5 | 7),
                 "phq9-engine" => i != 0,
                 "mht-engine" => i != 4,
+                "phq9-compact" => i != 6,
                 _ => false,
             };
             if skip {
@@ -111,10 +115,15 @@ fn main() {
                 2 => assert!(phq9_specialised(black_box(&codes), &mut t, &mut bd, &mut f9, &mut pos)),
                 3 => assert!(phq9_simd(black_box(&codes), &mut k)),
                 4 => mht.score_batch_into(black_box(&mht_input), &mut out).unwrap(),
-                _ => mht
+                5 => mht
                     .score_batch_into_with_kernel(black_box(&mht_input), &mut out2, 1, BatchKernel::Scalar)
                     .unwrap(),
+                6 => phq9
+                    .score_batch_compact_into(&BatchInput::new(black_box(&codes), 10, -1), &mut compact, 1, BatchKernel::Auto)
+                    .unwrap(),
+                _ => mht.score_batch_compact_into(black_box(&mht_input), &mut compact, 1, BatchKernel::Auto).unwrap(),
             }
+            black_box(&compact);
             black_box((&out, &out2, &t, &k));
             *b = (*b).min(cpu_ns() - t0);
         }
@@ -131,6 +140,9 @@ fn main() {
     if only.is_empty() {
         println!("engine / naive loop speed: {:.2}x (target >= 1.5x)", best[2] as f64 / best[0] as f64);
         println!("engine time / SIMD kernel time: {:.2}x (target <= 1.5x)", best[0] as f64 / best[3] as f64);
+        println!("compact / naive loop speed: {:.2}x (target >= 1.5x)", best[2] as f64 / best[6] as f64);
+        println!("compact time / SIMD kernel time: {:.2}x (target <= 1.5x)", best[6] as f64 / best[3] as f64);
         println!("mht engine in units of the naive PHQ-9 loop: {:.2}", best[4] as f64 / best[2] as f64);
+        println!("mht compact in units of the naive PHQ-9 loop: {:.2}", best[7] as f64 / best[2] as f64);
     }
 }

@@ -243,6 +243,16 @@ mod tile {
         fn eq(a: Self, b: Self) -> Self;
     }
 
+    /// A register's tiles as vectors (a loop: `array::map` compiled to a call per op).
+    #[inline(always)]
+    fn load_group<V: Lanes>(x: &[[u8; 16]; GROUP]) -> [V; GROUP] {
+        let mut out = [V::splat(0); GROUP];
+        for (o, r) in out.iter_mut().zip(x) {
+            *o = V::load(r);
+        }
+        out
+    }
+
     /// Transpose 16 × 16 bytes: `out[k]` lane `r` = `x[r]` lane `k`. Four rounds of
     /// `z[2i] = lo(y[i], y[i+8]), z[2i+1] = hi(y[i], y[i+8])` (a perfect shuffle per round).
     #[inline(always)]
@@ -277,7 +287,14 @@ mod tile {
     fn row16<T: Code>(codes: &[T], at: usize) -> [u8; 16] {
         match codes.get(at..at + 16).and_then(|s| <&[T; 16]>::try_from(s).ok()) {
             // A fixed 16-element map: one unaligned vector load for byte types.
-            Some(a) => a.map(Code::byte),
+            // (A loop rather than `a.map`, which compiled to a call per row.)
+            Some(a) => {
+                let mut o = [0u8; 16];
+                for (o, c) in o.iter_mut().zip(a) {
+                    *o = c.byte();
+                }
+                o
+            }
             // The buffer's last bytes: pad with zeros (lanes past the row are never used).
             None => {
                 let mut a = [0u8; 16];
@@ -291,11 +308,15 @@ mod tile {
 
     /// `live` rows of `n` codes from `base` (16 bytes each, zeros past the rows), transposed:
     /// `out[k]` lane `r` is byte `k` of row `r`. One copy shared by both kernels.
-    #[inline(never)]
+    #[inline(always)]
     fn load_tile<V: Lanes, T: Code>(codes: &[T], base: usize, n: usize, live: usize) -> [V; 16] {
         let x: [V; 16] = match codes.get(base..base + 15 * n + LANES) {
-            // A whole tile inside the buffer: 16 plain loads (one bounds check).
-            Some(tile) if live == LANES => std::array::from_fn(|k| V::load(&row16(tile, k * n))),
+            // A whole tile inside the buffer: 16 plain loads, written out (an array built by a
+            // closure was a call per tile, and its result went through memory).
+            Some(tile) if live == LANES => {
+                let ld = |k: usize| V::load(&row16(tile, k * n));
+                [ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), ld(6), ld(7), ld(8), ld(9), ld(10), ld(11), ld(12), ld(13), ld(14), ld(15)]
+            }
             // The buffer's last rows, or a block's partial tile: padded loads.
             _ => std::array::from_fn(|k| if k < live { V::load(&row16(codes, base + k * n)) } else { V::splat(0) }),
         };
@@ -443,16 +464,24 @@ mod tile {
                         Rel::Eq => V::eq(a, kv),
                     };
                     if !TRI {
-                        let m: [V; GROUP] = std::array::from_fn(|t| {
-                            let a = match src {
-                                Src::Off(j) => o.off[usize::from(j) & 15][t],
-                                Src::Raw(j) => o.raw[usize::from(j) & 15][t],
-                                Src::Sum(s) => o.sums[usize::from(s) & 15][t],
-                                Src::Reg(r) => V::load(&rt[usize::from(r)][t]),
-                                Src::State(_) | Src::Unans(_) => zero,
-                            };
-                            V::xor(test(a, rel), nv)
-                        });
+                        // The operand's tiles, then the test: each a straight loop over the
+                        // group (the match per tile was a call per op).
+                        let mut m = [zero; GROUP];
+                        match src {
+                            Src::Off(j) => m = o.off[usize::from(j) & 15],
+                            Src::Raw(j) => m = o.raw[usize::from(j) & 15],
+                            Src::Sum(s) => m = o.sums[usize::from(s) & 15],
+                            Src::Reg(r) => m = load_group::<V>(&rt[usize::from(r)]),
+                            Src::State(_) | Src::Unans(_) => {}
+                        }
+                        match rel {
+                            Rel::Ge => m.iter_mut().for_each(|a| *a = V::eq(V::max_u8(*a, kv), *a)),
+                            Rel::Le => m.iter_mut().for_each(|a| *a = V::eq(V::min_u8(*a, kv), *a)),
+                            Rel::Eq => m.iter_mut().for_each(|a| *a = V::eq(*a, kv)),
+                        }
+                        if neg {
+                            m.iter_mut().for_each(|a| *a = not(*a));
+                        }
                         combine(&mut rt[usize::from(dst)], m, acc);
                         continue;
                     }
@@ -516,11 +545,11 @@ mod tile {
                     }
                 }
                 Op::Combine { a, dst, acc } => {
-                    let x = rt[usize::from(a)];
-                    combine(&mut rt[usize::from(dst)], x.map(|r| V::load(&r)), acc);
+                    let x = load_group::<V>(&rt[usize::from(a)]);
+                    combine(&mut rt[usize::from(dst)], x, acc);
                     if TRI {
-                        let x = rm[usize::from(a)];
-                        combine(&mut rm[usize::from(dst)], x.map(|r| V::load(&r)), acc);
+                        let x = load_group::<V>(&rm[usize::from(a)]);
+                        combine(&mut rm[usize::from(dst)], x, acc);
                     }
                 }
                 Op::Not { a, dst } => {
