@@ -250,7 +250,12 @@ fn summary() {
             println!("MHT-shaped (scalar)     {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));
         }
         if let Some(s) = get("mht_shaped_100_items_1m", "engine_compact") {
-            println!("MHT-shaped, compact     {:8.2} ms  {:7.1} M rows/s ({:.2}x the engine before issue 10)", s / 1e6, rate(s), MHT_BEFORE_OVER_NAIVE * naive / s);
+            println!(
+                "MHT-shaped, compact     {:8.2} ms  {:7.1} M rows/s ({:.2}x the engine before issue 10)",
+                s / 1e6,
+                rate(s),
+                MHT_BEFORE_OVER_NAIVE * naive / s
+            );
         }
         if let Some(s) = get("mht_shaped_100_items_1m", "engine_missing_1pct") {
             println!("MHT-shaped 1 % missing  {:8.2} ms  {:7.1} M rows/s", s / 1e6, rate(s));

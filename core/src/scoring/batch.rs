@@ -32,11 +32,11 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::instrument::Instrument;
+use crate::scoring::compact::{CompactColumns, CompactMut};
 use crate::scoring::eval::{self, RowState, Tri, ANSWERED, MISSING, REFUSED};
 use crate::scoring::fast;
 use crate::scoring::plan::{Plan, NO_BAND};
 use crate::scoring::recode::CodeMap;
-use crate::scoring::compact::{CompactColumns, CompactMut};
 pub use crate::scoring::simd::BatchKernel;
 use std::collections::BTreeMap;
 
@@ -444,7 +444,11 @@ impl Instrument {
         }
         .clamp(1, blocks.max(1));
         let per = blocks.div_ceil(threads) * fast::BLOCK;
-        let bounds: Vec<usize> = if threads == 1 { vec![n_rows] } else { (1..=threads).map(|t| (t * per).min(n_rows)).collect() };
+        let bounds: Vec<usize> = if threads == 1 {
+            vec![n_rows]
+        } else {
+            (1..=threads).map(|t| (t * per).min(n_rows)).collect()
+        };
         let shared = &shared;
         match out {
             Output::Wide(out) => {
@@ -480,7 +484,10 @@ enum Dest<'x, 'a, 'c> {
     Wide(&'x mut ColsMut<'a>),
     /// Compact columns: the fused kernel writes `out` directly; the block and row paths write one
     /// block into `scratch` (wide, row 0), which is then narrowed into `out`.
-    Compact { scratch: &'x mut ColsMut<'a>, out: &'x mut CompactMut<'c> },
+    Compact {
+        scratch: &'x mut ColsMut<'a>,
+        out: &'x mut CompactMut<'c>,
+    },
 }
 
 impl<'a> Dest<'_, 'a, '_> {

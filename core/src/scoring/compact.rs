@@ -495,7 +495,10 @@ pub(crate) fn narrow_rows(wide: &super::batch::ColsMut<'_>, m: usize, at: usize,
             }
         }
         _ => {
-            for (dst, src) in [(&mut *out.flags, &wide.flags[..m]), (&mut *out.flags_indeterminate, &wide.flags_indeterminate[..m])] {
+            for (dst, src) in [
+                (&mut *out.flags, &wide.flags[..m]),
+                (&mut *out.flags_indeterminate, &wide.flags_indeterminate[..m]),
+            ] {
                 for (o, &x) in dst[at * fb..(at + m) * fb].chunks_exact_mut(fb).zip(src) {
                     let k = fb.min(8);
                     o[..k].copy_from_slice(&x.to_le_bytes()[..k]);
@@ -550,7 +553,13 @@ mod tests {
 
     /// A norm group of the instrument (the first table's key), so normed instruments batch too.
     fn group_of(inst: &crate::Instrument) -> Vec<BTreeMap<String, String>> {
-        inst.plan().scales.iter().find_map(|s| s.norms.as_ref()).and_then(|n| n.groups.first()).map(|g| vec![g.key.clone()]).unwrap_or_default()
+        inst.plan()
+            .scales
+            .iter()
+            .find_map(|s| s.norms.as_ref())
+            .and_then(|n| n.groups.first())
+            .map(|g| vec![g.key.clone()])
+            .unwrap_or_default()
     }
 
     /// Compact columns hold exactly the wide columns' values, for every built-in instrument, at
@@ -619,9 +628,11 @@ mod tests {
         let phq9 = Catalog::builtin().instrument("phq9").unwrap();
         let mut c = CompactColumns::default();
         let long = vec![3i8; 10 * 5000];
-        phq9.score_batch_compact_into(&BatchInput::new(&long, 10, -1), &mut c, 2, BatchKernel::Auto).unwrap();
+        phq9.score_batch_compact_into(&BatchInput::new(&long, 10, -1), &mut c, 2, BatchKernel::Auto)
+            .unwrap();
         let short = vec![0i8; 10 * 2];
-        phq9.score_batch_compact_into(&BatchInput::new(&short, 10, -1), &mut c, 2, BatchKernel::Auto).unwrap();
+        phq9.score_batch_compact_into(&BatchInput::new(&short, 10, -1), &mut c, 2, BatchKernel::Auto)
+            .unwrap();
         assert_eq!(c, phq9.score_batch_compact(&BatchInput::new(&short, 10, -1), 1).unwrap());
         assert_eq!(c.scale("total").unwrap().raw.to_i64(), vec![0, 0]);
     }

@@ -644,7 +644,12 @@ pub(crate) trait TileSink {
 impl TileSink for super::batch::ColsMut<'_> {
     #[inline(always)]
     fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
-        write_tile::<TRI>(fp, t, m, w, self);
+        // A whole tile (all but a block's last) with its length known: straight vector code.
+        if m == 16 {
+            write_tile::<TRI>(fp, t, 16, w, self);
+        } else {
+            write_tile::<TRI>(fp, t, m, w, self);
+        }
     }
 }
 
@@ -653,10 +658,23 @@ impl TileSink for super::compact::CompactMut<'_> {
     /// it by the plan's range; a value that does not sets `overflow`, reported as an error).
     #[inline(always)]
     fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
+        // A whole tile (all but a block's last) with its length known: straight vector code.
+        if m == 16 {
+            write_compact::<TRI>(self, fp, t, 16, w);
+        } else {
+            write_compact::<TRI>(self, fp, t, m, w);
+        }
+    }
+}
+
+/// [`TileSink::write_tile`] into compact columns.
+#[inline(always)]
+fn write_compact<const TRI: bool>(this: &mut super::compact::CompactMut<'_>, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
+    {
         use super::compact::ValuesMut;
         let rows = w..w + m;
         let mut overflow = false;
-        for (si, (sc, col)) in fp.scales.iter().zip(self.scales.iter_mut()).enumerate() {
+        for (si, (sc, col)) in fp.scales.iter().zip(this.scales.iter_mut()).enumerate() {
             let (s, bd) = (&t.sums[si & 15][..m], &t.bands[si & 15][..m]);
             let un = &t.unans[si & 15][..m];
             let plain = sc.base == 0 && sc.k == 1;
@@ -693,28 +711,28 @@ impl TileSink for super::compact::CompactMut<'_> {
                 p[rows.clone()].fill(false);
             }
         }
-        self.overflow |= overflow;
+        this.overflow |= overflow;
         // A fused plan has at most 8 flags: the tile's flag byte is the row's first flag byte.
-        let fb = self.flag_bytes;
+        let fb = this.flag_bytes;
         if fb == 1 {
-            self.flags[rows.clone()].copy_from_slice(&t.flags[..m]);
+            this.flags[rows.clone()].copy_from_slice(&t.flags[..m]);
             if TRI {
-                self.flags_indeterminate[rows.clone()].copy_from_slice(&t.flags_u[..m]);
+                this.flags_indeterminate[rows.clone()].copy_from_slice(&t.flags_u[..m]);
             } else {
-                self.flags_indeterminate[rows.clone()].fill(0);
+                this.flags_indeterminate[rows.clone()].fill(0);
             }
         } else if fb > 1 {
             for (r, i) in rows.clone().enumerate() {
-                let (p, u) = (&mut self.flags[i * fb..(i + 1) * fb], &mut self.flags_indeterminate[i * fb..(i + 1) * fb]);
+                let (p, u) = (&mut this.flags[i * fb..(i + 1) * fb], &mut this.flags_indeterminate[i * fb..(i + 1) * fb]);
                 p.fill(0);
                 u.fill(0);
                 p[0] = t.flags[r];
                 u[0] = if TRI { t.flags_u[r] } else { 0 };
             }
         }
-        self.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
-        if fp.complete.screen.is_some() && !self.screen.is_empty() {
-            self.screen[rows].copy_from_slice(&t.screen[..m]);
+        this.validity[rows.clone()].copy_from_slice(&t.validity[..m]);
+        if fp.complete.screen.is_some() && !this.screen.is_empty() {
+            this.screen[rows].copy_from_slice(&t.screen[..m]);
         }
     }
 }

@@ -223,7 +223,7 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
 mod tile {
     use super::{windows, ByteItem, Regs, LANES};
     use crate::scoring::batch::Code;
-    use crate::scoring::fused::{Acc, TileSink, FusedPlan, Op, Program, Rel, Src, TileOut, GROUP, GROUP_ROWS};
+    use crate::scoring::fused::{Acc, FusedPlan, Op, Program, Rel, Src, TileOut, TileSink, GROUP, GROUP_ROWS};
 
     pub(super) trait Lanes: Copy {
         fn load(a: &[u8; 16]) -> Self;
@@ -315,7 +315,24 @@ mod tile {
             // closure was a call per tile, and its result went through memory).
             Some(tile) if live == LANES => {
                 let ld = |k: usize| V::load(&row16(tile, k * n));
-                [ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), ld(6), ld(7), ld(8), ld(9), ld(10), ld(11), ld(12), ld(13), ld(14), ld(15)]
+                [
+                    ld(0),
+                    ld(1),
+                    ld(2),
+                    ld(3),
+                    ld(4),
+                    ld(5),
+                    ld(6),
+                    ld(7),
+                    ld(8),
+                    ld(9),
+                    ld(10),
+                    ld(11),
+                    ld(12),
+                    ld(13),
+                    ld(14),
+                    ld(15),
+                ]
             }
             // The buffer's last rows, or a block's partial tile: padded loads.
             _ => std::array::from_fn(|k| if k < live { V::load(&row16(codes, base + k * n)) } else { V::splat(0) }),
@@ -644,7 +661,15 @@ mod tile {
     /// The fused kernel over one block (see [`crate::scoring::fused`]).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    pub(super) fn fused_block<V: Lanes, T: Code, S: TileSink>(fp: &FusedPlan, codes: &[T], r0: usize, bn: usize, w0: usize, out: &mut S, regs: &mut Regs) -> bool {
+    pub(super) fn fused_block<V: Lanes, T: Code, S: TileSink>(
+        fp: &FusedPlan,
+        codes: &[T],
+        r0: usize,
+        bn: usize,
+        w0: usize,
+        out: &mut S,
+        regs: &mut Regs,
+    ) -> bool {
         let n = fp.n;
         let zero = V::splat(0);
         let ff = V::splat(0xFF);
@@ -864,8 +889,8 @@ mod tile {
 mod imp {
     use super::tile::{self, Lanes};
     use super::{ByteItem, Regs};
-    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
+    use crate::scoring::fused::TileSink;
     use core::arch::x86_64::*;
 
     pub(super) const BACKEND: Option<&str> = Some("sse2");
@@ -975,8 +1000,8 @@ mod imp {
 mod imp {
     use super::tile::{self, Lanes};
     use super::{ByteItem, Regs};
-    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
+    use crate::scoring::fused::TileSink;
     use core::arch::wasm32::*;
 
     pub(super) const BACKEND: Option<&str> = Some("simd128");
@@ -1061,8 +1086,8 @@ mod imp {
 #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
 mod imp {
     use super::{ByteItem, Regs};
-    use crate::scoring::fused::TileSink;
     use crate::scoring::fused::FusedPlan;
+    use crate::scoring::fused::TileSink;
 
     pub(super) const BACKEND: Option<&str> = None;
 
