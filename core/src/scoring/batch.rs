@@ -284,24 +284,24 @@ impl Instrument {
     }
 
     fn batch_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut BatchColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
-        self.batch_out(input, Output::Wide(out), threads, kernel)
+        self.batch_out(input, out, threads, kernel)
     }
 
     /// Score a batch into [`CompactColumns`] (the same decisions in narrow columns, see
     /// [`crate::scoring::compact`]) on up to `threads` threads (0 = the machine's parallelism).
     pub fn score_batch_compact<T: Code>(&self, input: &BatchInput<'_, T>, threads: usize) -> Result<CompactColumns> {
         let mut out = CompactColumns::default();
-        self.batch_out(input, Output::Compact(&mut out), threads, BatchKernel::Auto)?;
+        self.batch_out(input, &mut out, threads, BatchKernel::Auto)?;
         Ok(out)
     }
 
     /// [`Instrument::score_batch_compact`] into existing columns (reusing their allocations),
     /// with a chosen decode kernel.
     pub fn score_batch_compact_into<T: Code>(&self, input: &BatchInput<'_, T>, out: &mut CompactColumns, threads: usize, kernel: BatchKernel) -> Result<()> {
-        self.batch_out(input, Output::Compact(out), threads, kernel)
+        self.batch_out(input, out, threads, kernel)
     }
 
-    fn batch_out<T: Code>(&self, input: &BatchInput<'_, T>, out: Output<'_>, threads: usize, kernel: BatchKernel) -> Result<()> {
+    fn batch_out<T: Code, O: Output>(&self, input: &BatchInput<'_, T>, out: O, threads: usize, kernel: BatchKernel) -> Result<()> {
         let plan = self.plan();
         let n_items = plan.items.len();
         if input.n_items != n_items {
@@ -449,68 +449,94 @@ impl Instrument {
         } else {
             (1..=threads).map(|t| (t * per).min(n_rows)).collect()
         };
-        let shared = &shared;
-        match out {
-            Output::Wide(out) => {
-                prepare(plan, out, n_rows);
-                let views = split_columns(out, &bounds);
-                in_threads(views, &bounds, |mut v, a, b| shared.run(a, b, Dest::Wide(&mut v)))
+        out.score(plan, &shared, n_rows, &bounds)
+    }
+}
+
+/// Where a batch writes: each output type is its own instantiation of the driver, so a build that
+/// only scores into wide columns (the web module) carries no compact code.
+trait Output {
+    fn score<T: Code>(self, plan: &Plan, shared: &Shared<'_, '_, T>, n_rows: usize, bounds: &[usize]) -> Result<()>;
+}
+
+impl Output for &mut BatchColumns {
+    fn score<T: Code>(self, plan: &Plan, shared: &Shared<'_, '_, T>, n_rows: usize, bounds: &[usize]) -> Result<()> {
+        prepare(plan, self, n_rows);
+        let views = split_columns(self, bounds);
+        in_threads(views, bounds, |mut v, a, b| shared.run(a, b, WideDest(&mut v)))
+    }
+}
+
+impl Output for &mut CompactColumns {
+    fn score<T: Code>(self, plan: &Plan, shared: &Shared<'_, '_, T>, n_rows: usize, bounds: &[usize]) -> Result<()> {
+        super::compact::prepare(plan, self, n_rows);
+        let views = super::compact::split_compact(self, bounds);
+        in_threads(views, bounds, |mut v, a, b| {
+            // Wide columns for one block (cache-resident), where the block and row paths
+            // write before their rows are narrowed; the fused kernel writes compact directly.
+            let mut wide = BatchColumns::default();
+            let rows = fast::BLOCK.min(b - a);
+            prepare(plan, &mut wide, rows);
+            let mut w = split_columns(&mut wide, &[rows]);
+            let Some(w) = w.first_mut() else { return Ok(()) };
+            shared.run(a, b, CompactDest { scratch: w, out: &mut v })?;
+            match v.scales.iter().find(|_| v.overflow) {
+                Some(sc) => Err(super::compact::out_of_range(sc.id, "raw")),
+                None => Ok(()),
             }
-            Output::Compact(out) => {
-                super::compact::prepare(plan, out, n_rows);
-                let views = super::compact::split_compact(out, &bounds);
-                in_threads(views, &bounds, |mut v, a, b| {
-                    // Wide columns for one block (cache-resident), where the block and row paths
-                    // write before their rows are narrowed; the fused kernel writes compact directly.
-                    let mut wide = BatchColumns::default();
-                    let rows = fast::BLOCK.min(b - a);
-                    prepare(plan, &mut wide, rows);
-                    let mut w = split_columns(&mut wide, &[rows]);
-                    let Some(w) = w.first_mut() else { return Ok(()) };
-                    shared.run(a, b, Dest::Compact { scratch: w, out: &mut v })?;
-                    match v.scales.iter().find(|_| v.overflow) {
-                        Some(sc) => Err(super::compact::out_of_range(sc.id, "raw")),
-                        None => Ok(()),
-                    }
-                })
-            }
-        }
+        })
     }
 }
 
 /// Where a worker writes its rows.
-enum Dest<'x, 'a, 'c> {
-    /// The wide columns' view of the worker's rows.
-    Wide(&'x mut ColsMut<'a>),
-    /// Compact columns: the fused kernel writes `out` directly; the block and row paths write one
-    /// block into `scratch` (wide, row 0), which is then narrowed into `out`.
-    Compact {
-        scratch: &'x mut ColsMut<'a>,
-        out: &'x mut CompactMut<'c>,
-    },
-}
-
-impl<'a> Dest<'_, 'a, '_> {
+trait Dest<'a> {
+    /// Score a block through the fused kernel straight into the destination (see
+    /// [`super::simd::fused_block`]).
+    fn fused<T: Code>(&mut self, fp: &super::fused::FusedPlan, codes: &[T], r0: usize, bn: usize, k: usize, regs: &mut super::simd::Regs) -> bool;
     /// The wide view the block starting at worker row `k` is written to, and its row there.
-    fn block_view(&mut self, k: usize) -> (&mut ColsMut<'a>, usize) {
-        match self {
-            Dest::Wide(o) => (&mut **o, k),
-            Dest::Compact { scratch, .. } => (&mut **scratch, 0),
-        }
-    }
+    fn block_view(&mut self, k: usize) -> (&mut ColsMut<'a>, usize);
     /// After the block path wrote `bn` rows from worker row `k`.
-    fn block_done(&mut self, k: usize, bn: usize) -> Result<()> {
-        match self {
-            Dest::Wide(_) => Ok(()),
-            Dest::Compact { scratch, out } => super::compact::narrow_rows(scratch, bn, k, out),
-        }
+    fn block_done(&mut self, k: usize, bn: usize) -> Result<()>;
+}
+
+/// The wide columns' view of the worker's rows.
+struct WideDest<'x, 'a>(&'x mut ColsMut<'a>);
+
+/// Compact columns: the fused kernel writes `out` directly; the block and row paths write one
+/// block into `scratch` (wide, row 0), which is then narrowed into `out`.
+struct CompactDest<'x, 'a, 'c> {
+    scratch: &'x mut ColsMut<'a>,
+    out: &'x mut CompactMut<'c>,
+}
+
+impl<'a> Dest<'a> for WideDest<'_, 'a> {
+    #[inline(always)]
+    fn fused<T: Code>(&mut self, fp: &super::fused::FusedPlan, codes: &[T], r0: usize, bn: usize, k: usize, regs: &mut super::simd::Regs) -> bool {
+        super::simd::fused_block(fp, codes, r0, bn, k, &mut *self.0, regs)
+    }
+    #[inline(always)]
+    fn block_view(&mut self, k: usize) -> (&mut ColsMut<'a>, usize) {
+        (&mut *self.0, k)
+    }
+    #[inline(always)]
+    fn block_done(&mut self, _: usize, _: usize) -> Result<()> {
+        Ok(())
     }
 }
 
-/// Where a batch writes.
-enum Output<'o> {
-    Wide(&'o mut BatchColumns),
-    Compact(&'o mut CompactColumns),
+impl<'a> Dest<'a> for CompactDest<'_, 'a, '_> {
+    #[inline(always)]
+    fn fused<T: Code>(&mut self, fp: &super::fused::FusedPlan, codes: &[T], r0: usize, bn: usize, k: usize, regs: &mut super::simd::Regs) -> bool {
+        super::simd::fused_block(fp, codes, r0, bn, k, &mut *self.out, regs)
+    }
+    #[inline(always)]
+    fn block_view(&mut self, _: usize) -> (&mut ColsMut<'a>, usize) {
+        (&mut *self.scratch, 0)
+    }
+    #[inline(always)]
+    fn block_done(&mut self, k: usize, bn: usize) -> Result<()> {
+        super::compact::narrow_rows(self.scratch, bn, k, self.out)
+    }
 }
 
 /// Run `job(view, first_row, end_row)` for each view and its row range (ending at `bounds`),
@@ -579,7 +605,7 @@ struct Shared<'a, 'b, T: Code> {
 
 impl<T: Code> Shared<'_, '_, T> {
     /// Score rows `a..b` into `dest` (whose row 0 is row `a`). No allocation per row or block.
-    fn run(&self, a: usize, b: usize, mut dest: Dest<'_, '_, '_>) -> Result<()> {
+    fn run<'a, D: Dest<'a>>(&self, a: usize, b: usize, mut dest: D) -> Result<()> {
         let plan = self.plan;
         let mut st = RowState::new(plan);
         let Some((depth, tables, luts, with_codes, bytes, tri)) = &self.fast else {
@@ -619,11 +645,7 @@ impl<T: Code> Shared<'_, '_, T> {
             if let (Some(fp), Some(regs)) = (&self.fused, regs.as_deref_mut()) {
                 if backoff == 0 {
                     // The fused kernel writes its tiles straight into the destination.
-                    let done = match &mut dest {
-                        Dest::Wide(out) => super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, &mut **out, regs),
-                        Dest::Compact { out, .. } => super::simd::fused_block(fp, self.input.codes, r0, bn, r0 - a, &mut **out, regs),
-                    };
-                    if done {
+                    if dest.fused(fp, self.input.codes, r0, bn, r0 - a, regs) {
                         r0 += bn;
                         continue;
                     }

@@ -644,8 +644,9 @@ pub(crate) trait TileSink {
 impl TileSink for super::batch::ColsMut<'_> {
     #[inline(always)]
     fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
-        // A whole tile (all but a block's last) with its length known: straight vector code.
-        if m == 16 {
+        // A whole tile (all but a block's last) with its length known: straight vector code
+        // (not in WebAssembly, where the second copy would count against the module's size).
+        if m == 16 && !cfg!(target_arch = "wasm32") {
             write_tile::<TRI>(fp, t, 16, w, self);
         } else {
             write_tile::<TRI>(fp, t, m, w, self);

@@ -308,7 +308,9 @@ mod tile {
 
     /// `live` rows of `n` codes from `base` (16 bytes each, zeros past the rows), transposed:
     /// `out[k]` lane `r` is byte `k` of row `r`. One copy shared by both kernels.
-    #[inline(always)]
+    // Inlined where speed counts; one shared copy in WebAssembly, where module size counts.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn load_tile<V: Lanes, T: Code>(codes: &[T], base: usize, n: usize, live: usize) -> [V; 16] {
         let x: [V; 16] = match codes.get(base..base + 15 * n + LANES) {
             // A whole tile inside the buffer: 16 plain loads, written out (an array built by a
