@@ -865,7 +865,7 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
 
 /// Size a column for `n` rows. Every row is overwritten by the fast or the row path, so an
 /// existing column of the right length is reused without clearing.
-fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
+pub(crate) fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
     if v.len() != n {
         v.clear();
         v.resize(n, x);

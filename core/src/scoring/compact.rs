@@ -31,7 +31,7 @@
 //! ```
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::scoring::batch::{BatchColumns, UNSCORED};
+use crate::scoring::batch::{fit, BatchColumns, UNSCORED};
 use crate::scoring::plan::{AggPlan, MissingPlan, Plan, ScalePlan};
 
 #[allow(unused_imports)]
@@ -225,13 +225,6 @@ impl CompactColumns {
                     && c.band_ids == w.band_ids
                     && c.prorated.as_ref().map_or(!w.prorated.contains(&true), |p| *p == w.prorated)
             })
-    }
-}
-
-fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
-    if v.len() != n {
-        v.clear();
-        v.resize(n, x);
     }
 }
 
