@@ -45,6 +45,16 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
 
     Verdict codes are :attr:`changkaixin.Verdict.code` (names: :data:`changkaixin.VERDICT_NAMES`).
 
+    **Compact results** (``score_batch(..., compact=True)``, :attr:`compact`): the same
+    decisions in narrower columns. ``s.raw`` (and ``s.score`` where the scale has norms) is
+    ``int16``, ``int32`` or ``int64``, the narrowest the scale's compiled range needs, with that
+    type's minimum for "not scored" (:meth:`unscored` gives it per column; :meth:`scored`,
+    :meth:`to_float` and :meth:`decimal` read it); without norms ``s.score`` is the same array as
+    ``s.raw``; ``s.answered`` is left out; ``s.prorated`` is all ``False`` (a lazily zeroed
+    array) for a scale whose rule never prorates; ``flags`` / ``flags_indeterminate`` are the
+    narrowest of ``uint8``/``uint16``/``uint32``/``uint64`` holding one bit per flag (bit ``i``
+    = ``flag_ids[i]``, as in the wide ``uint64`` words). Every other column is as above.
+
     Mantissas are exact. :meth:`to_float` converts to ``float64`` only when you ask:
     floats are for plotting and summaries, never for applying cut-offs or rules.
     """
@@ -55,22 +65,34 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
     decimals: dict[str, int]
     band_ids: dict[str, list[str]]
     has_screen: bool
+    compact: bool
 
     def __init__(self, native: dict[str, Any]) -> None:
         """Wrap the native module's output (arrays are moved, not copied)."""
         super().__init__()
         self.n_rows = int(native["n_rows"])
+        self.compact = bool(native.get("compact", False))
         self.scale_ids = []
         self.decimals = {}
         self.band_ids = {}
+        self._unscored: dict[str, int] = {}
         for s in native["scales"]:
             sid = s["id"]
             self.scale_ids.append(sid)
             self.band_ids[sid] = list(s["band_ids"])
             self.decimals[f"{sid}.raw"] = int(s["raw_decimals"])
             self.decimals[f"{sid}.score"] = int(s["score_decimals"])
-            for col in ("raw", "score", "band", "answered", "prorated"):
-                self[f"{sid}.{col}"] = s[col]
+            if self.compact:
+                raw = s["raw"]
+                score = raw if s["score"] is None else s["score"]
+                prorated = np.zeros(self.n_rows, dtype=np.bool_) if s["prorated"] is None else s["prorated"]
+                cols = {"raw": raw, "score": score, "band": s["band"], "prorated": prorated}
+            else:
+                cols = {c: s[c] for c in ("raw", "score", "band", "answered", "prorated")}
+            for col, arr in cols.items():
+                self[f"{sid}.{col}"] = arr
+            for col in ("raw", "score"):
+                self._unscored[f"{sid}.{col}"] = int(np.iinfo(cols[col].dtype).min)
         self.flag_ids = list(native["flag_ids"])
         self["flags"] = native["flags"]
         self["flags_indeterminate"] = native["flags_indeterminate"]
@@ -97,9 +119,19 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
         result: npt.NDArray[np.object_] = members[self[column].astype(np.intp)]
         return result
 
+    def unscored(self, column: str) -> int:
+        """The mantissa that marks "not scored" in a ``<scale>.raw`` / ``<scale>.score`` column.
+
+        :data:`UNSCORED` (the ``int64`` minimum) in a wide result; in a compact one the minimum
+        of the column's own dtype.
+        """
+        if column not in self._unscored:
+            raise KeyError(f"{column!r} is not a decimal column (decimal columns: {', '.join(self.decimals)})")
+        return self._unscored[column]
+
     def scored(self, scale: str) -> npt.NDArray[np.bool_]:
         """Boolean column: whether ``scale`` was scored in each row."""
-        result: npt.NDArray[np.bool_] = self[f"{scale}.raw"] != UNSCORED
+        result: npt.NDArray[np.bool_] = self[f"{scale}.raw"] != self.unscored(f"{scale}.raw")
         return result
 
     def to_float(self, column: str) -> npt.NDArray[np.float64]:
@@ -113,7 +145,7 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
             raise KeyError(f"{column!r} is not a decimal column (decimal columns: {', '.join(self.decimals)})")
         m = self[column]
         out = m.astype(np.float64) / float(10 ** self.decimals[column])
-        out[m == UNSCORED] = np.nan
+        out[m == self._unscored[column]] = np.nan
         return out
 
     def decimal(self, column: str, row: int) -> Optional[Decimal]:
@@ -121,7 +153,7 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
         if column not in self.decimals:
             raise KeyError(f"{column!r} is not a decimal column (decimal columns: {', '.join(self.decimals)})")
         m = int(self[column][row])
-        if m == UNSCORED:
+        if m == self._unscored[column]:
             return None
         return Decimal(m).scaleb(-self.decimals[column])
 
@@ -135,4 +167,5 @@ class BatchResult(dict[str, "npt.NDArray[Any]"]):
 
     def __repr__(self) -> str:
         """Row count, scales and flags."""
-        return f"<BatchResult {self.n_rows} rows, scales {self.scale_ids}, flags {self.flag_ids}>"
+        kind = "compact " if self.compact else ""
+        return f"<BatchResult {kind}{self.n_rows} rows, scales {self.scale_ids}, flags {self.flag_ids}>"

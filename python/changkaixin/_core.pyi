@@ -138,6 +138,7 @@ def score_batch(
     durations: Optional[npt.NDArray[np.int64]] = None,
     threads: int = 1,
     code_map: Optional[NativeCodeMap] = None,
+    compact: bool = False,
 ) -> dict[str, Any]: ...
 def score_arrow(
     instrument: NativeInstrument,

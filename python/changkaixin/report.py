@@ -195,8 +195,9 @@ def instrument_columns(result: BatchResult, scale: Optional[str] = None) -> dict
         out["band"] = band
     if result.has_screen:
         out["screen"] = result["screen"]
-    out["flags"] = result["flags"]
-    out["flags_indeterminate"] = result["flags_indeterminate"]
+    # A compact result's bitsets are narrower words with the same bits: widened for the report.
+    out["flags"] = result["flags"].astype(np.uint64, copy=False)
+    out["flags_indeterminate"] = result["flags_indeterminate"].astype(np.uint64, copy=False)
     return out
 
 

@@ -9,7 +9,8 @@
 use crate::error::IntoPyResult;
 use crate::instrument::NativeCodeMap;
 use crate::instrument::NativeInstrument;
-use changkaixin_core::scoring::batch::{BatchGroups, Code};
+use changkaixin_core::scoring::batch::{verdict_code, BatchGroups, Code};
+use changkaixin_core::scoring::compact::{CompactColumns, Values};
 use changkaixin_core::scoring::recode::CodeMap;
 use changkaixin_core::{BatchColumns, BatchInput, Error, ErrorCode};
 use numpy::{IntoPyArray, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -95,15 +96,6 @@ fn to_row_major<T: Copy + Default + Send + Sync>(src: &[T], n_rows: usize, n_ite
     out
 }
 
-/// Verdict code (0 negative, 1 positive, 2 indeterminate) of flag `bit` from the positive and
-/// indeterminate bitsets: positive wins, as in `BatchColumns::flag_verdicts`.
-#[inline(always)]
-fn verdict(p: u64, u: u64, bit: usize) -> u8 {
-    let p = (p >> bit) & 1;
-    let u = (u >> bit) & 1;
-    (p | ((u & !p) << 1)) as u8
-}
-
 /// Fill `cols[f][r]` for rows of `pos`/`und` (one slice per flag, all as long as `pos`), in
 /// row blocks that stay in cache while every flag's column is written.
 fn fill_verdicts(pos: &[u64], und: &[u64], cols: &mut [&mut [u8]]) {
@@ -112,26 +104,16 @@ fn fill_verdicts(pos: &[u64], und: &[u64], cols: &mut [&mut [u8]]) {
         let r0 = b * BLOCK_ROWS;
         for (bit, col) in cols.iter_mut().enumerate() {
             for ((o, &p), &u) in col[r0..r0 + p.len()].iter_mut().zip(p).zip(u) {
-                *o = verdict(p, u, bit);
+                *o = verdict_code(p, u, bit);
             }
         }
     }
 }
 
-/// One verdict column per flag, computed in one pass over the two bitset columns, the rows
-/// split over `threads` threads.
-fn verdict_columns(out: &BatchColumns, threads: usize) -> Vec<Vec<u8>> {
-    let n = out.flags.len();
-    let pos = &out.flags[..];
-    // The core sizes both bitset columns alike; read a missing indeterminate word as 0.
-    let zeros;
-    let und = if out.flags_indeterminate.len() == n {
-        &out.flags_indeterminate[..]
-    } else {
-        zeros = vec![0u64; n];
-        &zeros[..]
-    };
-    let mut cols: Vec<Vec<u8>> = vec![vec![0u8; n]; out.flag_ids.len()];
+/// One verdict column per flag for `n` rows, the rows split over `threads` threads; `fill(a, b,
+/// cols)` writes rows `a..b` of every flag's column.
+fn verdict_columns_with(n: usize, n_flags: usize, threads: usize, fill: impl Fn(usize, usize, &mut [&mut [u8]]) + Sync) -> Vec<Vec<u8>> {
+    let mut cols: Vec<Vec<u8>> = vec![vec![0u8; n]; n_flags];
     if cols.is_empty() || n == 0 {
         return cols;
     }
@@ -146,35 +128,83 @@ fn verdict_columns(out: &BatchColumns, threads: usize) -> Vec<Vec<u8>> {
             }
         }
     }
+    let fill = &fill;
     std::thread::scope(|scope| {
         let mut jobs = parts.into_iter().enumerate().filter(|(_, p)| !p.is_empty());
         let first = jobs.next();
         for (t, mut part) in jobs {
             let (a, b) = (t * per, ((t + 1) * per).min(n));
-            let (p, u) = (&pos[a..b], &und[a..b]);
-            scope.spawn(move || fill_verdicts(p, u, &mut part));
+            scope.spawn(move || fill(a, b, &mut part));
         }
         if let Some((_, mut part)) = first {
-            let b = per.min(n);
-            fill_verdicts(&pos[..b], &und[..b], &mut part);
+            fill(0, per.min(n), &mut part);
         }
     });
     cols
 }
 
-/// What the GIL-free part hands back: the core's columns and the flag verdict columns.
-struct Scored {
-    columns: BatchColumns,
+/// One verdict column per flag of wide columns, in one pass over the two bitset columns.
+fn verdict_columns(out: &BatchColumns, threads: usize) -> Vec<Vec<u8>> {
+    let n = out.flags.len();
+    let pos = &out.flags[..];
+    // The core sizes both bitset columns alike; read a missing indeterminate word as 0.
+    let zeros;
+    let und = if out.flags_indeterminate.len() == n {
+        &out.flags_indeterminate[..]
+    } else {
+        zeros = vec![0u64; n];
+        &zeros[..]
+    };
+    verdict_columns_with(n, out.flag_ids.len(), threads, |a, b, cols| fill_verdicts(&pos[a..b], &und[a..b], cols))
+}
+
+/// One verdict column per flag of compact columns (the core's strided pass per flag).
+fn compact_verdict_columns(out: &CompactColumns, threads: usize) -> Vec<Vec<u8>> {
+    verdict_columns_with(out.n_rows, out.flag_ids.len(), threads, |a, _, cols| {
+        for (f, col) in cols.iter_mut().enumerate() {
+            out.fill_flag_verdicts(a, f, col);
+        }
+    })
+}
+
+/// What the GIL-free part hands back: the core's columns (wide or compact) and the flag
+/// verdict columns.
+struct Scored<C> {
+    columns: C,
     verdicts: Vec<Vec<u8>>,
 }
 
-fn run<T: Code + TryFrom<i128> + numpy::Element + Default>(
+/// The two column layouts a batch is scored into.
+trait Layout: Sized + Send {
+    fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error>;
+    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>>;
+}
+
+impl Layout for BatchColumns {
+    fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error> {
+        inst.score_batch_parallel(input, threads)
+    }
+    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>> {
+        verdict_columns(self, threads)
+    }
+}
+
+impl Layout for CompactColumns {
+    fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error> {
+        inst.score_batch_compact(input, threads)
+    }
+    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>> {
+        compact_verdict_columns(self, threads)
+    }
+}
+
+fn run<T: Code + TryFrom<i128> + numpy::Element + Default, L: Layout>(
     py: Python<'_>,
     inst: &NativeInstrument,
     codes: &PyReadonlyArray2<'_, T>,
     x: &Extras<'_>,
     dtype: &str,
-) -> PyResult<Scored> {
+) -> PyResult<Scored<L>> {
     let (n_rows, n_items) = (codes.shape()[0], codes.shape()[1]);
     // C order is read in place. F order (e.g. `DataFrame.to_numpy()` of one integer dtype) is
     // brought into row order below, in Rust with the GIL released; anything else is refused
@@ -213,8 +243,8 @@ fn run<T: Code + TryFrom<i128> + numpy::Element + Default>(
             code_map,
         };
         // The core splits the rows over threads (same bytes as one thread).
-        let columns = inner.score_batch_parallel(&input, threads)?;
-        let verdicts = verdict_columns(&columns, threads);
+        let columns = L::score(inner, &input, threads)?;
+        let verdicts = columns.verdicts(threads);
         Ok(Scored { columns, verdicts })
     })
     .py(py)
@@ -223,7 +253,7 @@ fn run<T: Code + TryFrom<i128> + numpy::Element + Default>(
 /// Score a 2-D integer array (rows × items) on `threads` threads (0 = every core; the core's
 /// parallel batch, identical to one thread); returns a dict of numpy columns (see `changkaixin.BatchResult`).
 #[pyfunction]
-#[pyo3(signature = (instrument, codes, missing, refused=None, row_group=None, groups=None, durations=None, threads=1, code_map=None))]
+#[pyo3(signature = (instrument, codes, missing, refused=None, row_group=None, groups=None, durations=None, threads=1, code_map=None, compact=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn score_batch<'py>(
     py: Python<'py>,
@@ -236,6 +266,7 @@ pub fn score_batch<'py>(
     durations: Option<PyReadonlyArray1<'py, i64>>,
     threads: usize,
     code_map: Option<PyRef<'py, NativeCodeMap>>,
+    compact: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let rg = match &row_group {
         Some(a) => Some(a.as_slice().map_err(|e| shape_err(py, "groups", format!("row groups: {e}")))?),
@@ -263,7 +294,10 @@ pub fn score_batch<'py>(
         ($($t:ty => $name:literal),*) => {
             $( if let Ok(a) = codes.cast::<PyArray2<$t>>() {
                 let a = a.try_readonly()?;
-                return columns(py, run::<$t>(py, instrument, &a, &x, $name)?, has_screen);
+                if compact {
+                    return compact_columns(py, run::<$t, CompactColumns>(py, instrument, &a, &x, $name)?, has_screen);
+                }
+                return columns(py, run::<$t, BatchColumns>(py, instrument, &a, &x, $name)?, has_screen);
             } )*
         };
     }
@@ -274,9 +308,10 @@ pub fn score_batch<'py>(
 }
 
 /// Move the core's columns into numpy arrays without copying (numpy owns the Rust allocations).
-fn columns(py: Python<'_>, scored: Scored, has_screen: bool) -> PyResult<Bound<'_, PyDict>> {
+fn columns(py: Python<'_>, scored: Scored<BatchColumns>, has_screen: bool) -> PyResult<Bound<'_, PyDict>> {
     let Scored { columns: out, verdicts } = scored;
     let d = PyDict::new(py);
+    d.set_item("compact", false)?;
     d.set_item("n_rows", out.n_rows)?;
     let scales = PyList::empty(py);
     for s in out.scales {
@@ -304,6 +339,83 @@ fn columns(py: Python<'_>, scored: Scored, has_screen: bool) -> PyResult<Bound<'
     d.set_item("flags_indeterminate", out.flags_indeterminate.into_pyarray(py))?;
     d.set_item("validity", out.validity.into_pyarray(py))?;
     // Screen verdict codes; `None` when the instrument defines no screen-positive rule.
+    if out.screen.len() == out.n_rows && has_screen {
+        d.set_item("screen", out.screen.into_pyarray(py))?;
+    } else {
+        d.set_item("screen", py.None())?;
+    }
+    Ok(d)
+}
+
+/// A compact value column as the numpy array of its width (moved, not copied).
+fn values_array(py: Python<'_>, v: Values) -> Bound<'_, PyAny> {
+    match v {
+        Values::I16(v) => v.into_pyarray(py).into_any(),
+        Values::I32(v) => v.into_pyarray(py).into_any(),
+        Values::I64(v) => v.into_pyarray(py).into_any(),
+    }
+}
+
+/// Row-major flag bytes (`b` a row, flag `i` bit `i % 8` of byte `i / 8`) as one little-endian
+/// word a row in the narrowest of `uint8`/`uint16`/`uint32`/`uint64` that holds `8 b` bits,
+/// so bit `i` of a row's word is flag `i`, as in the wide `uint64` bitsets. One byte a row
+/// (up to 8 flags: every built-in instrument) is moved as it is.
+fn flag_words(py: Python<'_>, bytes: Vec<u8>, b: usize, n_rows: usize) -> Bound<'_, PyAny> {
+    fn pack<W: Default + Copy + From<u8> + std::ops::Shl<u32, Output = W> + std::ops::BitOr<Output = W>>(bytes: &[u8], b: usize, n: usize) -> Vec<W> {
+        let mut out = vec![W::default(); n];
+        for (w, row) in out.iter_mut().zip(bytes.chunks_exact(b.max(1))) {
+            *w = row.iter().enumerate().fold(W::default(), |acc, (k, &x)| acc | (W::from(x) << (8 * k as u32)));
+        }
+        out
+    }
+    match b {
+        0 => vec![0u8; n_rows].into_pyarray(py).into_any(),
+        1 => bytes.into_pyarray(py).into_any(),
+        2 => pack::<u16>(&bytes, b, n_rows).into_pyarray(py).into_any(),
+        3 | 4 => pack::<u32>(&bytes, b, n_rows).into_pyarray(py).into_any(),
+        _ => pack::<u64>(&bytes, b, n_rows).into_pyarray(py).into_any(),
+    }
+}
+
+/// Move the core's compact columns into numpy arrays (see `changkaixin.BatchResult`, compact).
+fn compact_columns(py: Python<'_>, scored: Scored<CompactColumns>, has_screen: bool) -> PyResult<Bound<'_, PyDict>> {
+    let Scored { columns: out, verdicts } = scored;
+    let d = PyDict::new(py);
+    d.set_item("compact", true)?;
+    d.set_item("n_rows", out.n_rows)?;
+    let scales = PyList::empty(py);
+    for s in out.scales {
+        let sd = PyDict::new(py);
+        sd.set_item("id", s.id)?;
+        sd.set_item("raw_decimals", s.raw_decimals)?;
+        sd.set_item("score_decimals", s.score_decimals)?;
+        sd.set_item("band_ids", s.band_ids)?;
+        sd.set_item("raw_dtype", s.raw.width().name())?;
+        sd.set_item("raw", values_array(py, s.raw))?;
+        match s.score {
+            Some(v) => {
+                sd.set_item("score_dtype", v.width().name())?;
+                sd.set_item("score", values_array(py, v))?;
+            }
+            None => sd.set_item("score", py.None())?,
+        }
+        sd.set_item("band", s.band.into_pyarray(py))?;
+        match s.prorated {
+            Some(p) => sd.set_item("prorated", p.into_pyarray(py))?,
+            None => sd.set_item("prorated", py.None())?,
+        }
+        scales.append(sd)?;
+    }
+    d.set_item("scales", scales)?;
+    let flag_columns = PyList::empty(py);
+    for col in verdicts {
+        flag_columns.append(col.into_pyarray(py))?;
+    }
+    d.set_item("flag_columns", flag_columns)?;
+    d.set_item("flag_ids", out.flag_ids)?;
+    d.set_item("flags", flag_words(py, out.flags, out.flag_bytes, out.n_rows))?;
+    d.set_item("flags_indeterminate", flag_words(py, out.flags_indeterminate, out.flag_bytes, out.n_rows))?;
+    d.set_item("validity", out.validity.into_pyarray(py))?;
     if out.screen.len() == out.n_rows && has_screen {
         d.set_item("screen", out.screen.into_pyarray(py))?;
     } else {

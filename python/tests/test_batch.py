@@ -336,3 +336,79 @@ def test_group_key_columns_match_explicit_index(mht_text: str) -> None:
     explicit = inst.score_batch(codes, missing=255, groups=(index, [{"grade": g, "sex": s} for g, s in pairs]))
     for k in explicit:
         assert np.array_equal(keyed[k], explicit[k]), k
+
+
+def assert_compact_equals_wide(compact: ck.BatchResult, wide: ck.BatchResult) -> None:
+    """Every column a compact result keeps holds the wide result's values (widened), the unscored
+    marker included; only the answered counts are left out."""
+    assert compact.compact and not wide.compact
+    assert compact.n_rows == wide.n_rows and compact.flag_ids == wide.flag_ids
+    assert compact.scale_ids == wide.scale_ids and compact.decimals == wide.decimals
+    assert set(compact) == {k for k in wide if not k.endswith(".answered")}
+    for k in compact:
+        c, w = compact[k], wide[k]
+        if k.endswith((".raw", ".score")):
+            assert c.dtype.itemsize <= 8 and compact.unscored(k) == int(np.iinfo(c.dtype).min)
+            assert np.array_equal(np.where(c == compact.unscored(k), ck.UNSCORED, c.astype(np.int64)), w), k
+            assert np.array_equal(compact.scored(k.rsplit(".", 1)[0]), wide.scored(k.rsplit(".", 1)[0]))
+        else:
+            assert np.array_equal(c.astype(w.dtype), w), k
+
+
+@pytest.mark.parametrize("iid", ck.catalog().ids())
+@pytest.mark.parametrize("threads", [1, 3])
+def test_compact_equals_wide(iid: str, threads: int) -> None:
+    """``compact=True`` gives the wide result's decisions in narrow columns, for every built-in
+    instrument, with gaps, refused cells, on one and several threads, int8 and int16 buffers."""
+    inst = ck.catalog().instrument(iid)
+    base = random_codes(inst, 70_000, seed=len(iid) + threads, missing_rate=0.02)
+    base[5::97, 0] = -2
+    for arr in (base, base.astype(np.int8)):
+        wide = inst.score_batch(arr, missing=-1, refused=-2, threads=threads)
+        compact = inst.score_batch(arr, missing=-1, refused=-2, threads=threads, compact=True)
+        assert_compact_equals_wide(compact, wide)
+    for r in range(0, 300, 7):
+        answers = {j + 1: (None if c == -1 else "refused" if c == -2 else int(c)) for j, c in enumerate(base[r])}
+        assert_row_matches(compact, r, inst.score(answers))
+
+
+def test_compact_columns_are_narrow(mht_text: str) -> None:
+    """PHQ-9's total is int16 with int16's minimum for unscored; its two flags fit one uint8; an
+    unscored row reads None / NaN / False through the result's methods; a norm scale keeps its own score column."""
+    phq9 = ck.catalog().instrument("phq9")
+    arr = np.zeros((4, 10), dtype=np.int8)
+    arr[1] = 3
+    arr[2, 4] = -1
+    res = phq9.score_batch(arr, compact=True)
+    assert res["total.raw"].dtype == np.int16 and res["total.score"] is res["total.raw"]
+    assert res.unscored("total.raw") == -32768 and int(res["total.raw"][2]) == -32768
+    assert res.decimal("total.raw", 2) is None and np.isnan(res.to_float("total.raw")[2])
+    assert res.scored("total").tolist() == [True, True, False, True]
+    assert res.decimal("total.raw", 1) == Decimal(27)
+    assert res["flags"].dtype == np.uint8 and "total.answered" not in res
+    assert res["validity"].tolist() == [0, 0, 1, 0]
+    assert "compact" in repr(res)
+    with pytest.raises(KeyError):
+        res.unscored("total.band")
+    inst = mht(mht_text)
+    codes, grade, sex = mht_cohort(inst, 3_000)
+    groups = {"grade": grade, "sex": sex}
+    wide = inst.score_batch(codes, missing=255, groups=groups)
+    compact = inst.score_batch(codes, missing=255, groups=groups, compact=True)
+    assert_compact_equals_wide(compact, wide)
+    normed = [s for s in compact.scale_ids if compact[f"{s}.score"] is not compact[f"{s}.raw"]]
+    assert normed, "the MHT fixture's norm scales keep a score column of their own"
+    assert compact["flags"].dtype == np.uint16  # 9 flags: two bytes a row, one little-endian word
+
+
+def test_compact_errors_equal_wide() -> None:
+    """A bad cell gives the same error, row and item in both layouts."""
+    inst = ck.catalog().instrument("gad7")
+    arr = np.zeros((200_000, inst.n_items), dtype=np.int8)
+    arr[150_001, 3] = 9
+    with pytest.raises(ck.BatchError) as wide:
+        inst.score_batch(arr, threads=2)
+    with pytest.raises(ck.BatchError) as compact:
+        inst.score_batch(arr, threads=2, compact=True)
+    assert compact.value.to_dict() == wide.value.to_dict()
+    assert (compact.value.row, compact.value.item) == (150_001, 4)

@@ -207,9 +207,10 @@ def _batchable(case: dict[str, Any]) -> bool:
 BATCHABLE = [c for c in CASES if _batchable(c.values[1])]
 
 
+@pytest.mark.parametrize("compact", [False, True], ids=["wide", "compact"])
 @pytest.mark.parametrize(("doc", "case"), BATCHABLE)
-def test_scoring_vector_in_batch(doc: dict[str, Any], case: dict[str, Any]) -> None:
-    """The same case as one batch row: every column (verdict codes included) agrees with the report."""
+def test_scoring_vector_in_batch(doc: dict[str, Any], case: dict[str, Any], compact: bool) -> None:
+    """The same case as one batch row, wide and compact: every column (verdict codes too) agrees with the report."""
     inst = _instrument(doc, case)
     resp = case["response"]
     report = ck.ScoreReport(json.dumps(case["report"]))
@@ -217,6 +218,13 @@ def test_scoring_vector_in_batch(doc: dict[str, Any], case: dict[str, Any]) -> N
     groups = None if "group" not in resp else (np.zeros(1, dtype=np.uint32), [resp["group"]])
     durations = None if report.duration_seconds is None else [report.duration_seconds]
     res = inst.score_batch(
-        arr, missing=-1, refused=-2, groups=groups, durations=durations, code_map=case.get("code_map")
+        arr,
+        missing=-1,
+        refused=-2,
+        groups=groups,
+        durations=durations,
+        code_map=case.get("code_map"),
+        compact=compact,
     )
+    assert res.compact is compact
     assert_row_matches(res, 0, report)

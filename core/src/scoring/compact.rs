@@ -31,7 +31,7 @@
 //! ```
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::scoring::batch::{fit, BatchColumns, UNSCORED};
+use crate::scoring::batch::{fit, verdict_of_bits, BatchColumns, UNSCORED};
 use crate::scoring::plan::{AggPlan, MissingPlan, Plan, ScalePlan};
 
 #[allow(unused_imports)]
@@ -186,23 +186,31 @@ impl CompactColumns {
     /// One flag as a column of verdict codes: 0 negative, 1 positive, 2 indeterminate.
     pub fn flag_verdicts(&self, id: &str) -> Option<Vec<u8>> {
         let i = self.flag_ids.iter().position(|f| f == id)?;
-        let (byte, bit) = (i / 8, i % 8);
-        let b = self.flag_bytes;
-        Some(
-            (0..self.n_rows)
-                .map(|r| {
-                    let p = self.flags.get(r * b + byte).is_some_and(|w| w >> bit & 1 == 1);
-                    let u = self.flags_indeterminate.get(r * b + byte).is_some_and(|w| w >> bit & 1 == 1);
-                    if p {
-                        1
-                    } else if u {
-                        2
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
-        )
+        let mut out = vec![0u8; self.n_rows];
+        self.fill_flag_verdicts(0, i, &mut out);
+        Some(out)
+    }
+    /// Verdict codes of flag `flag` for rows `first_row..first_row + out.len()` into `out`
+    /// (a row past the last is written 0). One strided pass over the flag bytes.
+    pub fn fill_flag_verdicts(&self, first_row: usize, flag: usize, out: &mut [u8]) {
+        let (b, byte, bit) = (self.flag_bytes, flag / 8, flag % 8);
+        if b == 0 || byte >= b {
+            out.fill(0);
+            return;
+        }
+        let at = first_row.saturating_mul(b).saturating_add(byte);
+        let (pos, und) = (self.flags.get(at..).unwrap_or(&[]), self.flags_indeterminate.get(at..).unwrap_or(&[]));
+        out.fill(0);
+        if b == 1 {
+            // One byte a row (up to 8 flags): contiguous, so the loop vectorises.
+            for ((o, &p), &u) in out.iter_mut().zip(pos).zip(und) {
+                *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
+            }
+        } else {
+            for ((o, &p), &u) in out.iter_mut().zip(pos.iter().step_by(b)).zip(und.iter().step_by(b)) {
+                *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
+            }
+        }
     }
     /// Whether every kept column equals the corresponding wide column of `wide`.
     pub fn matches(&self, wide: &BatchColumns) -> bool {
@@ -586,6 +594,9 @@ mod tests {
                             match (&wide, got) {
                                 (Ok(w), Ok(())) => {
                                     assert!(c.matches(w), "{id} len {len} gaps {gaps} {kernel:?} threads {threads}");
+                                    for f in &w.flag_ids {
+                                        assert_eq!(c.flag_verdicts(f), w.flag_verdicts(f), "{id} len {len} flag {f}");
+                                    }
                                     compared += usize::from(len > 0);
                                 }
                                 (Err(a), Err(b)) => assert_eq!(a, &b, "{id} len {len}"),
