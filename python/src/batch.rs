@@ -307,6 +307,44 @@ pub fn score_batch<'py>(
     ))
 }
 
+/// A scale's entry of the result dict: its id, decimals and band ids (both layouts).
+fn scale_dict<'py>(py: Python<'py>, id: String, raw_decimals: u32, score_decimals: u32, band_ids: Vec<String>) -> PyResult<Bound<'py, PyDict>> {
+    let sd = PyDict::new(py);
+    sd.set_item("id", id)?;
+    sd.set_item("raw_decimals", raw_decimals)?;
+    sd.set_item("score_decimals", score_decimals)?;
+    sd.set_item("band_ids", band_ids)?;
+    Ok(sd)
+}
+
+/// The per-row entries both layouts share: one verdict-code column per flag (0 negative,
+/// 1 positive, 2 indeterminate), the flag ids, validity, and the screen verdict codes (`None`
+/// when the instrument defines no screen-positive rule).
+fn row_columns(
+    d: &Bound<'_, PyDict>,
+    verdicts: Vec<Vec<u8>>,
+    flag_ids: Vec<String>,
+    validity: Vec<u8>,
+    screen: Vec<u8>,
+    n_rows: usize,
+    has_screen: bool,
+) -> PyResult<()> {
+    let py = d.py();
+    let flag_columns = PyList::empty(py);
+    for col in verdicts {
+        flag_columns.append(col.into_pyarray(py))?;
+    }
+    d.set_item("flag_columns", flag_columns)?;
+    d.set_item("flag_ids", flag_ids)?;
+    d.set_item("validity", validity.into_pyarray(py))?;
+    if screen.len() == n_rows && has_screen {
+        d.set_item("screen", screen.into_pyarray(py))?;
+    } else {
+        d.set_item("screen", py.None())?;
+    }
+    Ok(())
+}
+
 /// Move the core's columns into numpy arrays without copying (numpy owns the Rust allocations).
 fn columns(py: Python<'_>, scored: Scored<BatchColumns>, has_screen: bool) -> PyResult<Bound<'_, PyDict>> {
     let Scored { columns: out, verdicts } = scored;
@@ -315,11 +353,7 @@ fn columns(py: Python<'_>, scored: Scored<BatchColumns>, has_screen: bool) -> Py
     d.set_item("n_rows", out.n_rows)?;
     let scales = PyList::empty(py);
     for s in out.scales {
-        let sd = PyDict::new(py);
-        sd.set_item("id", s.id)?;
-        sd.set_item("raw_decimals", s.raw_decimals)?;
-        sd.set_item("score_decimals", s.score_decimals)?;
-        sd.set_item("band_ids", s.band_ids)?;
+        let sd = scale_dict(py, s.id, s.raw_decimals, s.score_decimals, s.band_ids)?;
         sd.set_item("raw", s.raw.into_pyarray(py))?;
         sd.set_item("score", s.score.into_pyarray(py))?;
         sd.set_item("band", s.band.into_pyarray(py))?;
@@ -328,22 +362,9 @@ fn columns(py: Python<'_>, scored: Scored<BatchColumns>, has_screen: bool) -> Py
         scales.append(sd)?;
     }
     d.set_item("scales", scales)?;
-    // One column of verdict codes per flag (0 negative, 1 positive, 2 indeterminate).
-    let flag_columns = PyList::empty(py);
-    for col in verdicts {
-        flag_columns.append(col.into_pyarray(py))?;
-    }
-    d.set_item("flag_columns", flag_columns)?;
-    d.set_item("flag_ids", out.flag_ids)?;
     d.set_item("flags", out.flags.into_pyarray(py))?;
     d.set_item("flags_indeterminate", out.flags_indeterminate.into_pyarray(py))?;
-    d.set_item("validity", out.validity.into_pyarray(py))?;
-    // Screen verdict codes; `None` when the instrument defines no screen-positive rule.
-    if out.screen.len() == out.n_rows && has_screen {
-        d.set_item("screen", out.screen.into_pyarray(py))?;
-    } else {
-        d.set_item("screen", py.None())?;
-    }
+    row_columns(&d, verdicts, out.flag_ids, out.validity, out.screen, out.n_rows, has_screen)?;
     Ok(d)
 }
 
@@ -385,42 +406,18 @@ fn compact_columns(py: Python<'_>, scored: Scored<CompactColumns>, has_screen: b
     d.set_item("n_rows", out.n_rows)?;
     let scales = PyList::empty(py);
     for s in out.scales {
-        let sd = PyDict::new(py);
-        sd.set_item("id", s.id)?;
-        sd.set_item("raw_decimals", s.raw_decimals)?;
-        sd.set_item("score_decimals", s.score_decimals)?;
-        sd.set_item("band_ids", s.band_ids)?;
-        sd.set_item("raw_dtype", s.raw.width().name())?;
+        let sd = scale_dict(py, s.id, s.raw_decimals, s.score_decimals, s.band_ids)?;
         sd.set_item("raw", values_array(py, s.raw))?;
-        match s.score {
-            Some(v) => {
-                sd.set_item("score_dtype", v.width().name())?;
-                sd.set_item("score", values_array(py, v))?;
-            }
-            None => sd.set_item("score", py.None())?,
-        }
+        // `None`: no norms (the score is the raw value) / a rule that never prorates.
+        sd.set_item("score", s.score.map(|v| values_array(py, v)))?;
         sd.set_item("band", s.band.into_pyarray(py))?;
-        match s.prorated {
-            Some(p) => sd.set_item("prorated", p.into_pyarray(py))?,
-            None => sd.set_item("prorated", py.None())?,
-        }
+        sd.set_item("prorated", s.prorated.map(|p| p.into_pyarray(py)))?;
         scales.append(sd)?;
     }
     d.set_item("scales", scales)?;
-    let flag_columns = PyList::empty(py);
-    for col in verdicts {
-        flag_columns.append(col.into_pyarray(py))?;
-    }
-    d.set_item("flag_columns", flag_columns)?;
-    d.set_item("flag_ids", out.flag_ids)?;
     d.set_item("flags", flag_words(py, out.flags, out.flag_bytes, out.n_rows))?;
     d.set_item("flags_indeterminate", flag_words(py, out.flags_indeterminate, out.flag_bytes, out.n_rows))?;
-    d.set_item("validity", out.validity.into_pyarray(py))?;
-    if out.screen.len() == out.n_rows && has_screen {
-        d.set_item("screen", out.screen.into_pyarray(py))?;
-    } else {
-        d.set_item("screen", py.None())?;
-    }
+    row_columns(&d, verdicts, out.flag_ids, out.validity, out.screen, out.n_rows, has_screen)?;
     Ok(d)
 }
 
