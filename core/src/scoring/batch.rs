@@ -805,12 +805,13 @@ pub(crate) struct ColsMut<'a> {
     pub screen: &'a mut [u8],
 }
 
-/// Split `v` at the ascending row bounds (the last bound is `v.len()`).
-fn split_rows<'a, X>(mut v: &'a mut [X], bounds: &[usize]) -> Vec<&'a mut [X]> {
+/// Split `v`, a column of `k` elements a row, at the ascending row bounds (the last bound is
+/// the row count). A short column gives empty pieces at the end instead of panicking.
+pub(crate) fn split_rows<'a, X>(mut v: &'a mut [X], bounds: &[usize], k: usize) -> Vec<&'a mut [X]> {
     let mut out = Vec::with_capacity(bounds.len());
     let mut start = 0;
     for &end in bounds {
-        let at = (end - start).min(v.len());
+        let at = ((end - start) * k).min(v.len());
         let (head, tail) = std::mem::take(&mut v).split_at_mut(at);
         out.push(head);
         v = tail;
@@ -826,11 +827,11 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
         .iter_mut()
         .map(|c| {
             let d = c.score_decimals;
-            let mut raw = split_rows(&mut c.raw, bounds).into_iter();
-            let mut score = split_rows(&mut c.score, bounds).into_iter();
-            let mut band = split_rows(&mut c.band, bounds).into_iter();
-            let mut answered = split_rows(&mut c.answered, bounds).into_iter();
-            let mut prorated = split_rows(&mut c.prorated, bounds).into_iter();
+            let mut raw = split_rows(&mut c.raw, bounds, 1).into_iter();
+            let mut score = split_rows(&mut c.score, bounds, 1).into_iter();
+            let mut band = split_rows(&mut c.band, bounds, 1).into_iter();
+            let mut answered = split_rows(&mut c.answered, bounds, 1).into_iter();
+            let mut prorated = split_rows(&mut c.prorated, bounds, 1).into_iter();
             let mut parts = Vec::with_capacity(bounds.len());
             for _ in bounds {
                 let (Some(raw), Some(score), Some(band), Some(answered), Some(prorated)) =
@@ -850,11 +851,11 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
             parts.into_iter()
         })
         .collect();
-    let mut flags = split_rows(&mut out.flags, bounds).into_iter();
-    let mut flags_u = split_rows(&mut out.flags_indeterminate, bounds).into_iter();
-    let mut validity = split_rows(&mut out.validity, bounds).into_iter();
+    let mut flags = split_rows(&mut out.flags, bounds, 1).into_iter();
+    let mut flags_u = split_rows(&mut out.flags_indeterminate, bounds, 1).into_iter();
+    let mut validity = split_rows(&mut out.validity, bounds, 1).into_iter();
     let screen_bounds: Vec<usize> = if out.screen.is_empty() { vec![0; bounds.len()] } else { bounds.to_vec() };
-    let mut screen = split_rows(&mut out.screen, &screen_bounds).into_iter();
+    let mut screen = split_rows(&mut out.screen, &screen_bounds, 1).into_iter();
     let mut views = Vec::with_capacity(bounds.len());
     for _ in bounds {
         let (Some(flags), Some(flags_indeterminate), Some(validity), Some(screen)) = (flags.next(), flags_u.next(), validity.next(), screen.next()) else {

@@ -31,7 +31,7 @@
 //! ```
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::scoring::batch::{fit, verdict_of_bits, BatchColumns, UNSCORED};
+use crate::scoring::batch::{fit, split_rows, verdict_of_bits, BatchColumns, UNSCORED};
 use crate::scoring::plan::{AggPlan, MissingPlan, Plan, ScalePlan};
 
 #[allow(unused_imports)]
@@ -358,24 +358,11 @@ pub(crate) enum ValuesMut<'a> {
 }
 
 /// Split `v` at the ascending bounds (scaled by `k` elements a row).
-fn split<'a, X>(mut v: &'a mut [X], bounds: &[usize], k: usize) -> Vec<&'a mut [X]> {
-    let mut out = Vec::with_capacity(bounds.len());
-    let mut start = 0;
-    for &end in bounds {
-        let at = ((end - start) * k).min(v.len());
-        let (head, tail) = std::mem::take(&mut v).split_at_mut(at);
-        out.push(head);
-        v = tail;
-        start = end;
-    }
-    out
-}
-
 fn split_values<'a>(v: &'a mut Values, bounds: &[usize]) -> Vec<ValuesMut<'a>> {
     match v {
-        Values::I16(x) => split(x, bounds, 1).into_iter().map(ValuesMut::I16).collect(),
-        Values::I32(x) => split(x, bounds, 1).into_iter().map(ValuesMut::I32).collect(),
-        Values::I64(x) => split(x, bounds, 1).into_iter().map(ValuesMut::I64).collect(),
+        Values::I16(x) => split_rows(x, bounds, 1).into_iter().map(ValuesMut::I16).collect(),
+        Values::I32(x) => split_rows(x, bounds, 1).into_iter().map(ValuesMut::I32).collect(),
+        Values::I64(x) => split_rows(x, bounds, 1).into_iter().map(ValuesMut::I64).collect(),
     }
 }
 
@@ -391,9 +378,9 @@ pub(crate) fn split_compact<'a>(out: &'a mut CompactColumns, bounds: &[usize]) -
                 Some(s) => split_values(s, bounds).into_iter().map(Some).collect(),
                 None => bounds.iter().map(|_| None).collect(),
             };
-            let band = split(&mut c.band, bounds, 1);
+            let band = split_rows(&mut c.band, bounds, 1);
             let prorated: Vec<Option<&'a mut [bool]>> = match c.prorated.as_mut() {
-                Some(p) => split(p, bounds, 1).into_iter().map(Some).collect(),
+                Some(p) => split_rows(p, bounds, 1).into_iter().map(Some).collect(),
                 None => bounds.iter().map(|_| None).collect(),
             };
             let id: &'a str = &c.id;
@@ -412,11 +399,11 @@ pub(crate) fn split_compact<'a>(out: &'a mut CompactColumns, bounds: &[usize]) -
                 .into_iter()
         })
         .collect();
-    let flags = split(&mut out.flags, bounds, fb);
-    let flags_u = split(&mut out.flags_indeterminate, bounds, fb);
-    let validity = split(&mut out.validity, bounds, 1);
+    let flags = split_rows(&mut out.flags, bounds, fb);
+    let flags_u = split_rows(&mut out.flags_indeterminate, bounds, fb);
+    let validity = split_rows(&mut out.validity, bounds, 1);
     let screen_k = usize::from(!out.screen.is_empty());
-    let screen = split(&mut out.screen, bounds, screen_k);
+    let screen = split_rows(&mut out.screen, bounds, screen_k);
     flags
         .into_iter()
         .zip(flags_u)
@@ -519,35 +506,19 @@ mod tests {
     use super::*;
     use crate::scoring::batch::{BatchGroups, BatchInput};
     use crate::scoring::simd::BatchKernel;
+    use crate::scoring::testutil::{synthetic_rows, Gaps};
     use crate::Catalog;
     use std::collections::BTreeMap;
 
     /// Random codes for an instrument's items: options, with `gaps` some missing (-1) and
     /// refused (-2) cells, and with `bad` one cell that is no option (an error).
+    /// Synthetic rows, a cell in 53 unanswered when `gaps` (a third of those refused), and the
+    /// cell at `bad` (when given) set to a code no option has.
     fn rows(inst: &crate::Instrument, n_rows: usize, seed: u64, gaps: bool, bad: Option<usize>) -> Vec<i8> {
-        let plan = inst.plan();
-        let mut x = seed | 1;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut out = Vec::with_capacity(n_rows * plan.items.len());
-        for _ in 0..n_rows {
-            for it in &plan.items {
-                let r = next();
-                if gaps && r % 53 == 0 {
-                    out.push(if r % 3 == 0 { -2 } else { -1 });
-                } else {
-                    out.push(it.options[(r >> 8) as usize % it.options.len()].code as i8);
-                }
-            }
-        }
-        if let Some(at) = bad {
-            if let Some(c) = out.get_mut(at) {
-                *c = 127;
-            }
+        let gaps = gaps.then_some(Gaps { every: 53, refused: true });
+        let mut out = synthetic_rows(inst, n_rows, seed, gaps);
+        if let Some(c) = bad.and_then(|at| out.get_mut(at)) {
+            *c = 127;
         }
         out
     }

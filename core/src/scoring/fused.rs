@@ -741,6 +741,7 @@ fn write_compact<const TRI: bool>(this: &mut super::compact::CompactMut<'_>, fp:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scoring::testutil::{synthetic_rows, Gaps, Xorshift};
     use crate::Catalog;
 
     fn fused_of(id: &str) -> Option<FusedPlan> {
@@ -770,28 +771,9 @@ mod tests {
     }
 
     /// Random option codes (and, with `gaps`, some missing cells) for an instrument's items.
+    /// Synthetic rows, a cell in 97 missing when `gaps`.
     fn rows(inst: &crate::Instrument, n_rows: usize, seed: u64, gaps: bool) -> Vec<i8> {
-        let plan = inst.plan();
-        let mut x = seed | 1;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut out = Vec::with_capacity(n_rows * plan.items.len());
-        for _ in 0..n_rows {
-            for it in &plan.items {
-                let r = next();
-                if gaps && r % 97 == 0 {
-                    out.push(-1);
-                } else {
-                    let o = &it.options[(r >> 8) as usize % it.options.len()];
-                    out.push(o.code as i8);
-                }
-            }
-        }
-        out
+        synthetic_rows(inst, n_rows, seed, gaps.then_some(Gaps { every: 97, refused: false }))
     }
 
     /// The fused kernel gives the block path's columns byte for byte, at every batch length
@@ -903,14 +885,12 @@ mod tests {
         if !BatchKernel::Auto.uses_simd() {
             return;
         }
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut rng = Xorshift::new(0x2545_F491_4F6C_DD1D);
         for (k, per_mille) in [0u64, 5, 30, 150, 500, 950].into_iter().enumerate() {
             for len in [64usize, 80, 1000, 2100] {
                 let codes: Vec<i8> = (0..len * 6)
                     .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
+                        let x = rng.next_u64();
                         match x % 1000 {
                             r if r < per_mille / 2 => -1,
                             r if r < per_mille => -2,

@@ -9,6 +9,8 @@ pub(crate) mod plan;
 pub mod recode;
 pub mod report;
 pub mod simd;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod verify;
 
 use crate::decimal::{Dec, Ratio};
