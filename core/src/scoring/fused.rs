@@ -654,44 +654,6 @@ impl TileSink for super::batch::ColsMut<'_> {
     }
 }
 
-/// A sink for a group of gathered rows: tile row `w + k` is written at output row `rows[w + k]`
-/// of the sink it wraps, one row at a time (rows past `rows` are not written).
-pub(crate) struct Scatter<'a, S> {
-    out: &'a mut S,
-    rows: &'a [usize],
-    one: TileOut,
-}
-
-impl<'a, S> Scatter<'a, S> {
-    pub fn new(out: &'a mut S, rows: &'a [usize]) -> Self {
-        Scatter {
-            out,
-            rows,
-            one: TileOut::new(),
-        }
-    }
-}
-
-impl<S: TileSink> TileSink for Scatter<'_, S> {
-    #[inline(always)]
-    fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
-        for k in 0..m {
-            let Some(&row) = self.rows.get(w + k) else { return };
-            let one = &mut self.one;
-            for si in 0..fp.scales.len().min(16) {
-                one.sums[si][0] = t.sums[si][k];
-                one.bands[si][0] = t.bands[si][k];
-                one.unans[si][0] = t.unans[si][k];
-            }
-            one.flags[0] = t.flags[k];
-            one.flags_u[0] = t.flags_u[k];
-            one.validity[0] = t.validity[k];
-            one.screen[0] = t.screen[k];
-            self.out.write_tile::<TRI>(fp, one, 1, row);
-        }
-    }
-}
-
 impl TileSink for super::compact::CompactMut<'_> {
     /// The compact columns of [`write_tile`]: values in the column's width (a complete sum fits
     /// it by the plan's range; a value that does not sets `overflow`, reported as an error).

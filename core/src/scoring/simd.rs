@@ -223,7 +223,7 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
 mod tile {
     use super::{windows, ByteItem, Regs, LANES};
     use crate::scoring::batch::Code;
-    use crate::scoring::fused::{Acc, FusedPlan, Op, Program, Rel, Scatter, Src, TileOut, TileSink, GROUP, GROUP_ROWS};
+    use crate::scoring::fused::{Acc, FusedPlan, Op, Program, Rel, Src, TileOut, TileSink, GROUP, GROUP_ROWS};
 
     pub(super) trait Lanes: Copy {
         fn load(a: &[u8; 16]) -> Self;
@@ -689,27 +689,28 @@ mod tile {
             his: [[zero; GROUP]; 16],
             unans: [[zero; GROUP]; 16],
         };
-        // Rows with an unanswered cell in a mostly complete group are gathered (their output
-        // rows and bytes) and run three-valued in dense groups of their own, so the complete
-        // program runs on every other row: with 1 % of cells missing, 9 in 10 PHQ-9 rows are
-        // complete but nearly every group of 64 holds a partial one.
-        let mut pend = [0usize; GROUP_ROWS];
-        let mut n_pend = 0;
-        let mut stage = [0u8; GROUP_ROWS * 16 + LANES];
         let mut g = 0;
         while g < bn {
             let live = (bn - g).min(GROUP_ROWS);
             let mut partial = [false; GROUP];
-            // The group's partial rows (group-relative), in order.
-            let mut here_rows = [0u8; GROUP_ROWS];
-            let mut n_here = 0;
             for (t, is_partial) in partial.iter_mut().enumerate() {
                 let here = live.saturating_sub(t * LANES).min(LANES);
                 if here == 0 {
                     break;
                 }
                 let cols = load_tile::<V, T>(codes, (r0 + g + t * LANES) * n, n, here);
-                let good = decode_tile(fp, &cols, &mut off, &mut raw, t);
+                let mut good = ff;
+                for (j, a) in fp.decode.iter().enumerate().take(16) {
+                    let v = cols[j & 15];
+                    let d = V::sub(v, V::load(&a.lo));
+                    let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
+                    let d = if a.falling { V::add(V::xor(d, V::load(&a.x)), V::load(&a.y)) } else { d };
+                    off[j & 15][t] = V::and(d, gj);
+                    if fp.reads_raw {
+                        raw[j & 15][t] = v;
+                    }
+                    good = V::and(good, gj);
+                }
                 if !all_set(good, here) {
                     // A row with a cell that is not an option: the three-valued group below
                     // decides whether it can run here.
@@ -718,20 +719,11 @@ mod tile {
                     }
                     *is_partial = true;
                     tri.tiles[t] = cols;
-                    let mut b = [0u8; 16];
-                    good.store(&mut b);
-                    for (k, &x) in b.iter().enumerate().take(here) {
-                        if x != 0xFF {
-                            here_rows[n_here] = (t * LANES + k) as u8;
-                            n_here += 1;
-                        }
-                    }
                 }
             }
             // WebAssembly runs every group three-valued (the same columns for complete rows): one
-            // copy of the program's code in the module instead of two. Elsewhere a group mostly
-            // of partial rows runs three-valued as it is (gathering would cost more than it saves).
-            if cfg!(target_arch = "wasm32") || n_here > GATHER_MAX {
+            // copy of the program's code in the module instead of two.
+            if cfg!(target_arch = "wasm32") || partial.contains(&true) {
                 if !tri_group::<V, S>(fp, live, &partial, &off, &raw, &mut tri, rt, rm, w0 + g, out, &mut tile_out) {
                     return false;
                 }
@@ -766,88 +758,9 @@ mod tile {
                 tile_results::<V, false>(fp, &fp.complete, &o, rt, rm, t, &mut tile_out);
                 out.write_tile::<false>(fp, &tile_out, here, w0 + g + t * LANES);
             }
-            // The partial rows were written from a complete world that is not theirs (their
-            // unanswered cells read as offset 0): gather them, to be rewritten three-valued.
-            for &k in &here_rows[..n_here] {
-                if n_pend == GROUP_ROWS {
-                    if !gathered_group::<V, S>(fp, &stage, &pend, &mut off, &mut raw, &mut tri, rt, rm, out, &mut tile_out) {
-                        return false;
-                    }
-                    n_pend = 0;
-                }
-                let row = g + usize::from(k);
-                let src = (r0 + row) * n;
-                stage[n_pend * n..(n_pend + 1) * n].copy_from_slice(&codes_bytes(codes)[src..src + n]);
-                pend[n_pend] = w0 + row;
-                n_pend += 1;
-            }
             g += GROUP_ROWS;
         }
-        cfg!(target_arch = "wasm32")
-            || n_pend == 0
-            || gathered_group::<V, S>(fp, &stage, &pend[..n_pend], &mut off, &mut raw, &mut tri, rt, rm, out, &mut tile_out)
-    }
-
-    /// Rows (group-relative) with an unanswered cell above which a group runs three-valued as it
-    /// is rather than gathering them: a tuning constant (a three-valued group costs about two and
-    /// a half complete ones), not a rule; both ways give the same columns.
-    const GATHER_MAX: usize = GROUP_ROWS / 2;
-
-    /// The bytes of a byte-wide code buffer (the fused kernel runs only on those).
-    #[inline(always)]
-    fn codes_bytes<T: Code>(codes: &[T]) -> &[u8] {
-        T::bytes(codes).unwrap_or(&[])
-    }
-
-    /// Decode tile `t` of a group (its transposed columns `cols`) into `off` (an unanswered or
-    /// invalid cell's offset 0) and `raw`; the lanes where every item is an option.
-    #[inline(always)]
-    fn decode_tile<V: Lanes>(fp: &FusedPlan, cols: &[V; 16], off: &mut Cols<V>, raw: &mut Cols<V>, t: usize) -> V {
-        let mut good = V::splat(0xFF);
-        for (j, a) in fp.decode.iter().enumerate().take(16) {
-            let v = cols[j & 15];
-            let d = V::sub(v, V::load(&a.lo));
-            let gj = V::eq(V::min_u8(d, V::load(&a.range)), d);
-            let d = if a.falling { V::add(V::xor(d, V::load(&a.x)), V::load(&a.y)) } else { d };
-            off[j & 15][t] = V::and(d, gj);
-            if fp.reads_raw {
-                raw[j & 15][t] = v;
-            }
-            good = V::and(good, gj);
-        }
-        good
-    }
-
-    /// The gathered partial rows (their bytes in `stage`, `n` a row, in the order of `rows`, their
-    /// output rows) run three-valued as one group, each written at its own output row.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn gathered_group<V: Lanes, S: TileSink>(
-        fp: &FusedPlan,
-        stage: &[u8],
-        rows: &[usize],
-        off: &mut Cols<V>,
-        raw: &mut Cols<V>,
-        tri: &mut TriCols<V>,
-        rt: &mut [[[u8; 16]; GROUP]],
-        rm: &mut [[[u8; 16]; GROUP]],
-        out: &mut S,
-        tile_out: &mut TileOut,
-    ) -> bool {
-        let live = rows.len();
-        let mut partial = [false; GROUP];
-        for (t, is_partial) in partial.iter_mut().enumerate() {
-            let here = live.saturating_sub(t * LANES).min(LANES);
-            if here == 0 {
-                break;
-            }
-            let cols = load_tile::<V, u8>(stage, t * LANES * fp.n, fp.n, here);
-            decode_tile(fp, &cols, off, raw, t);
-            *is_partial = true;
-            tri.tiles[t] = cols;
-        }
-        let mut sink = Scatter::new(out, rows);
-        tri_group::<V, Scatter<'_, S>>(fp, live, &partial, off, raw, tri, rt, rm, 0, &mut sink, tile_out)
+        true
     }
 
     /// A three-valued group's operands beyond the complete program's, and the group's partial
