@@ -478,6 +478,22 @@ def _ms(t: Timing) -> str:
     return f"{t[0] * 1000:.1f} ms (CPU {t[1] * 1000:.1f})"
 
 
+def print_target_ratios(r: dict[str, Any]) -> None:
+    """The PHQ-9 target ratios of one workload row (the wide default or compact=True): wall time, and
+    process CPU time (steadier on a loaded machine, but blind to threads)."""
+    a, c = r["ck1"]
+    label = "score_batch" if r["workload"] == "PHQ-9" else "score_batch(compact=True)"
+    print(
+        f"\n{r['workload']} ratios (wall): {label} (1 thread) vs lean numpy {r['lean'][0] / a:.2f}× (target ≥ 3×), "
+        f"vs full-rules numpy {r['numpy'][0] / a:.2f}× (target ≥ 3×); "
+        f"threaded vs 1 thread {a / r['ck'][0]:.2f}× (target ≥ 1.7× on 2 idle cores)."
+    )
+    print(
+        f"{r['workload']} ratios (process CPU time): vs lean numpy {r['lean'][1] / c:.2f}×, "
+        f"vs full-rules numpy {r['numpy'][1] / c:.2f}×; threads use {r['ck'][1] / c:.2f}× the CPU of one thread."
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -523,25 +539,8 @@ def main() -> None:
             cells += ["", ""]
         print("| " + " | ".join(cells) + " |")
     for r in res:
-        if r["workload"] == "PHQ-9":
-            a, c = r["ck1"]
-            print(
-                f"\nPHQ-9 ratios (wall): score_batch (1 thread) vs lean numpy {r['lean'][0] / a:.2f}× (target ≥ 3×), "
-                f"vs full-rules numpy {r['numpy'][0] / a:.2f}× (target ≥ 3×); "
-                f"threaded vs 1 thread {a / r['ck'][0]:.2f}× (target ≥ 1.7× on 2 idle cores)."
-            )
-            print(
-                f"PHQ-9 ratios (process CPU time; steadier on a loaded machine, but blind to threads): "
-                f"vs lean numpy {r['lean'][1] / c:.2f}×, vs full-rules numpy {r['numpy'][1] / c:.2f}×; "
-                f"threads use {r['ck'][1] / c:.2f}× the CPU of one thread."
-            )
-        if r["workload"] == "PHQ-9, compact=True":
-            a, c = r["ck1"]
-            print(
-                f"PHQ-9 ratios, compact=True (wall): vs lean numpy {r['lean'][0] / a:.2f}× (target ≥ 3×), "
-                f"vs full-rules numpy {r['numpy'][0] / a:.2f}×; threaded vs 1 thread {a / r['ck'][0]:.2f}× "
-                f"(target ≥ 1.7×); CPU time: vs lean numpy {r['lean'][1] / c:.2f}×."
-            )
+        if r["workload"] in ("PHQ-9", "PHQ-9, compact=True"):
+            print_target_ratios(r)
         if r["workload"].startswith("PHQ-9, every answer"):
             print(
                 f"PHQ-9, every answer given: vs lean numpy {r['lean'][0] / r['ck1'][0]:.2f}× wall, "
