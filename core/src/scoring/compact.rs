@@ -357,7 +357,7 @@ pub(crate) enum ValuesMut<'a> {
     I64(&'a mut [i64]),
 }
 
-/// Split `v` at the ascending bounds (scaled by `k` elements a row).
+/// Split a values column at the ascending row bounds, in its own width.
 fn split_values<'a>(v: &'a mut Values, bounds: &[usize]) -> Vec<ValuesMut<'a>> {
     match v {
         Values::I16(x) => split_rows(x, bounds, 1).into_iter().map(ValuesMut::I16).collect(),
@@ -510,8 +510,6 @@ mod tests {
     use crate::Catalog;
     use std::collections::BTreeMap;
 
-    /// Random codes for an instrument's items: options, with `gaps` some missing (-1) and
-    /// refused (-2) cells, and with `bad` one cell that is no option (an error).
     /// Synthetic rows, a cell in 53 unanswered when `gaps` (a third of those refused), and the
     /// cell at `bad` (when given) set to a code no option has.
     fn rows(inst: &crate::Instrument, n_rows: usize, seed: u64, gaps: bool, bad: Option<usize>) -> Vec<i8> {

@@ -770,7 +770,6 @@ mod tests {
         assert!(fused_of("cesd").is_none(), "20 items: outside the shape");
     }
 
-    /// Random option codes (and, with `gaps`, some missing cells) for an instrument's items.
     /// Synthetic rows, a cell in 97 missing when `gaps`.
     fn rows(inst: &crate::Instrument, n_rows: usize, seed: u64, gaps: bool) -> Vec<i8> {
         synthetic_rows(inst, n_rows, seed, gaps.then_some(Gaps { every: 97, refused: false }))

@@ -1,6 +1,6 @@
 //! Synthetic answer rows for the scoring module's tests (compiled only under `cfg(test)`).
 //!
-//! One generator for the batch, compact and fused tests, so that a change in how test rows are
+//! One generator for the compact and fused tests, so that a change in how test rows are
 //! made (a new option shape, a new kind of unanswered cell) is made once.
 
 use crate::Instrument;
