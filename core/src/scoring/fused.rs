@@ -599,7 +599,9 @@ pub(crate) fn write_tile<const TRI: bool>(fp: &FusedPlan, t: &TileOut, m: usize,
         if TRI {
             let un = &t.unans[si & 15][..m];
             for (((r, o), &x), &u) in col.raw[rows.clone()].iter_mut().zip(col.score[rows.clone()].iter_mut()).zip(s).zip(un) {
-                let v = if u == 0 { (sc.base + i64::from(x)) * sc.k } else { UNSCORED };
+                // Branch-free, as in the compact columns.
+                let keep = i64::from(u == 0).wrapping_neg();
+                let v = (((sc.base + i64::from(x)) * sc.k) & keep) | (UNSCORED & !keep);
                 *r = v;
                 *o = v;
             }
@@ -685,7 +687,10 @@ fn write_compact<const TRI: bool>(this: &mut super::compact::CompactMut<'_>, fp:
                     if plain {
                         // The sum itself: widen the bytes (vectorised).
                         for ((o, &x), &u) in d.iter_mut().zip(s).zip(un) {
-                            *o = if TRI && u != 0 { <$t>::MIN } else { <$t>::from(x) };
+                            // Branch-free (a branch per row is mispredicted at every
+                            // partial row): all ones where scored, the sentinel elsewhere.
+                            let keep = <$t>::from(!TRI || u == 0).wrapping_neg();
+                            *o = (<$t>::from(x) & keep) | (<$t>::MIN & !keep);
                         }
                     } else {
                         for ((o, &x), &u) in d.iter_mut().zip(s).zip(un) {

@@ -455,6 +455,25 @@ mod tile {
         unans: &'a Cols<V>,
     }
 
+    /// `¬a` in every tile of a group (a loop: `array::map` compiled to a call per op).
+    #[inline(always)]
+    fn not_group<V: Lanes>(mut m: [V; GROUP]) -> [V; GROUP] {
+        let ff = V::splat(0xFF);
+        m.iter_mut().for_each(|a| *a = V::xor(*a, ff));
+        m
+    }
+
+    /// `a REL k` in every tile of a group (unsigned bytes).
+    #[inline(always)]
+    fn test_group<V: Lanes>(mut m: [V; GROUP], rel: Rel, kv: V) -> [V; GROUP] {
+        match rel {
+            Rel::Ge => m.iter_mut().for_each(|a| *a = V::eq(V::max_u8(*a, kv), *a)),
+            Rel::Le => m.iter_mut().for_each(|a| *a = V::eq(V::min_u8(*a, kv), *a)),
+            Rel::Eq => m.iter_mut().for_each(|a| *a = V::eq(*a, kv)),
+        }
+        m
+    }
+
     /// Run the lane program over one group. `TRI`: the group holds rows with unanswered cells,
     /// and every register is a pair — `rt` the sure world, `rm` the possible one
     /// ([`crate::scoring::fused::tri_bits`]); otherwise only `rt` is used and item states and
@@ -476,12 +495,6 @@ mod tile {
                     acc,
                 } => {
                     let kv = V::splat(k);
-                    let nv = if neg { ff } else { zero };
-                    let test = |a: V, rel: Rel| match rel {
-                        Rel::Ge => V::eq(V::max_u8(a, kv), a),
-                        Rel::Le => V::eq(V::min_u8(a, kv), a),
-                        Rel::Eq => V::eq(a, kv),
-                    };
                     if !TRI {
                         // The operand's tiles, then the test: each a straight loop over the
                         // group (the match per tile was a call per op).
@@ -493,62 +506,74 @@ mod tile {
                             Src::Reg(r) => m = load_group::<V>(&rt[usize::from(r)]),
                             Src::State(_) | Src::Unans(_) => {}
                         }
-                        match rel {
-                            Rel::Ge => m.iter_mut().for_each(|a| *a = V::eq(V::max_u8(*a, kv), *a)),
-                            Rel::Le => m.iter_mut().for_each(|a| *a = V::eq(V::min_u8(*a, kv), *a)),
-                            Rel::Eq => m.iter_mut().for_each(|a| *a = V::eq(*a, kv)),
-                        }
+                        m = test_group(m, rel, kv);
                         if neg {
                             m.iter_mut().for_each(|a| *a = not(*a));
                         }
                         combine(&mut rt[usize::from(dst)], m, acc);
                         continue;
                     }
-                    let (ut, um) = (if un & 1 != 0 { ff } else { zero }, if un & 2 != 0 { ff } else { zero });
-                    let mut sure = [zero; GROUP];
-                    let mut poss = [zero; GROUP];
-                    for t in 0..GROUP {
-                        let (s, p) = match src {
-                            // An interval: sure on one end, possible on the other.
-                            Src::Sum(_) | Src::Reg(_) => {
-                                let (lo, hi) = match src {
-                                    Src::Sum(s) => (o.sums[usize::from(s) & 15][t], o.his[usize::from(s) & 15][t]),
-                                    Src::Reg(r) => (V::load(&rt[usize::from(r)][t]), V::load(&rm[usize::from(r)][t])),
-                                    _ => (zero, zero),
-                                };
-                                // Sure when the whole interval passes, possible when some of it does.
-                                let (s, p) = match rel {
-                                    Rel::Ge => (test(lo, Rel::Ge), test(hi, Rel::Ge)),
-                                    Rel::Le => (test(hi, Rel::Le), test(lo, Rel::Le)),
-                                    Rel::Eq => (V::and(test(lo, Rel::Eq), test(hi, Rel::Eq)), V::and(test(lo, Rel::Le), test(hi, Rel::Ge))),
-                                };
-                                if neg {
-                                    (not(p), not(s))
-                                } else {
+                    // As in the complete path, every dispatch (operand kind, relation, negation,
+                    // the unanswered verdict) is decided once per op, each tile loop straight.
+                    let (sure, poss) = match src {
+                        // An interval: sure when the whole interval passes, possible when some of it does.
+                        Src::Sum(_) | Src::Reg(_) => {
+                            let (lo, hi) = match src {
+                                Src::Sum(s) => (o.sums[usize::from(s) & 15], o.his[usize::from(s) & 15]),
+                                Src::Reg(r) => (load_group::<V>(&rt[usize::from(r)]), load_group::<V>(&rm[usize::from(r)])),
+                                _ => ([zero; GROUP], [zero; GROUP]),
+                            };
+                            let (s, p) = match rel {
+                                Rel::Ge => (test_group(lo, Rel::Ge, kv), test_group(hi, Rel::Ge, kv)),
+                                Rel::Le => (test_group(hi, Rel::Le, kv), test_group(lo, Rel::Le, kv)),
+                                Rel::Eq => {
+                                    let (el, eh) = (test_group(lo, Rel::Eq, kv), test_group(hi, Rel::Eq, kv));
+                                    let (ll, gh) = (test_group(lo, Rel::Le, kv), test_group(hi, Rel::Ge, kv));
+                                    let mut s = [zero; GROUP];
+                                    let mut p = [zero; GROUP];
+                                    for t in 0..GROUP {
+                                        s[t] = V::and(el[t], eh[t]);
+                                        p[t] = V::and(ll[t], gh[t]);
+                                    }
                                     (s, p)
                                 }
+                            };
+                            if neg {
+                                (not_group(p), not_group(s))
+                            } else {
+                                (s, p)
                             }
-                            Src::Off(j) | Src::Raw(j) => {
-                                let a = match src {
-                                    Src::Raw(_) => o.raw[usize::from(j) & 15][t],
-                                    _ => o.off[usize::from(j) & 15][t],
-                                };
-                                let c = V::and(V::xor(test(a, rel), nv), o.good[usize::from(j) & 15][t]);
-                                let un = not(o.good[usize::from(j) & 15][t]);
-                                (V::or(c, V::and(un, ut)), V::or(c, V::and(un, um)))
+                        }
+                        Src::Off(j) | Src::Raw(j) => {
+                            let a = match src {
+                                Src::Raw(_) => o.raw[usize::from(j) & 15],
+                                _ => o.off[usize::from(j) & 15],
+                            };
+                            let good = &o.good[usize::from(j) & 15];
+                            let mut c = test_group(a, rel, kv);
+                            for t in 0..GROUP {
+                                c[t] = V::and(if neg { not(c[t]) } else { c[t] }, good[t]);
                             }
-                            Src::State(j) => {
-                                let c = V::xor(test(o.state[usize::from(j) & 15][t], rel), nv);
-                                (c, c)
-                            }
-                            Src::Unans(s) => {
-                                let c = V::xor(test(o.unans[usize::from(s) & 15][t], rel), nv);
-                                (c, c)
-                            }
-                        };
-                        sure[t] = s;
-                        poss[t] = p;
-                    }
+                            // An unanswered item's lanes take the leaf's verdict over its options.
+                            let with_un = |c: [V; GROUP]| {
+                                let mut x = c;
+                                for t in 0..GROUP {
+                                    x[t] = V::or(c[t], not(good[t]));
+                                }
+                                x
+                            };
+                            (if un & 1 != 0 { with_un(c) } else { c }, if un & 2 != 0 { with_un(c) } else { c })
+                        }
+                        Src::State(j) | Src::Unans(j) => {
+                            let a = match src {
+                                Src::State(_) => o.state[usize::from(j) & 15],
+                                _ => o.unans[usize::from(j) & 15],
+                            };
+                            let c = test_group(a, rel, kv);
+                            let c = if neg { not_group(c) } else { c };
+                            (c, c)
+                        }
+                    };
                     combine(&mut rt[usize::from(dst)], sure, acc);
                     combine(&mut rm[usize::from(dst)], poss, acc);
                 }
