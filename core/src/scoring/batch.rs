@@ -872,8 +872,11 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
     views
 }
 
-/// Size a column for `n` rows. Every row is overwritten by the fast or the row path, so an
-/// existing column of the right length is reused without clearing.
+/// Size a column for `n` rows. Every cell of every row is overwritten by the fused, block or row
+/// path (`compact::tests::every_cell_is_overwritten` checks it), so an existing column of the
+/// right length is reused without clearing. (A new column from zeroed memory instead of a fill
+/// was tried, so that its pages would first be touched by the worker threads: one thread then
+/// took 9.0 ms instead of 5.9 for 1M PHQ-9 rows, every call faulting fresh pages in.)
 pub(crate) fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
     if v.len() != n {
         v.clear();

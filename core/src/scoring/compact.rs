@@ -579,6 +579,77 @@ mod tests {
         }
     }
 
+    /// Every cell of every output column is written by a batch, on every path (fused, block and
+    /// row; SIMD and scalar kernels; one and two threads): columns of the right length filled with
+    /// garbage come back equal to fresh ones. `batch::fit` relies on it: reused columns are not
+    /// cleared.
+    #[test]
+    fn every_cell_is_overwritten() {
+        use crate::scoring::batch::BatchColumns;
+        let cat = Catalog::builtin();
+        for id in cat.ids().map(str::to_string).collect::<Vec<_>>() {
+            let inst = cat.instrument(&id).unwrap();
+            let n = inst.plan().items.len();
+            let groups = group_of(&inst);
+            // Complete rows, then rows with gaps and refusals: two blocks and a short tail each.
+            let len = 2 * 1024 + 77;
+            let mut codes = rows(&inst, len, 0xC1EA_4, false, None);
+            codes.extend(rows(&inst, len, 0xC1EA_5, true, None));
+            let row_group = vec![0u32; 2 * len];
+            let mut input = BatchInput::new(&codes, n, -1);
+            input.refused = Some(-2);
+            if !groups.is_empty() {
+                input.groups = Some(BatchGroups {
+                    row_group: &row_group,
+                    groups: &groups,
+                });
+            }
+            for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
+                for threads in [1, 2] {
+                    let mut fresh = BatchColumns::default();
+                    inst.score_batch_into_with_kernel(&input, &mut fresh, threads, kernel).unwrap();
+                    let mut dirty = fresh.clone();
+                    for c in &mut dirty.scales {
+                        c.raw.fill(12_345);
+                        c.score.fill(-7);
+                        c.band.fill(99);
+                        c.answered.fill(999);
+                        c.prorated.fill(true);
+                    }
+                    for v in [&mut dirty.flags, &mut dirty.flags_indeterminate] {
+                        v.fill(u64::MAX);
+                    }
+                    dirty.validity.fill(0xEE);
+                    dirty.screen.fill(0xEE);
+                    inst.score_batch_into_with_kernel(&input, &mut dirty, threads, kernel).unwrap();
+                    assert_eq!(dirty, fresh, "{id} wide {kernel:?} threads {threads}");
+
+                    let mut fresh = CompactColumns::default();
+                    inst.score_batch_compact_into(&input, &mut fresh, threads, kernel).unwrap();
+                    let mut dirty = fresh.clone();
+                    for c in &mut dirty.scales {
+                        for v in std::iter::once(&mut c.raw).chain(c.score.as_mut()) {
+                            match v {
+                                Values::I16(x) => x.fill(12_345),
+                                Values::I32(x) => x.fill(12_345),
+                                Values::I64(x) => x.fill(12_345),
+                            }
+                        }
+                        c.band.fill(99);
+                        if let Some(p) = c.prorated.as_mut() {
+                            p.fill(true);
+                        }
+                    }
+                    for v in [&mut dirty.flags, &mut dirty.flags_indeterminate, &mut dirty.validity, &mut dirty.screen] {
+                        v.fill(0xEE);
+                    }
+                    inst.score_batch_compact_into(&input, &mut dirty, threads, kernel).unwrap();
+                    assert_eq!(dirty, fresh, "{id} compact {kernel:?} threads {threads}");
+                }
+            }
+        }
+    }
+
     /// The widths follow the plan's range: PHQ-9's total (0..=27) is `i16`, flags are one byte.
     #[test]
     fn widths_follow_the_plan() {
