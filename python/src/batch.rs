@@ -113,7 +113,9 @@ fn fill_verdicts(pos: &[u64], und: &[u64], cols: &mut [&mut [u8]]) {
 /// One verdict column per flag for `n` rows, the rows split over `threads` threads; `fill(a, b,
 /// cols)` writes rows `a..b` of every flag's column.
 fn verdict_columns_with(n: usize, n_flags: usize, threads: usize, fill: impl Fn(usize, usize, &mut [&mut [u8]]) + Sync) -> Vec<Vec<u8>> {
-    let mut cols: Vec<Vec<u8>> = vec![vec![0u8; n]; n_flags];
+    // One zeroed allocation per column (`vec![vec![0; n]; k]` would clone the first column k − 1
+    // times: a serial copy before the threads start).
+    let mut cols: Vec<Vec<u8>> = (0..n_flags).map(|_| vec![0u8; n]).collect();
     if cols.is_empty() || n == 0 {
         return cols;
     }

@@ -867,6 +867,17 @@ mod tile {
         }
         for (si, sc) in fp.scales.iter().enumerate() {
             for t in 0..GROUP {
+                if !partial[t] {
+                    // A complete tile: the interval is the sum itself, nothing unanswered.
+                    let mut s = zero;
+                    for &j in &sc.items {
+                        s = V::add(s, off[usize::from(j) & 15][t]);
+                    }
+                    sums[si & 15][t] = s;
+                    his[si & 15][t] = s;
+                    unans[si & 15][t] = zero;
+                    continue;
+                }
                 let (mut s, mut h, mut c) = (zero, zero, zero);
                 for &j in &sc.items {
                     let j = usize::from(j);
