@@ -593,8 +593,8 @@ mod tests {
             let groups = group_of(&inst);
             // Complete rows, then rows with gaps and refusals: two blocks and a short tail each.
             let len = 2 * 1024 + 77;
-            let mut codes = rows(&inst, len, 0xC1EA_4, false, None);
-            codes.extend(rows(&inst, len, 0xC1EA_5, true, None));
+            let mut codes = rows(&inst, len, 0xC1EA4, false, None);
+            codes.extend(rows(&inst, len, 0xC1EA5, true, None));
             let row_group = vec![0u32; 2 * len];
             let mut input = BatchInput::new(&codes, n, -1);
             input.refused = Some(-2);
