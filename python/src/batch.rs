@@ -179,24 +179,33 @@ struct Scored<C> {
 /// The two column layouts a batch is scored into.
 trait Layout: Sized + Send {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error>;
-    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>>;
+    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>>;
 }
 
 impl Layout for BatchColumns {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error> {
         inst.score_batch_parallel(input, threads)
     }
-    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>> {
+    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>> {
         verdict_columns(self, threads)
     }
 }
 
 impl Layout for CompactColumns {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error> {
-        inst.score_batch_compact(input, threads)
+        // The core writes the verdict columns in its own threads, each for its rows.
+        let mut out = CompactColumns {
+            verdicts: Some(Vec::new()),
+            ..CompactColumns::default()
+        };
+        inst.score_batch_compact_into(input, &mut out, threads, changkaixin_core::BatchKernel::Auto)?;
+        Ok(out)
     }
-    fn verdicts(&self, threads: usize) -> Vec<Vec<u8>> {
-        compact_verdict_columns(self, threads)
+    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>> {
+        match self.verdicts.take() {
+            Some(v) if v.len() == self.flag_ids.len() => v,
+            _ => compact_verdict_columns(self, threads),
+        }
     }
 }
 
@@ -245,7 +254,7 @@ fn run<T: Code + TryFrom<i128> + numpy::Element + Default, L: Layout>(
             code_map,
         };
         // The core splits the rows over threads (same bytes as one thread).
-        let columns = L::score(inner, &input, threads)?;
+        let mut columns = L::score(inner, &input, threads)?;
         let verdicts = columns.verdicts(threads);
         Ok(Scored { columns, verdicts })
     })

@@ -488,10 +488,11 @@ impl Output for &mut CompactColumns {
             let mut w = split_columns(&mut wide, &[rows]);
             let Some(w) = w.first_mut() else { return Ok(()) };
             shared.run(a, b, CompactDest { scratch: w, out: &mut v })?;
-            match v.scales.iter().find(|_| v.overflow) {
-                Some(sc) => Err(super::compact::out_of_range(sc.id, "raw")),
-                None => Ok(()),
+            if let Some(sc) = v.scales.iter().find(|_| v.overflow) {
+                return Err(super::compact::out_of_range(sc.id, "raw"));
             }
+            v.fill_verdicts();
+            Ok(())
         })
     }
 }

@@ -176,6 +176,11 @@ pub struct CompactColumns {
     /// Screen verdict per row: 0 negative, 1 positive, 2 indeterminate. Empty when the
     /// instrument defines no screen-positive rule.
     pub screen: Vec<u8>,
+    /// Per flag, its column of verdict codes ([`CompactColumns::flag_verdicts`]), written by the
+    /// batch's own threads, each for its rows, when this is `Some` before the call (a batch
+    /// leaves `None` alone). For a caller that hands every flag's verdicts on as columns: it
+    /// saves a second pass and a second set of threads.
+    pub verdicts: Option<Vec<Vec<u8>>>,
 }
 
 impl CompactColumns {
@@ -193,24 +198,7 @@ impl CompactColumns {
     /// Verdict codes of flag `flag` for rows `first_row..first_row + out.len()` into `out`
     /// (a row past the last is written 0). One strided pass over the flag bytes.
     pub fn fill_flag_verdicts(&self, first_row: usize, flag: usize, out: &mut [u8]) {
-        let (b, byte, bit) = (self.flag_bytes, flag / 8, flag % 8);
-        if b == 0 || byte >= b {
-            out.fill(0);
-            return;
-        }
-        let at = first_row.saturating_mul(b).saturating_add(byte);
-        let (pos, und) = (self.flags.get(at..).unwrap_or(&[]), self.flags_indeterminate.get(at..).unwrap_or(&[]));
-        out.fill(0);
-        if b == 1 {
-            // One byte a row (up to 8 flags): contiguous, so the loop vectorises.
-            for ((o, &p), &u) in out.iter_mut().zip(pos).zip(und) {
-                *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
-            }
-        } else {
-            for ((o, &p), &u) in out.iter_mut().zip(pos.iter().step_by(b)).zip(und.iter().step_by(b)) {
-                *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
-            }
-        }
+        fill_verdicts(&self.flags, &self.flags_indeterminate, self.flag_bytes, first_row, flag, out);
     }
     /// Whether every kept column equals the corresponding wide column of `wide`.
     pub fn matches(&self, wide: &BatchColumns) -> bool {
@@ -233,6 +221,28 @@ impl CompactColumns {
                     && c.band_ids == w.band_ids
                     && c.prorated.as_ref().map_or(!w.prorated.contains(&true), |p| *p == w.prorated)
             })
+    }
+}
+
+/// Verdict codes of flag `flag` for rows `first_row..first_row + out.len()` of the flag bytes
+/// `pos` / `und` (`b` a row) into `out` (a row past the last is written 0).
+fn fill_verdicts(pos: &[u8], und: &[u8], b: usize, first_row: usize, flag: usize, out: &mut [u8]) {
+    let (byte, bit) = (flag / 8, flag % 8);
+    out.fill(0);
+    if b == 0 || byte >= b {
+        return;
+    }
+    let at = first_row.saturating_mul(b).saturating_add(byte);
+    let (pos, und) = (pos.get(at..).unwrap_or(&[]), und.get(at..).unwrap_or(&[]));
+    if b == 1 {
+        // One byte a row (up to 8 flags): contiguous, so the loop vectorises.
+        for ((o, &p), &u) in out.iter_mut().zip(pos).zip(und) {
+            *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
+        }
+    } else {
+        for ((o, &p), &u) in out.iter_mut().zip(pos.iter().step_by(b)).zip(und.iter().step_by(b)) {
+            *o = verdict_of_bits((p >> bit) & 1, (u >> bit) & 1);
+        }
     }
 }
 
@@ -298,6 +308,12 @@ pub(crate) fn prepare(plan: &Plan, out: &mut CompactColumns, n_rows: usize) {
     } else {
         out.screen.clear();
     }
+    if let Some(v) = out.verdicts.as_mut() {
+        v.resize_with(plan.flags.len(), Vec::new);
+        for col in v.iter_mut() {
+            fit(col, n_rows, 0);
+        }
+    }
     out.scales.resize_with(plan.scales.len(), CompactScale::default);
     for (si, (sc, col)) in plan.scales.iter().zip(out.scales.iter_mut()).enumerate() {
         col.id.clone_from(&sc.id);
@@ -341,6 +357,17 @@ pub(crate) struct CompactMut<'a> {
     pub flags_indeterminate: &'a mut [u8],
     pub validity: &'a mut [u8],
     pub screen: &'a mut [u8],
+    /// Per flag, this range's rows of its verdict column (empty when none was asked for).
+    pub verdicts: Vec<&'a mut [u8]>,
+}
+
+impl CompactMut<'_> {
+    /// Write this range's verdict columns from its flag bytes (after its rows are scored).
+    pub(crate) fn fill_verdicts(&mut self) {
+        for (f, col) in self.verdicts.iter_mut().enumerate() {
+            fill_verdicts(self.flags, self.flags_indeterminate, self.flag_bytes, 0, f, col);
+        }
+    }
 }
 
 pub(crate) struct CompactScaleMut<'a> {
@@ -404,12 +431,14 @@ pub(crate) fn split_compact<'a>(out: &'a mut CompactColumns, bounds: &[usize]) -
     let validity = split_rows(&mut out.validity, bounds, 1);
     let screen_k = usize::from(!out.screen.is_empty());
     let screen = split_rows(&mut out.screen, bounds, screen_k);
+    let mut verdicts: Vec<std::vec::IntoIter<&'a mut [u8]>> = out.verdicts.iter_mut().flatten().map(|col| split_rows(col, bounds, 1).into_iter()).collect();
     flags
         .into_iter()
         .zip(flags_u)
         .zip(validity)
         .zip(screen)
         .map(|(((flags, flags_indeterminate), validity), screen)| CompactMut {
+            verdicts: verdicts.iter_mut().filter_map(Iterator::next).collect(),
             scales: scales.iter_mut().filter_map(Iterator::next).collect(),
             overflow: false,
             flag_bytes: fb,
@@ -558,14 +587,22 @@ mod tests {
                     for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
                         let wide = inst.score_batch_with_kernel(&input, kernel);
                         for threads in [1, 3] {
-                            let mut c = CompactColumns::default();
+                            // With the verdict columns asked for on one thread count, not the other.
+                            let mut c = CompactColumns {
+                                verdicts: (threads == 3).then(Vec::new),
+                                ..CompactColumns::default()
+                            };
                             let got = inst.score_batch_compact_into(&input, &mut c, threads, kernel);
                             match (&wide, got) {
                                 (Ok(w), Ok(())) => {
                                     assert!(c.matches(w), "{id} len {len} gaps {gaps} {kernel:?} threads {threads}");
-                                    for f in &w.flag_ids {
+                                    for (i, f) in w.flag_ids.iter().enumerate() {
                                         assert_eq!(c.flag_verdicts(f), w.flag_verdicts(f), "{id} len {len} flag {f}");
+                                        if let Some(v) = &c.verdicts {
+                                            assert_eq!(v.get(i), w.flag_verdicts(f).as_ref(), "{id} len {len} verdict column {f}");
+                                        }
                                     }
+                                    assert_eq!(c.verdicts.as_ref().map(Vec::len), (threads == 3).then_some(w.flag_ids.len()));
                                     compared += usize::from(len > 0);
                                 }
                                 (Err(a), Err(b)) => assert_eq!(a, &b, "{id} len {len}"),
@@ -624,9 +661,13 @@ mod tests {
                     inst.score_batch_into_with_kernel(&input, &mut dirty, threads, kernel).unwrap();
                     assert_eq!(dirty, fresh, "{id} wide {kernel:?} threads {threads}");
 
-                    let mut fresh = CompactColumns::default();
+                    let mut fresh = CompactColumns {
+                        verdicts: Some(Vec::new()),
+                        ..CompactColumns::default()
+                    };
                     inst.score_batch_compact_into(&input, &mut fresh, threads, kernel).unwrap();
                     let mut dirty = fresh.clone();
+                    dirty.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
                     for c in &mut dirty.scales {
                         for v in std::iter::once(&mut c.raw).chain(c.score.as_mut()) {
                             match v {
