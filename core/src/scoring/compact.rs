@@ -561,6 +561,17 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// The tests' batch over `codes` (`-1` missing, `-2` refused), every row in the norm group
+    /// `groups` when the instrument has one ([`group_of`]).
+    fn input_of<'a>(codes: &'a [i8], n: usize, row_group: &'a [u32], groups: &'a [BTreeMap<String, String>]) -> BatchInput<'a, i8> {
+        let mut input = BatchInput::new(codes, n, -1);
+        input.refused = Some(-2);
+        if !groups.is_empty() {
+            input.groups = Some(BatchGroups { row_group, groups });
+        }
+        input
+    }
+
     /// Compact columns hold exactly the wide columns' values, for every built-in instrument, at
     /// lengths around the block (1024) and chunk (4096) boundaries, with and without gaps, on the
     /// SIMD and the scalar kernel, on one and on three threads; a bad cell gives the same error.
@@ -576,14 +587,7 @@ mod tests {
                 for (gaps, bad) in [(false, None), (true, None), (true, Some(len * n * 2 / 3 + 1))] {
                     let codes = rows(&inst, len, 0x51_7CC1 + k as u64, gaps, bad.filter(|_| len > 0));
                     let row_group = vec![0u32; len];
-                    let mut input = BatchInput::new(&codes, n, -1);
-                    input.refused = Some(-2);
-                    if !groups.is_empty() {
-                        input.groups = Some(BatchGroups {
-                            row_group: &row_group,
-                            groups: &groups,
-                        });
-                    }
+                    let input = input_of(&codes, n, &row_group, &groups);
                     for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
                         let wide = inst.score_batch_with_kernel(&input, kernel);
                         for threads in [1, 3] {
@@ -633,14 +637,7 @@ mod tests {
             let mut codes = rows(&inst, len, 0xC1EA4, false, None);
             codes.extend(rows(&inst, len, 0xC1EA5, true, None));
             let row_group = vec![0u32; 2 * len];
-            let mut input = BatchInput::new(&codes, n, -1);
-            input.refused = Some(-2);
-            if !groups.is_empty() {
-                input.groups = Some(BatchGroups {
-                    row_group: &row_group,
-                    groups: &groups,
-                });
-            }
+            let input = input_of(&codes, n, &row_group, &groups);
             for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
                 for threads in [1, 2] {
                     let mut fresh = BatchColumns::default();
