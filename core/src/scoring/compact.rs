@@ -688,6 +688,73 @@ mod tests {
         }
     }
 
+    /// Large batches (70,000 rows, many blocks a thread) on two and three threads give the bytes of
+    /// one thread, wide and compact (with the verdict columns), into fresh columns, into columns
+    /// left by a batch of another length and into columns of the right length filled with garbage.
+    #[test]
+    fn large_threaded_batches_give_the_bytes_of_one_thread() {
+        use crate::scoring::batch::BatchColumns;
+        let cat = Catalog::builtin();
+        for id in ["phq9", "cesd", "sdq_s11_17"] {
+            let inst = cat.instrument(id).unwrap();
+            let n = inst.plan().items.len();
+            let groups = group_of(&inst);
+            let len = 70_000 + 29;
+            let codes = rows(&inst, len, 0x5EED_F111, true, None);
+            let row_group = vec![0u32; len];
+            let input = input_of(&codes, n, &row_group, &groups);
+            let short = rows(&inst, 3000, 0x5EED_F112, false, None);
+            let short_group = vec![0u32; 3000];
+            let short_input = input_of(&short, n, &short_group, &groups);
+            let wide = inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap();
+            let mut compact = CompactColumns {
+                verdicts: Some(Vec::new()),
+                ..CompactColumns::default()
+            };
+            inst.score_batch_compact_into(&input, &mut compact, 1, BatchKernel::Auto).unwrap();
+            assert!(compact.matches(&wide), "{id}");
+            for threads in [2, 3] {
+                let mut fresh = BatchColumns::default();
+                inst.score_batch_into_with_kernel(&input, &mut fresh, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(fresh, wide, "{id} wide fresh threads {threads}");
+                let mut reused = BatchColumns::default();
+                inst.score_batch_into_with_kernel(&short_input, &mut reused, threads, BatchKernel::Auto)
+                    .unwrap();
+                inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, wide, "{id} wide reused threads {threads}");
+                for c in &mut reused.scales {
+                    c.raw.fill(12_345);
+                    c.band.fill(99);
+                    c.prorated.fill(true);
+                }
+                reused.validity.fill(0xEE);
+                inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, wide, "{id} wide garbage threads {threads}");
+
+                let mut fresh = CompactColumns {
+                    verdicts: Some(Vec::new()),
+                    ..CompactColumns::default()
+                };
+                inst.score_batch_compact_into(&input, &mut fresh, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(fresh, compact, "{id} compact fresh threads {threads}");
+                let mut reused = CompactColumns {
+                    verdicts: Some(Vec::new()),
+                    ..CompactColumns::default()
+                };
+                inst.score_batch_compact_into(&short_input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                inst.score_batch_compact_into(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, compact, "{id} compact reused threads {threads}");
+                reused.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
+                for c in &mut reused.scales {
+                    c.band.fill(99);
+                }
+                reused.flags.fill(0xEE);
+                inst.score_batch_compact_into(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, compact, "{id} compact garbage threads {threads}");
+            }
+        }
+    }
+
     /// The widths follow the plan's range: PHQ-9's total (0..=27) is `i16`, flags are one byte.
     #[test]
     fn widths_follow_the_plan() {
