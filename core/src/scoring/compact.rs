@@ -620,6 +620,44 @@ mod tests {
         }
     }
 
+    /// Every cell of every wide output column set to a value no batch writes there.
+    fn scramble_wide(c: &mut crate::scoring::batch::BatchColumns) {
+        for s in &mut c.scales {
+            s.raw.fill(12_345);
+            s.score.fill(-7);
+            s.band.fill(99);
+            s.answered.fill(999);
+            s.prorated.fill(true);
+        }
+        for v in [&mut c.flags, &mut c.flags_indeterminate] {
+            v.fill(u64::MAX);
+        }
+        c.validity.fill(0xEE);
+        c.screen.fill(0xEE);
+    }
+
+    /// Every cell of every compact output column (the verdict columns too) set to a value no batch
+    /// writes there.
+    fn scramble_compact(c: &mut CompactColumns) {
+        c.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
+        for s in &mut c.scales {
+            for v in std::iter::once(&mut s.raw).chain(s.score.as_mut()) {
+                match v {
+                    Values::I16(x) => x.fill(12_345),
+                    Values::I32(x) => x.fill(12_345),
+                    Values::I64(x) => x.fill(12_345),
+                }
+            }
+            s.band.fill(99);
+            if let Some(p) = s.prorated.as_mut() {
+                p.fill(true);
+            }
+        }
+        for v in [&mut c.flags, &mut c.flags_indeterminate, &mut c.validity, &mut c.screen] {
+            v.fill(0xEE);
+        }
+    }
+
     /// Every cell of every output column is written by a batch, on every path (fused, block and
     /// row; SIMD and scalar kernels; one and two threads): columns of the right length filled with
     /// garbage come back equal to fresh ones. `batch::fit` relies on it: reused columns are not
@@ -643,18 +681,7 @@ mod tests {
                     let mut fresh = BatchColumns::default();
                     inst.score_batch_into_with_kernel(&input, &mut fresh, threads, kernel).unwrap();
                     let mut dirty = fresh.clone();
-                    for c in &mut dirty.scales {
-                        c.raw.fill(12_345);
-                        c.score.fill(-7);
-                        c.band.fill(99);
-                        c.answered.fill(999);
-                        c.prorated.fill(true);
-                    }
-                    for v in [&mut dirty.flags, &mut dirty.flags_indeterminate] {
-                        v.fill(u64::MAX);
-                    }
-                    dirty.validity.fill(0xEE);
-                    dirty.screen.fill(0xEE);
+                    scramble_wide(&mut dirty);
                     inst.score_batch_into_with_kernel(&input, &mut dirty, threads, kernel).unwrap();
                     assert_eq!(dirty, fresh, "{id} wide {kernel:?} threads {threads}");
 
@@ -664,23 +691,7 @@ mod tests {
                     };
                     inst.score_batch_compact_into(&input, &mut fresh, threads, kernel).unwrap();
                     let mut dirty = fresh.clone();
-                    dirty.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
-                    for c in &mut dirty.scales {
-                        for v in std::iter::once(&mut c.raw).chain(c.score.as_mut()) {
-                            match v {
-                                Values::I16(x) => x.fill(12_345),
-                                Values::I32(x) => x.fill(12_345),
-                                Values::I64(x) => x.fill(12_345),
-                            }
-                        }
-                        c.band.fill(99);
-                        if let Some(p) = c.prorated.as_mut() {
-                            p.fill(true);
-                        }
-                    }
-                    for v in [&mut dirty.flags, &mut dirty.flags_indeterminate, &mut dirty.validity, &mut dirty.screen] {
-                        v.fill(0xEE);
-                    }
+                    scramble_compact(&mut dirty);
                     inst.score_batch_compact_into(&input, &mut dirty, threads, kernel).unwrap();
                     assert_eq!(dirty, fresh, "{id} compact {kernel:?} threads {threads}");
                 }
@@ -722,12 +733,7 @@ mod tests {
                     .unwrap();
                 inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 assert_eq!(reused, wide, "{id} wide reused threads {threads}");
-                for c in &mut reused.scales {
-                    c.raw.fill(12_345);
-                    c.band.fill(99);
-                    c.prorated.fill(true);
-                }
-                reused.validity.fill(0xEE);
+                scramble_wide(&mut reused);
                 inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 assert_eq!(reused, wide, "{id} wide garbage threads {threads}");
 
@@ -744,11 +750,7 @@ mod tests {
                 inst.score_batch_compact_into(&short_input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 inst.score_batch_compact_into(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 assert_eq!(reused, compact, "{id} compact reused threads {threads}");
-                reused.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
-                for c in &mut reused.scales {
-                    c.band.fill(99);
-                }
-                reused.flags.fill(0xEE);
+                scramble_compact(&mut reused);
                 inst.score_batch_compact_into(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 assert_eq!(reused, compact, "{id} compact garbage threads {threads}");
             }
