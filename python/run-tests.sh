@@ -58,6 +58,9 @@ if [ "$rc" -eq 5 ]; then
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
 
+step "first-call bench (smoke: one fresh process per case, 20,000 rows)"
+(cd /tmp && "$PY" "$ROOT/python/benches/bench_first_call.py" --runs 1 --rows 20000 | tail -n 4)
+
 step "demo"
 (cd /tmp && "$PY" -m changkaixin demo --students 2000 | tail -n 3)
 step "python suite passed"

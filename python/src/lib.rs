@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod alert;
+mod alloc;
 mod archive;
 #[cfg(feature = "arrow")]
 mod arrow;
@@ -19,6 +20,10 @@ mod instrument;
 mod report;
 
 use pyo3::prelude::*;
+
+/// Huge-page hints for large blocks, as numpy gives its own arrays (see [`alloc`]).
+#[global_allocator]
+static ALLOC: alloc::HugeHint = alloc::HugeHint;
 
 /// Every stable error code as `(code, category)`, in the core's declaration order.
 #[pyfunction]
