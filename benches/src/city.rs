@@ -109,6 +109,7 @@ pub fn mht_columns(policy: &CompiledPolicy, out: &BatchColumns, spec: &Instrumen
         flags_indeterminate: out.flags_indeterminate.iter().map(|w| remap(*w)).collect(),
         validity: out.validity.clone(),
         screen: out.screen.clone(),
+        verdicts: None,
     };
     let mht = InstrumentRef {
         id: "mht".into(),

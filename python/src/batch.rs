@@ -2,14 +2,15 @@
 //! GIL released.
 //!
 //! Everything per cell or per row happens in Rust with the GIL released: scoring (the core's
-//! parallel batch), the F-order → row-major pass for column-major arrays, and the verdict
-//! column of each flag. The GIL is held only to look at the arrays and to wrap the finished
-//! columns (`into_pyarray`: numpy takes ownership of the Rust allocation, nothing is copied).
+//! parallel batch, which also writes the verdict column of each flag in its threads) and the
+//! F-order → row-major pass for column-major arrays. The GIL is held only to look at the arrays
+//! and to wrap the finished columns (`into_pyarray`: numpy takes ownership of the Rust
+//! allocation, nothing is copied).
 
 use crate::error::IntoPyResult;
 use crate::instrument::NativeCodeMap;
 use crate::instrument::NativeInstrument;
-use changkaixin_core::scoring::batch::{verdict_code, BatchGroups, Code};
+use changkaixin_core::scoring::batch::{BatchGroups, Code};
 use changkaixin_core::scoring::compact::{CompactColumns, Values};
 use changkaixin_core::scoring::recode::CodeMap;
 use changkaixin_core::{BatchColumns, BatchInput, Error, ErrorCode};
@@ -96,79 +97,6 @@ fn to_row_major<T: Copy + Default + Send + Sync>(src: &[T], n_rows: usize, n_ite
     out
 }
 
-/// Fill `cols[f][r]` for rows of `pos`/`und` (one slice per flag, all as long as `pos`), in
-/// row blocks that stay in cache while every flag's column is written.
-fn fill_verdicts(pos: &[u64], und: &[u64], cols: &mut [&mut [u8]]) {
-    const BLOCK_ROWS: usize = 4096;
-    for (b, (p, u)) in pos.chunks(BLOCK_ROWS).zip(und.chunks(BLOCK_ROWS)).enumerate() {
-        let r0 = b * BLOCK_ROWS;
-        for (bit, col) in cols.iter_mut().enumerate() {
-            for ((o, &p), &u) in col[r0..r0 + p.len()].iter_mut().zip(p).zip(u) {
-                *o = verdict_code(p, u, bit);
-            }
-        }
-    }
-}
-
-/// One verdict column per flag for `n` rows, the rows split over `threads` threads; `fill(a, b,
-/// cols)` writes rows `a..b` of every flag's column.
-fn verdict_columns_with(n: usize, n_flags: usize, threads: usize, fill: impl Fn(usize, usize, &mut [&mut [u8]]) + Sync) -> Vec<Vec<u8>> {
-    // One zeroed allocation per column (`vec![vec![0; n]; k]` would clone the first column k − 1
-    // times: a serial copy before the threads start).
-    let mut cols: Vec<Vec<u8>> = (0..n_flags).map(|_| vec![0u8; n]).collect();
-    if cols.is_empty() || n == 0 {
-        return cols;
-    }
-    let threads = threads.max(1);
-    let per = n.div_ceil(threads);
-    // parts[t][f]: thread t's rows of flag f's column.
-    let mut parts: Vec<Vec<&mut [u8]>> = (0..threads).map(|_| Vec::with_capacity(cols.len())).collect();
-    for col in &mut cols {
-        for (t, piece) in col.chunks_mut(per).enumerate() {
-            if let Some(p) = parts.get_mut(t) {
-                p.push(piece);
-            }
-        }
-    }
-    let fill = &fill;
-    std::thread::scope(|scope| {
-        let mut jobs = parts.into_iter().enumerate().filter(|(_, p)| !p.is_empty());
-        let first = jobs.next();
-        for (t, mut part) in jobs {
-            let (a, b) = (t * per, ((t + 1) * per).min(n));
-            scope.spawn(move || fill(a, b, &mut part));
-        }
-        if let Some((_, mut part)) = first {
-            fill(0, per.min(n), &mut part);
-        }
-    });
-    cols
-}
-
-/// One verdict column per flag of wide columns, in one pass over the two bitset columns.
-fn verdict_columns(out: &BatchColumns, threads: usize) -> Vec<Vec<u8>> {
-    let n = out.flags.len();
-    let pos = &out.flags[..];
-    // The core sizes both bitset columns alike; read a missing indeterminate word as 0.
-    let zeros;
-    let und = if out.flags_indeterminate.len() == n {
-        &out.flags_indeterminate[..]
-    } else {
-        zeros = vec![0u64; n];
-        &zeros[..]
-    };
-    verdict_columns_with(n, out.flag_ids.len(), threads, |a, b, cols| fill_verdicts(&pos[a..b], &und[a..b], cols))
-}
-
-/// One verdict column per flag of compact columns (the core's strided pass per flag).
-fn compact_verdict_columns(out: &CompactColumns, threads: usize) -> Vec<Vec<u8>> {
-    verdict_columns_with(out.n_rows, out.flag_ids.len(), threads, |a, _, cols| {
-        for (f, col) in cols.iter_mut().enumerate() {
-            out.fill_flag_verdicts(a, f, col);
-        }
-    })
-}
-
 /// What the GIL-free part hands back: the core's columns (wide or compact) and the flag
 /// verdict columns.
 struct Scored<C> {
@@ -176,18 +104,34 @@ struct Scored<C> {
     verdicts: Vec<Vec<u8>>,
 }
 
+/// The verdict columns the core wrote in its threads (both layouts ask for them), or, were they
+/// missing (not reached: the core sizes what it was asked for), each flag's verdicts in turn.
+fn verdicts_or_each(asked: Option<Vec<Vec<u8>>>, flag_ids: &[String], one: impl Fn(&str) -> Option<Vec<u8>>) -> Vec<Vec<u8>> {
+    match asked {
+        Some(v) if v.len() == flag_ids.len() => v,
+        _ => flag_ids.iter().filter_map(|f| one(f)).collect(),
+    }
+}
+
 /// The two column layouts a batch is scored into.
 trait Layout: Sized + Send {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error>;
-    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>>;
+    fn verdicts(&mut self) -> Vec<Vec<u8>>;
 }
 
 impl Layout for BatchColumns {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error> {
-        inst.score_batch_parallel(input, threads)
+        // The core writes the verdict columns in its threads, block by block (no second pass).
+        let mut out = BatchColumns {
+            verdicts: Some(Vec::new()),
+            ..BatchColumns::default()
+        };
+        inst.score_batch_into_with_kernel(input, &mut out, threads, changkaixin_core::BatchKernel::Auto)?;
+        Ok(out)
     }
-    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>> {
-        verdict_columns(self, threads)
+    fn verdicts(&mut self) -> Vec<Vec<u8>> {
+        let asked = self.verdicts.take();
+        verdicts_or_each(asked, &self.flag_ids, |f| self.flag_verdicts(f))
     }
 }
 
@@ -201,11 +145,9 @@ impl Layout for CompactColumns {
         inst.score_batch_compact_into(input, &mut out, threads, changkaixin_core::BatchKernel::Auto)?;
         Ok(out)
     }
-    fn verdicts(&mut self, threads: usize) -> Vec<Vec<u8>> {
-        match self.verdicts.take() {
-            Some(v) if v.len() == self.flag_ids.len() => v,
-            _ => compact_verdict_columns(self, threads),
-        }
+    fn verdicts(&mut self) -> Vec<Vec<u8>> {
+        let asked = self.verdicts.take();
+        verdicts_or_each(asked, &self.flag_ids, |f| self.flag_verdicts(f))
     }
 }
 
@@ -255,7 +197,7 @@ fn run<T: Code + TryFrom<i128> + numpy::Element + Default, L: Layout>(
         };
         // The core splits the rows over threads (same bytes as one thread).
         let mut columns = L::score(inner, &input, threads)?;
-        let verdicts = columns.verdicts(threads);
+        let verdicts = columns.verdicts();
         Ok(Scored { columns, verdicts })
     })
     .py(py)

@@ -82,7 +82,13 @@ impl Instrument {
         input.durations = o.durations.as_deref();
         let map = self.code_map_of(o.code_map.clone().map(JsCast::unchecked_into))?;
         input.code_map = map.as_ref();
-        js(self.inner.score_batch(&input))
+        // The core writes each flag's verdict column in its blocks (no pass per flag afterwards).
+        let mut out = BatchColumns {
+            verdicts: Some(Vec::new()),
+            ..BatchColumns::default()
+        };
+        js(self.inner.score_batch_into(&input, &mut out))?;
+        Ok(out)
     }
 }
 
@@ -150,10 +156,16 @@ fn columns_to_js(c: &BatchColumns, has_screen: bool) -> Result<JsValue, JsValue>
     // Verdict codes (0 negative, 1 positive, 2 indeterminate), never a 0/1 boolean column in
     // which an indeterminate row would read as "no flag".
     let verdicts = Object::new();
-    for id in &c.flag_ids {
-        if let Some(col) = c.flag_verdicts(id) {
-            set(&verdicts, id, &Uint8Array::from(&col[..]))?;
+    let each: Vec<Vec<u8>>;
+    let cols: &[Vec<u8>] = match &c.verdicts {
+        Some(v) if v.len() == c.flag_ids.len() => v,
+        _ => {
+            each = c.flag_ids.iter().filter_map(|id| c.flag_verdicts(id)).collect();
+            &each
         }
+    };
+    for (id, col) in c.flag_ids.iter().zip(cols) {
+        set(&verdicts, id, &Uint8Array::from(&col[..]))?;
     }
     set(&out, "flag_verdicts", &verdicts)?;
     set(&out, "validity", &Uint8Array::from(&c.validity[..]))?;

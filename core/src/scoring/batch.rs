@@ -188,6 +188,11 @@ pub struct BatchColumns {
     /// Screen verdict per row ([`crate::scoring::report::Verdict::code`]): 0 negative,
     /// 1 positive, 2 indeterminate. Empty when the instrument defines no screen-positive rule.
     pub screen: Vec<u8>,
+    /// Per flag, its column of verdict codes ([`BatchColumns::flag_verdicts`]), written by the
+    /// scoring threads block by block while the block's flag words are in cache, when this is
+    /// `Some` on entry (a batch leaves `None` alone). For a caller that hands every flag's
+    /// verdicts on as columns (the Python binding): no second pass over the bitsets.
+    pub verdicts: Option<Vec<Vec<u8>>>,
 }
 
 /// The verdict code of flag `bit` from a row's positive and indeterminate bitsets: 1 positive,
@@ -521,14 +526,19 @@ struct CompactDest<'x, 'a, 'c> {
 impl<'a> Dest<'a> for WideDest<'_, 'a> {
     #[inline(always)]
     fn fused<T: Code>(&mut self, fp: &super::fused::FusedPlan, codes: &[T], r0: usize, bn: usize, k: usize, regs: &mut super::simd::Regs) -> bool {
-        super::simd::fused_block(fp, codes, r0, bn, k, &mut *self.0, regs)
+        let done = super::simd::fused_block(fp, codes, r0, bn, k, &mut *self.0, regs);
+        if done {
+            self.0.fill_verdicts(k, bn);
+        }
+        done
     }
     #[inline(always)]
     fn block_view(&mut self, k: usize) -> (&mut ColsMut<'a>, usize) {
         (&mut *self.0, k)
     }
     #[inline(always)]
-    fn block_done(&mut self, _: usize, _: usize) -> Result<()> {
+    fn block_done(&mut self, k: usize, bn: usize) -> Result<()> {
+        self.0.fill_verdicts(k, bn);
         Ok(())
     }
 }
@@ -804,6 +814,48 @@ pub(crate) struct ColsMut<'a> {
     pub validity: &'a mut [u8],
     /// Empty when the instrument defines no screen-positive rule.
     pub screen: &'a mut [u8],
+    /// One per flag when [`BatchColumns::verdicts`] was asked for, else none.
+    pub verdicts: Vec<&'a mut [u8]>,
+}
+
+impl ColsMut<'_> {
+    /// Rows `k..k + bn` of each verdict column, from the view's flag words of those rows (in
+    /// cache: the block was just written). The words' byte of flags `8g..8g + 8` is copied out
+    /// once per chunk, so each flag's column is one byte-wide pass ([`verdict_of_bits`]) that
+    /// vectorises, instead of a shift and narrowing of a `u64` per row and flag.
+    #[inline]
+    fn fill_verdicts(&mut self, k: usize, bn: usize) {
+        const CHUNK: usize = 256;
+        if self.verdicts.is_empty() {
+            return;
+        }
+        let (Some(pos), Some(und)) = (self.flags.get(k..k + bn), self.flags_indeterminate.get(k..k + bn)) else {
+            return;
+        };
+        let (mut pb, mut ub) = ([0u8; CHUNK], [0u8; CHUNK]);
+        for (c, (pos, und)) in pos.chunks(CHUNK).zip(und.chunks(CHUNK)).enumerate() {
+            let (at, n) = (k + c * CHUNK, pos.len());
+            let mut group = usize::MAX;
+            for (bit, col) in self.verdicts.iter_mut().enumerate() {
+                if bit / 8 != group {
+                    group = bit / 8;
+                    let shift = 8 * group as u32; // < 64: a plan has at most 64 flags
+                    for (b, &w) in pb.iter_mut().zip(pos) {
+                        *b = w.checked_shr(shift).unwrap_or(0) as u8;
+                    }
+                    for (b, &w) in ub.iter_mut().zip(und) {
+                        *b = w.checked_shr(shift).unwrap_or(0) as u8;
+                    }
+                }
+                let s = (bit % 8) as u32;
+                if let Some(o) = col.get_mut(at..at + n) {
+                    for ((o, &p), &u) in o.iter_mut().zip(&pb[..n]).zip(&ub[..n]) {
+                        *o = verdict_of_bits((p >> s) & 1, (u >> s) & 1);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Split `v`, a column of `k` elements a row, at the ascending row bounds (the last bound is
@@ -857,6 +909,7 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
     let mut validity = split_rows(&mut out.validity, bounds, 1).into_iter();
     let screen_bounds: Vec<usize> = if out.screen.is_empty() { vec![0; bounds.len()] } else { bounds.to_vec() };
     let mut screen = split_rows(&mut out.screen, &screen_bounds, 1).into_iter();
+    let mut verdicts: Vec<std::vec::IntoIter<&'a mut [u8]>> = out.verdicts.iter_mut().flatten().map(|col| split_rows(col, bounds, 1).into_iter()).collect();
     let mut views = Vec::with_capacity(bounds.len());
     for _ in bounds {
         let (Some(flags), Some(flags_indeterminate), Some(validity), Some(screen)) = (flags.next(), flags_u.next(), validity.next(), screen.next()) else {
@@ -868,6 +921,7 @@ fn split_columns<'a>(out: &'a mut BatchColumns, bounds: &[usize]) -> Vec<ColsMut
             flags_indeterminate,
             validity,
             screen,
+            verdicts: verdicts.iter_mut().filter_map(Iterator::next).collect(),
         });
     }
     views
@@ -895,6 +949,12 @@ fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
         fit(&mut out.screen, n_rows, 0);
     } else {
         out.screen.clear();
+    }
+    if let Some(v) = out.verdicts.as_mut() {
+        v.resize_with(plan.flags.len(), Vec::new);
+        for col in v.iter_mut() {
+            fit(col, n_rows, 0);
+        }
     }
     out.scales.resize_with(plan.scales.len(), ScaleColumns::default);
     for (sc, col) in plan.scales.iter().zip(out.scales.iter_mut()) {

@@ -634,6 +634,7 @@ mod tests {
         }
         c.validity.fill(0xEE);
         c.screen.fill(0xEE);
+        c.verdicts.iter_mut().flatten().for_each(|v| v.fill(0xEE));
     }
 
     /// Every cell of every compact output column (the verdict columns too) set to a value no batch
@@ -678,8 +679,14 @@ mod tests {
             let input = input_of(&codes, n, &row_group, &groups);
             for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
                 for threads in [1, 2] {
-                    let mut fresh = BatchColumns::default();
+                    let mut fresh = BatchColumns {
+                        verdicts: Some(Vec::new()),
+                        ..BatchColumns::default()
+                    };
                     inst.score_batch_into_with_kernel(&input, &mut fresh, threads, kernel).unwrap();
+                    // The verdict columns the threads write block by block are each flag's verdicts.
+                    let expected: Vec<Vec<u8>> = fresh.flag_ids.iter().filter_map(|f| fresh.flag_verdicts(f)).collect();
+                    assert_eq!(fresh.verdicts.as_ref(), Some(&expected), "{id} wide verdicts {kernel:?} threads {threads}");
                     let mut dirty = fresh.clone();
                     scramble_wide(&mut dirty);
                     inst.score_batch_into_with_kernel(&input, &mut dirty, threads, kernel).unwrap();
@@ -699,8 +706,41 @@ mod tests {
         }
     }
 
+    /// More than 8 flags (the MHT-shaped fixture's 9: a second byte of each flag word): the wide
+    /// verdict columns the threads write are each flag's verdicts, on every kernel and on one and
+    /// two threads, with and without gaps.
+    #[test]
+    fn wide_verdict_columns_past_eight_flags() {
+        use crate::scoring::batch::BatchColumns;
+        let inst = crate::Instrument::from_json(include_str!("../../../tests/fixtures/mht_synthetic.json")).unwrap();
+        assert!(inst.plan().flags.len() > 8);
+        let n = inst.plan().items.len();
+        let groups = group_of(&inst);
+        let len = 3 * 1024 + 5;
+        for gaps in [false, true] {
+            let codes = rows(&inst, len, 0x9F1A6, gaps, None);
+            let row_group = vec![0u32; len];
+            let input = input_of(&codes, n, &row_group, &groups);
+            for kernel in [BatchKernel::Auto, BatchKernel::Scalar] {
+                for threads in [1, 2] {
+                    let mut out = BatchColumns {
+                        verdicts: Some(Vec::new()),
+                        ..BatchColumns::default()
+                    };
+                    inst.score_batch_into_with_kernel(&input, &mut out, threads, kernel).unwrap();
+                    let expected: Vec<Vec<u8>> = out.flag_ids.iter().filter_map(|f| out.flag_verdicts(f)).collect();
+                    assert_eq!(expected.len(), out.flag_ids.len());
+                    assert_eq!(out.verdicts.as_ref(), Some(&expected), "gaps {gaps} {kernel:?} threads {threads}");
+                    if gaps {
+                        assert!(expected.iter().flatten().any(|&v| v == 2), "the gaps leave some flag indeterminate");
+                    }
+                }
+            }
+        }
+    }
+
     /// Large batches (70,000 rows, many blocks a thread) on two and three threads give the bytes of
-    /// one thread, wide and compact (with the verdict columns), into fresh columns, into columns
+    /// one thread, wide and compact (each with and without the verdict columns), into fresh columns, into columns
     /// left by a batch of another length and into columns of the right length filled with garbage.
     #[test]
     fn large_threaded_batches_give_the_bytes_of_one_thread() {
@@ -718,6 +758,24 @@ mod tests {
             let short_group = vec![0u32; 3000];
             let short_input = input_of(&short, n, &short_group, &groups);
             let wide = inst.score_batch_with_kernel(&input, BatchKernel::Auto).unwrap();
+            // The wide verdict columns, asked for, are each flag's `flag_verdicts`.
+            let asked = || BatchColumns {
+                verdicts: Some(Vec::new()),
+                ..BatchColumns::default()
+            };
+            let mut wide_v = asked();
+            inst.score_batch_into_with_kernel(&input, &mut wide_v, 1, BatchKernel::Auto).unwrap();
+            let expected: Vec<Vec<u8>> = wide.flag_ids.iter().filter_map(|f| wide.flag_verdicts(f)).collect();
+            assert_eq!(expected.len(), wide.flag_ids.len());
+            assert_eq!(wide_v.verdicts.as_ref(), Some(&expected), "{id} wide verdict columns");
+            assert_eq!(
+                BatchColumns {
+                    verdicts: None,
+                    ..wide_v.clone()
+                },
+                wide,
+                "{id} asking for verdicts changes no other column"
+            );
             let mut compact = CompactColumns {
                 verdicts: Some(Vec::new()),
                 ..CompactColumns::default()
@@ -736,6 +794,17 @@ mod tests {
                 scramble_wide(&mut reused);
                 inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
                 assert_eq!(reused, wide, "{id} wide garbage threads {threads}");
+                let mut fresh = asked();
+                inst.score_batch_into_with_kernel(&input, &mut fresh, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(fresh, wide_v, "{id} wide with verdicts fresh threads {threads}");
+                let mut reused = asked();
+                inst.score_batch_into_with_kernel(&short_input, &mut reused, threads, BatchKernel::Auto)
+                    .unwrap();
+                inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, wide_v, "{id} wide with verdicts reused threads {threads}");
+                scramble_wide(&mut reused);
+                inst.score_batch_into_with_kernel(&input, &mut reused, threads, BatchKernel::Auto).unwrap();
+                assert_eq!(reused, wide_v, "{id} wide with verdicts garbage threads {threads}");
 
                 let mut fresh = CompactColumns {
                     verdicts: Some(Vec::new()),
