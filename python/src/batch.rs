@@ -104,15 +104,6 @@ struct Scored<C> {
     verdicts: Vec<Vec<u8>>,
 }
 
-/// The verdict columns the core wrote in its threads (both layouts ask for them), or, were they
-/// missing (not reached: the core sizes what it was asked for), each flag's verdicts in turn.
-fn verdicts_or_each(asked: Option<Vec<Vec<u8>>>, flag_ids: &[String], one: impl Fn(&str) -> Option<Vec<u8>>) -> Vec<Vec<u8>> {
-    match asked {
-        Some(v) if v.len() == flag_ids.len() => v,
-        _ => flag_ids.iter().filter_map(|f| one(f)).collect(),
-    }
-}
-
 /// The two column layouts a batch is scored into.
 trait Layout: Sized + Send {
     fn score<T: Code>(inst: &changkaixin_core::Instrument, input: &BatchInput<'_, T>, threads: usize) -> Result<Self, Error>;
@@ -130,8 +121,7 @@ impl Layout for BatchColumns {
         Ok(out)
     }
     fn verdicts(&mut self) -> Vec<Vec<u8>> {
-        let asked = self.verdicts.take();
-        verdicts_or_each(asked, &self.flag_ids, |f| self.flag_verdicts(f))
+        self.take_verdict_columns()
     }
 }
 
@@ -146,8 +136,7 @@ impl Layout for CompactColumns {
         Ok(out)
     }
     fn verdicts(&mut self) -> Vec<Vec<u8>> {
-        let asked = self.verdicts.take();
-        verdicts_or_each(asked, &self.flag_ids, |f| self.flag_verdicts(f))
+        self.take_verdict_columns()
     }
 }
 

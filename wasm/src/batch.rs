@@ -103,7 +103,7 @@ impl Instrument {
     pub fn score_batch(&self, codes: CodeBufferJs, options: BatchOptionsJs) -> Result<BatchColumnsJs, JsValue> {
         let o = read_options(&options)?;
         let codes: JsValue = codes.into();
-        let cols = if let Some(a) = codes.dyn_ref::<Int8Array>() {
+        let mut cols = if let Some(a) = codes.dyn_ref::<Int8Array>() {
             self.run(&a.to_vec(), &o)?
         } else if let Some(a) = codes.dyn_ref::<Uint8Array>() {
             self.run(&a.to_vec(), &o)?
@@ -114,7 +114,7 @@ impl Instrument {
         } else {
             return Err(shape("codes", "codes must be an Int8Array, Uint8Array, Int16Array or Int32Array"));
         };
-        Ok(columns_to_js(&cols, self.inner.spec().screen_positive.is_some())?.unchecked_into())
+        Ok(columns_to_js(&mut cols, self.inner.spec().screen_positive.is_some())?.unchecked_into())
     }
 }
 
@@ -132,7 +132,7 @@ fn bools(v: &[bool]) -> Uint8Array {
 }
 
 /// The core's columns as a plain JS object of typed arrays (copied out of wasm memory).
-fn columns_to_js(c: &BatchColumns, has_screen: bool) -> Result<JsValue, JsValue> {
+fn columns_to_js(c: &mut BatchColumns, has_screen: bool) -> Result<JsValue, JsValue> {
     let out = Object::new();
     set(&out, "n_rows", &JsValue::from(c.n_rows as f64))?;
     let scales = Array::new();
@@ -156,14 +156,7 @@ fn columns_to_js(c: &BatchColumns, has_screen: bool) -> Result<JsValue, JsValue>
     // Verdict codes (0 negative, 1 positive, 2 indeterminate), never a 0/1 boolean column in
     // which an indeterminate row would read as "no flag".
     let verdicts = Object::new();
-    let each: Vec<Vec<u8>>;
-    let cols: &[Vec<u8>] = match &c.verdicts {
-        Some(v) if v.len() == c.flag_ids.len() => v,
-        _ => {
-            each = c.flag_ids.iter().filter_map(|id| c.flag_verdicts(id)).collect();
-            &each
-        }
-    };
+    let cols = c.take_verdict_columns();
     for (id, col) in c.flag_ids.iter().zip(cols) {
         set(&verdicts, id, &Uint8Array::from(&col[..]))?;
     }

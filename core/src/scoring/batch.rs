@@ -233,6 +233,13 @@ impl BatchColumns {
                 .collect(),
         )
     }
+
+    /// Every flag's verdict column, in flag order: [`BatchColumns::verdicts`] taken out when the
+    /// batch wrote them, else [`BatchColumns::flag_verdicts`] of each flag.
+    pub fn take_verdict_columns(&mut self) -> Vec<Vec<u8>> {
+        let asked = self.verdicts.take();
+        take_verdicts(asked, &self.flag_ids, |f| self.flag_verdicts(f))
+    }
 }
 
 impl Instrument {
@@ -939,6 +946,26 @@ pub(crate) fn fit<X: Clone>(v: &mut Vec<X>, n: usize, x: X) {
     }
 }
 
+/// Size the verdict columns, when asked for (`Some`), to one column of `n_rows` per flag (both
+/// column types).
+pub(crate) fn fit_verdicts(verdicts: &mut Option<Vec<Vec<u8>>>, n_flags: usize, n_rows: usize) {
+    if let Some(v) = verdicts.as_mut() {
+        v.resize_with(n_flags, Vec::new);
+        for col in v.iter_mut() {
+            fit(col, n_rows, 0);
+        }
+    }
+}
+
+/// Every flag's verdict column in flag order: the columns a batch wrote when asked for, taken
+/// out, else (not asked for) computed one flag at a time by `one` (both column types).
+pub(crate) fn take_verdicts(asked: Option<Vec<Vec<u8>>>, flag_ids: &[String], one: impl Fn(&str) -> Option<Vec<u8>>) -> Vec<Vec<u8>> {
+    match asked {
+        Some(v) if v.len() == flag_ids.len() => v,
+        _ => flag_ids.iter().filter_map(|f| one(f)).collect(),
+    }
+}
+
 fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
     out.n_rows = n_rows;
     out.flag_ids = plan.flags.iter().map(|f| f.id.clone()).collect();
@@ -950,12 +977,7 @@ fn prepare(plan: &Plan, out: &mut BatchColumns, n_rows: usize) {
     } else {
         out.screen.clear();
     }
-    if let Some(v) = out.verdicts.as_mut() {
-        v.resize_with(plan.flags.len(), Vec::new);
-        for col in v.iter_mut() {
-            fit(col, n_rows, 0);
-        }
-    }
+    fit_verdicts(&mut out.verdicts, plan.flags.len(), n_rows);
     out.scales.resize_with(plan.scales.len(), ScaleColumns::default);
     for (sc, col) in plan.scales.iter().zip(out.scales.iter_mut()) {
         col.id.clone_from(&sc.id);

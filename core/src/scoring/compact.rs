@@ -195,6 +195,12 @@ impl CompactColumns {
         self.fill_flag_verdicts(0, i, &mut out);
         Some(out)
     }
+    /// Every flag's verdict column, in flag order: [`CompactColumns::verdicts`] taken out when
+    /// the batch wrote them, else [`CompactColumns::flag_verdicts`] of each flag.
+    pub fn take_verdict_columns(&mut self) -> Vec<Vec<u8>> {
+        let asked = self.verdicts.take();
+        crate::scoring::batch::take_verdicts(asked, &self.flag_ids, |f| self.flag_verdicts(f))
+    }
     /// Verdict codes of flag `flag` for rows `first_row..first_row + out.len()` into `out`
     /// (a row past the last is written 0). One strided pass over the flag bytes.
     pub fn fill_flag_verdicts(&self, first_row: usize, flag: usize, out: &mut [u8]) {
@@ -308,12 +314,7 @@ pub(crate) fn prepare(plan: &Plan, out: &mut CompactColumns, n_rows: usize) {
     } else {
         out.screen.clear();
     }
-    if let Some(v) = out.verdicts.as_mut() {
-        v.resize_with(plan.flags.len(), Vec::new);
-        for col in v.iter_mut() {
-            fit(col, n_rows, 0);
-        }
-    }
+    crate::scoring::batch::fit_verdicts(&mut out.verdicts, plan.flags.len(), n_rows);
     out.scales.resize_with(plan.scales.len(), CompactScale::default);
     for (si, (sc, col)) in plan.scales.iter().zip(out.scales.iter_mut()).enumerate() {
         col.id.clone_from(&sc.id);
@@ -708,7 +709,8 @@ mod tests {
 
     /// More than 8 flags (the MHT-shaped fixture's 9: a second byte of each flag word): the wide
     /// verdict columns the threads write are each flag's verdicts, on every kernel and on one and
-    /// two threads, with and without gaps.
+    /// two threads, with and without gaps; `take_verdict_columns` of either column type gives
+    /// them whether or not they were asked for.
     #[test]
     fn wide_verdict_columns_past_eight_flags() {
         use crate::scoring::batch::BatchColumns;
@@ -731,6 +733,18 @@ mod tests {
                     let expected: Vec<Vec<u8>> = out.flag_ids.iter().filter_map(|f| out.flag_verdicts(f)).collect();
                     assert_eq!(expected.len(), out.flag_ids.len());
                     assert_eq!(out.verdicts.as_ref(), Some(&expected), "gaps {gaps} {kernel:?} threads {threads}");
+                    // Taken out when written, computed per flag when not asked for: the same.
+                    let mut plain = BatchColumns::default();
+                    inst.score_batch_into_with_kernel(&input, &mut plain, threads, kernel).unwrap();
+                    assert_eq!(plain.take_verdict_columns(), expected);
+                    assert_eq!(out.take_verdict_columns(), expected);
+                    assert!(out.verdicts.is_none());
+                    let mut compact = CompactColumns::default();
+                    inst.score_batch_compact_into(&input, &mut compact, threads, kernel).unwrap();
+                    assert_eq!(compact.take_verdict_columns(), expected);
+                    compact.verdicts = Some(Vec::new());
+                    inst.score_batch_compact_into(&input, &mut compact, threads, kernel).unwrap();
+                    assert_eq!(compact.take_verdict_columns(), expected);
                     if gaps {
                         assert!(expected.iter().flatten().any(|&v| v == 2), "the gaps leave some flag indeterminate");
                     }
