@@ -473,7 +473,7 @@ fun verdictsAndCodes(root: File) {
     val batch = rses.scoreBatch(BatchRequest(codes, 10u, -1, codeMap = map))
     check(batch.scales.first { it.id == "total" }.raw == listOf(15L, 15L, 15L)) { "recoded batch ${batch.scales.first().raw}" }
     // (ByteArray fields compare by identity in data classes: compare their contents.)
-    fun key(b: BatchResult) = listOf(b.nRows, b.scales, b.flagIds, b.flags, b.flagsIndeterminate, b.validity.toList(), b.screen.toList())
+    fun key(b: BatchResult) = listOf(b.nRows, b.scales, b.flagIds, b.flags, b.flagsIndeterminate, b.validity.toList(), b.screen.toList(), b.verdicts.map { it.toList() })
     check(key(rses.scoreBatch(BatchRequest(codes, 10u, -1, codeMap = map, threads = 0u))) == key(batch)) { "parallel batch equals single" }
     val asqRows = byteArrayOf(0, -1, 0, 0, -1, 1, 0, 0, 0, -1, 0, 0, 0, 0, -1)
     val ab = asq.scoreBatch(BatchRequest(asqRows, 5u, -1, threads = 2u))
@@ -1216,6 +1216,63 @@ fun reportBadInput(root: File) {
     check(expectError("report.parse") { cityReportJson(spec.toJson(), "{}", "{}") } is ChangkaixinException.Report) { "cityReportJson with an empty aggregate" }
 }
 
+/** Compact batches carry the wide batch's decisions for every built-in instrument (gaps, refusals, two threads), and both verdict columns equal the codes of the bitsets. */
+fun compactBatches() {
+    fun widen(c: MantissaColumn): List<Long> = when (c) {
+        is MantissaColumn.I16 -> c.values.map { if (it == Short.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
+        is MantissaColumn.I32 -> c.values.map { if (it == Int.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
+        is MantissaColumn.I64 -> c.values
+    }
+    val catalog = Catalog.builtin()
+    var compared = 0
+    var sawIndeterminate = false
+    for (id in catalog.ids()) {
+        val inst = catalog.instrument(id)
+        val n = inst.itemCount().toInt()
+        val opts = (1..n).map { inst.optionCodes(it.toUInt()) }
+        if (n == 0 || opts.any { o -> o == null || o.isEmpty() || o.any { it !in 0L..127L } }) continue
+        val rows = 700
+        // The first 200 rows complete; then a deterministic mix of options, gaps (-1) and refusals (-2).
+        val codes = ByteArray(rows * n) { k ->
+            val r = k / n
+            val i = k % n
+            val o = opts[i]!!
+            val pick = (r * 131 + i * 17 + r / 7 * i) % (o.size + 2)
+            when {
+                r < 200 -> o[(r + i) % o.size].toByte()
+                pick == o.size -> (-1).toByte()
+                pick == o.size + 1 -> (-2).toByte()
+                else -> o[pick].toByte()
+            }
+        }
+        val req = BatchRequest(codes, n.toUInt(), -1, refused = -2, threads = 2u)
+        val wide = try { inst.scoreBatch(req) } catch (e: ChangkaixinException) {
+            val c = try { inst.scoreBatchCompact(req); null } catch (c: ChangkaixinException) { c }
+            check(c != null && c.errorCode() == e.errorCode() && c.errorPath() == e.errorPath()) { "$id: the compact batch's error differs from ${e.errorCode()}" }
+            continue
+        }
+        val compact = inst.scoreBatchCompact(req)
+        check(compact.nRows == wide.nRows && compact.flagIds == wide.flagIds && compact.validity.contentEquals(wide.validity) && compact.screen.contentEquals(wide.screen)) { "$id: compact rows, flags, validity or screen differ" }
+        val fb = compact.flagBytes.toInt()
+        check(fb == (wide.flagIds.size + 7) / 8 && compact.flags.size == rows * fb) { "$id: flag bytes $fb" }
+        fun word(v: ByteArray, r: Int): ULong = (0 until fb).fold(0UL) { w, b -> w or ((v[r * fb + b].toULong() and 0xFFUL) shl (8 * b)) }
+        check((0 until rows).all { word(compact.flags, it) == wide.flags[it] && word(compact.flagsIndeterminate, it) == wide.flagsIndeterminate[it] }) { "$id: compact flag bytes differ from the bitsets" }
+        check(wide.verdicts.size == wide.flagIds.size && compact.verdicts.size == wide.flagIds.size) { "$id: one verdict column per flag" }
+        for ((i, f) in wide.flagIds.withIndex()) {
+            check(wide.verdicts[i].contentEquals(batchFlagVerdicts(wide, f)!!) && compact.verdicts[i].contentEquals(wide.verdicts[i])) { "$id: verdict column $f differs" }
+            sawIndeterminate = sawIndeterminate || wide.verdicts[i].contains(2)
+        }
+        check(compact.scales.size == wide.scales.size) { "$id: scales" }
+        for ((c, w) in compact.scales.zip(wide.scales)) {
+            check(c.id == w.id && c.rawDecimals == w.rawDecimals && c.scoreDecimals == w.scoreDecimals && widen(c.raw) == w.raw && (c.score?.let(::widen) ?: w.raw) == w.score &&
+                c.band == w.band && c.bandIds == w.bandIds && (c.prorated ?: List(rows) { false }) == w.prorated) { "$id/${c.id}: the compact scale differs from the wide one" }
+        }
+        compared++
+    }
+    println("kotlin: compact batch equals wide for $compared built-in instruments")
+    check(compared >= 10 && sawIndeterminate) { "compact batches compared for $compared instruments (indeterminate verdicts seen: $sawIndeterminate)" }
+}
+
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".")
     val cases = replayVectors(root)
@@ -1227,6 +1284,7 @@ fun main(args: Array<String>) {
     println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance, $archiveCases archive and $reportCases city report golden-vector cases")
     badInput()
     verdictsAndCodes(root)
+    compactBatches()
     appFlow(root)
     archiveFlow(root)
     reportBadInput(root)

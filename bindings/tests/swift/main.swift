@@ -1278,6 +1278,64 @@ func reportBadInput(_ root: URL) throws {
     check(isReport(expectError("report.parse", { try cityReportJson(specJson: spec.toJson(), aggregateJson: "{}", requestJson: "{}") })), "cityReportJson with an empty aggregate")
 }
 
+/// Compact batches carry the wide batch's decisions for every built-in instrument (gaps, refusals, two threads), and both verdict columns equal the codes of the bitsets.
+func compactBatches() throws {
+    func widen(_ c: MantissaColumn) -> [Int64] {
+        switch c {
+        case .i16(let v): return v.map { $0 == Int16.min ? Int64.min : Int64($0) }
+        case .i32(let v): return v.map { $0 == Int32.min ? Int64.min : Int64($0) }
+        case .i64(let v): return v
+        }
+    }
+    let catalog = Catalog.builtin()
+    var compared = 0
+    var sawIndeterminate = false
+    for id in catalog.ids() {
+        let inst = try catalog.instrument(id: id)
+        let n = Int(inst.itemCount())
+        if n == 0 { continue }
+        let opts = (1...n).map { inst.optionCodes(item: UInt32($0)) }
+        if opts.contains(where: { o in o == nil || o!.isEmpty || o!.contains { $0 < 0 || $0 > 127 } }) { continue }
+        let rows = 700
+        // The first 200 rows complete; then a deterministic mix of options, gaps (-1) and refusals (-2).
+        var codes = [Int8](repeating: 0, count: rows * n)
+        for r in 0..<rows {
+            for i in 0..<n {
+                let o = opts[i]!
+                let pick = (r * 131 + i * 17 + r / 7 * i) % (o.count + 2)
+                codes[r * n + i] = r < 200 ? Int8(o[(r + i) % o.count]) : pick == o.count ? -1 : pick == o.count + 1 ? -2 : Int8(o[pick])
+            }
+        }
+        let req = BatchRequest(codes: Data(codes.map { UInt8(bitPattern: $0) }), nItems: UInt32(n), missing: -1, refused: -2, threads: 2)
+        let wide: BatchResult
+        do { wide = try inst.scoreBatch(request: req) } catch let e as ChangkaixinError {
+            let c = expectError(e.errorCode()) { try inst.scoreBatchCompact(request: req) }
+            check(c?.errorPath() == e.errorPath(), "\(id): the compact batch's error differs from \(e.errorCode())")
+            continue
+        }
+        let compact = try inst.scoreBatchCompact(request: req)
+        check(compact.nRows == wide.nRows && compact.flagIds == wide.flagIds && compact.validity == wide.validity && compact.screen == wide.screen, "\(id): compact rows, flags, validity or screen differ")
+        let fb = Int(compact.flagBytes)
+        check(fb == (wide.flagIds.count + 7) / 8 && compact.flags.count == rows * fb, "\(id): flag bytes \(fb)")
+        let pos = [UInt8](compact.flags), und = [UInt8](compact.flagsIndeterminate)
+        func word(_ v: [UInt8], _ r: Int) -> UInt64 { (0..<fb).reduce(UInt64(0)) { $0 | UInt64(v[r * fb + $1]) << UInt64(8 * $1) } }
+        check((0..<rows).allSatisfy { word(pos, $0) == wide.flags[$0] && word(und, $0) == wide.flagsIndeterminate[$0] }, "\(id): compact flag bytes differ from the bitsets")
+        check(wide.verdicts.count == wide.flagIds.count && compact.verdicts.count == wide.flagIds.count, "\(id): one verdict column per flag")
+        for (i, f) in wide.flagIds.enumerated() {
+            check(wide.verdicts[i] == batchFlagVerdicts(result: wide, flagId: f) && compact.verdicts[i] == wide.verdicts[i], "\(id): verdict column \(f) differs")
+            sawIndeterminate = sawIndeterminate || wide.verdicts[i].contains(2)
+        }
+        check(compact.scales.count == wide.scales.count, "\(id): scales")
+        for (c, w) in zip(compact.scales, wide.scales) {
+            check(c.id == w.id && c.rawDecimals == w.rawDecimals && c.scoreDecimals == w.scoreDecimals && widen(c.raw) == w.raw && (c.score.map(widen) ?? w.raw) == w.score
+                  && c.band == w.band && c.bandIds == w.bandIds && (c.prorated ?? [Bool](repeating: false, count: rows)) == w.prorated, "\(id)/\(c.id): the compact scale differs from the wide one")
+        }
+        compared += 1
+    }
+    print("swift: compact batch equals wide for \(compared) built-in instruments")
+    check(compared >= 10 && sawIndeterminate, "compact batches compared for \(compared) instruments (indeterminate verdicts seen: \(sawIndeterminate))")
+}
+
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".")
 do {
     let cases = try replayVectors(root)
@@ -1290,6 +1348,7 @@ do {
     if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0 { failed += 1 }
     try badInput()
     try verdictsAndCodes()
+    try compactBatches()
     try appFlow(root)
     try archiveFlow(root)
     try reportBadInput(root)
