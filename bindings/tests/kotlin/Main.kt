@@ -165,6 +165,75 @@ fun checkExpect(name: String, rep: ScoreReport, expect: Map<String, Any?>) {
     expect["screen_refused_items"]?.let { w -> check(rep.screenPositive?.refusedItems?.map(UInt::toString) == (w as List<Any?>).map(Any?::toString)) { "$name: screen refused items" } }
 }
 
+var batchReplays = 0
+
+/** An exact decimal string as a mantissa of `decimals` places (`Long.MIN_VALUE` for none; `null` if it does not fit). */
+fun mantissa(d: String?, decimals: UInt): Long? {
+    if (d == null) return Long.MIN_VALUE
+    val parts = d.split('.')
+    val frac = parts.getOrElse(1) { "" }
+    if (parts.size > 2 || frac.length > decimals.toInt()) return null
+    return (parts[0] + frac.padEnd(decimals.toInt(), '0')).toLongOrNull()
+}
+
+fun widen(c: MantissaColumn): List<Long> = when (c) {
+    is MantissaColumn.I16 -> c.values.map { if (it == Short.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
+    is MantissaColumn.I32 -> c.values.map { if (it == Int.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
+    is MantissaColumn.I64 -> c.values
+}
+
+/** A golden case as row 21 of a 37-row batch (the other rows each item's lowest option), wide and
+ *  compact, on two threads: every column at that row equals the case's report. A case a byte row
+ *  cannot carry (a code outside 0..=127, an unknown key) is skipped. */
+fun replayInBatch(name: String, inst: Instrument, resp: Response, rep: ScoreReport) {
+    val info = inst.info()
+    val n = info.items.size
+    val row = ByteArray(n) { -1 }
+    for ((key, ans) in resp.answers) {
+        val item = info.items.firstOrNull { it.id == key || it.number.toString() == key } ?: return
+        val options = when (val o = item.options) {
+            is ItemOptions.Inline -> o.options
+            is ItemOptions.Named -> info.optionSets[o.name] ?: return
+        }
+        val code = when (ans) {
+            is Answer.Code -> ans.code
+            is Answer.OptionId -> options.firstOrNull { it.id == ans.id }?.code ?: return
+            Answer.Missing -> -1L
+            Answer.Refused -> -2L
+        }
+        if (code !in -2L..127L) return
+        row[item.number.toInt() - 1] = code.toByte()
+    }
+    val filler = ByteArray(n) { i -> (inst.optionCodes((i + 1).toUInt())?.minOrNull() ?: 0L).toByte() }
+    val at = 21
+    val codes = ByteArray(37 * n) { k -> if (k / n == at) row[k % n] else filler[k % n] }
+    val grouped = resp.group.isNotEmpty()
+    val req = BatchRequest(codes, n.toUInt(), -1, refused = -2, rowGroup = if (grouped) List(37) { 0u } else null,
+        groups = if (grouped) listOf(resp.group) else emptyList(), durations = List(37) { rep.durationSeconds ?: -1L }, threads = 2u)
+    val wide = inst.scoreBatch(req)
+    val compact = inst.scoreBatchCompact(req)
+    val validity = when (rep.validity.status) { ValidityStatus.VALID -> 0; ValidityStatus.INCOMPLETE -> 1; ValidityStatus.INVALID -> 2 }
+    val bad = mutableListOf<String>()
+    for ((s, col) in rep.scales.zip(wide.scales)) {
+        if (col.id != s.id || col.raw[at] != mantissa(s.raw, col.rawDecimals) || col.score[at] != mantissa(s.score, col.scoreDecimals) ||
+            col.band[at].toInt() != (s.band?.index?.toInt() ?: -1) || col.answered[at].toUInt() != s.answered || col.prorated[at] != s.prorated) bad += "wide scale ${s.id}"
+    }
+    for ((s, col) in rep.scales.zip(compact.scales)) {
+        if (col.id != s.id || widen(col.raw)[at] != mantissa(s.raw, col.rawDecimals) || (col.score?.let(::widen) ?: widen(col.raw))[at] != mantissa(s.score, col.scoreDecimals) ||
+            col.band[at].toInt() != (s.band?.index?.toInt() ?: -1) || (col.prorated?.get(at) ?: false) != s.prorated) bad += "compact scale ${s.id}"
+    }
+    if (rep.scales.size != wide.scales.size || rep.scales.size != compact.scales.size) bad += "scale count"
+    if (wide.validity[at].toInt() != validity || compact.validity[at].toInt() != validity) bad += "validity"
+    for ((i, f) in wide.flagIds.withIndex()) {
+        val want = verdictCode(rep.flagVerdict(f))
+        if (wide.verdicts[i][at].toUByte() != want || compact.verdicts[i][at].toUByte() != want) bad += "flag $f"
+    }
+    val screen = rep.screenVerdict()?.let { verdictCode(it) }
+    if (wide.screen.getOrNull(at)?.toUByte() != screen || compact.screen.getOrNull(at)?.toUByte() != screen) bad += "screen"
+    check(bad.isEmpty()) { "$name in a batch: $bad" }
+    batchReplays++
+}
+
 @Suppress("UNCHECKED_CAST")
 fun replayVectors(root: File): Int {
     val files = File(root, "tests/vectors/scoring").listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }
@@ -226,6 +295,7 @@ fun replayVectors(root: File): Int {
                     // The JSON-in / JSON-out helper gives the same bytes.
                     check(canonical(parseJson(inst.scoreJsonToJson(canonical(responseMap)))) == canonical(want)) { "$name: JSON helper differs" }
                 }
+                if (map == null && answersList == null && responseMap != null) replayInBatch(name, inst, typedResponse(responseMap), rep)
             } catch (e: ChangkaixinException) {
                 check(wantErr != null) { "$name: unexpected error ${e.message}" }
                 if (wantErr == null) continue
@@ -1218,11 +1288,6 @@ fun reportBadInput(root: File) {
 
 /** Compact batches carry the wide batch's decisions for every built-in instrument (gaps, refusals, two threads), and both verdict columns equal the codes of the bitsets. */
 fun compactBatches() {
-    fun widen(c: MantissaColumn): List<Long> = when (c) {
-        is MantissaColumn.I16 -> c.values.map { if (it == Short.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
-        is MantissaColumn.I32 -> c.values.map { if (it == Int.MIN_VALUE) Long.MIN_VALUE else it.toLong() }
-        is MantissaColumn.I64 -> c.values
-    }
     val catalog = Catalog.builtin()
     var compared = 0
     var sawIndeterminate = false
@@ -1281,6 +1346,8 @@ fun main(args: Array<String>) {
     val complianceCases = replayComplianceVectors(root)
     val archiveCases = replayArchiveVectors(root)
     val reportCases = replayReportVectors(root)
+    println("kotlin: $batchReplays scoring cases replayed as a batch row, wide and compact")
+    check(batchReplays >= 100) { "only $batchReplays scoring cases replayed through batches" }
     println("kotlin: replayed $cases scoring, $fhirCases FHIR, $alertCases alert, $complianceCases compliance, $archiveCases archive and $reportCases city report golden-vector cases")
     badInput()
     verdictsAndCodes(root)

@@ -154,6 +154,88 @@ func checkExpect(_ n: String, _ rep: ScoreReport, _ expect: JSON) {
     if let w = expect["screen_refused_items"] { check(rep.screenPositive?.refusedItems.map { String($0) } == (w.array ?? []).map { $0.int ?? "?" }, "\(n): screen refused items") }
 }
 
+
+var batchReplays = 0
+
+/// An exact decimal string as a mantissa of `decimals` places (`Int64.min` for none; `nil` if it does not fit).
+func mantissa(_ d: String?, _ decimals: UInt32) -> Int64? {
+    guard let d = d else { return Int64.min }
+    let parts = d.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    let frac = parts.count > 1 ? parts[1] : ""
+    if parts.count > 2 || frac.count > Int(decimals) { return nil }
+    return Int64(parts[0] + frac + String(repeating: "0", count: Int(decimals) - frac.count))
+}
+
+func widen(_ c: MantissaColumn) -> [Int64] {
+    switch c {
+    case .i16(let v): return v.map { $0 == Int16.min ? Int64.min : Int64($0) }
+    case .i32(let v): return v.map { $0 == Int32.min ? Int64.min : Int64($0) }
+    case .i64(let v): return v
+    }
+}
+
+/// A golden case as row 21 of a 37-row batch (the other rows each item's lowest option), wide and
+/// compact, on two threads: every column at that row equals the case's report. A case a byte row
+/// cannot carry (a code outside 0..=127, an unknown key) is skipped.
+func replayInBatch(_ name: String, _ inst: Instrument, _ resp: Response, _ rep: ScoreReport) throws {
+    let info = inst.info()
+    let n = info.items.count
+    var row = [Int8](repeating: -1, count: n)
+    for (key, ans) in resp.answers {
+        guard let item = info.items.first(where: { $0.id == key || String($0.number) == key }) else { return }
+        let options: [OptionInfo]
+        switch item.options {
+        case .inline(let o): options = o
+        case .named(let nm): guard let o = info.optionSets[nm] else { return }; options = o
+        }
+        let code: Int64
+        switch ans {
+        case .code(let c): code = c
+        case .optionId(let id): guard let o = options.first(where: { $0.id == id }) else { return }; code = o.code
+        case .missing: code = -1
+        case .refused: code = -2
+        }
+        if code < -2 || code > 127 { return }
+        row[Int(item.number) - 1] = Int8(code)
+    }
+    let filler = (0..<n).map { Int8(inst.optionCodes(item: UInt32($0 + 1))?.min() ?? 0) }
+    let at = 21
+    var codes = [Int8]()
+    for r in 0..<37 { codes += r == at ? row : filler }
+    let grouped = !resp.group.isEmpty
+    let req = BatchRequest(codes: Data(codes.map { UInt8(bitPattern: $0) }), nItems: UInt32(n), missing: -1, refused: -2,
+                           rowGroup: grouped ? [UInt32](repeating: 0, count: 37) : nil, groups: grouped ? [resp.group] : [],
+                           durations: [Int64](repeating: rep.durationSeconds ?? -1, count: 37), threads: 2)
+    let wide = try inst.scoreBatch(request: req)
+    let compact = try inst.scoreBatchCompact(request: req)
+    let validity: UInt8
+    switch rep.validity.status {
+    case .valid: validity = 0
+    case .incomplete: validity = 1
+    case .invalid: validity = 2
+    }
+    var bad: [String] = []
+    for (s, col) in zip(rep.scales, wide.scales) {
+        if col.id != s.id || col.raw[at] != mantissa(s.raw, col.rawDecimals) || col.score[at] != mantissa(s.score, col.scoreDecimals)
+            || Int(col.band[at]) != (s.band.map { Int($0.index) } ?? -1) || UInt32(col.answered[at]) != s.answered || col.prorated[at] != s.prorated { bad.append("wide scale \(s.id)") }
+    }
+    for (s, col) in zip(rep.scales, compact.scales) {
+        if col.id != s.id || widen(col.raw)[at] != mantissa(s.raw, col.rawDecimals) || (col.score.map(widen) ?? widen(col.raw))[at] != mantissa(s.score, col.scoreDecimals)
+            || Int(col.band[at]) != (s.band.map { Int($0.index) } ?? -1) || (col.prorated?[at] ?? false) != s.prorated { bad.append("compact scale \(s.id)") }
+    }
+    if rep.scales.count != wide.scales.count || rep.scales.count != compact.scales.count { bad.append("scale count") }
+    if [UInt8](wide.validity)[at] != validity || [UInt8](compact.validity)[at] != validity { bad.append("validity") }
+    for (i, f) in wide.flagIds.enumerated() {
+        let want = verdictCode(verdict: rep.flagVerdict(id: f))
+        if [UInt8](wide.verdicts[i])[at] != want || [UInt8](compact.verdicts[i])[at] != want { bad.append("flag \(f)") }
+    }
+    let screen = rep.screenVerdict().map { verdictCode(verdict: $0) }
+    let ws = [UInt8](wide.screen), cs = [UInt8](compact.screen)
+    if (ws.count > at ? ws[at] : nil) != screen || (cs.count > at ? cs[at] : nil) != screen { bad.append("screen") }
+    check(bad.isEmpty, "\(name) in a batch: \(bad)")
+    batchReplays += 1
+}
+
 func replayVectors(_ root: URL) throws -> Int {
     let dir = root.appendingPathComponent("tests/vectors/scoring")
     let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
@@ -219,6 +301,7 @@ func replayVectors(_ root: URL) throws -> Int {
                     // The JSON-in / JSON-out helper gives the same bytes.
                     check(try JSONReader.parse(try inst.scoreJsonToJson(responseJson: response.canonical)).canonical == want.canonical, "\(n): JSON helper differs")
                 }
+                if codeMapJson == nil && answersList == nil, let response = response { try replayInBatch(n, inst, typedResponse(response), rep) }
             } catch let e as ChangkaixinError {
                 guard let wantErr = wantErr else { check(false, "\(n): unexpected error \(e)"); continue }
                 check(e.errorCode() == wantErr["code"]?.string, "\(n): expected \(wantErr["code"]?.canonical ?? "?"), got \(e.errorCode())")
@@ -1280,13 +1363,6 @@ func reportBadInput(_ root: URL) throws {
 
 /// Compact batches carry the wide batch's decisions for every built-in instrument (gaps, refusals, two threads), and both verdict columns equal the codes of the bitsets.
 func compactBatches() throws {
-    func widen(_ c: MantissaColumn) -> [Int64] {
-        switch c {
-        case .i16(let v): return v.map { $0 == Int16.min ? Int64.min : Int64($0) }
-        case .i32(let v): return v.map { $0 == Int32.min ? Int64.min : Int64($0) }
-        case .i64(let v): return v
-        }
-    }
     let catalog = Catalog.builtin()
     var compared = 0
     var sawIndeterminate = false
@@ -1344,6 +1420,8 @@ do {
     let complianceCases = try replayComplianceVectors(root)
     let archiveCases = try replayArchiveVectors(root)
     let reportCases = try replayReportVectors(root)
+    print("swift: \(batchReplays) scoring cases replayed as a batch row, wide and compact")
+    check(batchReplays >= 100, "only \(batchReplays) scoring cases replayed through batches")
     print("swift: replayed \(cases) scoring, \(fhirCases) FHIR, \(alertCases) alert, \(complianceCases) compliance, \(archiveCases) archive and \(reportCases) city report golden-vector cases")
     if alertCases == 0 || fhirCases == 0 || complianceCases == 0 || archiveCases == 0 || reportCases == 0 { failed += 1 }
     try badInput()
