@@ -124,6 +124,78 @@ test("batch over Int8/Uint8/Int16/Int32 arrays equals single scoring", () => {
   assert.equal(thrown(() => phq9.scoreBatch(new Int8Array(10), {})).code, "batch.shape");
 });
 
+test("every scoring golden vector a byte row can carry replays through scoreBatch", () => {
+  // The case as row 21 of 37 (the other rows each item's lowest option): every column at that row
+  // equals the case's stored report, verdict codes included (docs/golden-vectors.md).
+  const dir = path.join(repo, "tests/vectors/scoring");
+  const VALIDITY = { valid: 0, incomplete: 1, invalid: 2 };
+  const VERDICT = { negative: 0, positive: 1, indeterminate: 2 };
+  const mantissa = (d, decimals) => {
+    if (d === null || d === undefined) return -(2n ** 63n);
+    const [i, f = ""] = d.split(".");
+    return f.length > decimals ? null : BigInt(i + f.padEnd(decimals, "0"));
+  };
+  let n = 0;
+  const failures = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const file = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    for (const c of file.cases) {
+      if (c.expect_error || c.answers_list || c.code_map || !c.report) continue;
+      const name = `${f} / ${c.name}`;
+      const inst = file.spec_file
+        ? Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
+        : Instrument.fromCatalog(file.instrument, c.settings);
+      const items = inst.describe().items;
+      const N = items.length;
+      const row = new Int8Array(N).fill(-1);
+      let fits = true;
+      for (const [key, v] of Object.entries(c.response.answers ?? {})) {
+        const it = items.find((i) => i.id === key || String(i.number) === key);
+        const code = !it ? undefined
+          : v === null || v === "missing" ? -1
+          : v === "refused" ? -2
+          : typeof v === "number" ? v
+          : it.options.find((o) => o.id === v)?.code;
+        if (code === undefined || !Number.isInteger(code) || code < -2 || code > 127) { fits = false; break; }
+        row[it.number - 1] = code;
+      }
+      if (!fits) continue;
+      const filler = items.map((it) => Math.min(...it.options.map((o) => o.code)));
+      const at = 21;
+      const flat = new Int8Array(37 * N);
+      for (let r = 0; r < 37; r++) flat.set(r === at ? row : filler, r * N);
+      const opts = { missing: -1, refused: -2 };
+      if (c.response.group) opts.groups = { row_group: new Uint32Array(37), groups: [c.response.group] };
+      if (c.report.duration_seconds != null) opts.durations = new Int32Array(37).fill(c.report.duration_seconds);
+      let cols;
+      try {
+        cols = inst.scoreBatch(flat, opts);
+      } catch (e) {
+        failures.push(`${name}: batch error ${e.code ?? e}: ${e.message}`);
+        continue;
+      }
+      const bad = [];
+      if (cols.scales.length !== c.report.scales.length) bad.push("scale count");
+      c.report.scales.forEach((s, i) => {
+        const col = cols.scales[i];
+        if (!col || col.id !== s.id || col.raw[at] !== mantissa(s.raw, col.raw_decimals) || col.score[at] !== mantissa(s.score, col.score_decimals)
+          || col.band[at] !== (s.band ? s.band.index : -1) || col.answered[at] !== s.answered || col.prorated[at] !== (s.prorated ? 1 : 0)) bad.push(`scale ${s.id}`);
+      });
+      if (cols.validity[at] !== VALIDITY[c.report.validity.status]) bad.push("validity");
+      for (const id of cols.flag_ids) {
+        const fl = c.report.flags.find((x) => x.id === id);
+        if (cols.flag_verdicts[id][at] !== (fl ? VERDICT[fl.verdict] : 0)) bad.push(`flag ${id}`);
+      }
+      const sp = c.report.screen_positive;
+      if ((cols.screen ? cols.screen[at] : null) !== (sp ? VERDICT[sp.verdict] : null)) bad.push("screen");
+      if (bad.length) failures.push(`${name}: ${bad.join(", ")}`);
+      n++;
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(n >= 300, `only ${n} cases replayed through scoreBatch`);
+});
+
 test("byte batches (the module's SIMD path) equal Int16 batches (the row path) for every catalog instrument", () => {
   // Synthetic codes: options, missing (-1) and refused (-2) cells at rates from none to most,
   // over lengths around the 16-row tile, the 64-row group and the 1,024-row block.
