@@ -661,8 +661,9 @@ impl TileSink for super::compact::CompactMut<'_> {
     /// it by the plan's range; a value that does not sets `overflow`, reported as an error).
     #[inline(always)]
     fn write_tile<const TRI: bool>(&mut self, fp: &FusedPlan, t: &TileOut, m: usize, w: usize) {
-        // A whole tile (all but a block's last) with its length known: straight vector code.
-        if m == 16 {
+        // A whole tile (all but a block's last) with its length known: straight vector code
+        // (not in WebAssembly, where the second copy would count against the module's size).
+        if m == 16 && !cfg!(target_arch = "wasm32") {
             write_compact::<TRI>(self, fp, t, 16, w);
         } else {
             write_compact::<TRI>(self, fp, t, m, w);
@@ -680,7 +681,8 @@ fn write_compact<const TRI: bool>(this: &mut super::compact::CompactMut<'_>, fp:
         for (si, (sc, col)) in fp.scales.iter().zip(this.scales.iter_mut()).enumerate() {
             let (s, bd) = (&t.sums[si & 15][..m], &t.bands[si & 15][..m]);
             let un = &t.unans[si & 15][..m];
-            let plain = sc.base == 0 && sc.k == 1;
+            // (In WebAssembly one loop for both, for the module's size.)
+            let plain = !cfg!(target_arch = "wasm32") && sc.base == 0 && sc.k == 1;
             macro_rules! put {
                 ($d:expr, $t:ty) => {{
                     let d = &mut $d[rows.clone()];
