@@ -53,6 +53,7 @@ cargo clippy -p changkaixin-wasm --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --features dev -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features batch -- -D warnings
+cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compact -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features fhir -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features compliance -- -D warnings
 cargo clippy -p changkaixin-wasm --target wasm32-unknown-unknown --no-default-features --features alert -- -D warnings

@@ -78,8 +78,25 @@ function best(fn, runs) {
   return { ms: bestMs, cpuMs: cpu ? bestCpu : null, out };
 }
 
-/** Runs everything with the package's exports `ckx`; returns a plain result object. */
-export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
+/** Rows of a compact PHQ-9 batch that differ from the plain-JS loop's columns. */
+function compactMismatches(c, ref, nRows) {
+  const t = c.scales[0];
+  const MIN = { int16: -32768, int32: -2147483648 };
+  let mismatches = 0;
+  for (let r = 0; r < nRows; r++) {
+    const v = t.raw[r];
+    const total = t.raw_width === "int64" ? (v === -(2n ** 63n) ? -1 : Number(v)) : v === MIN[t.raw_width] ? -1 : v;
+    if (total !== ref.total[r] || t.band[r] !== ref.band[r] || c.flags[r] !== ref.flags[r] || c.flags_indeterminate[r] !== ref.undecided[r]
+        || c.screen[r] !== ref.screen[r] || c.validity[r] !== ref.validity[r]) mismatches++;
+  }
+  return mismatches;
+}
+
+/**
+ * Runs everything with the package's exports `ckx` (and, given `compact`, the exports of the
+ * `changkaixin/compact` module for `scoreBatchCompact`); returns a plain result object.
+ */
+export function runBench(ckx, { runs = 5, singleCalls = 50_000, compact = null } = {}) {
   const phq9 = ckx.Instrument.fromCatalog("phq9");
   const codes = makeCodes();
   const wasm = best(() => phq9.scoreBatch(codes, { missing: -1 }), runs);
@@ -93,6 +110,12 @@ export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
     if (total !== ref.total[r] || t.band[r] !== ref.band[r] || Number(wasm.out.flags[r]) !== ref.flags[r]
         || Number(wasm.out.flags_indeterminate[r]) !== ref.undecided[r]
         || wasm.out.screen[r] !== ref.screen[r] || wasm.out.validity[r] !== ref.validity[r]) mismatches++;
+  }
+  let compactResult = null;
+  if (compact) {
+    const inst = compact.Instrument.fromCatalog("phq9");
+    const c = best(() => inst.scoreBatchCompact(codes, { missing: -1 }), runs);
+    compactResult = { ms: c.ms, cpu_ms: c.cpuMs, mismatches: compactMismatches(c.out, ref, N_ROWS) };
   }
   // Single respondent: a full ScoreReport per call, then the lean summary (ids and numbers).
   const response = { answers: { 1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 2, 9: 1, 10: 1 } };
@@ -112,13 +135,15 @@ export function runBench(ckx, { runs = 5, singleCalls = 50_000 } = {}) {
     batch_rows_per_s: N_ROWS / (wasm.ms / 1000),
     plain_js_rows_per_s: N_ROWS / (js.ms / 1000),
     mismatches,
+    compact_batch_ms: compactResult ? compactResult.ms : null,
+    compact_mismatches: compactResult ? compactResult.mismatches : null,
     single_score_us: (single.ms * 1000) / singleCalls,
     single_score_answers_us: (singlePos.ms * 1000) / singleCalls,
     single_row_batch_us: (singleBatch.ms * 1000) / singleCalls,
     single_summary_us: (summary.ms * 1000) / singleCalls,
     single_answers_summary_us: (summaryPos.ms * 1000) / singleCalls,
     cpu: cpu ? {
-      batch_ms: wasm.cpuMs, plain_js_ms: js.cpuMs,
+      batch_ms: wasm.cpuMs, plain_js_ms: js.cpuMs, compact_batch_ms: compactResult ? compactResult.cpu_ms : null,
       single_summary_us: (summary.cpuMs * 1000) / singleCalls, single_score_us: (single.cpuMs * 1000) / singleCalls,
     } : null,
   };

@@ -13,7 +13,8 @@ const wasmDir = path.resolve(here, "..");
 const require = createRequire(import.meta.url);
 
 const results = {};
-results.node = runBench(require(process.env.PKG || path.join(wasmDir, "pkg")));
+const pkgDir = process.env.PKG || path.join(wasmDir, "pkg");
+results.node = runBench(require(pkgDir), { compact: require(path.join(pkgDir, "node/compact.js")) });
 console.error("node:", JSON.stringify(results.node));
 
 if (!process.argv.includes("--node-only")) {
@@ -44,10 +45,12 @@ if (!process.argv.includes("--node-only")) {
 const f = (x, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const load = (await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ");
 console.log(`${new Date().toISOString().slice(0, 16)}Z, load average ${load}, Node ${process.version}${results.chromium_version ? `, Chromium ${results.chromium_version}` : ""}\n`);
-console.log("| runtime | batch 1M PHQ-9 (Int8Array) | plain-JS loop | JS ÷ batch (target ≥ 1.0) | `scoreSummary()` (target ≤ 20 µs) | `scoreAnswersSummary()` | full `score()` | full `scoreAnswers()` | mismatches |");
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| runtime | batch 1M PHQ-9 (Int8Array) | plain-JS loop | JS ÷ batch (target ≥ 1.0) | compact batch (`changkaixin/compact`) | JS ÷ compact | `scoreSummary()` (target ≤ 20 µs) | `scoreAnswersSummary()` | full `score()` | full `scoreAnswers()` | mismatches (wide, compact) |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const [name, r] of Object.entries(results)) {
   if (typeof r !== "object" || r.error) { if (r && r.error) console.log(`| ${name} | error: ${r.error} |`); continue; }
-  console.log(`| ${name} | ${f(r.batch_ms)} ms (${f(r.batch_rows_per_s / 1e6)} M rows/s) | ${f(r.plain_js_ms)} ms | ${f(r.plain_js_ms / r.batch_ms, 2)} | ${f(r.single_summary_us, 2)} µs | ${f(r.single_answers_summary_us, 2)} µs | ${f(r.single_score_us, 2)} µs | ${f(r.single_score_answers_us, 2)} µs | ${r.mismatches} |`);
-  if (r.cpu) console.log(`| ${name} (CPU time) | ${f(r.cpu.batch_ms)} ms | ${f(r.cpu.plain_js_ms)} ms | ${f(r.cpu.plain_js_ms / r.cpu.batch_ms, 2)} | ${f(r.cpu.single_summary_us, 2)} µs | | ${f(r.cpu.single_score_us, 2)} µs | | |`);
+  const cb = r.compact_batch_ms;
+  console.log(`| ${name} | ${f(r.batch_ms)} ms (${f(r.batch_rows_per_s / 1e6)} M rows/s) | ${f(r.plain_js_ms)} ms | ${f(r.plain_js_ms / r.batch_ms, 2)} | ${cb == null ? "—" : `${f(cb)} ms`} | ${cb == null ? "—" : f(r.plain_js_ms / cb, 2)} | ${f(r.single_summary_us, 2)} µs | ${f(r.single_answers_summary_us, 2)} µs | ${f(r.single_score_us, 2)} µs | ${f(r.single_score_answers_us, 2)} µs | ${r.mismatches}, ${r.compact_mismatches ?? "—"} |`);
+  const ccb = r.cpu && r.cpu.compact_batch_ms;
+  if (r.cpu) console.log(`| ${name} (CPU time) | ${f(r.cpu.batch_ms)} ms | ${f(r.cpu.plain_js_ms)} ms | ${f(r.cpu.plain_js_ms / r.cpu.batch_ms, 2)} | ${ccb == null ? "" : `${f(ccb)} ms`} | ${ccb == null ? "" : f(r.cpu.plain_js_ms / ccb, 2)} | ${f(r.cpu.single_summary_us, 2)} µs | | ${f(r.cpu.single_score_us, 2)} µs | | |`);
 }

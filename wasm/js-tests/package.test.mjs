@@ -20,6 +20,8 @@ const alertPkg = require(path.join(pkgDir, "node/alert.js"));
 const { AlertPolicy } = alertPkg;
 // The FHIR module (scoring + FHIR R4), the package's "./fhir" entry.
 const fhirPkg = require(path.join(pkgDir, "node/fhir.js"));
+// The compact-batch module (scoring + scoreBatchCompact), the package's "./compact" entry.
+const compactPkg = require(path.join(pkgDir, "node/compact.js"));
 const { Instrument, catalogIds, catalogSpec, errorCodes, isChangkaixinError, unscored, verdictOfCode } = ckx;
 
 
@@ -167,11 +169,16 @@ test("every scoring golden vector a byte row can carry replays through scoreBatc
       const opts = { missing: -1, refused: -2 };
       if (c.response.group) opts.groups = { row_group: new Uint32Array(37), groups: [c.response.group] };
       if (c.report.duration_seconds != null) opts.durations = new Int32Array(37).fill(c.report.duration_seconds);
+      // The same case through the compact module's scoreBatchCompact (its columns widened).
+      const compactInst = file.spec_file
+        ? compactPkg.Instrument.fromSpec(readFileSync(path.join(repo, file.spec_file), "utf8"), c.settings)
+        : compactPkg.Instrument.fromCatalog(file.instrument, c.settings);
+      for (const layout of ["wide", "compact"]) {
       let cols;
       try {
-        cols = inst.scoreBatch(flat, opts);
+        cols = layout === "wide" ? inst.scoreBatch(flat, opts) : compactAsWide(compactInst.scoreBatchCompact(flat, opts));
       } catch (e) {
-        failures.push(`${name}: batch error ${e.code ?? e}: ${e.message}`);
+        failures.push(`${name} (${layout}): batch error ${e.code ?? e}: ${e.message}`);
         continue;
       }
       const bad = [];
@@ -179,7 +186,7 @@ test("every scoring golden vector a byte row can carry replays through scoreBatc
       c.report.scales.forEach((s, i) => {
         const col = cols.scales[i];
         if (!col || col.id !== s.id || col.raw[at] !== mantissa(s.raw, col.raw_decimals) || col.score[at] !== mantissa(s.score, col.score_decimals)
-          || col.band[at] !== (s.band ? s.band.index : -1) || col.answered[at] !== s.answered || col.prorated[at] !== (s.prorated ? 1 : 0)) bad.push(`scale ${s.id}`);
+          || col.band[at] !== (s.band ? s.band.index : -1) || (layout === "wide" && col.answered[at] !== s.answered) || col.prorated[at] !== (s.prorated ? 1 : 0)) bad.push(`scale ${s.id}`);
       });
       if (cols.validity[at] !== VALIDITY[c.report.validity.status]) bad.push("validity");
       for (const id of cols.flag_ids) {
@@ -188,12 +195,13 @@ test("every scoring golden vector a byte row can carry replays through scoreBatc
       }
       const sp = c.report.screen_positive;
       if ((cols.screen ? cols.screen[at] : null) !== (sp ? VERDICT[sp.verdict] : null)) bad.push("screen");
-      if (bad.length) failures.push(`${name}: ${bad.join(", ")}`);
+      if (bad.length) failures.push(`${name} (${layout}): ${bad.join(", ")}`);
       n++;
+      }
     }
   }
   assert.deepEqual(failures, []);
-  assert.ok(n >= 300, `only ${n} cases replayed through scoreBatch`);
+  assert.ok(n >= 600, `only ${n / 2} cases replayed through scoreBatch and scoreBatchCompact`);
 });
 
 test("byte batches (the module's SIMD path) equal Int16 batches (the row path) for every catalog instrument", () => {
@@ -222,6 +230,91 @@ test("byte batches (the module's SIMD path) equal Int16 batches (the row path) f
     }
   }
   assert.equal(fused, catalogIds().length * 5, "every instrument's codes fit an Int8Array");
+});
+
+/**
+ * Compact columns (`scoreBatchCompact`) widened into the wide layout (`scoreBatch`) without the
+ * answered counts: value columns to `BigInt64Array` (the width's minimum to `unscored()`), a
+ * missing `score` to `raw`, a missing `prorated` to zeros, the flag bytes to `u64` words.
+ * Checks the compact shape on the way (widths, lengths) so a wrong column fails here.
+ */
+function compactAsWide(cc) {
+  assert.equal(cc.compact, true);
+  const n = cc.n_rows;
+  const MIN = { int16: -32768, int32: -2147483648 };
+  const TYPE = { int16: Int16Array, int32: Int32Array, int64: BigInt64Array };
+  const widen = (v, width) => {
+    assert.ok(v instanceof TYPE[width], `a ${width} column is a ${v.constructor.name}`);
+    assert.equal(v.length, n);
+    if (width === "int64") return BigInt64Array.from(v);
+    return BigInt64Array.from(v, (x) => (x === MIN[width] ? unscored() : BigInt(x)));
+  };
+  assert.equal(cc.flag_bytes, Math.ceil(cc.flag_ids.length / 8));
+  assert.equal(cc.flags.length, n * cc.flag_bytes);
+  const words = (bytes) => {
+    const out = new BigUint64Array(n);
+    for (let r = 0; r < n; r++) for (let k = 0; k < cc.flag_bytes; k++) out[r] |= BigInt(bytes[r * cc.flag_bytes + k]) << BigInt(8 * k);
+    return out;
+  };
+  return {
+    n_rows: n,
+    scales: cc.scales.map((s) => ({
+      id: s.id,
+      raw_decimals: s.raw_decimals,
+      raw: widen(s.raw, s.raw_width),
+      score_decimals: s.score_decimals,
+      score: s.score === null ? (assert.equal(s.score_width, null), widen(s.raw, s.raw_width)) : widen(s.score, s.score_width),
+      band: s.band,
+      band_ids: s.band_ids,
+      prorated: s.prorated ?? new Uint8Array(n),
+    })),
+    flag_ids: cc.flag_ids,
+    flags: words(cc.flags),
+    flags_indeterminate: words(cc.flags_indeterminate),
+    flag_verdicts: cc.flag_verdicts,
+    validity: cc.validity,
+    screen: cc.screen,
+  };
+}
+
+test("compact batches (module changkaixin/compact) carry exactly the wide columns, for every catalog instrument", () => {
+  // The same synthetic codes as above, through scoreBatchCompact (Int8Array: the fused compact
+  // sink; Int16Array: the row path) against scoreBatch of the main module.
+  let x = 0x1b873593;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  assert.equal(typeof ckx.Instrument.prototype.scoreBatchCompact, "undefined", "the main module stays without compact batches");
+  assert.equal(typeof compactPkg.Instrument.prototype.scoreBatch, "undefined", "the compact module carries compact batches only");
+  let compared = 0, indeterminate = 0, narrow = 0;
+  for (const id of catalogIds()) {
+    const wide = Instrument.fromCatalog(id);
+    const inst = compactPkg.Instrument.fromCatalog(id);
+    const items = inst.describe().items;
+    const codes = items.map((it) => it.options.map((o) => o.code));
+    for (const [rate, rows] of [[0, 64], [5, 1000], [40, 2100], [300, 130], [950, 17]]) {
+      const flat = new Int8Array(rows * items.length);
+      for (let k = 0; k < flat.length; k++) {
+        const r = next() % 1000;
+        const opts = codes[k % items.length];
+        flat[k] = r < rate / 2 ? -1 : r < rate ? -2 : opts[next() % opts.length];
+      }
+      const want = wide.scoreBatch(flat, { missing: -1, refused: -2 });
+      for (const a of want.scales) delete a.answered;
+      for (const buf of [flat, Int16Array.from(flat)]) {
+        const got = inst.scoreBatchCompact(buf, { missing: -1, refused: -2 });
+        narrow += got.scales.filter((s) => s.raw_width !== "int64").length;
+        assert.deepEqual(compactAsWide(got), want, `${id}, ${rows} rows, ${rate} per mille unanswered, ${buf.constructor.name}`);
+        indeterminate += Object.values(got.flag_verdicts).reduce((k, col) => k + col.filter((v) => v === 2).length, 0);
+        compared++;
+      }
+    }
+  }
+  assert.equal(compared, catalogIds().length * 10);
+  assert.ok(indeterminate > 0 && narrow > 0, "the comparison saw indeterminate verdicts and narrow columns");
+  // Errors are the same data as scoreBatch's.
+  const phq9 = compactPkg.Instrument.fromCatalog("phq9");
+  const e = thrown(() => phq9.scoreBatchCompact(Int8Array.from([0, 0, 0, 0, 5, 0, 0, 0, 0, 0]), { missing: -1 }));
+  assert.deepEqual([e.name, e.code, e.row, e.item], ["ChangkaixinError", "batch.unknown_option", 0, 5]);
+  assert.equal(thrown(() => phq9.scoreBatchCompact(new Float32Array(10), { missing: -1 })).code, "batch.shape");
 });
 
 test("catalog specs carry Chinese texts; declarations list exactly the core's error codes and no any", () => {

@@ -21,7 +21,7 @@
 mod alert;
 #[cfg(feature = "archive")]
 mod archive;
-#[cfg(feature = "batch")]
+#[cfg(any(feature = "batch", feature = "compact"))]
 mod batch;
 #[cfg(feature = "compliance")]
 mod compliance;

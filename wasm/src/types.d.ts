@@ -639,6 +639,60 @@ export interface BatchColumns {
   screen: Uint8Array | null;
 }
 
+/** A compact value column: the narrowest typed array that holds the scale's range. */
+export type CompactValues = Int16Array | Int32Array | BigInt64Array;
+
+/** The element type of a `CompactValues` column. */
+export type CompactWidth = "int16" | "int32" | "int64";
+
+/**
+ * Compact columns for one scale (`scoreBatchCompact`, module `changkaixin/compact`). Values are
+ * exact mantissas (value = mantissa / 10^decimals); the width's minimum (-32768, -2147483648,
+ * or `unscored()` for `BigInt64Array`) marks a row where the scale is not scored.
+ */
+export interface CompactScaleColumns {
+  id: string;
+  raw_decimals: number;
+  /** The typed array of `raw`: `Int16Array`, `Int32Array` or `BigInt64Array`. */
+  raw_width: CompactWidth;
+  raw: CompactValues;
+  score_decimals: number;
+  /** The typed array of `score`; `null` with it. */
+  score_width: CompactWidth | null;
+  /** Standard-score mantissas, only for a scale with norms; `null`: the score is `raw`. */
+  score: CompactValues | null;
+  /** Band ordinal index, or -1 for no band. */
+  band: Int8Array;
+  /** Band ids by ordinal index. */
+  band_ids: string[];
+  /** 1 where the value was prorated; `null` for a scale whose missing-data rule never prorates. */
+  prorated: Uint8Array | null;
+}
+
+/**
+ * The result of `scoreBatchCompact`: the decisions of `BatchColumns` in narrow columns (no
+ * answered counts), one entry per row in every column.
+ */
+export interface CompactBatchColumns {
+  compact: true;
+  n_rows: number;
+  scales: CompactScaleColumns[];
+  /** Flag ids; flag `i` is bit `i % 8` of byte `i / 8` of a row's `flag_bytes` bytes. */
+  flag_ids: string[];
+  /** Bytes per row of `flags` and `flags_indeterminate`: ⌈flag count / 8⌉. */
+  flag_bytes: number;
+  /** Row-major, `flag_bytes` a row: the flags that are **positive**. */
+  flags: Uint8Array;
+  /** Row-major, `flag_bytes` a row: the flags that are **indeterminate**; set in neither is negative. */
+  flags_indeterminate: Uint8Array;
+  /** Each flag as a column of verdict codes (0 negative, 1 positive, 2 indeterminate), by flag id. */
+  flag_verdicts: Record<string, Uint8Array>;
+  /** 0 valid, 1 incomplete, 2 invalid. */
+  validity: Uint8Array;
+  /** Screen verdict per row; `null` when the instrument defines no screen-positive rule. */
+  screen: Uint8Array | null;
+}
+
 // ---- FHIR ----
 
 /** A FHIR R4 resource as JSON (`Questionnaire`, `QuestionnaireResponse`, …). */

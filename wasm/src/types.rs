@@ -41,6 +41,10 @@ extern "C" {
     /// `BatchColumns`
     #[wasm_bindgen(typescript_type = "BatchColumns")]
     pub type BatchColumnsJs;
+    /// `CompactBatchColumns`
+    #[cfg(feature = "compact")]
+    #[wasm_bindgen(typescript_type = "CompactBatchColumns")]
+    pub type CompactBatchColumnsJs;
     /// `FhirResource | string`
     #[wasm_bindgen(typescript_type = "FhirResource | string")]
     pub type FhirInput;

@@ -3,6 +3,7 @@
 // loosens (an `any`, a missing field), this file stops compiling or the checks below fail.
 import { AlertPolicy, Instrument as AlertInstrument } from "../pkg/esm/alert.js";
 import { Instrument as FhirInstrument, importQuestionnaire } from "../pkg/esm/fhir.js";
+import { Instrument as CompactInstrument, type CompactBatchColumns, type CompactValues } from "../pkg/esm/compact.js";
 import { Aggregator, reportHtml, type CityReport, type ReportCell, type ReportSpecDocument } from "../pkg/esm/report.js";
 import {
   Instrument,
@@ -80,6 +81,19 @@ const u8batch: BatchColumns = phq9.scoreBatch(new Uint8Array(10).fill(255), { mi
 phq9.exportObservation(report, "total", "Patient/x", "2026-01-01T08:00:00Z");
 // @ts-expect-error: Float64Array is not a code buffer
 phq9.scoreBatch(new Float64Array(10), { missing: -1 });
+
+// Compact batches live in their own module (changkaixin/compact).
+// @ts-expect-error: scoreBatchCompact is in the compact module
+phq9.scoreBatchCompact(new Int8Array(10), { missing: -1 });
+const compact: CompactBatchColumns = CompactInstrument.fromCatalog("phq9").scoreBatchCompact(new Int8Array(20).fill(-1), { missing: -1, refused: -2 });
+const compactRaw: CompactValues = compact.scales[0]!.raw;
+const compactUnscored: boolean = compactRaw instanceof Int16Array ? compactRaw[0] === -32768 : compactRaw instanceof Int32Array ? compactRaw[0] === -2147483648 : compactRaw[0] === unscored();
+const compactFlagBytes: Uint8Array = compact.flags;
+// @ts-expect-error: a compact scale's score is null without norms; it must be checked
+const compactScoreLength: number = compact.scales[0]!.score.length;
+// @ts-expect-error: compact columns carry no answered counts
+const compactAnswered = compact.scales[0]!.answered;
+console.log(compactUnscored, compactFlagBytes, compactScoreLength, compactAnswered);
 
 try {
   phq9.score({ answers: { "1": 7 } });
