@@ -204,24 +204,39 @@ test("every scoring golden vector a byte row can carry replays through scoreBatc
   assert.ok(n >= 600, `only ${n / 2} cases replayed through scoreBatch and scoreBatchCompact`);
 });
 
+/** A deterministic xorshift32 generator (synthetic data only). */
+function xorshift(seed) {
+  let x = seed;
+  return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+}
+
+/**
+ * Synthetic batches: missing (-1) and refused (-2) cells at rates (per mille) from none to most,
+ * over lengths around the 16-row tile, the 64-row group and the 1,024-row block.
+ */
+const BATCH_SHAPES = [[0, 64], [5, 1000], [40, 2100], [300, 130], [950, 17]];
+
+/** `rows` rows of codes (`codes[j]`: item j's option codes), `rate` per mille unanswered. */
+function syntheticCodes(codes, rate, rows, next) {
+  const flat = new Int8Array(rows * codes.length);
+  for (let k = 0; k < flat.length; k++) {
+    const r = next() % 1000;
+    const opts = codes[k % codes.length];
+    flat[k] = r < rate / 2 ? -1 : r < rate ? -2 : opts[next() % opts.length];
+  }
+  return flat;
+}
+
 test("byte batches (the module's SIMD path) equal Int16 batches (the row path) for every catalog instrument", () => {
-  // Synthetic codes: options, missing (-1) and refused (-2) cells at rates from none to most,
-  // over lengths around the 16-row tile, the 64-row group and the 1,024-row block.
-  let x = 0x2545f491;
-  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  const next = xorshift(0x2545f491);
   let fused = 0;
   for (const id of catalogIds()) {
     const inst = Instrument.fromCatalog(id);
     const items = inst.describe().items;
     const codes = items.map((it) => it.options.map((o) => o.code));
     if (codes.some((c) => c.some((v) => v < -128 || v > 125))) continue;
-    for (const [rate, rows] of [[0, 64], [5, 1000], [40, 2100], [300, 130], [950, 17]]) {
-      const flat = new Int8Array(rows * items.length);
-      for (let k = 0; k < flat.length; k++) {
-        const r = next() % 1000;
-        const opts = codes[k % items.length];
-        flat[k] = r < rate / 2 ? -1 : r < rate ? -2 : opts[next() % opts.length];
-      }
+    for (const [rate, rows] of BATCH_SHAPES) {
+      const flat = syntheticCodes(codes, rate, rows, next);
       // (Instruments with norms: no groups given, so their normed scores are unscored alike.)
       const wideCols = inst.scoreBatch(Int16Array.from(flat), { missing: -1, refused: -2 });
       const byteCols = inst.scoreBatch(flat, { missing: -1, refused: -2 });
@@ -278,10 +293,9 @@ function compactAsWide(cc) {
 }
 
 test("compact batches (module changkaixin/compact) carry exactly the wide columns, for every catalog instrument", () => {
-  // The same synthetic codes as above, through scoreBatchCompact (Int8Array: the fused compact
+  // Synthetic codes as above, through scoreBatchCompact (Int8Array: the fused compact
   // sink; Int16Array: the row path) against scoreBatch of the main module.
-  let x = 0x1b873593;
-  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  const next = xorshift(0x1b873593);
   assert.equal(typeof ckx.Instrument.prototype.scoreBatchCompact, "undefined", "the main module stays without compact batches");
   assert.equal(typeof compactPkg.Instrument.prototype.scoreBatch, "undefined", "the compact module carries compact batches only");
   let compared = 0, indeterminate = 0, narrow = 0;
@@ -290,13 +304,8 @@ test("compact batches (module changkaixin/compact) carry exactly the wide column
     const inst = compactPkg.Instrument.fromCatalog(id);
     const items = inst.describe().items;
     const codes = items.map((it) => it.options.map((o) => o.code));
-    for (const [rate, rows] of [[0, 64], [5, 1000], [40, 2100], [300, 130], [950, 17]]) {
-      const flat = new Int8Array(rows * items.length);
-      for (let k = 0; k < flat.length; k++) {
-        const r = next() % 1000;
-        const opts = codes[k % items.length];
-        flat[k] = r < rate / 2 ? -1 : r < rate ? -2 : opts[next() % opts.length];
-      }
+    for (const [rate, rows] of BATCH_SHAPES) {
+      const flat = syntheticCodes(codes, rate, rows, next);
       const want = wide.scoreBatch(flat, { missing: -1, refused: -2 });
       for (const a of want.scales) delete a.answered;
       for (const buf of [flat, Int16Array.from(flat)]) {
